@@ -1,0 +1,16 @@
+//! lade deploys serverless apps to AWS from a declarative manifest.
+//!
+//! Data flows one way (see `docs/architecture.md`):
+//!
+//! ```text
+//! lade.yaml ─manifest::load─► Desired ─┐
+//! AWS ──────live::read──────► Live ────┴─► diff ─► Changes ─► plan::build ─► Plan
+//!                                                        render ◄─┤
+//!                                                                 └─► apply::execute ─► Events
+//! ```
+
+pub mod aws;
+pub mod cloud;
+pub mod manifest;
+pub mod model;
+pub mod package;

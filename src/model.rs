@@ -1,0 +1,275 @@
+//! The typed models that flow through lade's pipeline.
+//!
+//! `Desired` is what the manifest asks for, after validation and resolution; only
+//! `manifest::load` builds it. `Live` is what the account holds that this project and
+//! stage own; only `live::read` builds it. Neither knows how it was made: no YAML, no
+//! SDK types. Names here are the user's words (`Function`, `Role`), and every map is a
+//! `BTreeMap` so iteration order, and therefore plan order, is deterministic.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Tag key that names the owning project on every taggable resource lade creates.
+pub const TAG_PROJECT: &str = "lade:project";
+/// Tag key that names the owning stage on every taggable resource lade creates.
+pub const TAG_STAGE: &str = "lade:stage";
+/// The trust principal a role gets when the manifest names none.
+pub const DEFAULT_TRUST_SERVICE: &str = "lambda.amazonaws.com";
+
+/// Which project and stage a run is about. It decides physical names, ownership tags
+/// and the IAM path, so two stages of one project never see each other's resources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub project: String,
+    pub stage: String,
+}
+
+impl Scope {
+    /// The IAM path that marks a role as owned by this project and stage.
+    pub fn iam_path(&self) -> String {
+        format!("/lade/{}/{}/", self.project, self.stage)
+    }
+
+    /// The default physical name of a resource: `<project>-<stage>-<key>`.
+    pub fn physical_name(&self, key: &str) -> String {
+        format!("{}-{}-{}", self.project, self.stage, key)
+    }
+
+    /// The ownership tags every taggable resource carries.
+    pub fn ownership_tags(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (TAG_PROJECT.to_string(), self.project.clone()),
+            (TAG_STAGE.to_string(), self.stage.clone()),
+        ])
+    }
+
+    /// Whether a resource's tags prove that this project and stage own it.
+    pub fn owns_tags(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.get(TAG_PROJECT) == Some(&self.project) && tags.get(TAG_STAGE) == Some(&self.stage)
+    }
+}
+
+/// The validated manifest: everything lade should make true in the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub scope: Scope,
+    /// The region from the manifest, if it names one; otherwise the SDK's chain decides.
+    pub region: Option<String>,
+    /// Keyed by the manifest's role key.
+    pub roles: BTreeMap<String, Role>,
+    /// Keyed by the manifest's function key.
+    pub functions: BTreeMap<String, Function>,
+    /// Validated now; deployed by a later release.
+    pub api: Option<Api>,
+}
+
+/// An IAM execution role, as the manifest wants it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Role {
+    /// The manifest key (`roles: <key>:`).
+    pub key: String,
+    /// Physical role name.
+    pub name: String,
+    /// `/lade/<project>/<stage>/`: ownership is proven by this path.
+    pub path: String,
+    /// The services allowed to assume the role, e.g. `lambda.amazonaws.com`.
+    pub trust_services: BTreeSet<String>,
+    /// ARNs of managed policies to attach.
+    pub managed_policies: BTreeSet<String>,
+    /// Inline policies: name → policy document.
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+impl Role {
+    /// The trust (assume-role) policy document built from `trust_services`.
+    pub fn trust_policy(&self) -> Value {
+        trust_policy(&self.trust_services)
+    }
+}
+
+/// The assume-role policy document that lets exactly `services` assume a role.
+pub fn trust_policy(services: &BTreeSet<String>) -> Value {
+    let principal = if services.len() == 1 {
+        Value::String(services.iter().next().cloned().unwrap_or_default())
+    } else {
+        Value::Array(services.iter().cloned().map(Value::String).collect())
+    };
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": principal },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+}
+
+/// Where a function gets its execution role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleRef {
+    /// A key of the manifest's `roles:`.
+    Key(String),
+    /// An existing role's ARN, managed outside lade.
+    Arn(String),
+}
+
+/// The instruction set a function runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Architecture {
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+impl Architecture {
+    /// Lambda's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+/// What a function's code is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A directory, zipped deterministically; `exclude` holds extra glob patterns.
+    Dir { path: PathBuf, exclude: Vec<String> },
+    /// A ready `.zip` file, uploaded as it is.
+    Zip { path: PathBuf },
+}
+
+/// A Lambda function, as the manifest wants it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// The manifest key (`functions: <key>:`).
+    pub key: String,
+    /// Physical function name.
+    pub name: String,
+    pub source: Source,
+    pub handler: String,
+    pub runtime: String,
+    pub role: RoleRef,
+    /// MB, 128–10240. Lambda's default is 128.
+    pub memory: i32,
+    /// Seconds, 1–900. Lambda's default is 3.
+    pub timeout: i32,
+    pub environment: BTreeMap<String, String>,
+    pub description: String,
+    pub architecture: Architecture,
+    /// User tags; the ownership tags are added on top and may not be set here.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The `api:` section. Validated now; a later release deploys it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    pub name: Option<String>,
+    pub routes: Vec<Route>,
+}
+
+/// One HTTP route: `METHOD /path` → function key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub function: String,
+}
+
+/// A built deployment package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Base64 SHA-256 of `bytes`, the same encoding as Lambda's `CodeSha256`.
+    pub sha256: String,
+    /// The zip itself.
+    pub bytes: std::sync::Arc<Vec<u8>>,
+}
+
+impl Artifact {
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+}
+
+/// What the account holds that this project and stage own.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Live {
+    /// Owned roles, keyed by physical name.
+    pub roles: BTreeMap<String, LiveRole>,
+    /// Owned functions, keyed by physical name.
+    pub functions: BTreeMap<String, LiveFunction>,
+    /// Resources that carry a name the manifest wants but that lade does not own.
+    pub foreign: Vec<Foreign>,
+}
+
+/// A role lade owns, as IAM reports it (documents already URL-decoded and parsed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveRole {
+    pub name: String,
+    pub arn: String,
+    pub path: String,
+    pub trust_policy: Value,
+    pub managed_policies: BTreeSet<String>,
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+/// A function lade owns, as Lambda reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveFunction {
+    pub name: String,
+    pub arn: String,
+    pub handler: String,
+    pub runtime: String,
+    pub role_arn: String,
+    pub memory: i32,
+    pub timeout: i32,
+    pub environment: BTreeMap<String, String>,
+    pub description: String,
+    pub architecture: Architecture,
+    /// Base64 SHA-256 of the deployed zip.
+    pub code_sha256: String,
+    pub code_size: i64,
+    /// Lambda's revision id; part of the fingerprint a plan records.
+    pub revision_id: String,
+    /// All tags, ownership tags included.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A resource with a name lade wants, that lade does not own. lade never touches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Foreign {
+    pub kind: ResourceKind,
+    pub name: String,
+    /// Why it is not ours, e.g. "it has no lade:project tag".
+    pub reason: String,
+}
+
+/// The kinds of resource lade manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Role,
+    Function,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Role => "role",
+            ResourceKind::Function => "function",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
