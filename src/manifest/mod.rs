@@ -12,3 +12,9 @@ pub struct Diagnostics(pub Vec<String>);
 pub fn load(_path: &Path, _stage: Option<&str>) -> Result<Desired, Diagnostics> {
     todo!()
 }
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.join("\n"))
+    }
+}
+impl std::error::Error for Diagnostics {}

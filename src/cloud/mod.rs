@@ -142,3 +142,5 @@ pub trait Cloud: Send + Sync {
     async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError>;
     async fn delete_function(&self, name: &str) -> Result<(), CloudError>;
 }
+
+pub mod memory;

@@ -1,0 +1,243 @@
+//! Carries out a [`Plan`]: walks its DAG and performs each step through [`Cloud`].
+//!
+//! Apply does exactly the plan it is given and never re-plans. A step starts once every
+//! step it depends on has succeeded; up to `parallelism` steps run at once. When a step
+//! fails, the steps that depend on it are skipped, the independent ones still run, and
+//! the outcome says what was done and what remains: a re-run of `plan`/`apply` picks up
+//! from there, because every step is idempotent and ownership is in the account.
+//!
+//! Apply never prints. It reports [`Event`]s to a [`Reporter`]; `render` decides how
+//! they look.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
+use crate::diff::RoleArn;
+use crate::model::Artifact;
+use crate::plan::{CodeRef, FunctionSettings, Op, Plan};
+
+/// Default number of steps in flight at once.
+pub const DEFAULT_PARALLELISM: usize = 8;
+
+/// Progress of an apply, one event per step transition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Started { step: usize, description: String },
+    Succeeded { step: usize, description: String, elapsed: Duration },
+    Failed { step: usize, description: String, error: String },
+    /// Not started because a step it depends on did not succeed.
+    Skipped { step: usize, description: String, blocked_by: usize },
+}
+
+/// Receives events as apply makes progress. Called from the executing task; keep it quick.
+pub trait Reporter: Send + Sync {
+    fn report(&self, event: &Event);
+}
+
+/// A reporter that drops every event.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn report(&self, _event: &Event) {}
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub succeeded: Vec<usize>,
+    pub failed: Vec<(usize, String)>,
+    pub skipped: Vec<usize>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub fn is_success(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+/// Performs `plan` against `cloud`. `artifacts` holds the packages, by function key;
+/// each must match the hash the plan recorded.
+pub async fn execute(
+    plan: &Plan,
+    artifacts: &BTreeMap<String, Artifact>,
+    cloud: &dyn Cloud,
+    reporter: &dyn Reporter,
+    parallelism: usize,
+) -> Outcome {
+    let started_at = Instant::now();
+    let parallelism = parallelism.max(1);
+    let context = Context { cloud, artifacts, role_arns: Mutex::new(BTreeMap::new()) };
+    let mut state = vec![State::Waiting; plan.steps.len()];
+    let mut outcome = Outcome::default();
+    let mut running = FuturesUnordered::new();
+
+    loop {
+        // Steps always depend on lower ids, so one pass in id order settles skips
+        // transitively and finds every ready step.
+        for step in &plan.steps {
+            if state[step.id] != State::Waiting {
+                continue;
+            }
+            if let Some(&blocker) = step
+                .depends_on
+                .iter()
+                .find(|&&d| matches!(state[d], State::Failed | State::Skipped))
+            {
+                state[step.id] = State::Skipped;
+                outcome.skipped.push(step.id);
+                reporter.report(&Event::Skipped {
+                    step: step.id,
+                    description: step.op.describe(),
+                    blocked_by: blocker,
+                });
+                continue;
+            }
+            let ready = step.depends_on.iter().all(|&d| state[d] == State::Done);
+            if ready && running.len() < parallelism {
+                state[step.id] = State::Running;
+                reporter.report(&Event::Started { step: step.id, description: step.op.describe() });
+                let context = &context;
+                running.push(async move {
+                    let begun = Instant::now();
+                    let result = context.run(&step.op).await;
+                    (step.id, result, begun.elapsed())
+                });
+            }
+        }
+        let Some((id, result, elapsed)) = running.next().await else { break };
+        let description = plan.steps[id].op.describe();
+        match result {
+            Ok(()) => {
+                state[id] = State::Done;
+                outcome.succeeded.push(id);
+                reporter.report(&Event::Succeeded { step: id, description, elapsed });
+            }
+            Err(error) => {
+                state[id] = State::Failed;
+                let error = error.to_string();
+                outcome.failed.push((id, error.clone()));
+                reporter.report(&Event::Failed { step: id, description, error });
+            }
+        }
+    }
+    outcome.elapsed = started_at.elapsed();
+    outcome
+}
+
+struct Context<'a> {
+    cloud: &'a dyn Cloud,
+    artifacts: &'a BTreeMap<String, Artifact>,
+    /// ARNs of the roles this apply created, by role name.
+    role_arns: Mutex<BTreeMap<String, String>>,
+}
+
+impl Context<'_> {
+    async fn run(&self, op: &Op) -> Result<(), CloudError> {
+        let cloud = self.cloud;
+        match op {
+            Op::CreateRole { role } => {
+                let arn = cloud.create_role(role).await?;
+                self.role_arns.lock().expect("role ARN map poisoned").insert(role.name.clone(), arn);
+            }
+            Op::UpdateTrustPolicy { role, document } => cloud.update_trust_policy(role, document).await?,
+            Op::PutRolePolicy { role, policy, document } => {
+                cloud.put_role_policy(role, policy, document).await?
+            }
+            Op::DeleteRolePolicy { role, policy } => cloud.delete_role_policy(role, policy).await?,
+            Op::AttachRolePolicy { role, policy_arn } => {
+                cloud.attach_role_policy(role, policy_arn).await?
+            }
+            Op::DetachRolePolicy { role, policy_arn } => {
+                cloud.detach_role_policy(role, policy_arn).await?
+            }
+            Op::DeleteRole { role } => cloud.delete_role(role).await?,
+            Op::CreateFunction { name, settings, architecture, code, tags } => {
+                let function = NewFunction {
+                    name: name.clone(),
+                    config: self.config(settings).await?,
+                    architecture: *architecture,
+                    zip: self.artifact(code)?.bytes.clone(),
+                    tags: tags.clone(),
+                };
+                cloud.create_function(&function).await?;
+            }
+            Op::UpdateFunctionConfiguration { name, settings } => {
+                let config = self.config(settings).await?;
+                cloud.update_function_configuration(name, &config).await?
+            }
+            Op::UpdateFunctionCode { name, code, architecture } => {
+                let zip = self.artifact(code)?.bytes.clone();
+                cloud.update_function_code(name, zip, *architecture).await?
+            }
+            Op::TagFunction { arn, tags, .. } => cloud.tag_function(arn, tags).await?,
+            Op::UntagFunction { arn, keys, .. } => cloud.untag_function(arn, keys).await?,
+            Op::DeleteFunction { name } => cloud.delete_function(name).await?,
+        }
+        Ok(())
+    }
+
+    /// The package for `code`, refusing one whose bytes are not what the plan saw.
+    fn artifact(&self, code: &CodeRef) -> Result<&Artifact, CloudError> {
+        match self.artifacts.get(&code.key) {
+            Some(artifact) if artifact.sha256 == code.sha256 => Ok(artifact),
+            Some(artifact) => Err(CloudError::Service {
+                operation: "package".into(),
+                message: format!(
+                    "the package for function `{}` changed since the plan (planned {}, now {}); plan again",
+                    code.key, code.sha256, artifact.sha256
+                ),
+            }),
+            None => Err(CloudError::Service {
+                operation: "package".into(),
+                message: format!("no package was built for function `{}`", code.key),
+            }),
+        }
+    }
+
+    async fn config(&self, settings: &FunctionSettings) -> Result<FunctionConfig, CloudError> {
+        let role_arn = match &settings.role {
+            RoleArn::Known(arn) => arn.clone(),
+            RoleArn::Pending { role } => {
+                let created = self.role_arns.lock().expect("role ARN map poisoned").get(role).cloned();
+                match created {
+                    Some(arn) => arn,
+                    // Created by an earlier, interrupted apply: read it back.
+                    None => match self.cloud.get_role(role).await? {
+                        Some(found) => found.arn,
+                        None => {
+                            return Err(CloudError::Service {
+                                operation: "GetRole".into(),
+                                message: format!("role `{role}` does not exist; plan again"),
+                            });
+                        }
+                    },
+                }
+            }
+        };
+        Ok(FunctionConfig {
+            handler: settings.handler.clone(),
+            runtime: settings.runtime.clone(),
+            role_arn,
+            memory: settings.memory,
+            timeout: settings.timeout,
+            environment: settings.environment.clone(),
+            description: settings.description.clone(),
+        })
+    }
+}

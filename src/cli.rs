@@ -1,0 +1,89 @@
+//! Command-line arguments: clap types only, no logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deploy serverless apps (Lambda functions, IAM roles) to AWS from a manifest.
+#[derive(Debug, Parser)]
+#[command(
+    name = "lade",
+    version,
+    about,
+    long_about = "lade reads a declarative manifest (lade.yaml), compares it with what is live in \
+                  your AWS account, and shows or performs the ordered steps that make the account \
+                  match. There is no state file: lade finds what it owns by tags and IAM paths.",
+    after_help = "Examples:\n  \
+        lade validate                 check lade.yaml without calling AWS\n  \
+        lade plan                     show what would change\n  \
+        lade plan --stage prod        ... for the prod stage\n  \
+        lade apply                    make the changes (asks first)\n  \
+        lade apply --yes              ... without asking, e.g. in CI\n  \
+        lade destroy -f app/lade.yaml remove everything the project and stage own\n\n\
+        AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, \
+        ~/.aws, SSO, web identity); AWS_ENDPOINT_URL points lade at another endpoint."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The manifest to read.
+    #[arg(short = 'f', long = "file", default_value = "lade.yaml", global = true)]
+    pub file: PathBuf,
+    /// The stage to work on; overrides the manifest's `stage`.
+    #[arg(long, env = "LADE_STAGE", global = true)]
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the manifest without calling AWS.
+    #[command(after_help = "Exits 0 when the manifest is valid, 1 with every problem listed otherwise.")]
+    Validate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show the steps that would make the account match the manifest.
+    #[command(after_help = "Examples:\n  lade plan\n  lade plan --json > plan.json")]
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// Print the plan as JSON (format described in docs/plan-json.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the account match the manifest.
+    #[command(after_help = "Examples:\n  lade apply\n  lade apply --yes --stage prod")]
+    Apply {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        run: Run,
+    },
+    /// Delete everything the project and stage own, and nothing else.
+    #[command(after_help = "Examples:\n  lade destroy\n  lade destroy --yes --stage dev")]
+    Destroy {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        run: Run,
+    },
+}
+
+/// Options of the commands that change the account.
+#[derive(Debug, Args)]
+pub struct Run {
+    /// Do not ask for confirmation. Required when stdin is not a terminal.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Print one JSON event per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// How many steps may run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}

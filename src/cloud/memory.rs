@@ -1,0 +1,309 @@
+//! An in-memory [`Cloud`], for testing the engine without AWS.
+//!
+//! It keeps roles and functions in maps, follows the idempotency contract of the trait,
+//! and records every call by its AWS operation name, so tests can assert exactly which
+//! calls a plan or an apply made (a no-op apply must make no mutating call at all).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Cloud, CloudError, FunctionConfig, NewFunction, NewRole, RoleSummary};
+use crate::model::{Architecture, LiveFunction, LiveRole};
+
+/// The account ID the double puts in ARNs.
+pub const ACCOUNT: &str = "123456789012";
+
+/// The state of the fake account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Account {
+    pub roles: BTreeMap<String, LiveRole>,
+    pub functions: BTreeMap<String, LiveFunction>,
+}
+
+/// An in-memory account that records calls.
+#[derive(Debug, Default)]
+pub struct MemoryCloud {
+    pub account: Mutex<Account>,
+    calls: Mutex<Vec<String>>,
+}
+
+/// Read operations; everything else the double records is a mutation.
+const READS: &[&str] = &["ListRoles", "GetRole", "GetResources", "GetFunction"];
+
+impl MemoryCloud {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every call so far, by AWS operation name, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Only the mutating calls so far.
+    pub fn mutations(&self) -> Vec<String> {
+        self.calls().into_iter().filter(|c| !READS.contains(&c.as_str())).collect()
+    }
+
+    pub fn clear_calls(&self) {
+        self.calls.lock().unwrap().clear();
+    }
+
+    pub fn snapshot(&self) -> Account {
+        self.account.lock().unwrap().clone()
+    }
+
+    fn record(&self, call: &str) {
+        self.calls.lock().unwrap().push(call.to_string());
+    }
+
+    fn with_role<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut LiveRole) -> T,
+    ) -> Result<T, CloudError> {
+        let mut account = self.account.lock().unwrap();
+        let role = account.roles.get_mut(name).ok_or_else(|| no_such("role", name))?;
+        Ok(f(role))
+    }
+
+    fn with_function<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut LiveFunction) -> T,
+    ) -> Result<T, CloudError> {
+        let mut account = self.account.lock().unwrap();
+        let function = account.functions.get_mut(name).ok_or_else(|| no_such("function", name))?;
+        Ok(f(function))
+    }
+}
+
+fn no_such(kind: &str, name: &str) -> CloudError {
+    CloudError::Service { operation: "memory".into(), message: format!("no such {kind} `{name}`") }
+}
+
+/// Base64 SHA-256, Lambda's `CodeSha256`.
+pub fn code_sha256(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+fn apply_config(function: &mut LiveFunction, config: &FunctionConfig) {
+    function.handler = config.handler.clone();
+    function.runtime = config.runtime.clone();
+    function.role_arn = config.role_arn.clone();
+    function.memory = config.memory;
+    function.timeout = config.timeout;
+    function.environment = config.environment.clone();
+    function.description = config.description.clone();
+    function.revision_id = format!("{}-rev", function.revision_id);
+}
+
+#[async_trait]
+impl Cloud for MemoryCloud {
+    async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
+        self.record("ListRoles");
+        let account = self.account.lock().unwrap();
+        Ok(account.roles.values().filter(|r| r.path.starts_with(path_prefix)).cloned().collect())
+    }
+
+    async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError> {
+        self.record("GetRole");
+        let account = self.account.lock().unwrap();
+        Ok(account.roles.get(name).map(|r| RoleSummary {
+            name: r.name.clone(),
+            arn: r.arn.clone(),
+            path: r.path.clone(),
+        }))
+    }
+
+    async fn find_functions(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, CloudError> {
+        self.record("GetResources");
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .functions
+            .values()
+            .filter(|f| tags.iter().all(|(k, v)| f.tags.get(k) == Some(v)))
+            .map(|f| f.name.clone())
+            .collect())
+    }
+
+    async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
+        self.record("GetFunction");
+        Ok(self.account.lock().unwrap().functions.get(name).cloned())
+    }
+
+    async fn create_role(&self, role: &NewRole) -> Result<String, CloudError> {
+        self.record("CreateRole");
+        let mut account = self.account.lock().unwrap();
+        if let Some(existing) = account.roles.get(&role.name) {
+            return if existing.path == role.path {
+                Ok(existing.arn.clone())
+            } else {
+                Err(CloudError::NotOwned(format!("role `{}` exists under another path", role.name)))
+            };
+        }
+        let arn = format!("arn:aws:iam::{ACCOUNT}:role{}{}", role.path, role.name);
+        account.roles.insert(
+            role.name.clone(),
+            LiveRole {
+                name: role.name.clone(),
+                arn: arn.clone(),
+                path: role.path.clone(),
+                trust_policy: role.trust_policy.clone(),
+                managed_policies: Default::default(),
+                inline_policies: Default::default(),
+            },
+        );
+        Ok(arn)
+    }
+
+    async fn update_trust_policy(&self, role: &str, document: &Value) -> Result<(), CloudError> {
+        self.record("UpdateAssumeRolePolicy");
+        self.with_role(role, |r| r.trust_policy = document.clone())
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy: &str,
+        document: &Value,
+    ) -> Result<(), CloudError> {
+        self.record("PutRolePolicy");
+        self.with_role(role, |r| {
+            r.inline_policies.insert(policy.to_string(), document.clone());
+        })
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), CloudError> {
+        self.record("DeleteRolePolicy");
+        let _ = self.with_role(role, |r| r.inline_policies.remove(policy));
+        Ok(())
+    }
+
+    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
+        self.record("AttachRolePolicy");
+        self.with_role(role, |r| {
+            r.managed_policies.insert(policy_arn.to_string());
+        })
+    }
+
+    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
+        self.record("DetachRolePolicy");
+        let _ = self.with_role(role, |r| r.managed_policies.remove(policy_arn));
+        Ok(())
+    }
+
+    async fn delete_role(&self, role: &str) -> Result<(), CloudError> {
+        self.record("DeleteRole");
+        let mut account = self.account.lock().unwrap();
+        if let Some(existing) = account.roles.get(role)
+            && (!existing.inline_policies.is_empty() || !existing.managed_policies.is_empty())
+        {
+            return Err(CloudError::Service {
+                operation: "DeleteRole".into(),
+                message: format!("DeleteConflict: role `{role}` still has policies"),
+            });
+        }
+        account.roles.remove(role);
+        Ok(())
+    }
+
+    async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError> {
+        self.record("CreateFunction");
+        let mut account = self.account.lock().unwrap();
+        if !account.roles.values().any(|r| r.arn == function.config.role_arn)
+            && function.config.role_arn.contains(ACCOUNT)
+        {
+            return Err(CloudError::Service {
+                operation: "CreateFunction".into(),
+                message: "The role defined for the function cannot be assumed by Lambda.".into(),
+            });
+        }
+        if let Some(existing) = account.functions.get(&function.name) {
+            return if existing.tags == function.tags {
+                Ok(existing.arn.clone())
+            } else {
+                Err(CloudError::NotOwned(format!("function `{}` exists", function.name)))
+            };
+        }
+        let arn = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{}", function.name);
+        let mut live = LiveFunction {
+            name: function.name.clone(),
+            arn: arn.clone(),
+            handler: String::new(),
+            runtime: String::new(),
+            role_arn: String::new(),
+            memory: 0,
+            timeout: 0,
+            environment: BTreeMap::new(),
+            description: String::new(),
+            architecture: function.architecture,
+            code_sha256: code_sha256(&function.zip),
+            code_size: function.zip.len() as i64,
+            revision_id: "r1".into(),
+            tags: function.tags.clone(),
+        };
+        apply_config(&mut live, &function.config);
+        account.functions.insert(function.name.clone(), live);
+        Ok(arn)
+    }
+
+    async fn update_function_configuration(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+    ) -> Result<(), CloudError> {
+        self.record("UpdateFunctionConfiguration");
+        self.with_function(name, |f| apply_config(f, config))
+    }
+
+    async fn update_function_code(
+        &self,
+        name: &str,
+        zip: Arc<Vec<u8>>,
+        architecture: Architecture,
+    ) -> Result<(), CloudError> {
+        self.record("UpdateFunctionCode");
+        self.with_function(name, |f| {
+            f.code_sha256 = code_sha256(&zip);
+            f.code_size = zip.len() as i64;
+            f.architecture = architecture;
+        })
+    }
+
+    async fn tag_function(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        self.record("TagResource");
+        let mut account = self.account.lock().unwrap();
+        let function = account.functions.values_mut().find(|f| f.arn == arn).ok_or_else(|| no_such("function", arn))?;
+        function.tags.extend(tags.clone());
+        Ok(())
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
+        self.record("UntagResource");
+        let mut account = self.account.lock().unwrap();
+        let function = account.functions.values_mut().find(|f| f.arn == arn).ok_or_else(|| no_such("function", arn))?;
+        for key in keys {
+            function.tags.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
+        self.record("DeleteFunction");
+        self.account.lock().unwrap().functions.remove(name);
+        Ok(())
+    }
+}

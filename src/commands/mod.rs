@@ -1,0 +1,87 @@
+//! The commands: each reads its arguments, runs the pipeline and prints the result.
+//!
+//! This is the only place that prints and the only place that maps outcomes to exit
+//! codes: 0 for success (including "no changes"), 1 for any error.
+
+mod apply;
+mod plan;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use crate::aws::AwsCloud;
+use crate::cli::{Cli, Command, Common};
+use crate::model::{Artifact, Desired};
+use crate::{live, manifest, package};
+
+/// Runs a parsed command line and returns the process's exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Validate { common } => validate::run(&common),
+        Command::Plan { common, json } => with_runtime(plan::run(&common, json)),
+        Command::Apply { common, run } => with_runtime(apply::run(&common, &run, apply::Mode::Apply)),
+        Command::Destroy { common, run } => {
+            with_runtime(apply::run(&common, &run, apply::Mode::Destroy))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(diagnostics) = error.downcast_ref::<manifest::Diagnostics>() {
+                eprint!("{diagnostics}");
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn with_runtime(future: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?
+        .block_on(future)
+}
+
+/// Loads and validates the manifest; no AWS call.
+fn load(common: &Common) -> anyhow::Result<Desired> {
+    Ok(manifest::load(&common.file, common.stage.as_deref())?)
+}
+
+/// Builds every function's package, reporting all failures together.
+fn package_all(desired: &Desired) -> anyhow::Result<BTreeMap<String, Artifact>> {
+    let mut artifacts = BTreeMap::new();
+    let mut errors = Vec::new();
+    for function in desired.functions.values() {
+        match package::build(&function.source) {
+            Ok(artifact) => {
+                artifacts.insert(function.key.clone(), artifact);
+            }
+            Err(error) => errors.push(format!("function `{}`: {error}", function.key)),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("could not package the code:\n  {}", errors.join("\n  "));
+    }
+    Ok(artifacts)
+}
+
+/// Connects to AWS and reads what the project and stage own.
+async fn read_live(desired: &Desired) -> anyhow::Result<(AwsCloud, crate::model::Live)> {
+    let cloud = AwsCloud::from_env(desired.region.as_deref()).await;
+    let live = live::read(&cloud, desired)
+        .await
+        .context("could not read the live state from AWS")?;
+    Ok((cloud, live))
+}
+
+/// Whether a person is at the terminal to answer a question.
+fn interactive() -> bool {
+    std::io::stdin().is_terminal()
+}

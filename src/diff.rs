@@ -1,0 +1,321 @@
+//! `(Desired, Live) → Changes`: what differs, field by field. Pure, no I/O.
+//!
+//! A change names one resource and the fields that differ, each with its old and new
+//! value, so renderers can show `old → new` and the planner can pick the calls that
+//! set exactly those fields. Comparison is semantic where AWS's spelling varies:
+//! policy documents go through [`policy::equivalent`], an empty environment equals no
+//! environment, and tags AWS adds itself (`aws:*`) are ignored.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::model::{Artifact, Desired, Function, Live, LiveFunction, LiveRole, ResourceKind, Role, RoleRef, Scope};
+use crate::policy;
+
+/// What happens to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    /// The symbol plans show: `+`, `~`, `-`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Delete => "-",
+        }
+    }
+}
+
+/// A field of a resource that can differ.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Path,
+    TrustPolicy,
+    ManagedPolicy(String),
+    InlinePolicy(String),
+    Handler,
+    Runtime,
+    Role,
+    Memory,
+    Timeout,
+    Environment,
+    Description,
+    Architecture,
+    Code,
+    Tags,
+}
+
+impl Field {
+    /// Whether `UpdateFunctionConfiguration` sets this field.
+    pub fn is_function_config(&self) -> bool {
+        matches!(
+            self,
+            Field::Handler
+                | Field::Runtime
+                | Field::Role
+                | Field::Memory
+                | Field::Timeout
+                | Field::Environment
+                | Field::Description
+        )
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Path => f.write_str("path"),
+            Field::TrustPolicy => f.write_str("trust policy"),
+            Field::ManagedPolicy(arn) => write!(f, "managed policy {arn}"),
+            Field::InlinePolicy(name) => write!(f, "inline policy {name}"),
+            Field::Handler => f.write_str("handler"),
+            Field::Runtime => f.write_str("runtime"),
+            Field::Role => f.write_str("role"),
+            Field::Memory => f.write_str("memory"),
+            Field::Timeout => f.write_str("timeout"),
+            Field::Environment => f.write_str("environment"),
+            Field::Description => f.write_str("description"),
+            Field::Architecture => f.write_str("architecture"),
+            Field::Code => f.write_str("code"),
+            Field::Tags => f.write_str("tags"),
+        }
+    }
+}
+
+/// One field's old and new value. `None` means absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: Field,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// One resource that differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: ResourceKind,
+    /// Physical name.
+    pub name: String,
+    /// The manifest key, when the manifest names the resource.
+    pub key: Option<String>,
+    pub action: Action,
+    pub fields: Vec<FieldChange>,
+}
+
+/// Shown where a value is only known once apply has run.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// Compares the manifest with the account. `artifacts` holds each function's built
+/// package, by function key.
+pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifact>) -> Vec<Change> {
+    let mut changes = Vec::new();
+
+    for role in desired.roles.values() {
+        match live.roles.get(&role.name) {
+            None => changes.push(Change {
+                kind: ResourceKind::Role,
+                name: role.name.clone(),
+                key: Some(role.key.clone()),
+                action: Action::Create,
+                fields: role_fields(role, None),
+            }),
+            Some(existing) => {
+                let fields = role_fields(role, Some(existing));
+                if !fields.is_empty() {
+                    changes.push(Change {
+                        kind: ResourceKind::Role,
+                        name: role.name.clone(),
+                        key: Some(role.key.clone()),
+                        action: Action::Update,
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+
+    for function in desired.functions.values() {
+        let role_arn = wanted_role_arn(desired, live, function);
+        let artifact = artifacts.get(&function.key);
+        match live.functions.get(&function.name) {
+            None => changes.push(Change {
+                kind: ResourceKind::Function,
+                name: function.name.clone(),
+                key: Some(function.key.clone()),
+                action: Action::Create,
+                fields: function_fields(&desired.scope, function, &role_arn, artifact, None),
+            }),
+            Some(existing) => {
+                let fields =
+                    function_fields(&desired.scope, function, &role_arn, artifact, Some(existing));
+                if !fields.is_empty() {
+                    changes.push(Change {
+                        kind: ResourceKind::Function,
+                        name: function.name.clone(),
+                        key: Some(function.key.clone()),
+                        action: Action::Update,
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+
+    let wanted_functions: BTreeSet<&str> =
+        desired.functions.values().map(|f| f.name.as_str()).collect();
+    for name in live.functions.keys().filter(|n| !wanted_functions.contains(n.as_str())) {
+        changes.push(deleted(ResourceKind::Function, name));
+    }
+    let wanted_roles: BTreeSet<&str> = desired.roles.values().map(|r| r.name.as_str()).collect();
+    for name in live.roles.keys().filter(|n| !wanted_roles.contains(n.as_str())) {
+        changes.push(deleted(ResourceKind::Role, name));
+    }
+    changes
+}
+
+fn deleted(kind: ResourceKind, name: &str) -> Change {
+    Change { kind, name: name.to_string(), key: None, action: Action::Delete, fields: Vec::new() }
+}
+
+/// What a function's role ARN should be: the given ARN, the live role's ARN, or the
+/// ARN the role will get (IAM ARNs are `arn:<partition>:iam::<account>:role<path><name>`,
+/// so it is known whenever any live ARN shows the account).
+pub fn wanted_role_arn(desired: &Desired, live: &Live, function: &Function) -> RoleArn {
+    match &function.role {
+        RoleRef::Arn(arn) => RoleArn::Known(arn.clone()),
+        RoleRef::Key(key) => {
+            let Some(role) = desired.roles.get(key) else {
+                return RoleArn::Pending { role: key.clone() };
+            };
+            match live.roles.get(&role.name) {
+                Some(existing) => RoleArn::Known(existing.arn.clone()),
+                None => RoleArn::Pending { role: role.name.clone() },
+            }
+        }
+    }
+}
+
+/// A role ARN, or the name of the role whose ARN apply will learn when it creates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleArn {
+    Known(String),
+    Pending { role: String },
+}
+
+impl RoleArn {
+    /// Whether a live function's role ARN already is this one.
+    fn matches(&self, live_arn: &str, path: &str) -> bool {
+        match self {
+            RoleArn::Known(arn) => arn == live_arn,
+            // The new role's ARN ends with its path and name, whatever the account.
+            RoleArn::Pending { role } => live_arn.ends_with(&format!(":role{path}{role}")),
+        }
+    }
+
+    fn display(&self) -> Value {
+        match self {
+            RoleArn::Known(arn) => json!(arn),
+            RoleArn::Pending { .. } => json!(KNOWN_AFTER_APPLY),
+        }
+    }
+}
+
+fn role_fields(role: &Role, live: Option<&LiveRole>) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let trust = role.trust_policy();
+    if live.is_none_or(|l| !policy::equivalent(&l.trust_policy, &trust)) {
+        fields.push(FieldChange {
+            field: Field::TrustPolicy,
+            old: live.map(|l| l.trust_policy.clone()),
+            new: Some(trust),
+        });
+    }
+    let live_managed = live.map(|l| l.managed_policies.clone()).unwrap_or_default();
+    for arn in role.managed_policies.difference(&live_managed) {
+        fields.push(FieldChange { field: Field::ManagedPolicy(arn.clone()), old: None, new: Some(json!("attached")) });
+    }
+    for arn in live_managed.difference(&role.managed_policies) {
+        fields.push(FieldChange { field: Field::ManagedPolicy(arn.clone()), old: Some(json!("attached")), new: None });
+    }
+    let no_inline = BTreeMap::new();
+    let live_inline = live.map_or(&no_inline, |l| &l.inline_policies);
+    for (name, document) in &role.inline_policies {
+        let old = live_inline.get(name);
+        if old.is_none_or(|old| !policy::equivalent(old, document)) {
+            fields.push(FieldChange {
+                field: Field::InlinePolicy(name.clone()),
+                old: old.cloned(),
+                new: Some(document.clone()),
+            });
+        }
+    }
+    for (name, document) in live_inline {
+        if !role.inline_policies.contains_key(name) {
+            fields.push(FieldChange { field: Field::InlinePolicy(name.clone()), old: Some(document.clone()), new: None });
+        }
+    }
+    fields
+}
+
+/// The tags a function should carry: the user's plus the ownership tags.
+pub fn function_tags(scope: &Scope, function: &Function) -> BTreeMap<String, String> {
+    let mut tags = function.tags.clone();
+    tags.extend(scope.ownership_tags());
+    tags
+}
+
+/// Tags as compared: AWS's own `aws:*` tags are not lade's business.
+fn comparable_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    tags.iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+fn function_fields(
+    scope: &Scope,
+    function: &Function,
+    role_arn: &RoleArn,
+    artifact: Option<&Artifact>,
+    live: Option<&LiveFunction>,
+) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut compare = |field: Field, old: Option<Value>, new: Value| {
+        if old.as_ref() != Some(&new) {
+            fields.push(FieldChange { field, old, new: Some(new) });
+        }
+    };
+    compare(Field::Handler, live.map(|l| json!(l.handler)), json!(function.handler));
+    compare(Field::Runtime, live.map(|l| json!(l.runtime)), json!(function.runtime));
+    compare(Field::Memory, live.map(|l| json!(l.memory)), json!(function.memory));
+    compare(Field::Timeout, live.map(|l| json!(l.timeout)), json!(function.timeout));
+    compare(Field::Environment, live.map(|l| json!(l.environment)), json!(function.environment));
+    compare(Field::Description, live.map(|l| json!(l.description)), json!(function.description));
+    compare(Field::Architecture, live.map(|l| json!(l.architecture)), json!(function.architecture));
+    drop(compare);
+    if let Some(artifact) = artifact {
+        let new = json!({"sha256": artifact.sha256, "size": artifact.size()});
+        let old = live.map(|l| json!({"sha256": l.code_sha256, "size": l.code_size}));
+        if live.is_none_or(|l| l.code_sha256 != artifact.sha256) {
+            fields.push(FieldChange { field: Field::Code, old, new: Some(new) });
+        }
+    }
+    let tags = json!(function_tags(scope, function));
+    let live_tags = live.map(|l| json!(comparable_tags(&l.tags)));
+    if live_tags.as_ref() != Some(&tags) {
+        fields.push(FieldChange { field: Field::Tags, old: live_tags, new: Some(tags) });
+    }
+    let path = scope.iam_path();
+    if live.is_none_or(|l| !role_arn.matches(&l.role_arn, &path)) {
+        fields.push(FieldChange { field: Field::Role, old: live.map(|l| json!(l.role_arn)), new: Some(role_arn.display()) });
+    }
+    fields.sort_by(|a, b| a.field.cmp(&b.field));
+    fields
+}

@@ -1,0 +1,497 @@
+//! Turns changes into a [`Plan`]: a DAG of [`Step`]s with explicit dependency edges.
+//!
+//! The plan is plain data. It serializes to JSON, and `apply` does exactly its steps.
+//! Each step is one AWS call (plus the waits that call needs), so every step can be
+//! shown to a person, explained, and retried on its own.
+//!
+//! # Why steps come in the order they do
+//!
+//! Edges are added by these rules, in this order (see [`build`]):
+//!
+//! 1. A role's policy steps (trust policy, inline policies, managed policy attachments)
+//!    run after the role is created: IAM cannot attach a policy to a role that is not
+//!    there yet.
+//! 2. A function that is created, or moved to a role, waits for every step that sets up
+//!    that role. Lambda checks at `CreateFunction` that it can assume the role, and the
+//!    function must not run, even once, without the permissions the manifest gives it.
+//! 3. Steps on one function form a chain: configuration, then code, then tags. Lambda
+//!    accepts one update at a time per function (`ResourceConflictException`).
+//! 4. Deletes run in reverse: a role is deleted only after every function that used it
+//!    has been deleted or moved to another role, and only after its inline policies
+//!    are deleted and its managed policies detached (`DeleteRole` fails otherwise with
+//!    `DeleteConflict`). For example, removing function `f` and its role `r` gives
+//!    `DeleteFunction f` and `DetachRolePolicy r` (in parallel), then `DeleteRole r`.
+//!
+//! Steps with no path between them may run concurrently.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cloud::NewRole;
+use crate::diff::{self, Action, Change, Field, RoleArn};
+use crate::model::{Architecture, Artifact, Desired, Foreign, Live, ResourceKind, RoleRef, Scope};
+
+/// The version of the plan's JSON form. Bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What lade will do, and in which order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub scope: Scope,
+    pub region: Option<String>,
+    /// What differs, resource by resource.
+    pub changes: Vec<Change>,
+    /// The calls that make the account match, in a valid order.
+    pub steps: Vec<Step>,
+}
+
+/// How many resources a plan adds, changes and destroys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    /// A plan with no steps: the account already matches the manifest.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => summary.add += 1,
+                Action::Update => summary.change += 1,
+                Action::Delete => summary.destroy += 1,
+            }
+        }
+        summary
+    }
+}
+
+/// One AWS call, with the steps that must finish before it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Index in [`Plan::steps`].
+    pub id: usize,
+    pub op: Op,
+    /// Steps that must succeed first; always lower ids.
+    pub depends_on: Vec<usize>,
+    /// Why it waits for them, in words; empty when it waits for nothing.
+    pub why: String,
+}
+
+/// A function's configuration as planned. The role may be one this plan creates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionSettings {
+    pub handler: String,
+    pub runtime: String,
+    pub role: RoleArn,
+    pub memory: i32,
+    pub timeout: i32,
+    pub environment: BTreeMap<String, String>,
+    pub description: String,
+}
+
+/// The package a step uploads: apply rebuilds it and checks the hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRef {
+    /// The function key whose `source` builds it.
+    pub key: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// One operation, named after the AWS API call it makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateRole { role: NewRole },
+    UpdateTrustPolicy { role: String, document: Value },
+    PutRolePolicy { role: String, policy: String, document: Value },
+    DeleteRolePolicy { role: String, policy: String },
+    AttachRolePolicy { role: String, policy_arn: String },
+    DetachRolePolicy { role: String, policy_arn: String },
+    DeleteRole { role: String },
+    CreateFunction {
+        name: String,
+        settings: FunctionSettings,
+        architecture: Architecture,
+        code: CodeRef,
+        tags: BTreeMap<String, String>,
+    },
+    UpdateFunctionConfiguration { name: String, settings: FunctionSettings },
+    UpdateFunctionCode { name: String, code: CodeRef, architecture: Architecture },
+    TagFunction { name: String, arn: String, tags: BTreeMap<String, String> },
+    UntagFunction { name: String, arn: String, keys: Vec<String> },
+    DeleteFunction { name: String },
+}
+
+impl Op {
+    /// The AWS API operation, e.g. `CreateFunction`.
+    pub fn api_call(&self) -> &'static str {
+        match self {
+            Op::CreateRole { .. } => "CreateRole",
+            Op::UpdateTrustPolicy { .. } => "UpdateAssumeRolePolicy",
+            Op::PutRolePolicy { .. } => "PutRolePolicy",
+            Op::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Op::AttachRolePolicy { .. } => "AttachRolePolicy",
+            Op::DetachRolePolicy { .. } => "DetachRolePolicy",
+            Op::DeleteRole { .. } => "DeleteRole",
+            Op::CreateFunction { .. } => "CreateFunction",
+            Op::UpdateFunctionConfiguration { .. } => "UpdateFunctionConfiguration",
+            Op::UpdateFunctionCode { .. } => "UpdateFunctionCode",
+            Op::TagFunction { .. } => "TagResource",
+            Op::UntagFunction { .. } => "UntagResource",
+            Op::DeleteFunction { .. } => "DeleteFunction",
+        }
+    }
+
+    /// The resource the step acts on.
+    pub fn resource(&self) -> (ResourceKind, &str) {
+        match self {
+            Op::CreateRole { role } => (ResourceKind::Role, &role.name),
+            Op::UpdateTrustPolicy { role, .. }
+            | Op::PutRolePolicy { role, .. }
+            | Op::DeleteRolePolicy { role, .. }
+            | Op::AttachRolePolicy { role, .. }
+            | Op::DetachRolePolicy { role, .. }
+            | Op::DeleteRole { role } => (ResourceKind::Role, role),
+            Op::CreateFunction { name, .. }
+            | Op::UpdateFunctionConfiguration { name, .. }
+            | Op::UpdateFunctionCode { name, .. }
+            | Op::TagFunction { name, .. }
+            | Op::UntagFunction { name, .. }
+            | Op::DeleteFunction { name } => (ResourceKind::Function, name),
+        }
+    }
+
+    /// A one-line description for people, e.g. `put inline policy read on role shop-dev-api`.
+    pub fn describe(&self) -> String {
+        match self {
+            Op::CreateRole { role } => format!("create role {}", role.name),
+            Op::UpdateTrustPolicy { role, .. } => format!("update trust policy of role {role}"),
+            Op::PutRolePolicy { role, policy, .. } => {
+                format!("put inline policy {policy} on role {role}")
+            }
+            Op::DeleteRolePolicy { role, policy } => {
+                format!("delete inline policy {policy} from role {role}")
+            }
+            Op::AttachRolePolicy { role, policy_arn } => {
+                format!("attach {policy_arn} to role {role}")
+            }
+            Op::DetachRolePolicy { role, policy_arn } => {
+                format!("detach {policy_arn} from role {role}")
+            }
+            Op::DeleteRole { role } => format!("delete role {role}"),
+            Op::CreateFunction { name, .. } => format!("create function {name}"),
+            Op::UpdateFunctionConfiguration { name, .. } => {
+                format!("update configuration of function {name}")
+            }
+            Op::UpdateFunctionCode { name, .. } => format!("update code of function {name}"),
+            Op::TagFunction { name, .. } => format!("tag function {name}"),
+            Op::UntagFunction { name, .. } => format!("untag function {name}"),
+            Op::DeleteFunction { name } => format!("delete function {name}"),
+        }
+    }
+
+    /// Whether the step changes nothing outside lade's own resources but deletes.
+    pub fn is_delete(&self) -> bool {
+        matches!(
+            self,
+            Op::DeleteRole { .. }
+                | Op::DeleteRolePolicy { .. }
+                | Op::DetachRolePolicy { .. }
+                | Op::DeleteFunction { .. }
+        )
+    }
+}
+
+/// Why a plan could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// Names the manifest wants are held by resources lade does not own.
+    #[error("{}", not_owned_message(.0))]
+    NotOwned(Vec<Foreign>),
+    /// The dependency graph has a cycle; this is a bug in lade.
+    #[error("the plan's steps form a cycle through step {0}; this is a bug in lade, please report it")]
+    Cycle(usize),
+}
+
+fn not_owned_message(foreign: &[Foreign]) -> String {
+    let mut message = String::from(
+        "these resources have names the manifest wants, but lade does not own them, so it will not change or delete them:",
+    );
+    for f in foreign {
+        message.push_str(&format!("\n  - {} `{}`: {}", f.kind, f.name, f.reason));
+    }
+    message.push_str(
+        "\nRename the resource in the manifest (`name:`), or delete or rename the existing resource yourself.",
+    );
+    message
+}
+
+/// Plans the steps that make `live` match `desired`.
+pub fn build(
+    desired: &Desired,
+    live: &Live,
+    artifacts: &BTreeMap<String, Artifact>,
+) -> Result<Plan, PlanError> {
+    if !live.foreign.is_empty() {
+        return Err(PlanError::NotOwned(live.foreign.clone()));
+    }
+    let changes = diff::diff(desired, live, artifacts);
+    let mut graph = Graph::default();
+    let scope = &desired.scope;
+
+    // Rule 1: roles and their policies. `role_ready` collects, per role name, every
+    // step that must finish before a function may use the role.
+    let mut role_ready: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for change in changes.iter().filter(|c| c.kind == ResourceKind::Role && c.action != Action::Delete) {
+        let Some(role) = change.key.as_ref().and_then(|k| desired.roles.get(k)) else { continue };
+        let mut ready = Vec::new();
+        let created = (change.action == Action::Create).then(|| {
+            graph.push(
+                Op::CreateRole {
+                    role: NewRole {
+                        name: role.name.clone(),
+                        path: role.path.clone(),
+                        trust_policy: role.trust_policy(),
+                        tags: scope.ownership_tags(),
+                    },
+                },
+                vec![],
+                "",
+            )
+        });
+        ready.extend(created);
+        let after_create: Vec<usize> = created.into_iter().collect();
+        let why = "a policy can only be set on a role that exists";
+        for field in &change.fields {
+            let op = match (&field.field, &field.new) {
+                (Field::TrustPolicy, Some(_)) if created.is_some() => continue,
+                (Field::TrustPolicy, Some(document)) => {
+                    Op::UpdateTrustPolicy { role: role.name.clone(), document: document.clone() }
+                }
+                (Field::ManagedPolicy(arn), Some(_)) => {
+                    Op::AttachRolePolicy { role: role.name.clone(), policy_arn: arn.clone() }
+                }
+                (Field::ManagedPolicy(arn), None) => {
+                    Op::DetachRolePolicy { role: role.name.clone(), policy_arn: arn.clone() }
+                }
+                (Field::InlinePolicy(name), Some(document)) => Op::PutRolePolicy {
+                    role: role.name.clone(),
+                    policy: name.clone(),
+                    document: document.clone(),
+                },
+                (Field::InlinePolicy(name), None) => {
+                    Op::DeleteRolePolicy { role: role.name.clone(), policy: name.clone() }
+                }
+                _ => continue,
+            };
+            let removes = op.is_delete();
+            let id = graph.push(op, after_create.clone(), why);
+            if !removes {
+                ready.push(id);
+            }
+        }
+        role_ready.insert(role.name.clone(), ready);
+    }
+
+    // Rules 2 and 3: functions. A function waits for its role; its own steps chain.
+    // `moves_off` records, per live role ARN, the steps that stop a function using it.
+    let mut moves_off: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for change in changes.iter().filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete) {
+        let Some(function) = change.key.as_ref().and_then(|k| desired.functions.get(k)) else { continue };
+        let role = diff::wanted_role_arn(desired, live, function);
+        let role_steps = match &function.role {
+            RoleRef::Key(key) => desired
+                .roles
+                .get(key)
+                .and_then(|r| role_ready.get(&r.name))
+                .cloned()
+                .unwrap_or_default(),
+            RoleRef::Arn(_) => Vec::new(),
+        };
+        let role_why = "a function must not start before its role and the role's policies exist";
+        let settings = FunctionSettings {
+            handler: function.handler.clone(),
+            runtime: function.runtime.clone(),
+            role,
+            memory: function.memory,
+            timeout: function.timeout,
+            environment: function.environment.clone(),
+            description: function.description.clone(),
+        };
+        let code = || {
+            let artifact = artifacts.get(&function.key);
+            CodeRef {
+                key: function.key.clone(),
+                sha256: artifact.map(|a| a.sha256.clone()).unwrap_or_default(),
+                size: artifact.map(|a| a.size()).unwrap_or_default(),
+            }
+        };
+        if change.action == Action::Create {
+            graph.push(
+                Op::CreateFunction {
+                    name: function.name.clone(),
+                    settings,
+                    architecture: function.architecture,
+                    code: code(),
+                    tags: diff::function_tags(scope, function),
+                },
+                role_steps,
+                role_why,
+            );
+            continue;
+        }
+        let Some(existing) = live.functions.get(&function.name) else { continue };
+        let has = |f: &Field| change.fields.iter().any(|c| &c.field == f);
+        let mut last: Option<usize> = None;
+        let chain_why = "Lambda accepts one update at a time per function";
+        if change.fields.iter().any(|c| c.field.is_function_config()) {
+            let (deps, why) =
+                if has(&Field::Role) { (role_steps, role_why) } else { (Vec::new(), "") };
+            let id = graph.push(
+                Op::UpdateFunctionConfiguration { name: function.name.clone(), settings },
+                deps,
+                why,
+            );
+            if has(&Field::Role) {
+                moves_off.entry(existing.role_arn.clone()).or_default().push(id);
+            }
+            last = Some(id);
+        }
+        if has(&Field::Code) || has(&Field::Architecture) {
+            let id = graph.push(
+                Op::UpdateFunctionCode {
+                    name: function.name.clone(),
+                    code: code(),
+                    architecture: function.architecture,
+                },
+                last.into_iter().collect(),
+                if last.is_some() { chain_why } else { "" },
+            );
+            last = Some(id);
+        }
+        if has(&Field::Tags) {
+            let wanted = diff::function_tags(scope, function);
+            let stale: Vec<String> = existing
+                .tags
+                .keys()
+                .filter(|k| !k.starts_with("aws:") && !wanted.contains_key(*k))
+                .cloned()
+                .collect();
+            let changed: BTreeMap<String, String> = wanted
+                .into_iter()
+                .filter(|(k, v)| existing.tags.get(k) != Some(v))
+                .collect();
+            if !changed.is_empty() {
+                let deps: Vec<usize> = last.into_iter().collect();
+                let why = if deps.is_empty() { "" } else { chain_why };
+                last = Some(graph.push(
+                    Op::TagFunction { name: function.name.clone(), arn: existing.arn.clone(), tags: changed },
+                    deps,
+                    why,
+                ));
+            }
+            if !stale.is_empty() {
+                let deps: Vec<usize> = last.into_iter().collect();
+                let why = if deps.is_empty() { "" } else { chain_why };
+                graph.push(
+                    Op::UntagFunction { name: function.name.clone(), arn: existing.arn.clone(), keys: stale },
+                    deps,
+                    why,
+                );
+            }
+        }
+    }
+
+    // Rule 4: deletes, in reverse. Functions first, then each role after its policies
+    // are gone and no function uses it any more.
+    for change in changes.iter().filter(|c| c.kind == ResourceKind::Function && c.action == Action::Delete) {
+        let id = graph.push(Op::DeleteFunction { name: change.name.clone() }, vec![], "");
+        if let Some(existing) = live.functions.get(&change.name) {
+            moves_off.entry(existing.role_arn.clone()).or_default().push(id);
+        }
+    }
+    for change in changes.iter().filter(|c| c.kind == ResourceKind::Role && c.action == Action::Delete) {
+        let Some(role) = live.roles.get(&change.name) else { continue };
+        let mut deps = Vec::new();
+        for arn in &role.managed_policies {
+            deps.push(graph.push(
+                Op::DetachRolePolicy { role: role.name.clone(), policy_arn: arn.clone() },
+                vec![],
+                "",
+            ));
+        }
+        for policy in role.inline_policies.keys() {
+            deps.push(graph.push(
+                Op::DeleteRolePolicy { role: role.name.clone(), policy: policy.clone() },
+                vec![],
+                "",
+            ));
+        }
+        deps.extend(moves_off.get(&role.arn).into_iter().flatten().copied());
+        graph.push(
+            Op::DeleteRole { role: role.name.clone() },
+            deps,
+            "IAM refuses to delete a role that still has policies, and a function must not lose its role while it exists",
+        );
+    }
+
+    let steps = graph.finish()?;
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        scope: scope.clone(),
+        region: desired.region.clone(),
+        changes,
+        steps,
+    })
+}
+
+/// Plans the deletion of everything `live` holds.
+pub fn destroy(scope: &Scope, region: Option<String>, live: &Live) -> Result<Plan, PlanError> {
+    let nothing = Desired {
+        scope: scope.clone(),
+        region,
+        roles: BTreeMap::new(),
+        functions: BTreeMap::new(),
+        api: None,
+    };
+    // Foreign resources only matter for names the manifest wants; destroy wants none.
+    let live = Live { foreign: Vec::new(), ..live.clone() };
+    build(&nothing, &live, &BTreeMap::new())
+}
+
+#[derive(Default)]
+struct Graph {
+    steps: Vec<Step>,
+}
+
+impl Graph {
+    fn push(&mut self, op: Op, depends_on: Vec<usize>, why: &str) -> usize {
+        let id = self.steps.len();
+        let depends_on: Vec<usize> = depends_on.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+        let why = if depends_on.is_empty() { String::new() } else { why.to_string() };
+        self.steps.push(Step { id, op, depends_on, why });
+        id
+    }
+
+    /// Checks that the graph is acyclic (every edge points to an earlier step, so the
+    /// order of `steps` is a topological order) and returns the steps.
+    fn finish(self) -> Result<Vec<Step>, PlanError> {
+        for step in &self.steps {
+            if step.depends_on.iter().any(|&d| d >= step.id) {
+                return Err(PlanError::Cycle(step.id));
+            }
+        }
+        Ok(self.steps)
+    }
+}

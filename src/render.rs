@@ -1,0 +1,190 @@
+//! Turns plans and apply events into text for people and JSON for machines.
+//!
+//! Renderers are pure: they take data and return strings. They never call AWS and the
+//! engine never prints; the commands decide where the strings go.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::apply::{Event, Outcome};
+use crate::diff::{Action, Change, Field, FieldChange};
+use crate::plan::{Plan, Summary};
+
+/// The plan as text: each changed resource with its fields, then the ordered steps,
+/// then the summary line.
+pub fn plan_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let scope = &plan.scope;
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes. Project {} stage {} matches the manifest.",
+            scope.project, scope.stage
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "lade will make these changes to project {} stage {}:\n",
+        scope.project, scope.stage
+    );
+    for change in &plan.changes {
+        change_text(&mut out, change);
+    }
+    let _ = writeln!(out, "Steps, in order (a step waits only for the steps in brackets):");
+    let width = plan.steps.len().to_string().len();
+    for step in &plan.steps {
+        let _ = write!(out, "  {:>width$}. {}", step.id + 1, step.op.describe());
+        if !step.depends_on.is_empty() {
+            let deps: Vec<String> = step.depends_on.iter().map(|d| (d + 1).to_string()).collect();
+            let _ = write!(out, "  [after {}]", deps.join(", "));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "\n{}", summary_line(plan.summary()));
+    out
+}
+
+/// "Plan: 2 to add, 1 to change, 0 to destroy."
+pub fn summary_line(summary: Summary) -> String {
+    format!(
+        "Plan: {} to add, {} to change, {} to destroy.",
+        summary.add, summary.change, summary.destroy
+    )
+}
+
+fn change_text(out: &mut String, change: &Change) {
+    let _ = write!(out, "  {} {} {}", change.action.symbol(), change.kind, change.name);
+    if let Some(key) = &change.key
+        && !change.name.ends_with(key.as_str())
+    {
+        let _ = write!(out, " ({key})");
+    }
+    out.push('\n');
+    for field in &change.fields {
+        field_text(out, change.action, field);
+    }
+    out.push('\n');
+}
+
+fn field_text(out: &mut String, action: Action, field: &FieldChange) {
+    let indent = "      ";
+    match (&field.field, &field.old, &field.new) {
+        (Field::ManagedPolicy(arn), None, Some(_)) => {
+            let _ = writeln!(out, "{indent}+ managed policy {arn}");
+        }
+        (Field::ManagedPolicy(arn), Some(_), None) => {
+            let _ = writeln!(out, "{indent}- managed policy {arn}");
+        }
+        (Field::InlinePolicy(name), None, Some(_)) if action == Action::Create => {
+            let _ = writeln!(out, "{indent}+ inline policy {name}");
+        }
+        (Field::Code, old, Some(new)) => {
+            let size = new.get("size").and_then(Value::as_u64).unwrap_or_default();
+            let hash = |v: &Value| v.get("sha256").and_then(Value::as_str).unwrap_or("?").to_string();
+            match old {
+                Some(old) => {
+                    let _ = writeln!(out, "{indent}code: {} → {} ({})", hash(old), hash(new), bytes(size));
+                }
+                None => {
+                    let _ = writeln!(out, "{indent}code: {} ({})", hash(new), bytes(size));
+                }
+            }
+        }
+        (name, old, new) => {
+            let structured = |v: &Option<Value>| matches!(v, Some(Value::Object(_) | Value::Array(_)));
+            if old.is_some() && (structured(old) || structured(new)) {
+                let _ = writeln!(out, "{indent}{name}:");
+                let old = old.as_ref().map(pretty).unwrap_or_default();
+                let new = new.as_ref().map(pretty).unwrap_or_default();
+                let diff = TextDiff::from_lines(&old, &new);
+                for line in diff.unified_diff().context_radius(2).to_string().lines() {
+                    if line.starts_with("@@") {
+                        continue;
+                    }
+                    let _ = writeln!(out, "{indent}  {line}");
+                }
+            } else {
+                let show = |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_else(|| "(none)".into());
+                match old {
+                    Some(_) => {
+                        let _ = writeln!(out, "{indent}{name}: {} → {}", show(old), show(new));
+                    }
+                    None => {
+                        let _ = writeln!(out, "{indent}{name}: {}", show(new));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn compact(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn bytes(size: u64) -> String {
+    match size {
+        0..1024 => format!("{size} B"),
+        1024..1_048_576 => format!("{:.1} KiB", size as f64 / 1024.0),
+        _ => format!("{:.1} MiB", size as f64 / 1_048_576.0),
+    }
+}
+
+/// One line for an apply event, without control characters.
+pub fn event_line(event: &Event) -> String {
+    match event {
+        Event::Started { description, .. } => format!("  …  {description}"),
+        Event::Succeeded { description, elapsed, .. } => {
+            format!("  ✓  {description} ({:.1}s)", elapsed.as_secs_f64())
+        }
+        Event::Failed { description, error, .. } => format!("  ✗  {description}: {error}"),
+        Event::Skipped { description, blocked_by, .. } => {
+            format!("  -  {description}: skipped, step {} did not succeed", blocked_by + 1)
+        }
+    }
+}
+
+/// The closing lines of an apply.
+pub fn outcome_text(plan: &Plan, outcome: &Outcome) -> String {
+    let total = plan.steps.len();
+    let seconds = outcome.elapsed.as_secs_f64();
+    if outcome.is_success() {
+        let summary = plan.summary();
+        format!(
+            "Apply complete: {} added, {} changed, {} destroyed ({total} steps in {seconds:.1}s).\n",
+            summary.add, summary.change, summary.destroy
+        )
+    } else {
+        let mut out = format!(
+            "Apply failed: {} of {total} steps done, {} failed, {} skipped, {} not started ({seconds:.1}s).\n",
+            outcome.succeeded.len(),
+            outcome.failed.len(),
+            outcome.skipped.len(),
+            total - outcome.succeeded.len() - outcome.failed.len() - outcome.skipped.len(),
+        );
+        for (step, error) in &outcome.failed {
+            let _ = writeln!(out, "  step {}, {}: {error}", step + 1, plan.steps[*step].op.describe());
+        }
+        out.push_str("Nothing is lost: run `lade apply` again to finish; it picks up from what exists now.\n");
+        out
+    }
+}
+
+/// The plan as JSON (see `docs/plan-json.md`).
+pub fn plan_json(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).expect("a plan always serializes");
+    text.push('\n');
+    text
+}
