@@ -67,9 +67,10 @@ pub(crate) fn tree(text: &str, r: &mut Reporter) -> Option<Node> {
         Err(err) => {
             let loc = err.location().map(Loc::from).unwrap_or_default();
             let message = bare_message(&err.without_snippet().to_string());
-            let budget = matches!(err.without_snippet(), serde_saphyr::Error::Budget { .. });
+            let budget = matches!(err.without_snippet(), serde_saphyr::Error::Budget { .. })
+                || message.contains("budget breached");
             if budget {
-                r.error(loc, format!("the manifest is too large or too deeply nested: {message}"))
+                r.error(loc, "the manifest expands into too many values (anchors and aliases reused too often, or nesting too deep)")
                     .help("lade refuses documents that expand into more than a few thousand nodes (for example through repeated aliases); write the manifest out plainly");
             } else {
                 r.error(loc, format!("invalid YAML: {message}"));
@@ -245,6 +246,7 @@ fn subject(root: &Node, path: &[Step]) -> String {
                 context(owner)
             )
         }
+        Some(Step::Value(_)) if entity(&names).is_some() => entity(&names).unwrap_or_default(),
         Some(Step::Value(_)) => {
             let owner = &names[..names.len().saturating_sub(1)];
             format!(
@@ -262,6 +264,19 @@ fn subject(root: &Node, path: &[Step]) -> String {
                 context(owner)
             )
         }
+    }
+}
+
+/// The name of an entry that is itself a thing: "function `api`", "policy `p` of role `r`".
+fn entity(names: &[String]) -> Option<String> {
+    match names {
+        [s, k] if s == "functions" => Some(format!("function `{k}`")),
+        [s, k] if s == "roles" => Some(format!("role `{k}`")),
+        [s, k, p, name] if s == "roles" && p == "policies" => {
+            Some(format!("policy `{name}` of role `{k}`"))
+        }
+        [a, r, k] if a == "api" && r == "routes" => Some(format!("route `{k}`")),
+        _ => None,
     }
 }
 
@@ -302,7 +317,15 @@ fn list(items: &[&str]) -> String {
         .join(", ")
 }
 
+/// "The code: ..." → "the code: ...", but "Lambda functions" stays.
 fn lowercase_first(s: &str) -> String {
+    let first_word = s.split_whitespace().next().unwrap_or("");
+    if !matches!(
+        first_word,
+        "The" | "A" | "An" | "One" | "Memory" | "Timeout" | "Whether"
+    ) {
+        return s.to_owned();
+    }
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),

@@ -113,10 +113,10 @@ pub(crate) struct RawFunction {
     /// The code: a directory (zipped deterministically) or a ready `.zip` file, relative
     /// to the manifest's directory.
     pub source: Sp<String>,
-    /// The entry point, in the runtime's format: `file.function` for Python, Node.js and
-    /// Ruby (`src/app.handler` is fine), `pkg.Class::method` for Java,
-    /// `Assembly::Namespace.Class::Method` for .NET, any name (e.g. `bootstrap`) for
-    /// `provided.*`.
+    /// The entry point, e.g. `app.handler`. Its format depends on the runtime:
+    /// `file.function` for Python, Node.js and Ruby (`src/app.handler` is fine),
+    /// `pkg.Class::method` for Java, `Assembly::Namespace.Class::Method` for .NET, any
+    /// name (e.g. `bootstrap`) for `provided.*`.
     #[schemars(regex(pattern = r"^\S{1,128}$"))]
     pub handler: Sp<String>,
     /// A current Lambda runtime identifier.

@@ -458,14 +458,11 @@ impl Validator<'_, '_> {
                 self.r
                     .error(
                         written.loc,
-                        format!(
-                            "`source` `{}` does not exist ({})",
-                            written.value,
-                            path.display()
-                        ),
+                        format!("`source` `{}` does not exist", written.value),
                     )
                     .help(format!(
-                        "`source` is relative to the manifest's directory; {}",
+                        "`source` is relative to the manifest's directory (looked for `{}`); {}",
+                        path.display(),
                         io_hint(&err)
                     ));
                 None
@@ -611,7 +608,17 @@ impl Validator<'_, '_> {
     ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         for (name, value) in environment.iter() {
-            if !rules::is_env_key(&name.value) {
+            if rules::is_reserved_env(&name.value) {
+                self.r
+                    .error(
+                        name.loc,
+                        format!(
+                            "`{}` is reserved by Lambda and cannot be set in function `{}`",
+                            name.value, key.value
+                        ),
+                    )
+                    .help("Lambda sets it at run time; use a different name");
+            } else if !rules::is_env_key(&name.value) {
                 let fixed: String = name
                     .value
                     .chars()
@@ -627,16 +634,6 @@ impl Validator<'_, '_> {
                     )
                     .help("names are letters, digits and `_`, starting with a letter")
                     .help_if(rules::is_env_key(&fixed).then(|| format!("try `{fixed}`")));
-            } else if rules::is_reserved_env(&name.value) {
-                self.r
-                    .error(
-                        name.loc,
-                        format!(
-                            "`{}` is reserved by Lambda and cannot be set in function `{}`",
-                            name.value, key.value
-                        ),
-                    )
-                    .help("Lambda sets it at run time; use a different name");
             } else {
                 out.insert(name.value.clone(), value.value.clone());
             }
@@ -764,6 +761,18 @@ impl Validator<'_, '_> {
                 ));
             return None;
         };
+        if path.starts_with(char::is_whitespace) {
+            self.r
+                .error(
+                    key.loc,
+                    format!(
+                        "route `{}` has more than one space after the method",
+                        key.value
+                    ),
+                )
+                .help(format!("write `{method} {}`", path.trim_start()));
+            return None;
+        }
         let mut ok = true;
         if !rules::METHODS.contains(&method) {
             ok = false;
