@@ -1,0 +1,403 @@
+//! The manifest exactly as written: raw serde types, private to `manifest`.
+//!
+//! Like ripgrep's `lowargs`, these mirror the YAML and nothing more. They are the
+//! contract in two ways at once: `schema_json` generates `schema/lade.schema.json` from
+//! them (doc comments become descriptions), and [`super::de::collect`] deserializes the
+//! YAML through them, so the keys an editor offers and the keys lade accepts cannot
+//! drift. Semantic checks (ranges, names, references) live in `validate`; the schema
+//! repeats the simple ones (patterns, ranges, enums) only to help editors.
+//!
+//! Leaves are [`Sp`]: the value plus where it was written, for messages.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::de::{BY_SHAPE, SPANNED, Shape, take_shape};
+use super::node::Loc;
+use super::rules;
+
+/// A lade manifest: the roles, functions and API routes of one project.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Manifest")]
+#[schemars(title = "lade manifest")]
+pub(crate) struct RawManifest {
+    /// The project name: lowercase letters, digits and hyphens, starting with a letter.
+    /// It prefixes every physical name (`<project>-<stage>-<key>`) and is written to the
+    /// `lade:project` tag that proves ownership.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*$"))]
+    pub project: Sp<String>,
+    /// The AWS region, e.g. `us-east-1`. Without it, `AWS_REGION` or the profile decides.
+    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"))]
+    pub region: Option<Sp<String>>,
+    /// The default stage (`dev` when absent); `--stage` overrides it. Same rules as
+    /// `project`.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*$"))]
+    pub stage: Option<Sp<String>>,
+    /// IAM execution roles, by key. Functions refer to them with `role: <key>`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9-]+$" }))]
+    pub roles: Entries<RawRole>,
+    /// Lambda functions, by key. The key is used in the physical name.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9-]+$" }))]
+    pub functions: Entries<RawFunction>,
+    /// The REST API in front of the functions. Validated now; deployed by a later release.
+    pub api: Option<RawApi>,
+}
+
+/// An IAM role that functions run as. lade creates it under the path
+/// `/lade/<project>/<stage>/`, which is how it knows the role is its own.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Role")]
+pub(crate) struct RawRole {
+    /// The physical role name. Defaults to `<project>-<stage>-<key>`; at most 64
+    /// characters of letters, digits and `+=,.@_-`.
+    #[schemars(regex(pattern = r"^[\w+=,.@-]{1,64}$"))]
+    pub name: Option<Sp<String>>,
+    /// The service principal(s) allowed to assume the role, e.g. `lambda.amazonaws.com`
+    /// (the default).
+    pub trust: Option<OneOrMany<TrustService>>,
+    /// ARNs of managed policies to attach, e.g.
+    /// `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`.
+    pub managed_policies: Option<Vec<PolicyArn>>,
+    /// Inline policies: policy name → IAM policy document.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": r"^[\w+=,.@-]{1,128}$" }))]
+    pub policies: Entries<RawPolicyDocument>,
+}
+
+/// A service principal such as `lambda.amazonaws.com`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct TrustService(
+    #[schemars(regex(pattern = r"^[a-z0-9.-]+\.amazonaws\.com$"))] pub Sp<String>,
+);
+
+/// The ARN of a managed IAM policy: `arn:<partition>:iam::(aws|<account id>):policy/<path><name>`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct PolicyArn(
+    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[\w+=,.@/-]+$"))]
+    pub  Sp<String>,
+);
+
+/// An IAM policy document.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "PolicyDocument")]
+pub(crate) struct RawPolicyDocument {
+    /// The policy language version. Write `"2012-10-17"`: without it IAM assumes the old
+    /// `2008-10-17`, where policy variables do not work.
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["2012-10-17", "2008-10-17"]))]
+    pub version: Option<Sp<String>>,
+    /// An optional identifier for the policy.
+    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
+    pub id: Option<Sp<String>>,
+    /// One statement or a list of them, each with `Effect`, `Action` and `Resource`.
+    #[serde(rename = "Statement")]
+    pub statement: Sp<OneOrMany<Statement>>,
+}
+
+/// One IAM policy statement, kept as written.
+pub(crate) type Statement = serde_json::Map<String, serde_json::Value>;
+
+/// A Lambda function.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Function")]
+pub(crate) struct RawFunction {
+    /// The code: a directory (zipped deterministically) or a ready `.zip` file, relative
+    /// to the manifest's directory.
+    pub source: Sp<String>,
+    /// The entry point, e.g. `app.handler`. Its format depends on the runtime:
+    /// `file.function` for Python, Node.js and Ruby (`src/app.handler` is fine),
+    /// `pkg.Class::method` for Java, `Assembly::Namespace.Class::Method` for .NET, any
+    /// name (e.g. `bootstrap`) for `provided.*`.
+    #[schemars(regex(pattern = r"^\S{1,128}$"))]
+    pub handler: Sp<String>,
+    /// A current Lambda runtime identifier.
+    #[schemars(extend("enum" = rules::RUNTIMES))]
+    pub runtime: Sp<String>,
+    /// The execution role: a key of `roles:`, or an existing role's ARN
+    /// (`arn:aws:iam::<account id>:role/<name>`).
+    pub role: Sp<String>,
+    /// Memory in MB, 128 to 10240. Default 128.
+    #[schemars(range(min = 128, max = 10240))]
+    pub memory: Option<Sp<i64>>,
+    /// Timeout in seconds, 1 to 900. Default 3.
+    #[schemars(range(min = 1, max = 900))]
+    pub timeout: Option<Sp<i64>>,
+    /// Environment variables. Values are strings: quote numbers and booleans.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z][A-Za-z0-9_]*$" }))]
+    pub environment: Entries<Sp<String>>,
+    /// A description shown in the Lambda console. Default empty.
+    pub description: Option<Sp<String>>,
+    /// The instruction set. Default `x86_64`.
+    pub architecture: Option<Sp<RawArchitecture>>,
+    /// Tags to add. Keys starting with `lade:` or `aws:` are reserved.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "not": { "pattern": "^(lade|aws):" } }))]
+    pub tags: Entries<Sp<String>>,
+    /// Glob patterns of files to leave out of a directory `source`.
+    pub exclude: Option<Vec<Sp<String>>>,
+    /// The physical function name. Defaults to `<project>-<stage>-<key>`; at most 64
+    /// characters of letters, digits, `-` and `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub name: Option<Sp<String>>,
+}
+
+/// The instruction set a function runs on.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename = "Architecture")]
+pub(crate) enum RawArchitecture {
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+/// A REST API (API Gateway) that routes HTTP requests to functions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Api")]
+pub(crate) struct RawApi {
+    /// The API's name. Defaults to `<project>-<stage>`.
+    pub name: Option<Sp<String>>,
+    /// A description for the API.
+    #[expect(
+        dead_code,
+        reason = "validated now; `model::Api` gains it when lade deploys APIs"
+    )]
+    pub description: Option<Sp<String>>,
+    /// The endpoint type. Default `REGIONAL`.
+    #[expect(
+        dead_code,
+        reason = "validated now; `model::Api` gains it when lade deploys APIs"
+    )]
+    pub endpoint: Option<Sp<Endpoint>>,
+    /// Media types served as binary, e.g. `image/png`.
+    pub binary_media_types: Option<Vec<Sp<String>>>,
+    /// Routes: `"METHOD /path"` → a function key, or a mapping with `function` and
+    /// options. Paths may hold `{param}` segments and end with `{proxy+}`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {
+        "pattern": r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /"
+    }))]
+    pub routes: Entries<RawRoute>,
+}
+
+/// The API Gateway endpoint type.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+pub(crate) enum Endpoint {
+    #[serde(rename = "REGIONAL")]
+    Regional,
+    #[serde(rename = "EDGE")]
+    Edge,
+}
+
+/// How a route authorizes callers.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+pub(crate) enum Authorization {
+    #[serde(rename = "NONE")]
+    None,
+    #[serde(rename = "AWS_IAM")]
+    AwsIam,
+}
+
+/// A route's target: a function key, or the long form with options.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged, rename = "Route")]
+pub(crate) enum RawRoute {
+    /// The key of the function that serves the route.
+    Short(Sp<String>),
+    Long(RawRouteLong),
+}
+
+/// The long form of a route.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "RouteOptions")]
+pub(crate) struct RawRouteLong {
+    /// The key of the function that serves the route.
+    pub function: Sp<String>,
+    /// `NONE` (default) or `AWS_IAM`.
+    #[expect(
+        dead_code,
+        reason = "validated now; `model::Api` gains it when lade deploys APIs"
+    )]
+    pub authorization: Option<Sp<Authorization>>,
+    /// Whether callers must send an API key. Default false.
+    #[expect(
+        dead_code,
+        reason = "validated now; `model::Api` gains it when lade deploys APIs"
+    )]
+    pub api_key_required: Option<Sp<bool>>,
+}
+
+impl<'de> Deserialize<'de> for RawRoute {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawRoute;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a function key or a mapping with `function`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<RawRoute, D::Error> {
+                match take_shape() {
+                    Some(Shape::Map) => RawRouteLong::deserialize(d).map(RawRoute::Long),
+                    _ => Sp::deserialize(d).map(RawRoute::Short),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V)
+    }
+}
+
+/// One value, or a list of them.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "OneOrMany_{T}")]
+pub(crate) enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        match self {
+            OneOrMany::One(one) => std::slice::from_ref(one).iter(),
+            OneOrMany::Many(many) => many.iter(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("one value or a list")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<OneOrMany<T>, D::Error> {
+                match take_shape() {
+                    Some(Shape::Seq) => Vec::deserialize(d).map(OneOrMany::Many),
+                    _ => T::deserialize(d).map(OneOrMany::One),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V(PhantomData))
+    }
+}
+
+/// A value and where the manifest wrote it. Transparent in the schema and when
+/// serialized.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sp<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Sp<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value with its location")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Sp<T>, A::Error> {
+                map.next_key::<de::IgnoredAny>()?;
+                let [line, column, len]: [u32; 3] = map.next_value()?;
+                map.next_key::<de::IgnoredAny>()?;
+                let value = map.next_value()?;
+                Ok(Sp {
+                    value,
+                    loc: Loc { line, column, len },
+                })
+            }
+        }
+        d.deserialize_newtype_struct(SPANNED, V(PhantomData))
+    }
+}
+
+impl<T: Serialize> Serialize for Sp<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A mapping kept in source order, with each key's location.
+#[derive(Debug)]
+pub(crate) struct Entries<V>(pub Vec<(Sp<String>, V)>);
+
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<V> Entries<V> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Sp<String>, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Vis<V> {
+            type Value = Entries<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Sp<String>>()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Vis(PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for Entries<V> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}", V::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "object",
+            "additionalProperties": generator.subschema_for::<V>(),
+        })
+    }
+}

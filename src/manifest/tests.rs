@@ -1,0 +1,668 @@
+//! The manifest's behaviour, as a specification.
+//!
+//! `invalid!` cases snapshot exactly what a person reads for each bad manifest (review
+//! the `.snap` files by eye: they are the product). The `valid_*` tests pin the
+//! `Desired` a good manifest resolves to.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{load, load_str};
+use crate::model::{Api, Architecture, Desired, Function, Role, RoleRef, Route, Scope, Source};
+
+/// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
+/// and `notes.txt`.
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/app.py"), "def handler(e, c): pass\n").unwrap();
+        std::fs::write(dir.path().join("bundle.zip"), b"PK\x05\x06").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not code\n").unwrap();
+        Workspace { dir }
+    }
+
+    fn manifest(&self) -> PathBuf {
+        self.dir.path().join("lade.yaml")
+    }
+
+    fn load(&self, text: &str, stage: Option<&str>) -> Result<Desired, super::Diagnostics> {
+        load_str(text, &self.manifest(), stage)
+    }
+
+    /// The rendered diagnostics, with the temp dir cut so file names read `lade.yaml`.
+    fn errors(&self, text: &str) -> String {
+        match self.load(text, None) {
+            Ok(desired) => panic!("expected errors, got {desired:#?}"),
+            Err(diags) => {
+                let prefix = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
+                diags.to_string().replace(&prefix, "")
+            }
+        }
+    }
+}
+
+/// One test per invalid manifest; each snapshots the full rendering.
+macro_rules! invalid {
+    ($($name:ident: $yaml:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let yaml: &str = $yaml;
+            let rendered = Workspace::new().errors(yaml);
+            insta::with_settings!({ description => yaml, omit_expression => true }, {
+                insta::assert_snapshot!(stringify!($name), rendered);
+            });
+        }
+    )*};
+}
+
+/// A function that needs nothing from `roles:`; cases add one bad line.
+const FN: &str = "functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+";
+
+invalid! {
+    unknown_key_with_suggestion: "project: shop
+functions:
+  list-items:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    memmory: 256
+";
+    unknown_top_level_key: "project: shop\nfunctions: {}\nregoin: us-east-1\noutputs: []\n";
+    wrong_type_for_memory: &format!("project: shop\n{FN}    memory: lots\n");
+    wrong_type_for_a_section: "project: shop\nfunctions: [api]\n";
+    top_level_not_a_mapping: "just a string\n";
+    environment_values_must_be_strings: &format!(
+        "project: shop\n{FN}    environment:\n      PORT: 8080\n      DEBUG: true\n      RATIO: 0.5\n      NAME: ok\n"
+    );
+    memory_and_timeout_out_of_range: &format!("project: shop\n{FN}    memory: 64\n    timeout: 901\n");
+    project_and_stage_names: "project: My_Shop\nstage: Prod\n";
+    region_shape: "project: shop\nregion: useast1\n";
+    function_and_role_keys: "project: shop
+roles:
+  my_role: {}
+functions:
+  list.items:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: my_role
+";
+    physical_name_too_long: "project: a-rather-long-project-name
+stage: production
+functions:
+  list-all-the-items-in-the-catalogue:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+roles:
+  execution-role-for-the-catalogue-listing:
+    name: this-name-is-fine
+  reader:
+    name: this/has/slashes
+";
+    explicit_function_name_bad_charset: &format!("project: shop\n{FN}    name: list.items\n");
+    deprecated_runtimes: "project: shop
+functions:
+  a:
+    source: ./src
+    handler: app.handler
+    runtime: python3.8
+    role: arn:aws:iam::123456789012:role/existing
+  b:
+    source: ./src
+    handler: bootstrap
+    runtime: go1.x
+    role: arn:aws:iam::123456789012:role/existing
+  c:
+    source: ./src
+    handler: index.handler
+    runtime: nodejs16.x
+    role: arn:aws:iam::123456789012:role/existing
+";
+    runtime_typo: "project: shop
+functions:
+  a:
+    source: ./src
+    handler: app.handler
+    runtime: pyhton3.12
+    role: arn:aws:iam::123456789012:role/existing
+  b:
+    source: ./src
+    handler: app.handler
+    runtime: cobol
+    role: arn:aws:iam::123456789012:role/existing
+";
+    handler_formats: "project: shop
+functions:
+  py:
+    source: ./src
+    handler: app
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+  java:
+    source: ./src
+    handler: \"example.Handler::\"
+    runtime: java21
+    role: arn:aws:iam::123456789012:role/existing
+  dotnet:
+    source: ./src
+    handler: MyApp.Function::Handler
+    runtime: dotnet8
+    role: arn:aws:iam::123456789012:role/existing
+  spaced:
+    source: ./src
+    handler: \"app. handler\"
+    runtime: nodejs22.x
+    role: arn:aws:iam::123456789012:role/existing
+  custom:
+    source: ./src
+    handler: \"\"
+    runtime: provided.al2023
+    role: arn:aws:iam::123456789012:role/existing
+";
+    handler_too_long: &format!(
+        "project: shop\nfunctions:\n  a:\n    source: ./src\n    handler: {}.handler\n    runtime: python3.12\n    role: arn:aws:iam::123456789012:role/x\n",
+        "m".repeat(130)
+    );
+    unknown_role_key: "project: shop
+roles:
+  api: {}
+  worker: {}
+functions:
+  a:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: apu
+";
+    malformed_role_arn: &format!("project: shop\n{}", FN.replace(
+        "arn:aws:iam::123456789012:role/existing",
+        "arn:aws:iam::12345:role/existing",
+    ));
+    managed_policy_arns: "project: shop
+roles:
+  api:
+    managed_policies:
+      - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+      - AWSLambdaBasicExecutionRole
+      - arn:aws:iam::123:policy/mine
+";
+    source_problems: "project: shop
+functions:
+  missing:
+    source: ./nowhere
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+  text-file:
+    source: notes.txt
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+  zip-with-exclude:
+    source: bundle.zip
+    exclude: ['*.pyc']
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+";
+    duplicate_keys: "project: shop
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    memory: 256
+    memory: 512
+  api:
+    source: ./src
+project: other
+";
+    reserved_tag_prefixes: &format!(
+        "project: shop\n{FN}    tags:\n      team: search\n      lade:project: other\n      aws:cloudformation:stack-name: x\n"
+    );
+    environment_keys: &format!(
+        "project: shop\n{FN}    environment:\n      TABLE: items-${{stage}}\n      1ST: x\n      MY-VAR: x\n      AWS_REGION: eu-west-1\n      AWS_LAMBDA_FUNCTION_NAME: x\n      _HANDLER: x\n"
+    );
+    role_trust_and_policies: "project: shop
+roles:
+  api:
+    trust: [lambda.amazonaws.com, edgelambda, states.amazonaws.com]
+    policies:
+      read-items:
+        Version: \"2012-10-17\"
+        Statment: []
+      write items:
+        Version: 2020-01-01
+        Statement: {Effect: Permit, Action: \"dynamodb:PutItem\", Resource: \"*\"}
+      not-a-doc: allow everything
+";
+    api_shape: "project: shop
+functions:
+  list-items:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+api:
+  endpoint: PRIVATE
+  binary_media_types: [image/png, png]
+  routes:
+    GET /items: list-items
+    get /items/{id}: list-items
+    FETCH /things: list-items
+    /nomethod: list-items
+    GET items: list-items
+    GET /a/{proxy+}/b: list-items
+    GET /items/: list-items
+    POST /items: lst-items
+    PUT /items/{id}:
+      function: list-items
+      authorization: IAM
+      api_key_required: yes
+    DELETE /items/{key}: list-items
+    PATCH /items/{id}:
+      handler: list-items
+";
+    duplicate_routes: "project: shop
+functions:
+  a:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+api:
+  routes:
+    GET /items/{id}: a
+    GET /items/{item_id}: a
+    GET /items/{id}/: a
+    GET  /items: a
+";
+    missing_required_fields: "project: shop
+functions:
+  api:
+    runtime: python3.12
+    memory: 256
+";
+    missing_project: "functions: {}\n";
+    missing_field_not_repeated_after_type_error: "project: shop
+functions:
+  api:
+    source: [./src]
+    handler: 42
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+";
+    syntax_error_has_location: "project: shop\nfunctions:\n  api:\n    source: ./src\n   handler: [app.handler\n";
+    alias_bomb_is_refused: "project: shop
+a: &a [x, x, x, x, x, x, x, x, x, x]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+";
+    empty_manifest: "# yaml-language-server: $schema=../../schema/lade.schema.json\n\n";
+    many_errors_reported_together: "project: shop
+roles:
+  api:
+    managed_policies: [AWSLambdaBasicExecutionRole]
+functions:
+  list-items:
+    source: ./src
+    handler: app.list_items
+    runtime: python3.8
+    role: apo
+    memmory: 256
+    timeout: 0
+    environment:
+      PORT: 8080
+    architecture: amd64
+  get-item:
+    runtime: python3.12
+api:
+  routes:
+    GET /items: list-items
+    GET /items/{id}: get-itm
+";
+}
+
+/// `--stage` has no line to point at.
+#[test]
+fn bad_stage_override() {
+    let ws = Workspace::new();
+    let text = format!("project: shop\n{FN}");
+    let err = ws.load(&text, Some("Prod")).unwrap_err();
+    insta::assert_snapshot!(err.to_string().replace(
+        &format!("{}{}", ws.dir.path().display(), std::path::MAIN_SEPARATOR),
+        ""
+    ));
+}
+
+fn function(key: &str, name: &str, path: PathBuf, role: RoleRef) -> Function {
+    Function {
+        key: key.into(),
+        name: name.into(),
+        source: Source::Dir {
+            path,
+            exclude: vec![],
+        },
+        handler: "app.handler".into(),
+        runtime: "python3.12".into(),
+        role,
+        memory: 128,
+        timeout: 3,
+        environment: BTreeMap::new(),
+        description: String::new(),
+        architecture: Architecture::X86_64,
+        tags: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn valid_minimal_manifest_gets_defaults() {
+    let ws = Workspace::new();
+    let desired = ws.load(&format!("project: shop\n{FN}"), None).unwrap();
+    assert_eq!(
+        desired,
+        Desired {
+            scope: Scope {
+                project: "shop".into(),
+                stage: "dev".into(),
+            },
+            region: None,
+            roles: BTreeMap::new(),
+            functions: BTreeMap::from([(
+                "api".into(),
+                function(
+                    "api",
+                    "shop-dev-api",
+                    ws.dir.path().join("src"),
+                    RoleRef::Arn("arn:aws:iam::123456789012:role/existing".into()),
+                ),
+            )]),
+            api: None,
+        }
+    );
+}
+
+#[test]
+fn valid_full_manifest_resolves_everything() {
+    let ws = Workspace::new();
+    let text = r#"# yaml-language-server: $schema=../../schema/lade.schema.json
+project: shop
+region: eu-central-1
+stage: qa
+roles:
+  api:
+    trust: [lambda.amazonaws.com, edgelambda.amazonaws.com]
+    managed_policies: [arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]
+    policies:
+      read-items:
+        Version: "2012-10-17"
+        Statement: [{Effect: Allow, Action: "dynamodb:GetItem", Resource: "*"}]
+  worker:
+    name: custom-worker
+    trust: states.amazonaws.com
+functions:
+  list-items:
+    source: src
+    handler: src/app.list_items
+    runtime: python3.12
+    role: api
+    memory: 256
+    timeout: 10
+    environment:
+      TABLE: items-${stage}
+      API_KEY: ${env:API_KEY}
+      PORT: "8080"
+    description: Lists items
+    architecture: arm64
+    tags: {team: search}
+    exclude: ["*.pyc", "tests/**"]
+  packaged:
+    name: Packaged_Fn
+    source: ./bundle.zip
+    handler: bootstrap
+    runtime: provided.al2023
+    role: arn:aws:iam::123456789012:role/existing
+api:
+  name: shop-api
+  endpoint: REGIONAL
+  routes:
+    GET /items: list-items
+    GET /items/{id}: {function: list-items, authorization: AWS_IAM, api_key_required: true}
+    ANY /admin/{proxy+}: packaged
+"#;
+    let desired = ws.load(text, None).unwrap();
+    assert_eq!(desired.scope.stage, "qa");
+    assert_eq!(desired.region.as_deref(), Some("eu-central-1"));
+
+    let api_role = &desired.roles["api"];
+    assert_eq!(
+        api_role,
+        &Role {
+            key: "api".into(),
+            name: "shop-qa-api".into(),
+            path: "/lade/shop/qa/".into(),
+            trust_services: BTreeSet::from([
+                "edgelambda.amazonaws.com".into(),
+                "lambda.amazonaws.com".into()
+            ]),
+            managed_policies: BTreeSet::from([
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".into()
+            ]),
+            inline_policies: BTreeMap::from([(
+                "read-items".into(),
+                json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]
+                })
+            )]),
+        }
+    );
+    let worker = &desired.roles["worker"];
+    assert_eq!(worker.name, "custom-worker");
+    assert_eq!(
+        worker.trust_services,
+        BTreeSet::from(["states.amazonaws.com".to_string()])
+    );
+
+    let list = &desired.functions["list-items"];
+    assert_eq!(
+        list,
+        &Function {
+            key: "list-items".into(),
+            name: "shop-qa-list-items".into(),
+            source: Source::Dir {
+                path: ws.dir.path().join("src"),
+                exclude: vec!["*.pyc".into(), "tests/**".into()],
+            },
+            handler: "src/app.list_items".into(),
+            runtime: "python3.12".into(),
+            role: RoleRef::Key("api".into()),
+            memory: 256,
+            timeout: 10,
+            environment: BTreeMap::from([
+                ("API_KEY".into(), "${env:API_KEY}".into()),
+                ("PORT".into(), "8080".into()),
+                ("TABLE".into(), "items-${stage}".into()),
+            ]),
+            description: "Lists items".into(),
+            architecture: Architecture::Arm64,
+            tags: BTreeMap::from([("team".into(), "search".into())]),
+        }
+    );
+    let packaged = &desired.functions["packaged"];
+    assert_eq!(packaged.name, "Packaged_Fn");
+    assert_eq!(
+        packaged.source,
+        Source::Zip {
+            path: ws.dir.path().join("bundle.zip")
+        }
+    );
+
+    assert_eq!(
+        desired.api,
+        Some(Api {
+            name: Some("shop-api".into()),
+            routes: vec![
+                Route {
+                    method: "GET".into(),
+                    path: "/items".into(),
+                    function: "list-items".into()
+                },
+                Route {
+                    method: "GET".into(),
+                    path: "/items/{id}".into(),
+                    function: "list-items".into()
+                },
+                Route {
+                    method: "ANY".into(),
+                    path: "/admin/{proxy+}".into(),
+                    function: "packaged".into()
+                },
+            ],
+        })
+    );
+}
+
+#[test]
+fn stage_override_wins_over_the_manifest() {
+    let ws = Workspace::new();
+    let text = format!("project: shop\nstage: qa\nroles:\n  r: {{}}\n{FN}");
+    let desired = ws.load(&text, Some("prod")).unwrap();
+    assert_eq!(desired.scope.stage, "prod");
+    assert_eq!(desired.functions["api"].name, "shop-prod-api");
+    assert_eq!(desired.roles["r"].name, "shop-prod-r");
+    assert_eq!(desired.roles["r"].path, "/lade/shop/prod/");
+}
+
+#[test]
+fn stage_override_changes_the_name_length_check() {
+    let ws = Workspace::new();
+    let key = "k".repeat(50);
+    let text = format!(
+        "project: shop\nfunctions:\n  {key}:\n    source: ./src\n    handler: app.handler\n    runtime: python3.12\n    role: arn:aws:iam::123456789012:role/x\n"
+    );
+    assert!(
+        ws.load(&text, None).is_ok(),
+        "shop-dev-<50> is 59 characters"
+    );
+    let err = ws.load(&text, Some("production-eu")).unwrap_err();
+    assert_eq!(err.len(), 1);
+    // shop- (5) + production-eu- (14) + 50
+    assert!(err.to_string().contains("is 69 characters"), "{err}");
+}
+
+#[test]
+fn null_optional_fields_take_defaults() {
+    let ws = Workspace::new();
+    let text = format!("project: shop\nstage:\nregion: ~\n{FN}    memory:\n    timeout: null\n");
+    let desired = ws.load(&text, None).unwrap();
+    assert_eq!(desired.scope.stage, "dev");
+    assert_eq!(desired.functions["api"].memory, 128);
+    assert_eq!(desired.functions["api"].timeout, 3);
+}
+
+#[test]
+fn sources_resolve_against_the_manifest_directory() {
+    let ws = Workspace::new();
+    let text = format!("project: shop\n{}", FN.replace("./src", "./src/../src"));
+    let desired = ws.load(&text, None).unwrap();
+    let Source::Dir { path, .. } = &desired.functions["api"].source else {
+        panic!("expected a directory source");
+    };
+    assert_eq!(path, &ws.dir.path().join("src/../src"));
+    assert!(path.is_absolute());
+}
+
+#[test]
+fn the_hello_example_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello/lade.yaml");
+    let desired = load(&path, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(desired.scope.project, "hello");
+    let role = &desired.roles["basic"];
+    assert_eq!(role.name, "hello-dev-basic");
+    assert_eq!(
+        role.managed_policies,
+        BTreeSet::from([
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_string()
+        ])
+    );
+    assert_eq!(
+        role.trust_services,
+        BTreeSet::from(["lambda.amazonaws.com".to_string()])
+    );
+    let hello = &desired.functions["hello"];
+    assert_eq!(hello.name, "hello-dev-hello");
+    assert_eq!(hello.role, RoleRef::Key("basic".into()));
+    assert_eq!(
+        hello.source,
+        Source::Dir {
+            path: path.parent().unwrap().join("src"),
+            exclude: vec![]
+        }
+    );
+    let api = desired.api.as_ref().unwrap();
+    assert_eq!(
+        api.routes,
+        vec![Route {
+            method: "GET".into(),
+            path: "/hello".into(),
+            function: "hello".into()
+        }]
+    );
+}
+
+#[test]
+fn load_refuses_what_is_not_a_manifest_file() {
+    let ws = Workspace::new();
+    let dir = ws.dir.path();
+    std::fs::write(dir.join("binary.yaml"), b"project: \xff\xfe\n").unwrap();
+    std::fs::write(dir.join("empty.yaml"), b"").unwrap();
+    let cases = [
+        (dir.join("absent.yaml"), "cannot read"),
+        (dir.to_path_buf(), "is a directory"),
+        (dir.join("binary.yaml"), "is not UTF-8 text"),
+        (dir.join("empty.yaml"), "the manifest is empty"),
+    ];
+    for (path, expected) in cases {
+        let err = load(&path, None).expect_err(expected);
+        assert_eq!(err.len(), 1, "{err}");
+        let text = err.to_string();
+        assert!(text.contains(expected), "{text}");
+        assert!(
+            text.ends_with(&format!("1 error in {}", path.display())),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn diagnostics_are_sorted_by_position() {
+    let ws = Workspace::new();
+    let text = "project: shop\nfunctions:\n  a:\n    source: ./src\n    handler: app.handler\n    runtime: python3.12\n    role: nope\n    memory: 1\n    bogus: 1\n";
+    let err = ws.load(text, None).unwrap_err();
+    let positions: Vec<_> = err.iter().filter_map(|d| d.position()).collect();
+    assert_eq!(positions, vec![(7, 11), (8, 13), (9, 5)]);
+}
