@@ -135,9 +135,3 @@ fn io_reason(err: &std::io::Error) -> String {
         _ => err.to_string(),
     }
 }
-impl std::fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.join("\n"))
-    }
-}
-impl std::error::Error for Diagnostics {}
