@@ -1,1 +1,0 @@
-//! The AWS adapter. (Stub: being written.)
