@@ -210,3 +210,6 @@ impl Cloud for AwsCloud {
         lambda::delete_function(self, name).await
     }
 }
+
+#[cfg(test)]
+mod tests;
