@@ -83,6 +83,9 @@ async fn a_role_reads_back_as_it_was_written() {
         .await
         .unwrap();
 
+    // AWS URL-encodes the documents in both ListRoles and GetRolePolicy. Moto 5.2
+    // encodes GetRolePolicy's but returns ListRoles' trust policy as plain JSON, so
+    // this checks both of the adapter's decoding paths.
     let roles = cloud.list_roles(&scope.iam_path()).await.unwrap();
     assert_eq!(roles.len(), 1, "{roles:#?}");
     let live = &roles[0];
