@@ -1,0 +1,263 @@
+//! Every SDK call goes through [`AwsCloud::call`], which turns the SDK's error into an
+//! [`AwsError`]: the operation, AWS's error code and message. Callers decide on the
+//! code (`NoSuchEntity` on a delete is success, for example); everything they do not
+//! handle becomes a [`CloudError`] through one `From`, which adds what to do next.
+
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::AwsCloud;
+use crate::cloud::CloudError;
+
+/// Codes that mean the caller lacks a permission.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+];
+
+/// Codes that mean the credentials themselves are missing, wrong or expired.
+const BAD_CREDENTIALS: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "MissingAuthenticationToken",
+];
+
+/// Codes that mean AWS throttled the request. The SDK already retried these with
+/// adaptive backoff, so reaching lade means its attempt budget ran out.
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+];
+
+/// One failed SDK call, reduced to what lade decides on.
+#[derive(Debug, Clone)]
+pub(super) struct AwsError {
+    /// The AWS API operation, e.g. `CreateFunction`.
+    pub operation: &'static str,
+    /// AWS's error code, e.g. `NoSuchEntity`; `None` when no response arrived.
+    pub code: Option<String>,
+    /// AWS's message, or the whole error chain when there is no service error.
+    pub message: String,
+    /// The request never got an answer (network, DNS, endpoint, timeout).
+    unreachable: bool,
+    /// How long the call took, the SDK's own retries included.
+    elapsed: Duration,
+    /// The SDK's attempt budget for the call.
+    max_attempts: u32,
+}
+
+impl AwsError {
+    /// Whether AWS answered with this error code.
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+
+    fn is_any(&self, codes: &[&str]) -> bool {
+        codes.iter().any(|code| self.is(code))
+    }
+
+    /// What to do about it, when that is obvious from the code.
+    fn hint(&self) -> Option<&'static str> {
+        let hint = match self.code.as_deref()? {
+            "DeleteConflict" => {
+                "delete the role's inline policies and detach its managed policies first"
+            }
+            "LimitExceeded" | "LimitExceededException" => {
+                "an account quota is reached: remove unused resources or ask AWS for a higher quota"
+            }
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => {
+                "check the policy document in the manifest"
+            }
+            "RequestEntityTooLargeException" => {
+                "the zip is larger than Lambda accepts in a direct upload (50 MB): make the package smaller"
+            }
+            "CodeStorageExceededException" => {
+                "the account's Lambda code storage is full: delete old function versions"
+            }
+            "InvalidParameterValueException" if self.message.contains("cannot be assumed") => {
+                "check that the role exists and trusts lambda.amazonaws.com"
+            }
+            _ => return None,
+        };
+        Some(hint)
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl From<AwsError> for CloudError {
+    fn from(error: AwsError) -> Self {
+        let operation = error.operation;
+        if error.is_any(ACCESS_DENIED) {
+            return CloudError::AccessDenied(format!(
+                "{operation}: {error}; grant this permission to the identity lade runs as"
+            ));
+        }
+        if error.is_any(BAD_CREDENTIALS) {
+            return CloudError::AccessDenied(format!(
+                "{operation}: {error}; check the AWS credentials (profile, AWS_ACCESS_KEY_ID, \
+                 or `aws sso login`)"
+            ));
+        }
+        if error.is_any(THROTTLED) {
+            return CloudError::Timeout {
+                attempts: error.max_attempts,
+                seconds: error.elapsed.as_secs(),
+                message: format!(
+                    "{operation} was throttled ({error}); run with less concurrency or try again later"
+                ),
+            };
+        }
+        let message = if error.unreachable {
+            format!(
+                "{error}; check the network, AWS_REGION and AWS_ENDPOINT_URL (and the \
+                 credentials, if the error mentions them)"
+            )
+        } else if let Some(hint) = error.hint() {
+            format!("{error}; {hint}")
+        } else {
+            error.to_string()
+        };
+        CloudError::Service {
+            operation: operation.to_owned(),
+            message,
+        }
+    }
+}
+
+impl AwsCloud {
+    /// Sends one SDK request and classifies its failure.
+    pub(super) async fn call<T, E, R>(
+        &self,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let started = Instant::now();
+        request
+            .await
+            .map_err(|error| self.classify(operation, &error, started.elapsed()))
+    }
+
+    /// Reduces an SDK error to an [`AwsError`]; `elapsed` is how long the call took.
+    pub(super) fn classify<E, R>(
+        &self,
+        operation: &'static str,
+        error: &SdkError<E, R>,
+        elapsed: Duration,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let unreachable = matches!(
+            error,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+        );
+        let (code, message) = match error.code() {
+            Some(code) => (
+                Some(code.to_owned()),
+                error.message().unwrap_or_default().to_owned(),
+            ),
+            None => (None, DisplayErrorContext(error).to_string()),
+        };
+        AwsError {
+            operation,
+            code,
+            message,
+            unreachable,
+            elapsed,
+            max_attempts: self.max_attempts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str, message: &str) -> AwsError {
+        AwsError {
+            operation: "CreateFunction",
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            unreachable: false,
+            elapsed: Duration::from_secs(7),
+            max_attempts: 8,
+        }
+    }
+
+    #[test]
+    fn access_denied_names_the_operation_and_aws_message() {
+        let cloud: CloudError = error("AccessDeniedException", "no lambda:CreateFunction").into();
+        let CloudError::AccessDenied(message) = cloud else {
+            panic!("expected AccessDenied, got {cloud:?}");
+        };
+        assert!(
+            message.starts_with("CreateFunction: AccessDeniedException: no lambda:CreateFunction")
+        );
+    }
+
+    #[test]
+    fn expired_credentials_are_access_denied_with_a_hint() {
+        let cloud: CloudError = error("ExpiredTokenException", "token expired").into();
+        assert!(matches!(&cloud, CloudError::AccessDenied(m) if m.contains("aws sso login")));
+    }
+
+    #[test]
+    fn throttling_that_outlasts_the_sdk_retries_is_a_timeout() {
+        let cloud: CloudError = error("TooManyRequestsException", "Rate exceeded").into();
+        assert_eq!(
+            cloud,
+            CloudError::Timeout {
+                attempts: 8,
+                seconds: 7,
+                message: "CreateFunction was throttled (TooManyRequestsException: Rate exceeded); \
+                          run with less concurrency or try again later"
+                    .to_owned(),
+            }
+        );
+    }
+
+    #[test]
+    fn other_errors_keep_code_and_message_and_add_a_hint_when_obvious() {
+        let cloud: CloudError = error("DeleteConflict", "must detach all policies first").into();
+        assert_eq!(
+            cloud,
+            CloudError::Service {
+                operation: "CreateFunction".to_owned(),
+                message: "DeleteConflict: must detach all policies first; delete the role's \
+                          inline policies and detach its managed policies first"
+                    .to_owned(),
+            }
+        );
+        let plain: CloudError = error("ServiceException", "boom").into();
+        assert_eq!(plain.to_string(), "CreateFunction: ServiceException: boom");
+    }
+}

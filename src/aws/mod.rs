@@ -1,0 +1,215 @@
+//! The AWS adapter: the only code in lade that touches the AWS SDK.
+//!
+//! [`AwsCloud`] implements [`Cloud`] over IAM, Lambda and the Resource Groups Tagging
+//! API. It owns:
+//!
+//! - building clients from `aws-config` (credential chain, profiles, `AWS_REGION`,
+//!   `AWS_ENDPOINT_URL`), with the SDK's adaptive retry for throttling;
+//! - turning every SDK error into a [`CloudError`] that names the operation, AWS's
+//!   error code and message, and what to do next (`error.rs`);
+//! - AWS's eventual consistency: one bounded retry loop (`retry.rs`) for a new role
+//!   that Lambda cannot assume yet and for updates still in progress, and the SDK
+//!   waiters for `State=Active` and `LastUpdateStatus=Successful` (`lambda.rs`);
+//! - the idempotency of every write: "already exists here" and "already gone" are
+//!   success, "exists but someone else's" is [`CloudError::NotOwned`];
+//! - decoding IAM's URL-encoded policy documents (`document.rs`).
+//!
+//! It does not decide what to change (that is `diff` and `plan`), order steps, read
+//! manifests or print anything. It has no code path for the emulator: tests reach moto
+//! through `AWS_ENDPOINT_URL` exactly as lade reaches AWS.
+
+mod document;
+mod error;
+mod iam;
+mod lambda;
+mod retry;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use serde_json::Value;
+
+use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction, NewRole, RoleSummary};
+use crate::model::{Architecture, LiveFunction, LiveRole};
+
+/// How many times the SDK tries one request when AWS throttles or has a transient
+/// fault, with adaptive (client-side rate limited) backoff between tries.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// How long the adapter waits for AWS's eventual consistency before giving up with
+/// [`CloudError::Timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patience {
+    /// Total time one retried call may take, e.g. `CreateFunction` while a new role
+    /// propagates through IAM (usually seconds, occasionally much longer).
+    pub retry_deadline: Duration,
+    /// The pause after the first failed attempt; it doubles after each one.
+    pub first_delay: Duration,
+    /// The longest pause between two attempts.
+    pub max_delay: Duration,
+    /// The longest wait for a function to become `Active` or to finish an update.
+    pub wait_limit: Duration,
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Patience {
+            retry_deadline: Duration::from_secs(120),
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(5),
+            wait_limit: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The real [`Cloud`]: IAM, Lambda and the tagging API through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct AwsCloud {
+    iam: aws_sdk_iam::Client,
+    lambda: aws_sdk_lambda::Client,
+    tagging: aws_sdk_resourcegroupstagging::Client,
+    region: Option<String>,
+    /// The SDK's attempt budget per request, reported when throttling outlasts it.
+    max_attempts: u32,
+    patience: Patience,
+}
+
+impl AwsCloud {
+    /// Clients built from `config` exactly as given (region, credentials, endpoint,
+    /// retry settings).
+    pub fn new(config: &SdkConfig) -> Self {
+        AwsCloud {
+            iam: aws_sdk_iam::Client::new(config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
+            region: config.region().map(|r| r.to_string()),
+            max_attempts: config
+                .retry_config()
+                .map_or(1, |retry| retry.max_attempts()),
+            patience: Patience::default(),
+        }
+    }
+
+    /// Clients configured the standard way: the credential chain, profiles,
+    /// `AWS_REGION`, `AWS_ENDPOINT_URL` and friends. `region`, when given (from the
+    /// manifest), overrides the region those sources would choose. Throttled requests
+    /// are retried with adaptive backoff, up to [`MAX_ATTEMPTS`] tries.
+    pub async fn from_env(region: Option<&str>) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS));
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region.to_owned()));
+        }
+        Self::new(&loader.load().await)
+    }
+
+    /// The same clients with other deadlines for eventual consistency.
+    pub fn with_patience(mut self, patience: Patience) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// The region requests go to, if the configuration names one.
+    pub fn region(&self) -> Option<String> {
+        self.region.clone()
+    }
+}
+
+#[async_trait]
+impl Cloud for AwsCloud {
+    async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
+        iam::list_roles(self, path_prefix).await
+    }
+
+    async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError> {
+        iam::get_role(self, name).await
+    }
+
+    async fn find_functions(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, CloudError> {
+        lambda::find_functions(self, tags).await
+    }
+
+    async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
+        lambda::get_function(self, name).await
+    }
+
+    async fn create_role(&self, role: &NewRole) -> Result<String, CloudError> {
+        iam::create_role(self, role).await
+    }
+
+    async fn update_trust_policy(&self, role: &str, document: &Value) -> Result<(), CloudError> {
+        iam::update_trust_policy(self, role, document).await
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy: &str,
+        document: &Value,
+    ) -> Result<(), CloudError> {
+        iam::put_role_policy(self, role, policy, document).await
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), CloudError> {
+        iam::delete_role_policy(self, role, policy).await
+    }
+
+    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
+        iam::attach_role_policy(self, role, policy_arn).await
+    }
+
+    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
+        iam::detach_role_policy(self, role, policy_arn).await
+    }
+
+    async fn delete_role(&self, role: &str) -> Result<(), CloudError> {
+        iam::delete_role(self, role).await
+    }
+
+    async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError> {
+        lambda::create_function(self, function).await
+    }
+
+    async fn update_function_configuration(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+    ) -> Result<(), CloudError> {
+        lambda::update_function_configuration(self, name, config).await
+    }
+
+    async fn update_function_code(
+        &self,
+        name: &str,
+        zip: Arc<Vec<u8>>,
+        architecture: Architecture,
+    ) -> Result<(), CloudError> {
+        lambda::update_function_code(self, name, zip, architecture).await
+    }
+
+    async fn tag_function(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        lambda::tag_function(self, arn, tags).await
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
+        lambda::untag_function(self, arn, keys).await
+    }
+
+    async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
+        lambda::delete_function(self, name).await
+    }
+}
+
+#[cfg(test)]
+mod tests;
