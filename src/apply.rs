@@ -28,11 +28,26 @@ pub const DEFAULT_PARALLELISM: usize = 8;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Started { step: usize, description: String },
-    Succeeded { step: usize, description: String, elapsed: Duration },
-    Failed { step: usize, description: String, error: String },
+    Started {
+        step: usize,
+        description: String,
+    },
+    Succeeded {
+        step: usize,
+        description: String,
+        elapsed: Duration,
+    },
+    Failed {
+        step: usize,
+        description: String,
+        error: String,
+    },
     /// Not started because a step it depends on did not succeed.
-    Skipped { step: usize, description: String, blocked_by: usize },
+    Skipped {
+        step: usize,
+        description: String,
+        blocked_by: usize,
+    },
 }
 
 /// Receives events as apply makes progress. Called from the executing task; keep it quick.
@@ -82,7 +97,11 @@ pub async fn execute(
 ) -> Outcome {
     let started_at = Instant::now();
     let parallelism = parallelism.max(1);
-    let context = Context { cloud, artifacts, role_arns: Mutex::new(BTreeMap::new()) };
+    let context = Context {
+        cloud,
+        artifacts,
+        role_arns: Mutex::new(BTreeMap::new()),
+    };
     let mut state = vec![State::Waiting; plan.steps.len()];
     let mut outcome = Outcome::default();
     let mut running = FuturesUnordered::new();
@@ -111,7 +130,10 @@ pub async fn execute(
             let ready = step.depends_on.iter().all(|&d| state[d] == State::Done);
             if ready && running.len() < parallelism {
                 state[step.id] = State::Running;
-                reporter.report(&Event::Started { step: step.id, description: step.op.describe() });
+                reporter.report(&Event::Started {
+                    step: step.id,
+                    description: step.op.describe(),
+                });
                 let context = &context;
                 running.push(async move {
                     let begun = Instant::now();
@@ -120,19 +142,29 @@ pub async fn execute(
                 });
             }
         }
-        let Some((id, result, elapsed)) = running.next().await else { break };
+        let Some((id, result, elapsed)) = running.next().await else {
+            break;
+        };
         let description = plan.steps[id].op.describe();
         match result {
             Ok(()) => {
                 state[id] = State::Done;
                 outcome.succeeded.push(id);
-                reporter.report(&Event::Succeeded { step: id, description, elapsed });
+                reporter.report(&Event::Succeeded {
+                    step: id,
+                    description,
+                    elapsed,
+                });
             }
             Err(error) => {
                 state[id] = State::Failed;
                 let error = error.to_string();
                 outcome.failed.push((id, error.clone()));
-                reporter.report(&Event::Failed { step: id, description, error });
+                reporter.report(&Event::Failed {
+                    step: id,
+                    description,
+                    error,
+                });
             }
         }
     }
@@ -153,12 +185,19 @@ impl Context<'_> {
         match op {
             Op::CreateRole { role } => {
                 let arn = cloud.create_role(role).await?;
-                self.role_arns.lock().expect("role ARN map poisoned").insert(role.name.clone(), arn);
+                self.role_arns
+                    .lock()
+                    .expect("role ARN map poisoned")
+                    .insert(role.name.clone(), arn);
             }
-            Op::UpdateTrustPolicy { role, document } => cloud.update_trust_policy(role, document).await?,
-            Op::PutRolePolicy { role, policy, document } => {
-                cloud.put_role_policy(role, policy, document).await?
+            Op::UpdateTrustPolicy { role, document } => {
+                cloud.update_trust_policy(role, document).await?
             }
+            Op::PutRolePolicy {
+                role,
+                policy,
+                document,
+            } => cloud.put_role_policy(role, policy, document).await?,
             Op::DeleteRolePolicy { role, policy } => cloud.delete_role_policy(role, policy).await?,
             Op::AttachRolePolicy { role, policy_arn } => {
                 cloud.attach_role_policy(role, policy_arn).await?
@@ -167,7 +206,13 @@ impl Context<'_> {
                 cloud.detach_role_policy(role, policy_arn).await?
             }
             Op::DeleteRole { role } => cloud.delete_role(role).await?,
-            Op::CreateFunction { name, settings, architecture, code, tags } => {
+            Op::CreateFunction {
+                name,
+                settings,
+                architecture,
+                code,
+                tags,
+            } => {
                 let function = NewFunction {
                     name: name.clone(),
                     config: self.config(settings).await?,
@@ -181,7 +226,11 @@ impl Context<'_> {
                 let config = self.config(settings).await?;
                 cloud.update_function_configuration(name, &config).await?
             }
-            Op::UpdateFunctionCode { name, code, architecture } => {
+            Op::UpdateFunctionCode {
+                name,
+                code,
+                architecture,
+            } => {
                 let zip = self.artifact(code)?.bytes.clone();
                 cloud.update_function_code(name, zip, *architecture).await?
             }
@@ -214,7 +263,12 @@ impl Context<'_> {
         let role_arn = match &settings.role {
             RoleArn::Known(arn) => arn.clone(),
             RoleArn::Pending { role } => {
-                let created = self.role_arns.lock().expect("role ARN map poisoned").get(role).cloned();
+                let created = self
+                    .role_arns
+                    .lock()
+                    .expect("role ARN map poisoned")
+                    .get(role)
+                    .cloned();
                 match created {
                     Some(arn) => arn,
                     // Created by an earlier, interrupted apply: read it back.

@@ -42,7 +42,9 @@ pub struct Common {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the manifest without calling AWS.
-    #[command(after_help = "Exits 0 when the manifest is valid, 1 with every problem listed otherwise.")]
+    #[command(
+        after_help = "Exits 0 when the manifest is valid, 1 with every problem listed otherwise."
+    )]
     Validate {
         #[command(flatten)]
         common: Common,

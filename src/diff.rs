@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::model::{Artifact, Desired, Function, Live, LiveFunction, LiveRole, ResourceKind, Role, RoleRef, Scope};
+use crate::model::{
+    Artifact, Desired, Function, Live, LiveFunction, LiveRole, ResourceKind, Role, RoleRef, Scope,
+};
 use crate::policy;
 
 /// What happens to a resource.
@@ -38,7 +40,6 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
-    Path,
     TrustPolicy,
     ManagedPolicy(String),
     InlinePolicy(String),
@@ -73,7 +74,6 @@ impl Field {
 impl std::fmt::Display for Field {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Field::Path => f.write_str("path"),
             Field::TrustPolicy => f.write_str("trust policy"),
             Field::ManagedPolicy(arn) => write!(f, "managed policy {arn}"),
             Field::InlinePolicy(name) => write!(f, "inline policy {name}"),
@@ -155,8 +155,13 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
                 fields: function_fields(&desired.scope, function, &role_arn, artifact, None),
             }),
             Some(existing) => {
-                let fields =
-                    function_fields(&desired.scope, function, &role_arn, artifact, Some(existing));
+                let fields = function_fields(
+                    &desired.scope,
+                    function,
+                    &role_arn,
+                    artifact,
+                    Some(existing),
+                );
                 if !fields.is_empty() {
                     changes.push(Change {
                         kind: ResourceKind::Function,
@@ -170,20 +175,37 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
         }
     }
 
-    let wanted_functions: BTreeSet<&str> =
-        desired.functions.values().map(|f| f.name.as_str()).collect();
-    for name in live.functions.keys().filter(|n| !wanted_functions.contains(n.as_str())) {
+    let wanted_functions: BTreeSet<&str> = desired
+        .functions
+        .values()
+        .map(|f| f.name.as_str())
+        .collect();
+    for name in live
+        .functions
+        .keys()
+        .filter(|n| !wanted_functions.contains(n.as_str()))
+    {
         changes.push(deleted(ResourceKind::Function, name));
     }
     let wanted_roles: BTreeSet<&str> = desired.roles.values().map(|r| r.name.as_str()).collect();
-    for name in live.roles.keys().filter(|n| !wanted_roles.contains(n.as_str())) {
+    for name in live
+        .roles
+        .keys()
+        .filter(|n| !wanted_roles.contains(n.as_str()))
+    {
         changes.push(deleted(ResourceKind::Role, name));
     }
     changes
 }
 
 fn deleted(kind: ResourceKind, name: &str) -> Change {
-    Change { kind, name: name.to_string(), key: None, action: Action::Delete, fields: Vec::new() }
+    Change {
+        kind,
+        name: name.to_string(),
+        key: None,
+        action: Action::Delete,
+        fields: Vec::new(),
+    }
 }
 
 /// What a function's role ARN should be: the given ARN, the live role's ARN, or the
@@ -198,7 +220,9 @@ pub fn wanted_role_arn(desired: &Desired, live: &Live, function: &Function) -> R
             };
             match live.roles.get(&role.name) {
                 Some(existing) => RoleArn::Known(existing.arn.clone()),
-                None => RoleArn::Pending { role: role.name.clone() },
+                None => RoleArn::Pending {
+                    role: role.name.clone(),
+                },
             }
         }
     }
@@ -242,10 +266,18 @@ fn role_fields(role: &Role, live: Option<&LiveRole>) -> Vec<FieldChange> {
     }
     let live_managed = live.map(|l| l.managed_policies.clone()).unwrap_or_default();
     for arn in role.managed_policies.difference(&live_managed) {
-        fields.push(FieldChange { field: Field::ManagedPolicy(arn.clone()), old: None, new: Some(json!("attached")) });
+        fields.push(FieldChange {
+            field: Field::ManagedPolicy(arn.clone()),
+            old: None,
+            new: Some(json!("attached")),
+        });
     }
     for arn in live_managed.difference(&role.managed_policies) {
-        fields.push(FieldChange { field: Field::ManagedPolicy(arn.clone()), old: Some(json!("attached")), new: None });
+        fields.push(FieldChange {
+            field: Field::ManagedPolicy(arn.clone()),
+            old: Some(json!("attached")),
+            new: None,
+        });
     }
     let no_inline = BTreeMap::new();
     let live_inline = live.map_or(&no_inline, |l| &l.inline_policies);
@@ -261,7 +293,11 @@ fn role_fields(role: &Role, live: Option<&LiveRole>) -> Vec<FieldChange> {
     }
     for (name, document) in live_inline {
         if !role.inline_policies.contains_key(name) {
-            fields.push(FieldChange { field: Field::InlinePolicy(name.clone()), old: Some(document.clone()), new: None });
+            fields.push(FieldChange {
+                field: Field::InlinePolicy(name.clone()),
+                old: Some(document.clone()),
+                new: None,
+            });
         }
     }
     fields
@@ -276,7 +312,10 @@ pub fn function_tags(scope: &Scope, function: &Function) -> BTreeMap<String, Str
 
 /// Tags as compared: AWS's own `aws:*` tags are not lade's business.
 fn comparable_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter().filter(|(k, _)| !k.starts_with("aws:")).map(|(k, v)| (k.clone(), v.clone())).collect()
+    tags.iter()
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn function_fields(
@@ -287,34 +326,80 @@ fn function_fields(
     live: Option<&LiveFunction>,
 ) -> Vec<FieldChange> {
     let mut fields = Vec::new();
-    let mut compare = |field: Field, old: Option<Value>, new: Value| {
+    // (field, live value, wanted value) for every plain configuration field.
+    let plain = [
+        (
+            Field::Handler,
+            live.map(|l| json!(l.handler)),
+            json!(function.handler),
+        ),
+        (
+            Field::Runtime,
+            live.map(|l| json!(l.runtime)),
+            json!(function.runtime),
+        ),
+        (
+            Field::Memory,
+            live.map(|l| json!(l.memory)),
+            json!(function.memory),
+        ),
+        (
+            Field::Timeout,
+            live.map(|l| json!(l.timeout)),
+            json!(function.timeout),
+        ),
+        (
+            Field::Environment,
+            live.map(|l| json!(l.environment)),
+            json!(function.environment),
+        ),
+        (
+            Field::Description,
+            live.map(|l| json!(l.description)),
+            json!(function.description),
+        ),
+        (
+            Field::Architecture,
+            live.map(|l| json!(l.architecture)),
+            json!(function.architecture),
+        ),
+    ];
+    for (field, old, new) in plain {
         if old.as_ref() != Some(&new) {
-            fields.push(FieldChange { field, old, new: Some(new) });
+            fields.push(FieldChange {
+                field,
+                old,
+                new: Some(new),
+            });
         }
-    };
-    compare(Field::Handler, live.map(|l| json!(l.handler)), json!(function.handler));
-    compare(Field::Runtime, live.map(|l| json!(l.runtime)), json!(function.runtime));
-    compare(Field::Memory, live.map(|l| json!(l.memory)), json!(function.memory));
-    compare(Field::Timeout, live.map(|l| json!(l.timeout)), json!(function.timeout));
-    compare(Field::Environment, live.map(|l| json!(l.environment)), json!(function.environment));
-    compare(Field::Description, live.map(|l| json!(l.description)), json!(function.description));
-    compare(Field::Architecture, live.map(|l| json!(l.architecture)), json!(function.architecture));
-    drop(compare);
+    }
     if let Some(artifact) = artifact {
         let new = json!({"sha256": artifact.sha256, "size": artifact.size()});
         let old = live.map(|l| json!({"sha256": l.code_sha256, "size": l.code_size}));
         if live.is_none_or(|l| l.code_sha256 != artifact.sha256) {
-            fields.push(FieldChange { field: Field::Code, old, new: Some(new) });
+            fields.push(FieldChange {
+                field: Field::Code,
+                old,
+                new: Some(new),
+            });
         }
     }
     let tags = json!(function_tags(scope, function));
     let live_tags = live.map(|l| json!(comparable_tags(&l.tags)));
     if live_tags.as_ref() != Some(&tags) {
-        fields.push(FieldChange { field: Field::Tags, old: live_tags, new: Some(tags) });
+        fields.push(FieldChange {
+            field: Field::Tags,
+            old: live_tags,
+            new: Some(tags),
+        });
     }
     let path = scope.iam_path();
     if live.is_none_or(|l| !role_arn.matches(&l.role_arn, &path)) {
-        fields.push(FieldChange { field: Field::Role, old: live.map(|l| json!(l.role_arn)), new: Some(role_arn.display()) });
+        fields.push(FieldChange {
+            field: Field::Role,
+            old: live.map(|l| json!(l.role_arn)),
+            new: Some(role_arn.display()),
+        });
     }
     fields.sort_by(|a, b| a.field.cmp(&b.field));
     fields

@@ -38,8 +38,7 @@ pub async fn read_names(
     wanted_functions: &BTreeSet<String>,
 ) -> Result<Live, CloudError> {
     let (path, tags) = (scope.iam_path(), scope.ownership_tags());
-    let (roles, tagged) =
-        futures::try_join!(cloud.list_roles(&path), cloud.find_functions(&tags))?;
+    let (roles, tagged) = futures::try_join!(cloud.list_roles(&path), cloud.find_functions(&tags))?;
 
     let mut live = Live::default();
     for role in roles {
@@ -52,7 +51,10 @@ pub async fn read_names(
 
     // Every tagged function, plus every wanted name the tag query did not return: the
     // tagging index is eventually consistent, and a wanted name may be taken.
-    let names: BTreeSet<String> = tagged.into_iter().chain(wanted_functions.iter().cloned()).collect();
+    let names: BTreeSet<String> = tagged
+        .into_iter()
+        .chain(wanted_functions.iter().cloned())
+        .collect();
     let functions: Vec<_> = stream::iter(names)
         .map(|name| async move { cloud.get_function(&name).await })
         .buffer_unordered(READ_CONCURRENCY)
@@ -70,8 +72,10 @@ pub async fn read_names(
         }
     }
 
-    let missing_roles: Vec<&String> =
-        wanted_roles.iter().filter(|name| !live.roles.contains_key(*name)).collect();
+    let missing_roles: Vec<&String> = wanted_roles
+        .iter()
+        .filter(|name| !live.roles.contains_key(*name))
+        .collect();
     let found: Vec<_> = stream::iter(missing_roles)
         .map(|name| async move { cloud.get_role(name).await })
         .buffer_unordered(READ_CONCURRENCY)
@@ -88,15 +92,16 @@ pub async fn read_names(
             ),
         });
     }
-    live.foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    live.foreign
+        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     Ok(live)
 }
 
-fn foreign_tags_reason(
-    scope: &Scope,
-    tags: &std::collections::BTreeMap<String, String>,
-) -> String {
-    match (tags.get(crate::model::TAG_PROJECT), tags.get(crate::model::TAG_STAGE)) {
+fn foreign_tags_reason(scope: &Scope, tags: &std::collections::BTreeMap<String, String>) -> String {
+    match (
+        tags.get(crate::model::TAG_PROJECT),
+        tags.get(crate::model::TAG_STAGE),
+    ) {
         (None, _) => "it has no `lade:project` tag, so lade does not own it".to_string(),
         (Some(project), stage) => format!(
             "it belongs to lade project `{project}` stage `{}`, not `{}` stage `{}`",

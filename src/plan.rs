@@ -112,13 +112,33 @@ pub struct CodeRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    CreateRole { role: NewRole },
-    UpdateTrustPolicy { role: String, document: Value },
-    PutRolePolicy { role: String, policy: String, document: Value },
-    DeleteRolePolicy { role: String, policy: String },
-    AttachRolePolicy { role: String, policy_arn: String },
-    DetachRolePolicy { role: String, policy_arn: String },
-    DeleteRole { role: String },
+    CreateRole {
+        role: NewRole,
+    },
+    UpdateTrustPolicy {
+        role: String,
+        document: Value,
+    },
+    PutRolePolicy {
+        role: String,
+        policy: String,
+        document: Value,
+    },
+    DeleteRolePolicy {
+        role: String,
+        policy: String,
+    },
+    AttachRolePolicy {
+        role: String,
+        policy_arn: String,
+    },
+    DetachRolePolicy {
+        role: String,
+        policy_arn: String,
+    },
+    DeleteRole {
+        role: String,
+    },
     CreateFunction {
         name: String,
         settings: FunctionSettings,
@@ -126,11 +146,28 @@ pub enum Op {
         code: CodeRef,
         tags: BTreeMap<String, String>,
     },
-    UpdateFunctionConfiguration { name: String, settings: FunctionSettings },
-    UpdateFunctionCode { name: String, code: CodeRef, architecture: Architecture },
-    TagFunction { name: String, arn: String, tags: BTreeMap<String, String> },
-    UntagFunction { name: String, arn: String, keys: Vec<String> },
-    DeleteFunction { name: String },
+    UpdateFunctionConfiguration {
+        name: String,
+        settings: FunctionSettings,
+    },
+    UpdateFunctionCode {
+        name: String,
+        code: CodeRef,
+        architecture: Architecture,
+    },
+    TagFunction {
+        name: String,
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
+    UntagFunction {
+        name: String,
+        arn: String,
+        keys: Vec<String>,
+    },
+    DeleteFunction {
+        name: String,
+    },
 }
 
 impl Op {
@@ -220,7 +257,9 @@ pub enum PlanError {
     #[error("{}", not_owned_message(.0))]
     NotOwned(Vec<Foreign>),
     /// The dependency graph has a cycle; this is a bug in lade.
-    #[error("the plan's steps form a cycle through step {0}; this is a bug in lade, please report it")]
+    #[error(
+        "the plan's steps form a cycle through step {0}; this is a bug in lade, please report it"
+    )]
     Cycle(usize),
 }
 
@@ -253,8 +292,13 @@ pub fn build(
     // Rule 1: roles and their policies. `role_ready` collects, per role name, every
     // step that must finish before a function may use the role.
     let mut role_ready: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for change in changes.iter().filter(|c| c.kind == ResourceKind::Role && c.action != Action::Delete) {
-        let Some(role) = change.key.as_ref().and_then(|k| desired.roles.get(k)) else { continue };
+    for change in changes
+        .iter()
+        .filter(|c| c.kind == ResourceKind::Role && c.action != Action::Delete)
+    {
+        let Some(role) = change.key.as_ref().and_then(|k| desired.roles.get(k)) else {
+            continue;
+        };
         let mut ready = Vec::new();
         let created = (change.action == Action::Create).then(|| {
             graph.push(
@@ -276,23 +320,27 @@ pub fn build(
         for field in &change.fields {
             let op = match (&field.field, &field.new) {
                 (Field::TrustPolicy, Some(_)) if created.is_some() => continue,
-                (Field::TrustPolicy, Some(document)) => {
-                    Op::UpdateTrustPolicy { role: role.name.clone(), document: document.clone() }
-                }
-                (Field::ManagedPolicy(arn), Some(_)) => {
-                    Op::AttachRolePolicy { role: role.name.clone(), policy_arn: arn.clone() }
-                }
-                (Field::ManagedPolicy(arn), None) => {
-                    Op::DetachRolePolicy { role: role.name.clone(), policy_arn: arn.clone() }
-                }
+                (Field::TrustPolicy, Some(document)) => Op::UpdateTrustPolicy {
+                    role: role.name.clone(),
+                    document: document.clone(),
+                },
+                (Field::ManagedPolicy(arn), Some(_)) => Op::AttachRolePolicy {
+                    role: role.name.clone(),
+                    policy_arn: arn.clone(),
+                },
+                (Field::ManagedPolicy(arn), None) => Op::DetachRolePolicy {
+                    role: role.name.clone(),
+                    policy_arn: arn.clone(),
+                },
                 (Field::InlinePolicy(name), Some(document)) => Op::PutRolePolicy {
                     role: role.name.clone(),
                     policy: name.clone(),
                     document: document.clone(),
                 },
-                (Field::InlinePolicy(name), None) => {
-                    Op::DeleteRolePolicy { role: role.name.clone(), policy: name.clone() }
-                }
+                (Field::InlinePolicy(name), None) => Op::DeleteRolePolicy {
+                    role: role.name.clone(),
+                    policy: name.clone(),
+                },
                 _ => continue,
             };
             let removes = op.is_delete();
@@ -307,8 +355,13 @@ pub fn build(
     // Rules 2 and 3: functions. A function waits for its role; its own steps chain.
     // `moves_off` records, per live role ARN, the steps that stop a function using it.
     let mut moves_off: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for change in changes.iter().filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete) {
-        let Some(function) = change.key.as_ref().and_then(|k| desired.functions.get(k)) else { continue };
+    for change in changes
+        .iter()
+        .filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete)
+    {
+        let Some(function) = change.key.as_ref().and_then(|k| desired.functions.get(k)) else {
+            continue;
+        };
         let role = diff::wanted_role_arn(desired, live, function);
         let role_steps = match &function.role {
             RoleRef::Key(key) => desired
@@ -351,20 +404,31 @@ pub fn build(
             );
             continue;
         }
-        let Some(existing) = live.functions.get(&function.name) else { continue };
+        let Some(existing) = live.functions.get(&function.name) else {
+            continue;
+        };
         let has = |f: &Field| change.fields.iter().any(|c| &c.field == f);
         let mut last: Option<usize> = None;
         let chain_why = "Lambda accepts one update at a time per function";
         if change.fields.iter().any(|c| c.field.is_function_config()) {
-            let (deps, why) =
-                if has(&Field::Role) { (role_steps, role_why) } else { (Vec::new(), "") };
+            let (deps, why) = if has(&Field::Role) {
+                (role_steps, role_why)
+            } else {
+                (Vec::new(), "")
+            };
             let id = graph.push(
-                Op::UpdateFunctionConfiguration { name: function.name.clone(), settings },
+                Op::UpdateFunctionConfiguration {
+                    name: function.name.clone(),
+                    settings,
+                },
                 deps,
                 why,
             );
             if has(&Field::Role) {
-                moves_off.entry(existing.role_arn.clone()).or_default().push(id);
+                moves_off
+                    .entry(existing.role_arn.clone())
+                    .or_default()
+                    .push(id);
             }
             last = Some(id);
         }
@@ -396,7 +460,11 @@ pub fn build(
                 let deps: Vec<usize> = last.into_iter().collect();
                 let why = if deps.is_empty() { "" } else { chain_why };
                 last = Some(graph.push(
-                    Op::TagFunction { name: function.name.clone(), arn: existing.arn.clone(), tags: changed },
+                    Op::TagFunction {
+                        name: function.name.clone(),
+                        arn: existing.arn.clone(),
+                        tags: changed,
+                    },
                     deps,
                     why,
                 ));
@@ -405,7 +473,11 @@ pub fn build(
                 let deps: Vec<usize> = last.into_iter().collect();
                 let why = if deps.is_empty() { "" } else { chain_why };
                 graph.push(
-                    Op::UntagFunction { name: function.name.clone(), arn: existing.arn.clone(), keys: stale },
+                    Op::UntagFunction {
+                        name: function.name.clone(),
+                        arn: existing.arn.clone(),
+                        keys: stale,
+                    },
                     deps,
                     why,
                 );
@@ -415,25 +487,48 @@ pub fn build(
 
     // Rule 4: deletes, in reverse. Functions first, then each role after its policies
     // are gone and no function uses it any more.
-    for change in changes.iter().filter(|c| c.kind == ResourceKind::Function && c.action == Action::Delete) {
-        let id = graph.push(Op::DeleteFunction { name: change.name.clone() }, vec![], "");
+    for change in changes
+        .iter()
+        .filter(|c| c.kind == ResourceKind::Function && c.action == Action::Delete)
+    {
+        let id = graph.push(
+            Op::DeleteFunction {
+                name: change.name.clone(),
+            },
+            vec![],
+            "",
+        );
         if let Some(existing) = live.functions.get(&change.name) {
-            moves_off.entry(existing.role_arn.clone()).or_default().push(id);
+            moves_off
+                .entry(existing.role_arn.clone())
+                .or_default()
+                .push(id);
         }
     }
-    for change in changes.iter().filter(|c| c.kind == ResourceKind::Role && c.action == Action::Delete) {
-        let Some(role) = live.roles.get(&change.name) else { continue };
+    for change in changes
+        .iter()
+        .filter(|c| c.kind == ResourceKind::Role && c.action == Action::Delete)
+    {
+        let Some(role) = live.roles.get(&change.name) else {
+            continue;
+        };
         let mut deps = Vec::new();
         for arn in &role.managed_policies {
             deps.push(graph.push(
-                Op::DetachRolePolicy { role: role.name.clone(), policy_arn: arn.clone() },
+                Op::DetachRolePolicy {
+                    role: role.name.clone(),
+                    policy_arn: arn.clone(),
+                },
                 vec![],
                 "",
             ));
         }
         for policy in role.inline_policies.keys() {
             deps.push(graph.push(
-                Op::DeleteRolePolicy { role: role.name.clone(), policy: policy.clone() },
+                Op::DeleteRolePolicy {
+                    role: role.name.clone(),
+                    policy: policy.clone(),
+                },
                 vec![],
                 "",
             ));
@@ -466,7 +561,10 @@ pub fn destroy(scope: &Scope, region: Option<String>, live: &Live) -> Result<Pla
         api: None,
     };
     // Foreign resources only matter for names the manifest wants; destroy wants none.
-    let live = Live { foreign: Vec::new(), ..live.clone() };
+    let live = Live {
+        foreign: Vec::new(),
+        ..live.clone()
+    };
     build(&nothing, &live, &BTreeMap::new())
 }
 
@@ -478,9 +576,22 @@ struct Graph {
 impl Graph {
     fn push(&mut self, op: Op, depends_on: Vec<usize>, why: &str) -> usize {
         let id = self.steps.len();
-        let depends_on: Vec<usize> = depends_on.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
-        let why = if depends_on.is_empty() { String::new() } else { why.to_string() };
-        self.steps.push(Step { id, op, depends_on, why });
+        let depends_on: Vec<usize> = depends_on
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let why = if depends_on.is_empty() {
+            String::new()
+        } else {
+            why.to_string()
+        };
+        self.steps.push(Step {
+            id,
+            op,
+            depends_on,
+            why,
+        });
         id
     }
 

@@ -81,9 +81,12 @@ mod tests {
 
     #[test]
     fn action_order_does_not_matter_but_content_does() {
-        let a = json!({"Statement": [{"Effect": "Allow", "Action": ["a:B", "a:C"], "Resource": "*"}]});
-        let b = json!({"Statement": [{"Effect": "Allow", "Action": ["a:C", "a:B"], "Resource": "*"}]});
-        let c = json!({"Statement": [{"Effect": "Deny", "Action": ["a:C", "a:B"], "Resource": "*"}]});
+        let a =
+            json!({"Statement": [{"Effect": "Allow", "Action": ["a:B", "a:C"], "Resource": "*"}]});
+        let b =
+            json!({"Statement": [{"Effect": "Allow", "Action": ["a:C", "a:B"], "Resource": "*"}]});
+        let c =
+            json!({"Statement": [{"Effect": "Deny", "Action": ["a:C", "a:B"], "Resource": "*"}]});
         assert!(equivalent(&a, &b));
         assert!(!equivalent(&a, &c));
     }

@@ -33,12 +33,19 @@ pub fn plan_text(plan: &Plan) -> String {
     for change in &plan.changes {
         change_text(&mut out, change);
     }
-    let _ = writeln!(out, "Steps, in order (a step waits only for the steps in brackets):");
+    let _ = writeln!(
+        out,
+        "Steps, in order (a step waits only for the steps in brackets):"
+    );
     let width = plan.steps.len().to_string().len();
     for step in &plan.steps {
         let _ = write!(out, "  {:>width$}. {}", step.id + 1, step.op.describe());
         if !step.depends_on.is_empty() {
-            let deps: Vec<String> = step.depends_on.iter().map(|d| (d + 1).to_string()).collect();
+            let deps: Vec<String> = step
+                .depends_on
+                .iter()
+                .map(|d| (d + 1).to_string())
+                .collect();
             let _ = write!(out, "  [after {}]", deps.join(", "));
         }
         out.push('\n');
@@ -56,7 +63,13 @@ pub fn summary_line(summary: Summary) -> String {
 }
 
 fn change_text(out: &mut String, change: &Change) {
-    let _ = write!(out, "  {} {} {}", change.action.symbol(), change.kind, change.name);
+    let _ = write!(
+        out,
+        "  {} {} {}",
+        change.action.symbol(),
+        change.kind,
+        change.name
+    );
     if let Some(key) = &change.key
         && !change.name.ends_with(key.as_str())
     {
@@ -72,6 +85,12 @@ fn change_text(out: &mut String, change: &Change) {
 fn field_text(out: &mut String, action: Action, field: &FieldChange) {
     let indent = "      ";
     match (&field.field, &field.old, &field.new) {
+        // On create, an empty value is the default: not worth a line.
+        (_, None, Some(new)) if action == Action::Create && is_empty(new) => {}
+        (Field::TrustPolicy, None, Some(document)) => {
+            let services = trusted_services(document);
+            let _ = writeln!(out, "{indent}trusted by: {services}");
+        }
         (Field::ManagedPolicy(arn), None, Some(_)) => {
             let _ = writeln!(out, "{indent}+ managed policy {arn}");
         }
@@ -83,10 +102,21 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
         }
         (Field::Code, old, Some(new)) => {
             let size = new.get("size").and_then(Value::as_u64).unwrap_or_default();
-            let hash = |v: &Value| v.get("sha256").and_then(Value::as_str).unwrap_or("?").to_string();
+            let hash = |v: &Value| {
+                v.get("sha256")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string()
+            };
             match old {
                 Some(old) => {
-                    let _ = writeln!(out, "{indent}code: {} → {} ({})", hash(old), hash(new), bytes(size));
+                    let _ = writeln!(
+                        out,
+                        "{indent}code: {} → {} ({})",
+                        hash(old),
+                        hash(new),
+                        bytes(size)
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "{indent}code: {} ({})", hash(new), bytes(size));
@@ -94,7 +124,8 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
             }
         }
         (name, old, new) => {
-            let structured = |v: &Option<Value>| matches!(v, Some(Value::Object(_) | Value::Array(_)));
+            let structured =
+                |v: &Option<Value>| matches!(v, Some(Value::Object(_) | Value::Array(_)));
             if old.is_some() && (structured(old) || structured(new)) {
                 let _ = writeln!(out, "{indent}{name}:");
                 let old = old.as_ref().map(pretty).unwrap_or_default();
@@ -107,7 +138,8 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
                     let _ = writeln!(out, "{indent}  {line}");
                 }
             } else {
-                let show = |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_else(|| "(none)".into());
+                let show =
+                    |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_else(|| "(none)".into());
                 match old {
                     Some(_) => {
                         let _ = writeln!(out, "{indent}{name}: {} → {}", show(old), show(new));
@@ -118,6 +150,35 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
                 }
             }
         }
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Null => true,
+        _ => false,
+    }
+}
+
+/// The service principals a trust policy names, e.g. `lambda.amazonaws.com`.
+fn trusted_services(document: &Value) -> String {
+    let mut services = Vec::new();
+    for statement in document["Statement"].as_array().into_iter().flatten() {
+        match &statement["Principal"]["Service"] {
+            Value::String(s) => services.push(s.clone()),
+            Value::Array(items) => {
+                services.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+            }
+            _ => {}
+        }
+    }
+    if services.is_empty() {
+        compact(document)
+    } else {
+        services.join(", ")
     }
 }
 
@@ -146,12 +207,25 @@ fn bytes(size: u64) -> String {
 pub fn event_line(event: &Event) -> String {
     match event {
         Event::Started { description, .. } => format!("  …  {description}"),
-        Event::Succeeded { description, elapsed, .. } => {
+        Event::Succeeded {
+            description,
+            elapsed,
+            ..
+        } => {
             format!("  ✓  {description} ({:.1}s)", elapsed.as_secs_f64())
         }
-        Event::Failed { description, error, .. } => format!("  ✗  {description}: {error}"),
-        Event::Skipped { description, blocked_by, .. } => {
-            format!("  -  {description}: skipped, step {} did not succeed", blocked_by + 1)
+        Event::Failed {
+            description, error, ..
+        } => format!("  ✗  {description}: {error}"),
+        Event::Skipped {
+            description,
+            blocked_by,
+            ..
+        } => {
+            format!(
+                "  -  {description}: skipped, step {} did not succeed",
+                blocked_by + 1
+            )
         }
     }
 }
@@ -175,7 +249,12 @@ pub fn outcome_text(plan: &Plan, outcome: &Outcome) -> String {
             total - outcome.succeeded.len() - outcome.failed.len() - outcome.skipped.len(),
         );
         for (step, error) in &outcome.failed {
-            let _ = writeln!(out, "  step {}, {}: {error}", step + 1, plan.steps[*step].op.describe());
+            let _ = writeln!(
+                out,
+                "  step {}, {}: {error}",
+                step + 1,
+                plan.steps[*step].op.describe()
+            );
         }
         out.push_str("Nothing is lost: run `lade apply` again to finish; it picks up from what exists now.\n");
         out

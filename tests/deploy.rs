@@ -22,9 +22,15 @@ impl Project {
     fn new(prefix: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         for f in ["list", "get", "worker"] {
-            write(&dir.path().join(f).join("app.py"), &format!("def handler(event, context):\n    return '{f}'\n"));
+            write(
+                &dir.path().join(f).join("app.py"),
+                &format!("def handler(event, context):\n    return '{f}'\n"),
+            );
         }
-        Project { dir, name: unique(prefix) }
+        Project {
+            dir,
+            name: unique(prefix),
+        }
     }
 
     fn path(&self) -> &Path {
@@ -33,13 +39,19 @@ impl Project {
 
     /// Writes `lade.yaml`; `{project}` in the text becomes this project's name.
     fn manifest(&self, yaml: &str) -> &Self {
-        write(&self.path().join("lade.yaml"), &yaml.replace("{project}", &self.name));
+        write(
+            &self.path().join("lade.yaml"),
+            &yaml.replace("{project}", &self.name),
+        );
         self
     }
 
     fn lade(&self, args: &[&str]) -> Output {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lade"));
-        command.args(args).current_dir(self.path()).stdin(std::process::Stdio::null());
+        command
+            .args(args)
+            .current_dir(self.path())
+            .stdin(std::process::Stdio::null());
         for (key, value) in moto().env() {
             command.env(key, value);
         }
@@ -52,7 +64,10 @@ impl Project {
         let output = self.lade(args);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "lade {args:?} failed:\n{stdout}\n{stderr}");
+        assert!(
+            output.status.success(),
+            "lade {args:?} failed:\n{stdout}\n{stderr}"
+        );
         stdout
     }
 
@@ -132,17 +147,30 @@ struct Sdk {
 
 async fn sdk(moto: &Moto) -> Sdk {
     let config = moto.sdk_config().await;
-    Sdk { iam: aws_sdk_iam::Client::new(&config), lambda: aws_sdk_lambda::Client::new(&config) }
+    Sdk {
+        iam: aws_sdk_iam::Client::new(&config),
+        lambda: aws_sdk_lambda::Client::new(&config),
+    }
 }
 
 fn decode(document: &str) -> Value {
-    let text = percent_encoding::percent_decode_str(document).decode_utf8().unwrap();
+    let text = percent_encoding::percent_decode_str(document)
+        .decode_utf8()
+        .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 impl Sdk {
-    async fn function(&self, name: &str) -> Option<aws_sdk_lambda::operation::get_function::GetFunctionOutput> {
-        self.lambda.get_function().function_name(name).send().await.ok()
+    async fn function(
+        &self,
+        name: &str,
+    ) -> Option<aws_sdk_lambda::operation::get_function::GetFunctionOutput> {
+        self.lambda
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .ok()
     }
 
     async fn owned_roles(&self, project: &str) -> Vec<String> {
@@ -153,7 +181,11 @@ impl Sdk {
             .send()
             .await
             .unwrap();
-        roles.roles().iter().map(|r| r.role_name().to_string()).collect()
+        roles
+            .roles()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect()
     }
 
     async fn functions_of(&self, project: &str) -> Vec<String> {
@@ -175,15 +207,33 @@ async fn deploy_update_remove_and_destroy() {
 
     // 1. Deploy 2 roles and 3 functions, then read every field back with the SDK.
     let out = project.ok(&["apply", "--yes"]);
-    assert!(out.contains("Apply complete: 5 added, 0 changed, 0 destroyed"), "{out}");
+    assert!(
+        out.contains("Apply complete: 5 added, 0 changed, 0 destroyed"),
+        "{out}"
+    );
 
-    let api = sdk.iam.get_role().role_name(project.physical("api")).send().await.unwrap();
+    let api = sdk
+        .iam
+        .get_role()
+        .role_name(project.physical("api"))
+        .send()
+        .await
+        .unwrap();
     let api = api.role().unwrap();
     assert_eq!(api.path(), format!("/lade/{}/dev/", project.name));
     let trust = decode(api.assume_role_policy_document().unwrap());
-    assert_eq!(trust["Statement"][0]["Principal"]["Service"], "lambda.amazonaws.com");
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
     assert_eq!(trust["Statement"][0]["Action"], "sts:AssumeRole");
-    let inline = sdk.iam.list_role_policies().role_name(api.role_name()).send().await.unwrap();
+    let inline = sdk
+        .iam
+        .list_role_policies()
+        .role_name(api.role_name())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(inline.policy_names(), ["read-items"]);
     let policy = sdk
         .iam
@@ -194,15 +244,43 @@ async fn deploy_update_remove_and_destroy() {
         .await
         .unwrap();
     let policy = decode(policy.policy_document());
-    assert_eq!(policy["Statement"][0]["Action"], serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"]));
-    let attached = sdk.iam.list_attached_role_policies().role_name(api.role_name()).send().await.unwrap();
-    let attached: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
+    assert_eq!(
+        policy["Statement"][0]["Action"],
+        serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"])
+    );
+    let attached = sdk
+        .iam
+        .list_attached_role_policies()
+        .role_name(api.role_name())
+        .send()
+        .await
+        .unwrap();
+    let attached: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
     assert_eq!(attached, [BASIC]);
-    let worker_role = sdk.iam.get_role().role_name(project.physical("worker")).send().await.unwrap();
-    let worker_inline = sdk.iam.list_role_policies().role_name(project.physical("worker")).send().await.unwrap();
+    let worker_role = sdk
+        .iam
+        .get_role()
+        .role_name(project.physical("worker"))
+        .send()
+        .await
+        .unwrap();
+    let worker_inline = sdk
+        .iam
+        .list_role_policies()
+        .role_name(project.physical("worker"))
+        .send()
+        .await
+        .unwrap();
     assert!(worker_inline.policy_names().is_empty());
 
-    let list = sdk.function(&project.physical("list")).await.expect("list exists");
+    let list = sdk
+        .function(&project.physical("list"))
+        .await
+        .expect("list exists");
     let config = list.configuration().unwrap();
     assert_eq!(config.runtime().unwrap().as_str(), "python3.12");
     assert_eq!(config.handler(), Some("app.handler"));
@@ -217,7 +295,10 @@ async fn deploy_update_remove_and_destroy() {
     assert_eq!(tags.get("lade:project"), Some(&project.name));
     assert_eq!(tags.get("lade:stage").map(String::as_str), Some("dev"));
     assert_eq!(tags.get("team").map(String::as_str), Some("web"));
-    let worker = sdk.function(&project.physical("worker")).await.expect("worker exists");
+    let worker = sdk
+        .function(&project.physical("worker"))
+        .await
+        .expect("worker exists");
     let worker = worker.configuration().unwrap();
     assert_eq!(worker.runtime().unwrap().as_str(), "python3.13");
     assert_eq!(worker.role(), worker_role.role().map(|r| r.arn()));
@@ -233,7 +314,10 @@ async fn deploy_update_remove_and_destroy() {
     project.manifest(&full_manifest(512, true));
     assert_eq!(
         project.plan_steps(),
-        [("update_function_configuration".to_string(), project.physical("list"))]
+        [(
+            "update_function_configuration".to_string(),
+            project.physical("list")
+        )]
     );
     project.ok(&["apply", "--yes"]);
     let list = sdk.function(&project.physical("list")).await.unwrap();
@@ -241,9 +325,23 @@ async fn deploy_update_remove_and_destroy() {
     assert_eq!(project.plan_steps(), []);
 
     // 4. Change a source file: exactly one code update, no configuration call.
-    let before = list.configuration().unwrap().code_sha256().unwrap().to_string();
-    write(&project.path().join("worker/app.py"), "def handler(event, context):\n    return 'v2'\n");
-    assert_eq!(project.plan_steps(), [("update_function_code".to_string(), project.physical("worker"))]);
+    let before = list
+        .configuration()
+        .unwrap()
+        .code_sha256()
+        .unwrap()
+        .to_string();
+    write(
+        &project.path().join("worker/app.py"),
+        "def handler(event, context):\n    return 'v2'\n",
+    );
+    assert_eq!(
+        project.plan_steps(),
+        [(
+            "update_function_code".to_string(),
+            project.physical("worker")
+        )]
+    );
     let applied = project.ok(&["apply", "--yes", "--json"]);
     let started: Vec<Value> = applied
         .lines()
@@ -251,14 +349,24 @@ async fn deploy_update_remove_and_destroy() {
         .filter(|e| e["event"] == "started")
         .collect();
     assert_eq!(started.len(), 1, "{applied}");
-    assert_eq!(started[0]["description"], format!("update code of function {}", project.physical("worker")));
+    assert_eq!(
+        started[0]["description"],
+        format!("update code of function {}", project.physical("worker"))
+    );
     let list_after = sdk.function(&project.physical("list")).await.unwrap();
-    assert_eq!(list_after.configuration().unwrap().code_sha256(), Some(before.as_str()), "list untouched");
+    assert_eq!(
+        list_after.configuration().unwrap().code_sha256(),
+        Some(before.as_str()),
+        "list untouched"
+    );
     assert_eq!(project.plan_steps(), []);
 
     // 5. Remove a function: exactly that function is deleted.
     project.manifest(&full_manifest(512, false));
-    assert_eq!(project.plan_steps(), [("delete_function".to_string(), project.physical("get"))]);
+    assert_eq!(
+        project.plan_steps(),
+        [("delete_function".to_string(), project.physical("get"))]
+    );
     project.ok(&["apply", "--yes"]);
     assert!(sdk.function(&project.physical("get")).await.is_none());
     assert!(sdk.function(&project.physical("list")).await.is_some());
@@ -269,7 +377,10 @@ async fn deploy_update_remove_and_destroy() {
     assert!(out.contains("0 added, 0 changed, 4 destroyed"), "{out}");
     assert_eq!(sdk.owned_roles(&project.name).await, Vec::<String>::new());
     assert_eq!(sdk.functions_of(&project.name).await, Vec::<String>::new());
-    assert!(project.ok(&["destroy", "--yes"]).contains("No changes."), "destroy is idempotent");
+    assert!(
+        project.ok(&["destroy", "--yes"]).contains("No changes."),
+        "destroy is idempotent"
+    );
 }
 
 #[tokio::test]
@@ -284,11 +395,18 @@ async fn a_function_lade_does_not_own_is_reported_and_left_alone() {
         .iam
         .create_role()
         .role_name(format!("{}-other", project.name))
-        .assume_role_policy_document(lade::model::trust_policy(&[lade::model::DEFAULT_TRUST_SERVICE.to_string()].into()).to_string())
+        .assume_role_policy_document(
+            lade::model::trust_policy(&[lade::model::DEFAULT_TRUST_SERVICE.to_string()].into())
+                .to_string(),
+        )
         .send()
         .await
         .unwrap();
-    let zip = lade::package::build(&lade::model::Source::Dir { path: project.path().join("list"), exclude: vec![] }).unwrap();
+    let zip = lade::package::build(&lade::model::Source::Dir {
+        path: project.path().join("list"),
+        exclude: vec![],
+    })
+    .unwrap();
     sdk.lambda
         .create_function()
         .function_name(project.physical("list"))
@@ -296,7 +414,11 @@ async fn a_function_lade_does_not_own_is_reported_and_left_alone() {
         .handler("theirs.handler")
         .role(role.role().unwrap().arn())
         .memory_size(999)
-        .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(zip.bytes.to_vec().into()).build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(zip.bytes.to_vec().into())
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -306,7 +428,10 @@ async fn a_function_lade_does_not_own_is_reported_and_left_alone() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
-            stderr.contains(&format!("function `{}`: it has no `lade:project` tag", project.physical("list"))),
+            stderr.contains(&format!(
+                "function `{}`: it has no `lade:project` tag",
+                project.physical("list")
+            )),
             "{stderr}"
         );
     }
@@ -314,7 +439,11 @@ async fn a_function_lade_does_not_own_is_reported_and_left_alone() {
     let theirs = theirs.configuration().unwrap();
     assert_eq!(theirs.handler(), Some("theirs.handler"));
     assert_eq!(theirs.memory_size(), Some(999));
-    assert_eq!(sdk.owned_roles(&project.name).await, Vec::<String>::new(), "nothing was created");
+    assert_eq!(
+        sdk.owned_roles(&project.name).await,
+        Vec::<String>::new(),
+        "nothing was created"
+    );
     // Destroy does not touch it either.
     project.ok(&["destroy", "--yes"]);
     assert!(sdk.function(&project.physical("list")).await.is_some());
@@ -348,7 +477,10 @@ fn apply_without_a_terminal_or_yes_is_refused() {
     let output = project.lade(&["apply"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr.contains("refusing to apply without confirmation"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to apply without confirmation"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--yes"), "{stderr}");
 }
 
@@ -359,13 +491,22 @@ fn an_invalid_manifest_exits_1_before_any_aws_call() {
     for args in [&["validate"][..], &["plan"][..], &["apply", "--yes"][..]] {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lade"));
         // An endpoint nothing listens on: any AWS call would fail with a network error.
-        command.args(args).current_dir(project.path()).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-        command.env("AWS_REGION", "us-east-1").env("AWS_ACCESS_KEY_ID", "x").env("AWS_SECRET_ACCESS_KEY", "x");
+        command
+            .args(args)
+            .current_dir(project.path())
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+        command
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "x")
+            .env("AWS_SECRET_ACCESS_KEY", "x");
         let output = command.output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(stderr.contains("memmory"), "{args:?}: {stderr}");
         assert!(stderr.contains("missing"), "{args:?}: {stderr}");
-        assert!(!stderr.contains("dispatch failure") && !stderr.contains("connect"), "{stderr}");
+        assert!(
+            !stderr.contains("dispatch failure") && !stderr.contains("connect"),
+            "{stderr}"
+        );
     }
 }

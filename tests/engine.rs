@@ -13,7 +13,10 @@ use lade::{live, render};
 use serde_json::json;
 
 fn scope() -> Scope {
-    Scope { project: "shop".into(), stage: "dev".into() }
+    Scope {
+        project: "shop".into(),
+        stage: "dev".into(),
+    }
 }
 
 fn role(key: &str, managed: &[&str], inline: &[(&str, serde_json::Value)]) -> Role {
@@ -23,7 +26,10 @@ fn role(key: &str, managed: &[&str], inline: &[(&str, serde_json::Value)]) -> Ro
         path: scope().iam_path(),
         trust_services: BTreeSet::from([DEFAULT_TRUST_SERVICE.to_string()]),
         managed_policies: managed.iter().map(|s| s.to_string()).collect(),
-        inline_policies: inline.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        inline_policies: inline
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
     }
 }
 
@@ -31,7 +37,9 @@ fn function(key: &str, role_key: &str) -> Function {
     Function {
         key: key.into(),
         name: scope().physical_name(key),
-        source: Source::Zip { path: PathBuf::from(format!("{key}.zip")) },
+        source: Source::Zip {
+            path: PathBuf::from(format!("{key}.zip")),
+        },
         handler: "app.handler".into(),
         runtime: "python3.12".into(),
         role: RoleRef::Key(role_key.into()),
@@ -51,8 +59,15 @@ fn read_policy() -> serde_json::Value {
 }
 
 fn desired() -> Desired {
-    let roles = [role("api", &[BASIC], &[("read", read_policy())]), role("worker", &[BASIC], &[])];
-    let functions = [function("list", "api"), function("get", "api"), function("work", "worker")];
+    let roles = [
+        role("api", &[BASIC], &[("read", read_policy())]),
+        role("worker", &[BASIC], &[]),
+    ];
+    let functions = [
+        function("list", "api"),
+        function("get", "api"),
+        function("work", "worker"),
+    ];
     Desired {
         scope: scope(),
         region: None,
@@ -63,7 +78,10 @@ fn desired() -> Desired {
 }
 
 fn artifact(bytes: &[u8]) -> Artifact {
-    Artifact { sha256: code_sha256(bytes), bytes: Arc::new(bytes.to_vec()) }
+    Artifact {
+        sha256: code_sha256(bytes),
+        bytes: Arc::new(bytes.to_vec()),
+    }
 }
 
 fn artifacts(desired: &Desired) -> BTreeMap<String, Artifact> {
@@ -99,7 +117,10 @@ fn ops(plan: &Plan) -> Vec<&'static str> {
 }
 
 fn position(plan: &Plan, want: impl Fn(&Op) -> bool) -> usize {
-    plan.steps.iter().position(|s| want(&s.op)).expect("step not in plan")
+    plan.steps
+        .iter()
+        .position(|s| want(&s.op))
+        .expect("step not in plan")
 }
 
 /// Whether `step` transitively waits for `on`.
@@ -121,35 +142,62 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
     let artifacts = artifacts(&desired);
     let plan = converge(&cloud, &desired, &artifacts).await;
 
-    assert_eq!(plan.summary(), plan::Summary { add: 5, change: 0, destroy: 0 });
-    let role_named = |n: &'static str| move |op: &Op| matches!(op, Op::CreateRole { role } if role.name == n);
+    assert_eq!(
+        plan.summary(),
+        plan::Summary {
+            add: 5,
+            change: 0,
+            destroy: 0
+        }
+    );
+    let role_named =
+        |n: &'static str| move |op: &Op| matches!(op, Op::CreateRole { role } if role.name == n);
     let function_named =
         |n: &'static str| move |op: &Op| matches!(op, Op::CreateFunction { name, .. } if name == n);
     let create_api = position(&plan, role_named("shop-dev-api"));
     let create_worker = position(&plan, role_named("shop-dev-worker"));
-    let put_read =
-        position(&plan, |op| matches!(op, Op::PutRolePolicy { policy, .. } if policy == "read"));
+    let put_read = position(
+        &plan,
+        |op| matches!(op, Op::PutRolePolicy { policy, .. } if policy == "read"),
+    );
     let create_list = position(&plan, function_named("shop-dev-list"));
     let create_work = position(&plan, function_named("shop-dev-work"));
     assert!(depends(&plan, put_read, create_api));
     assert!(depends(&plan, create_list, create_api));
-    assert!(depends(&plan, create_list, put_read), "a function waits for its role's policies");
+    assert!(
+        depends(&plan, create_list, put_read),
+        "a function waits for its role's policies"
+    );
     assert!(depends(&plan, create_work, create_worker));
-    assert!(!depends(&plan, create_work, create_api), "unrelated steps stay parallel");
+    assert!(
+        !depends(&plan, create_work, create_api),
+        "unrelated steps stay parallel"
+    );
 
     let account = cloud.snapshot();
     let list = &account.functions["shop-dev-list"];
     assert_eq!(list.role_arn, account.roles["shop-dev-api"].arn);
     assert_eq!(list.tags["lade:project"], "shop");
     assert_eq!(list.tags["team"], "web");
-    assert_eq!(account.roles["shop-dev-api"].inline_policies["read"], read_policy());
+    assert_eq!(
+        account.roles["shop-dev-api"].inline_policies["read"],
+        read_policy()
+    );
 
     cloud.clear_calls();
     let again = plan_for(&cloud, &desired, &artifacts).await;
-    assert!(again.is_empty(), "second plan is not empty: {:?}", again.changes);
+    assert!(
+        again.is_empty(),
+        "second plan is not empty: {:?}",
+        again.changes
+    );
     let outcome = apply::execute(&again, &artifacts, &cloud, &Silent, 8).await;
     assert!(outcome.is_success());
-    assert_eq!(cloud.mutations(), Vec::<String>::new(), "a no-op apply makes no mutating call");
+    assert_eq!(
+        cloud.mutations(),
+        Vec::<String>::new(),
+        "a no-op apply makes no mutating call"
+    );
 }
 
 #[tokio::test]
@@ -218,12 +266,22 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
     let delete_role = position(&plan, |op| matches!(op, Op::DeleteRole { .. }));
     for (i, step) in plan.steps.iter().enumerate() {
         if i != delete_role {
-            assert!(depends(&plan, delete_role, i), "DeleteRole must wait for {}", step.op.describe());
+            assert!(
+                depends(&plan, delete_role, i),
+                "DeleteRole must wait for {}",
+                step.op.describe()
+            );
         }
     }
     assert_eq!(
         ops(&plan),
-        ["DeleteFunction", "DeleteFunction", "DetachRolePolicy", "DeleteRolePolicy", "DeleteRole"]
+        [
+            "DeleteFunction",
+            "DeleteFunction",
+            "DetachRolePolicy",
+            "DeleteRolePolicy",
+            "DeleteRole"
+        ]
     );
     let outcome = apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
@@ -238,15 +296,24 @@ async fn moving_a_function_to_a_new_role_waits_for_the_role() {
     let artifacts = artifacts(&desired);
     converge(&cloud, &desired, &artifacts).await;
 
-    desired.roles.insert("extra".into(), role("extra", &[], &[("read", read_policy())]));
+    desired.roles.insert(
+        "extra".into(),
+        role("extra", &[], &[("read", read_policy())]),
+    );
     desired.functions.get_mut("list").unwrap().role = RoleRef::Key("extra".into());
     let plan = plan_for(&cloud, &desired, &artifacts).await;
-    assert_eq!(ops(&plan), ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]);
+    assert_eq!(
+        ops(&plan),
+        ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]
+    );
     assert!(depends(&plan, 2, 1) && depends(&plan, 2, 0));
     let outcome = apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
-    assert_eq!(account.functions["shop-dev-list"].role_arn, account.roles["shop-dev-extra"].arn);
+    assert_eq!(
+        account.functions["shop-dev-list"].role_arn,
+        account.roles["shop-dev-extra"].arn
+    );
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
 
@@ -271,20 +338,35 @@ async fn a_name_held_by_someone_else_stops_the_plan() {
     let artifacts = artifacts(&desired);
     converge(&cloud, &desired, &artifacts).await;
     // Someone strips the ownership tags: lade must no longer touch the function.
-    cloud.account.lock().unwrap().functions.get_mut("shop-dev-get").unwrap().tags.clear();
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut("shop-dev-get")
+        .unwrap()
+        .tags
+        .clear();
     let live = live::read(&cloud, &desired).await.unwrap();
     let error = plan::build(&desired, &live, &artifacts).unwrap_err();
-    let PlanError::NotOwned(foreign) = &error else { panic!("{error:?}") };
+    let PlanError::NotOwned(foreign) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(foreign.len(), 1);
     assert_eq!(foreign[0].name, "shop-dev-get");
     assert!(
-        error.to_string().contains("function `shop-dev-get`: it has no `lade:project` tag"),
+        error
+            .to_string()
+            .contains("function `shop-dev-get`: it has no `lade:project` tag"),
         "{error}"
     );
     // Destroy leaves it alone too: it is not ours.
     let plan = plan::destroy(&desired.scope, None, &live).unwrap();
     assert!(
-        !plan.steps.iter().any(|s| matches!(&s.op, Op::DeleteFunction { name } if name == "shop-dev-get"))
+        !plan
+            .steps
+            .iter()
+            .any(|s| matches!(&s.op, Op::DeleteFunction { name } if name == "shop-dev-get"))
     );
 }
 
@@ -308,14 +390,29 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
 
     let live = live::read(&cloud, &desired).await.unwrap();
     let plan = plan::destroy(&desired.scope, None, &live).unwrap();
-    assert_eq!(plan.summary(), plan::Summary { add: 0, change: 0, destroy: 5 });
+    assert_eq!(
+        plan.summary(),
+        plan::Summary {
+            add: 0,
+            change: 0,
+            destroy: 5
+        }
+    );
     let outcome = apply::execute(&plan, &BTreeMap::new(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
-    assert!(account.functions.keys().all(|n| n.starts_with("shop-prod-")));
+    assert!(
+        account
+            .functions
+            .keys()
+            .all(|n| n.starts_with("shop-prod-"))
+    );
     assert!(account.roles.keys().all(|n| n.starts_with("shop-prod-")));
     assert_eq!(account.functions.len(), 3);
-    assert!(plan_for(&cloud, &other, &artifacts).await.is_empty(), "prod is intact");
+    assert!(
+        plan_for(&cloud, &other, &artifacts).await.is_empty(),
+        "prod is intact"
+    );
 }
 
 #[tokio::test]
@@ -329,10 +426,17 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
     changed.insert("list".into(), artifact(b"edited after planning"));
     let outcome = apply::execute(&plan, &changed, &cloud, &Silent, 8).await;
     assert_eq!(outcome.failed.len(), 1);
-    assert!(outcome.failed[0].1.contains("changed since the plan"), "{:?}", outcome.failed);
+    assert!(
+        outcome.failed[0].1.contains("changed since the plan"),
+        "{:?}",
+        outcome.failed
+    );
     assert_eq!(outcome.succeeded.len(), plan.steps.len() - 1);
     let text = render::outcome_text(&plan, &outcome);
-    assert!(text.contains("Apply failed: 7 of 8 steps done, 1 failed"), "{text}");
+    assert!(
+        text.contains("Apply failed: 7 of 8 steps done, 1 failed"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -346,12 +450,19 @@ async fn plan_text_reads_well() {
     get.environment.insert("MODE".into(), "fast".into());
     desired.functions.remove("work");
     desired.roles.remove("worker");
-    desired.roles.get_mut("api").unwrap().inline_policies.insert(
-        "read".into(),
-        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    desired
+        .roles
+        .get_mut("api")
+        .unwrap()
+        .inline_policies
+        .insert(
+            "read".into(),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "*"}]}),
-    );
-    desired.functions.insert("new".into(), function("new", "api"));
+        );
+    desired
+        .functions
+        .insert("new".into(), function("new", "api"));
     artifacts.insert("new".into(), artifact(b"new"));
     artifacts.insert("list".into(), artifact(b"list v2"));
     let plan = plan_for(&cloud, &desired, &artifacts).await;

@@ -47,7 +47,10 @@ impl MemoryCloud {
 
     /// Only the mutating calls so far.
     pub fn mutations(&self) -> Vec<String> {
-        self.calls().into_iter().filter(|c| !READS.contains(&c.as_str())).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| !READS.contains(&c.as_str()))
+            .collect()
     }
 
     pub fn clear_calls(&self) {
@@ -68,7 +71,10 @@ impl MemoryCloud {
         f: impl FnOnce(&mut LiveRole) -> T,
     ) -> Result<T, CloudError> {
         let mut account = self.account.lock().unwrap();
-        let role = account.roles.get_mut(name).ok_or_else(|| no_such("role", name))?;
+        let role = account
+            .roles
+            .get_mut(name)
+            .ok_or_else(|| no_such("role", name))?;
         Ok(f(role))
     }
 
@@ -78,13 +84,19 @@ impl MemoryCloud {
         f: impl FnOnce(&mut LiveFunction) -> T,
     ) -> Result<T, CloudError> {
         let mut account = self.account.lock().unwrap();
-        let function = account.functions.get_mut(name).ok_or_else(|| no_such("function", name))?;
+        let function = account
+            .functions
+            .get_mut(name)
+            .ok_or_else(|| no_such("function", name))?;
         Ok(f(function))
     }
 }
 
 fn no_such(kind: &str, name: &str) -> CloudError {
-    CloudError::Service { operation: "memory".into(), message: format!("no such {kind} `{name}`") }
+    CloudError::Service {
+        operation: "memory".into(),
+        message: format!("no such {kind} `{name}`"),
+    }
 }
 
 /// Base64 SHA-256, Lambda's `CodeSha256`.
@@ -108,7 +120,12 @@ impl Cloud for MemoryCloud {
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
         self.record("ListRoles");
         let account = self.account.lock().unwrap();
-        Ok(account.roles.values().filter(|r| r.path.starts_with(path_prefix)).cloned().collect())
+        Ok(account
+            .roles
+            .values()
+            .filter(|r| r.path.starts_with(path_prefix))
+            .cloned()
+            .collect())
     }
 
     async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError> {
@@ -147,7 +164,10 @@ impl Cloud for MemoryCloud {
             return if existing.path == role.path {
                 Ok(existing.arn.clone())
             } else {
-                Err(CloudError::NotOwned(format!("role `{}` exists under another path", role.name)))
+                Err(CloudError::NotOwned(format!(
+                    "role `{}` exists under another path",
+                    role.name
+                )))
             };
         }
         let arn = format!("arn:aws:iam::{ACCOUNT}:role{}{}", role.path, role.name);
@@ -178,7 +198,8 @@ impl Cloud for MemoryCloud {
     ) -> Result<(), CloudError> {
         self.record("PutRolePolicy");
         self.with_role(role, |r| {
-            r.inline_policies.insert(policy.to_string(), document.clone());
+            r.inline_policies
+                .insert(policy.to_string(), document.clone());
         })
     }
 
@@ -219,7 +240,10 @@ impl Cloud for MemoryCloud {
     async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError> {
         self.record("CreateFunction");
         let mut account = self.account.lock().unwrap();
-        if !account.roles.values().any(|r| r.arn == function.config.role_arn)
+        if !account
+            .roles
+            .values()
+            .any(|r| r.arn == function.config.role_arn)
             && function.config.role_arn.contains(ACCOUNT)
         {
             return Err(CloudError::Service {
@@ -231,10 +255,16 @@ impl Cloud for MemoryCloud {
             return if existing.tags == function.tags {
                 Ok(existing.arn.clone())
             } else {
-                Err(CloudError::NotOwned(format!("function `{}` exists", function.name)))
+                Err(CloudError::NotOwned(format!(
+                    "function `{}` exists",
+                    function.name
+                )))
             };
         }
-        let arn = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{}", function.name);
+        let arn = format!(
+            "arn:aws:lambda:us-east-1:{ACCOUNT}:function:{}",
+            function.name
+        );
         let mut live = LiveFunction {
             name: function.name.clone(),
             arn: arn.clone(),
@@ -286,7 +316,11 @@ impl Cloud for MemoryCloud {
     ) -> Result<(), CloudError> {
         self.record("TagResource");
         let mut account = self.account.lock().unwrap();
-        let function = account.functions.values_mut().find(|f| f.arn == arn).ok_or_else(|| no_such("function", arn))?;
+        let function = account
+            .functions
+            .values_mut()
+            .find(|f| f.arn == arn)
+            .ok_or_else(|| no_such("function", arn))?;
         function.tags.extend(tags.clone());
         Ok(())
     }
@@ -294,7 +328,11 @@ impl Cloud for MemoryCloud {
     async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
         self.record("UntagResource");
         let mut account = self.account.lock().unwrap();
-        let function = account.functions.values_mut().find(|f| f.arn == arn).ok_or_else(|| no_such("function", arn))?;
+        let function = account
+            .functions
+            .values_mut()
+            .find(|f| f.arn == arn)
+            .ok_or_else(|| no_such("function", arn))?;
         for key in keys {
             function.tags.remove(key);
         }

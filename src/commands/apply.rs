@@ -37,8 +37,13 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
         }
         Mode::Destroy => {
             let cloud = crate::aws::AwsCloud::from_env(desired.region.as_deref()).await;
-            let live = live::read_names(&cloud, &desired.scope, &BTreeSet::new(), &BTreeSet::new()).await?;
-            (BTreeMap::new(), plan::destroy(&desired.scope, desired.region.clone(), &live)?, cloud)
+            let live = live::read_names(&cloud, &desired.scope, &BTreeSet::new(), &BTreeSet::new())
+                .await?;
+            (
+                BTreeMap::new(),
+                plan::destroy(&desired.scope, desired.region.clone(), &live)?,
+                cloud,
+            )
         }
     };
 
@@ -52,13 +57,27 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
         bail!("{verb} cancelled; nothing was changed");
     }
 
-    let reporter: Box<dyn Reporter> = if run.json { Box::new(JsonLines) } else { Box::new(Lines) };
-    let outcome = apply::execute(&plan, &artifacts, &cloud, reporter.as_ref(), usize::from(run.parallelism)).await;
+    let reporter: Box<dyn Reporter> = if run.json {
+        Box::new(JsonLines)
+    } else {
+        Box::new(Lines)
+    };
+    let outcome = apply::execute(
+        &plan,
+        &artifacts,
+        &cloud,
+        reporter.as_ref(),
+        usize::from(run.parallelism),
+    )
+    .await;
     if !run.json {
         print!("\n{}", render::outcome_text(&plan, &outcome));
     }
     if !outcome.is_success() {
-        bail!("{verb} did not finish: {} step(s) failed", outcome.failed.len());
+        bail!(
+            "{verb} did not finish: {} step(s) failed",
+            outcome.failed.len()
+        );
     }
     Ok(())
 }
@@ -68,7 +87,11 @@ fn confirm(plan: &plan::Plan, verb: &str) -> anyhow::Result<bool> {
     let count = summary.add + summary.change + summary.destroy;
     print!(
         "\n{} {count} change(s) to project {} stage {}? [y/N] ",
-        if verb == "apply" { "Apply" } else { "Destroy with" },
+        if verb == "apply" {
+            "Apply"
+        } else {
+            "Destroy with"
+        },
         plan.scope.project,
         plan.scope.stage
     );

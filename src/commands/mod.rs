@@ -23,7 +23,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Validate { common } => validate::run(&common),
         Command::Plan { common, json } => with_runtime(plan::run(&common, json)),
-        Command::Apply { common, run } => with_runtime(apply::run(&common, &run, apply::Mode::Apply)),
+        Command::Apply { common, run } => {
+            with_runtime(apply::run(&common, &run, apply::Mode::Apply))
+        }
         Command::Destroy { common, run } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Destroy))
         }
