@@ -9,16 +9,16 @@
 //!                                                                 └─► apply::execute ─► Events
 //! ```
 
+pub mod apply;
 pub mod aws;
+pub mod cli;
 pub mod cloud;
+pub mod commands;
+pub mod diff;
+pub mod live;
 pub mod manifest;
 pub mod model;
 pub mod package;
-pub mod apply;
-pub mod diff;
-pub mod live;
 pub mod plan;
 pub mod policy;
 pub mod render;
-pub mod cli;
-pub mod commands;
