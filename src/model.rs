@@ -62,7 +62,7 @@ pub struct Desired {
     pub roles: BTreeMap<String, Role>,
     /// Keyed by the manifest's function key.
     pub functions: BTreeMap<String, Function>,
-    /// Validated now; deployed by a later release.
+    /// The REST API and its routes, if the manifest has `api:`.
     pub api: Option<Api>,
 }
 
@@ -168,19 +168,72 @@ pub struct Function {
     pub tags: BTreeMap<String, String>,
 }
 
-/// The `api:` section. Validated now; a later release deploys it.
+/// The `api:` section: one REST API per project and stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
-    pub name: Option<String>,
+    pub settings: ApiSettings,
     pub routes: Vec<Route>,
+}
+
+/// The REST API's own settings, as lade sets them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiSettings {
+    /// Physical name: `<project>-<stage>` unless the manifest sets `name:`.
+    pub name: String,
+    pub description: String,
+    pub endpoint: Endpoint,
+    pub binary_media_types: BTreeSet<String>,
+}
+
+/// Where API Gateway serves the API from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Endpoint {
+    #[default]
+    Regional,
+    Edge,
+}
+
+impl Endpoint {
+    /// API Gateway's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Regional => "REGIONAL",
+            Endpoint::Edge => "EDGE",
+        }
+    }
 }
 
 /// One HTTP route: `METHOD /path` → function key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
+    /// GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY.
     pub method: String,
+    /// `/`-rooted, e.g. `/items/{id}` or `/admin/{proxy+}`.
     pub path: String,
+    /// The function key the route invokes.
     pub function: String,
+    pub authorization: Authorization,
+    pub api_key_required: bool,
+}
+
+/// How callers of a route authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Authorization {
+    #[default]
+    None,
+    AwsIam,
+}
+
+impl Authorization {
+    /// API Gateway's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authorization::None => "NONE",
+            Authorization::AwsIam => "AWS_IAM",
+        }
+    }
 }
 
 /// A built deployment package.
@@ -207,6 +260,80 @@ pub struct Live {
     pub functions: BTreeMap<String, LiveFunction>,
     /// Resources that carry a name the manifest wants but that lade does not own.
     pub foreign: Vec<Foreign>,
+    /// The owned REST API, if there is one.
+    pub api: Option<LiveApi>,
+    /// IDs of further owned REST APIs: left over by an apply interrupted after
+    /// `CreateRestApi` succeeded but before its answer arrived. They are deleted.
+    pub extra_apis: Vec<String>,
+    /// Each owned function's resource-policy statements, by function name.
+    pub permissions: BTreeMap<String, Vec<Permission>>,
+}
+
+/// A REST API lade owns, as API Gateway reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveApi {
+    pub id: String,
+    pub settings: ApiSettings,
+    pub tags: BTreeMap<String, String>,
+    /// Every resource, by path; the root `/` included.
+    pub resources: BTreeMap<String, LiveResource>,
+    /// The stage named after the lade stage, if it exists.
+    pub stage: Option<LiveStage>,
+    /// Every deployment, newest first.
+    pub deployments: Vec<LiveDeployment>,
+}
+
+/// A resource (one path) of a REST API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub id: String,
+    pub path: String,
+    /// By HTTP method (`GET`, `ANY`, ...).
+    pub methods: BTreeMap<String, LiveMethod>,
+}
+
+/// A method of a resource, with its integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMethod {
+    pub authorization: String,
+    pub api_key_required: bool,
+    pub integration: Option<LiveIntegration>,
+}
+
+/// Where a method sends requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveIntegration {
+    /// `AWS_PROXY` for a Lambda proxy integration.
+    pub kind: String,
+    /// The method API Gateway uses to call the backend: always `POST` for Lambda.
+    pub http_method: String,
+    pub uri: String,
+}
+
+/// A REST API stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStage {
+    pub name: String,
+    pub deployment_id: String,
+}
+
+/// A REST API deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveDeployment {
+    pub id: String,
+    /// Seconds since the Unix epoch.
+    pub created: i64,
+}
+
+/// One statement of a function's resource policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    pub sid: String,
+    /// The service principal, e.g. `apigateway.amazonaws.com`.
+    pub principal: String,
+    pub action: String,
+    /// The `AWS:SourceArn` condition, if any.
+    pub source_arn: Option<String>,
 }
 
 /// A role lade owns, as IAM reports it (documents already URL-decoded and parsed).
@@ -257,6 +384,10 @@ pub struct Foreign {
 pub enum ResourceKind {
     Role,
     Function,
+    Api,
+    Route,
+    Permission,
+    Deployment,
 }
 
 impl ResourceKind {
@@ -264,6 +395,10 @@ impl ResourceKind {
         match self {
             ResourceKind::Role => "role",
             ResourceKind::Function => "function",
+            ResourceKind::Api => "api",
+            ResourceKind::Route => "route",
+            ResourceKind::Permission => "permission",
+            ResourceKind::Deployment => "deployment",
         }
     }
 }

@@ -33,8 +33,14 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use serde_json::Value;
 
-use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction, NewRole, RoleSummary};
-use crate::model::{Architecture, LiveFunction, LiveRole};
+use crate::cloud::{
+    Cloud, CloudError, CreatedApi, FunctionConfig, MethodSettings, NewApi, NewFunction, NewRole,
+    RoleSummary,
+};
+use crate::model::{
+    ApiSettings, Architecture, LiveApi, LiveDeployment, LiveFunction, LiveResource, LiveRole,
+    LiveStage, Permission,
+};
 
 /// How many times the SDK tries one request when AWS throttles or has a transient
 /// fault, with adaptive (client-side rate limited) backoff between tries.
@@ -208,6 +214,112 @@ impl Cloud for AwsCloud {
 
     async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
         lambda::delete_function(self, name).await
+    }
+
+    async fn find_rest_apis(
+        &self,
+        _tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<LiveApi>, CloudError> {
+        todo!("API Gateway adapter")
+    }
+    async fn get_api_resources(&self, _api_id: &str) -> Result<Vec<LiveResource>, CloudError> {
+        todo!()
+    }
+    async fn get_stage(
+        &self,
+        _api_id: &str,
+        _stage: &str,
+    ) -> Result<Option<LiveStage>, CloudError> {
+        todo!()
+    }
+    async fn get_deployments(&self, _api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
+        todo!()
+    }
+    async fn get_function_permissions(
+        &self,
+        _function: &str,
+    ) -> Result<Vec<Permission>, CloudError> {
+        todo!()
+    }
+    async fn create_rest_api(&self, _api: &NewApi) -> Result<CreatedApi, CloudError> {
+        todo!()
+    }
+    async fn update_rest_api(
+        &self,
+        _api_id: &str,
+        _from: &ApiSettings,
+        _to: &ApiSettings,
+    ) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn delete_rest_api(&self, _api_id: &str) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn create_resource(
+        &self,
+        _api_id: &str,
+        _parent_id: &str,
+        _path_part: &str,
+    ) -> Result<String, CloudError> {
+        todo!()
+    }
+    async fn delete_resource(&self, _api_id: &str, _resource_id: &str) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn put_method(
+        &self,
+        _api_id: &str,
+        _resource_id: &str,
+        _method: &MethodSettings,
+    ) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn delete_method(
+        &self,
+        _api_id: &str,
+        _resource_id: &str,
+        _http_method: &str,
+    ) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn put_integration(
+        &self,
+        _api_id: &str,
+        _resource_id: &str,
+        _http_method: &str,
+        _uri: &str,
+    ) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn add_permission(
+        &self,
+        _function: &str,
+        _statement_id: &str,
+        _source_arn: &str,
+    ) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn remove_permission(
+        &self,
+        _function: &str,
+        _statement_id: &str,
+    ) -> Result<(), CloudError> {
+        todo!()
+    }
+    async fn create_deployment(
+        &self,
+        _api_id: &str,
+        _stage: &str,
+        _description: &str,
+    ) -> Result<String, CloudError> {
+        todo!()
+    }
+    async fn delete_deployment(
+        &self,
+        _api_id: &str,
+        _deployment_id: &str,
+    ) -> Result<(), CloudError> {
+        todo!()
     }
 }
 

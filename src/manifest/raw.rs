@@ -168,16 +168,8 @@ pub(crate) struct RawApi {
     /// The API's name. Defaults to `<project>-<stage>`.
     pub name: Option<Sp<String>>,
     /// A description for the API.
-    #[expect(
-        dead_code,
-        reason = "validated now; `model::Api` gains it when lade deploys APIs"
-    )]
     pub description: Option<Sp<String>>,
     /// The endpoint type. Default `REGIONAL`.
-    #[expect(
-        dead_code,
-        reason = "validated now; `model::Api` gains it when lade deploys APIs"
-    )]
     pub endpoint: Option<Sp<Endpoint>>,
     /// Media types served as binary, e.g. `image/png`.
     pub binary_media_types: Option<Vec<Sp<String>>>,
@@ -224,16 +216,8 @@ pub(crate) struct RawRouteLong {
     /// The key of the function that serves the route.
     pub function: Sp<String>,
     /// `NONE` (default) or `AWS_IAM`.
-    #[expect(
-        dead_code,
-        reason = "validated now; `model::Api` gains it when lade deploys APIs"
-    )]
     pub authorization: Option<Sp<Authorization>>,
     /// Whether callers must send an API key. Default false.
-    #[expect(
-        dead_code,
-        reason = "validated now; `model::Api` gains it when lade deploys APIs"
-    )]
     pub api_key_required: Option<Sp<bool>>,
 }
 

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::{load, load_str};
-use crate::model::{Api, Architecture, Desired, Function, Role, RoleRef, Route, Scope, Source};
+use crate::model::{
+    Api, ApiSettings, Architecture, Authorization, Desired, Endpoint, Function, Role, RoleRef,
+    Route, Scope, Source,
+};
 
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
 /// and `notes.txt`.
@@ -524,22 +527,33 @@ api:
     assert_eq!(
         desired.api,
         Some(Api {
-            name: Some("shop-api".into()),
+            settings: ApiSettings {
+                name: "shop-api".into(),
+                description: String::new(),
+                endpoint: Endpoint::Regional,
+                binary_media_types: BTreeSet::new(),
+            },
             routes: vec![
                 Route {
                     method: "GET".into(),
                     path: "/items".into(),
-                    function: "list-items".into()
+                    function: "list-items".into(),
+                    authorization: Authorization::None,
+                    api_key_required: false,
                 },
                 Route {
                     method: "GET".into(),
                     path: "/items/{id}".into(),
-                    function: "list-items".into()
+                    function: "list-items".into(),
+                    authorization: Authorization::AwsIam,
+                    api_key_required: true,
                 },
                 Route {
                     method: "ANY".into(),
                     path: "/admin/{proxy+}".into(),
-                    function: "packaged".into()
+                    function: "packaged".into(),
+                    authorization: Authorization::None,
+                    api_key_required: false,
                 },
             ],
         })
@@ -629,7 +643,9 @@ fn the_hello_example_loads() {
         vec![Route {
             method: "GET".into(),
             path: "/hello".into(),
-            function: "hello".into()
+            function: "hello".into(),
+            authorization: Authorization::None,
+            api_key_required: false,
         }]
     );
 }

@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::{
-    Api, Architecture, DEFAULT_TRUST_SERVICE, Desired, Function, Role, RoleRef, Route, Scope,
-    Source,
+    Api, ApiSettings, Architecture, Authorization, DEFAULT_TRUST_SERVICE, Desired, Endpoint,
+    Function, Role, RoleRef, Route, Scope, Source,
 };
 
 use super::diagnostic::Reporter;
 use super::node::Loc;
 use super::raw::{
-    Entries, OneOrMany, RawApi, RawArchitecture, RawFunction, RawManifest, RawPolicyDocument,
+    self, Entries, OneOrMany, RawApi, RawArchitecture, RawFunction, RawManifest, RawPolicyDocument,
     RawRole, RawRoute, Sp,
 };
 use super::rules::{self, HandlerStyle, suggest};
@@ -111,7 +111,7 @@ impl Validator<'_, '_> {
             .filter_map(|(key, function)| self.function(&scope, key, function))
             .map(|f| (f.key.clone(), f))
             .collect();
-        let api = raw.api.as_ref().map(|api| self.api(api));
+        let api = raw.api.as_ref().map(|api| self.api(&scope, api));
 
         Desired {
             scope,
@@ -668,16 +668,20 @@ impl Validator<'_, '_> {
         out
     }
 
-    fn api(&mut self, api: &RawApi) -> Api {
+    fn api(&mut self, scope: &Scope, api: &RawApi) -> Api {
         let mut routes = Vec::new();
         // (method, path with parameters blanked) → the route key that used it first.
         let mut seen: HashMap<(String, String), Sp<String>> = HashMap::new();
         // Parameter names at each parent path, which API Gateway requires to agree.
         let mut params: HashMap<String, Sp<String>> = HashMap::new();
         for (key, target) in api.routes.iter() {
-            let function = match target {
-                RawRoute::Short(f) => f,
-                RawRoute::Long(long) => &long.function,
+            let (function, authorization, api_key_required) = match target {
+                RawRoute::Short(f) => (f, None, None),
+                RawRoute::Long(long) => (
+                    &long.function,
+                    long.authorization.as_ref().map(|a| a.value),
+                    long.api_key_required.as_ref().map(|k| k.value),
+                ),
             };
             let Some((method, path)) = self.route_key(key) else {
                 continue;
@@ -725,6 +729,11 @@ impl Validator<'_, '_> {
                 method,
                 path,
                 function: function.value.clone(),
+                authorization: match authorization {
+                    Some(raw::Authorization::AwsIam) => Authorization::AwsIam,
+                    Some(raw::Authorization::None) | None => Authorization::None,
+                },
+                api_key_required: api_key_required.unwrap_or(false),
             });
         }
         for media_type in api.binary_media_types.iter().flatten() {
@@ -741,7 +750,28 @@ impl Validator<'_, '_> {
             }
         }
         Api {
-            name: api.name.as_ref().map(|n| n.value.clone()),
+            settings: ApiSettings {
+                name: api
+                    .name
+                    .as_ref()
+                    .map(|n| n.value.clone())
+                    .unwrap_or_else(|| format!("{}-{}", scope.project, scope.stage)),
+                description: api
+                    .description
+                    .as_ref()
+                    .map(|d| d.value.clone())
+                    .unwrap_or_default(),
+                endpoint: match api.endpoint.as_ref().map(|e| e.value) {
+                    Some(raw::Endpoint::Edge) => Endpoint::Edge,
+                    Some(raw::Endpoint::Regional) | None => Endpoint::Regional,
+                },
+                binary_media_types: api
+                    .binary_media_types
+                    .iter()
+                    .flatten()
+                    .map(|m| m.value.clone())
+                    .collect(),
+            },
             routes,
         }
     }
