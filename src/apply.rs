@@ -17,7 +17,8 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
-use crate::diff::RoleArn;
+use crate::diff::api as api_diff;
+use crate::diff::{Output, Ref};
 use crate::model::Artifact;
 use crate::plan::{CodeRef, FunctionSettings, Op, Plan};
 
@@ -100,7 +101,7 @@ pub async fn execute(
     let context = Context {
         cloud,
         artifacts,
-        role_arns: Mutex::new(BTreeMap::new()),
+        outputs: Mutex::new(BTreeMap::new()),
     };
     let mut state = vec![State::Waiting; plan.steps.len()];
     let mut outcome = Outcome::default();
@@ -175,8 +176,8 @@ pub async fn execute(
 struct Context<'a> {
     cloud: &'a dyn Cloud,
     artifacts: &'a BTreeMap<String, Artifact>,
-    /// ARNs of the roles this apply created, by role name.
-    role_arns: Mutex<BTreeMap<String, String>>,
+    /// What earlier steps of this apply produced: ARNs and IDs.
+    outputs: Mutex<BTreeMap<Output, String>>,
 }
 
 impl Context<'_> {
@@ -185,10 +186,7 @@ impl Context<'_> {
         match op {
             Op::CreateRole { role } => {
                 let arn = cloud.create_role(role).await?;
-                self.role_arns
-                    .lock()
-                    .expect("role ARN map poisoned")
-                    .insert(role.name.clone(), arn);
+                self.learn(Output::RoleArn(role.name.clone()), arn);
             }
             Op::UpdateTrustPolicy { role, document } => {
                 cloud.update_trust_policy(role, document).await?
@@ -220,7 +218,8 @@ impl Context<'_> {
                     zip: self.artifact(code)?.bytes.clone(),
                     tags: tags.clone(),
                 };
-                cloud.create_function(&function).await?;
+                let arn = cloud.create_function(&function).await?;
+                self.learn(Output::FunctionArn(name.clone()), arn);
             }
             Op::UpdateFunctionConfiguration { name, settings } => {
                 let config = self.config(settings).await?;
@@ -237,6 +236,86 @@ impl Context<'_> {
             Op::TagFunction { arn, tags, .. } => cloud.tag_function(arn, tags).await?,
             Op::UntagFunction { arn, keys, .. } => cloud.untag_function(arn, keys).await?,
             Op::DeleteFunction { name } => cloud.delete_function(name).await?,
+            Op::CreateRestApi { api } => {
+                let created = cloud.create_rest_api(api).await?;
+                self.learn(Output::ApiId, created.id);
+                self.learn(Output::ResourceId("/".into()), created.root_resource_id);
+            }
+            Op::UpdateRestApi { api_id, from, to } => {
+                cloud.update_rest_api(api_id, from, to).await?
+            }
+            Op::DeleteRestApi { api_id, .. } => cloud.delete_rest_api(api_id).await?,
+            Op::CreateResource { api, parent, path } => {
+                let api = self.resolve(api).await?;
+                let parent = self.resolve(parent).await?;
+                let part = path.rsplit('/').next().unwrap_or(path);
+                let id = cloud.create_resource(&api, &parent, part).await?;
+                self.learn(Output::ResourceId(path.clone()), id);
+            }
+            Op::DeleteResource {
+                api_id,
+                resource_id,
+                ..
+            } => cloud.delete_resource(api_id, resource_id).await?,
+            Op::PutMethod {
+                api,
+                resource,
+                method,
+                ..
+            } => {
+                let (api, resource) = (self.resolve(api).await?, self.resolve(resource).await?);
+                cloud.put_method(&api, &resource, method).await?
+            }
+            Op::DeleteMethod {
+                api_id,
+                resource_id,
+                http_method,
+                ..
+            } => {
+                cloud
+                    .delete_method(api_id, resource_id, http_method)
+                    .await?
+            }
+            Op::PutIntegration {
+                api,
+                resource,
+                http_method,
+                function_arn,
+                ..
+            } => {
+                let (api, resource) = (self.resolve(api).await?, self.resolve(resource).await?);
+                let arn = self.resolve(function_arn).await?;
+                let uri = api_diff::integration_uri(&arn).ok_or_else(|| not_an_arn(&arn))?;
+                cloud
+                    .put_integration(&api, &resource, http_method, &uri)
+                    .await?
+            }
+            Op::AddPermission {
+                function,
+                statement_id,
+                function_arn,
+                api,
+            } => {
+                let (api, arn) = (self.resolve(api).await?, self.resolve(function_arn).await?);
+                let source = api_diff::source_arn(&arn, &api).ok_or_else(|| not_an_arn(&arn))?;
+                cloud
+                    .add_permission(function, statement_id, &source)
+                    .await?
+            }
+            Op::RemovePermission {
+                function,
+                statement_id,
+            } => cloud.remove_permission(function, statement_id).await?,
+            Op::CreateDeployment { api, stage } => {
+                let api = self.resolve(api).await?;
+                cloud
+                    .create_deployment(&api, stage, "deployed by lade")
+                    .await?;
+            }
+            Op::DeleteDeployment {
+                api_id,
+                deployment_id,
+            } => cloud.delete_deployment(api_id, deployment_id).await?,
         }
         Ok(())
     }
@@ -259,31 +338,38 @@ impl Context<'_> {
         }
     }
 
-    async fn config(&self, settings: &FunctionSettings) -> Result<FunctionConfig, CloudError> {
-        let role_arn = match &settings.role {
-            RoleArn::Known(arn) => arn.clone(),
-            RoleArn::Pending { role } => {
-                let created = self
-                    .role_arns
-                    .lock()
-                    .expect("role ARN map poisoned")
-                    .get(role)
-                    .cloned();
-                match created {
-                    Some(arn) => arn,
-                    // Created by an earlier, interrupted apply: read it back.
-                    None => match self.cloud.get_role(role).await? {
-                        Some(found) => found.arn,
-                        None => {
-                            return Err(CloudError::Service {
-                                operation: "GetRole".into(),
-                                message: format!("role `{role}` does not exist; plan again"),
-                            });
-                        }
-                    },
-                }
-            }
+    fn learn(&self, output: Output, value: String) {
+        self.outputs
+            .lock()
+            .expect("outputs poisoned")
+            .insert(output, value);
+    }
+
+    /// The value of a reference: known at plan time, produced by an earlier step of
+    /// this apply, or (after an interrupted apply) read back from AWS.
+    async fn resolve(&self, reference: &Ref) -> Result<String, CloudError> {
+        let output = match reference {
+            Ref::Known(value) => return Ok(value.clone()),
+            Ref::After(output) => output,
         };
+        if let Some(value) = self.outputs.lock().expect("outputs poisoned").get(output) {
+            return Ok(value.clone());
+        }
+        let found = match output {
+            Output::RoleArn(role) => self.cloud.get_role(role).await?.map(|r| r.arn),
+            Output::FunctionArn(name) => self.cloud.get_function(name).await?.map(|f| f.arn),
+            Output::ApiId | Output::ResourceId(_) => None,
+        };
+        found.ok_or_else(|| CloudError::Service {
+            operation: "apply".into(),
+            message: format!(
+                "{output:?} is not known: the step that makes it did not run; plan again"
+            ),
+        })
+    }
+
+    async fn config(&self, settings: &FunctionSettings) -> Result<FunctionConfig, CloudError> {
+        let role_arn = self.resolve(&settings.role).await?;
         Ok(FunctionConfig {
             handler: settings.handler.clone(),
             runtime: settings.runtime.clone(),
@@ -293,5 +379,12 @@ impl Context<'_> {
             environment: settings.environment.clone(),
             description: settings.description.clone(),
         })
+    }
+}
+
+fn not_an_arn(arn: &str) -> CloudError {
+    CloudError::Service {
+        operation: "apply".into(),
+        message: format!("`{arn}` is not a function ARN"),
     }
 }

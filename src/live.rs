@@ -7,7 +7,10 @@
 //!
 //! Call pattern: one `ListRoles` (paginated) plus the policy reads for each owned role;
 //! one tag query for functions; one `GetFunction` per owned or wanted function; one
-//! `GetRole` per wanted role that is not found under lade's path. Reads run
+//! `GetRole` per wanted role that is not found under lade's path; one `GetRestApis`
+//! (paginated), and for the owned API one `GetResources` (embedded methods), one
+//! `GetStage` and one `GetDeployments`; when an API is involved, one `GetPolicy` per
+//! owned function. Reads run
 //! concurrently, bounded by [`READ_CONCURRENCY`].
 
 use std::collections::BTreeSet;
@@ -15,7 +18,7 @@ use std::collections::BTreeSet;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::cloud::{Cloud, CloudError};
-use crate::model::{Desired, Foreign, Live, ResourceKind, Scope};
+use crate::model::{Desired, Foreign, Live, LiveApi, ResourceKind, Scope};
 
 /// How many reads may be in flight at once.
 pub const READ_CONCURRENCY: usize = 8;
@@ -27,7 +30,54 @@ pub async fn read(cloud: &dyn Cloud, desired: &Desired) -> Result<Live, CloudErr
     let wanted_functions: BTreeSet<String> =
         desired.functions.values().map(|f| f.name.clone()).collect();
     let wanted_roles: BTreeSet<String> = desired.roles.values().map(|r| r.name.clone()).collect();
-    read_names(cloud, scope, &wanted_roles, &wanted_functions).await
+    let mut live = read_names(cloud, scope, &wanted_roles, &wanted_functions).await?;
+    // Permissions matter only where an API invokes functions, or did.
+    if desired.api.is_some() || live.api.is_some() {
+        let names: Vec<String> = live.functions.keys().cloned().collect();
+        live.permissions = stream::iter(names)
+            .map(|name| async move {
+                let statements = cloud.get_function_permissions(&name).await?;
+                Ok::<_, CloudError>((name, statements))
+            })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+    }
+    Ok(live)
+}
+
+/// Reads the owned REST API with its resources, stage and deployments. More than one
+/// owned API means an earlier apply was interrupted after `CreateRestApi` succeeded
+/// but before its answer arrived: the one with the most resources is kept and the
+/// others are reported for deletion.
+async fn read_api(cloud: &dyn Cloud, scope: &Scope, live: &mut Live) -> Result<(), CloudError> {
+    let apis = cloud.find_rest_apis(&scope.ownership_tags()).await?;
+    let mut read: Vec<LiveApi> = stream::iter(apis)
+        .map(|mut api| async move {
+            let (resources, stage, deployments) = futures::try_join!(
+                cloud.get_api_resources(&api.id),
+                cloud.get_stage(&api.id, &scope.stage),
+                cloud.get_deployments(&api.id),
+            )?;
+            api.resources = resources.into_iter().map(|r| (r.path.clone(), r)).collect();
+            api.stage = stage;
+            api.deployments = deployments;
+            Ok::<_, CloudError>(api)
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    read.sort_by(|a, b| {
+        (b.stage.is_some(), b.resources.len(), &a.id).cmp(&(
+            a.stage.is_some(),
+            a.resources.len(),
+            &b.id,
+        ))
+    });
+    let mut apis = read.into_iter();
+    live.api = apis.next();
+    live.extra_apis = apis.map(|api| api.id).collect();
+    Ok(())
 }
 
 /// Reads what `scope` owns, and checks who holds each of the wanted names.
@@ -94,6 +144,7 @@ pub async fn read_names(
     }
     live.foreign
         .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    read_api(cloud, scope, &mut live).await?;
     Ok(live)
 }
 

@@ -16,6 +16,8 @@ use crate::model::{
 };
 use crate::policy;
 
+pub mod api;
+
 /// What happens to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +55,17 @@ pub enum Field {
     Architecture,
     Code,
     Tags,
+    // REST API settings
+    Name,
+    Endpoint,
+    BinaryMediaTypes,
+    // routes
+    Target,
+    Authorization,
+    ApiKeyRequired,
+    // permissions and deployments
+    SourceArn,
+    Stage,
 }
 
 impl Field {
@@ -87,6 +100,14 @@ impl std::fmt::Display for Field {
             Field::Architecture => f.write_str("architecture"),
             Field::Code => f.write_str("code"),
             Field::Tags => f.write_str("tags"),
+            Field::Name => f.write_str("name"),
+            Field::Endpoint => f.write_str("endpoint"),
+            Field::BinaryMediaTypes => f.write_str("binary media types"),
+            Field::Target => f.write_str("function"),
+            Field::Authorization => f.write_str("authorization"),
+            Field::ApiKeyRequired => f.write_str("api key required"),
+            Field::SourceArn => f.write_str("source ARN"),
+            Field::Stage => f.write_str("stage"),
         }
     }
 }
@@ -175,6 +196,8 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
         }
     }
 
+    changes.extend(api::changes(desired, live));
+
     let wanted_functions: BTreeSet<&str> = desired
         .functions
         .values()
@@ -209,48 +232,60 @@ fn deleted(kind: ResourceKind, name: &str) -> Change {
 }
 
 /// What a function's role ARN should be: the given ARN, the live role's ARN, or the
-/// ARN the role will get (IAM ARNs are `arn:<partition>:iam::<account>:role<path><name>`,
-/// so it is known whenever any live ARN shows the account).
-pub fn wanted_role_arn(desired: &Desired, live: &Live, function: &Function) -> RoleArn {
+/// ARN of the role this plan creates, which apply learns from `CreateRole`.
+pub fn wanted_role_arn(desired: &Desired, live: &Live, function: &Function) -> Ref {
     match &function.role {
-        RoleRef::Arn(arn) => RoleArn::Known(arn.clone()),
+        RoleRef::Arn(arn) => Ref::Known(arn.clone()),
         RoleRef::Key(key) => {
-            let Some(role) = desired.roles.get(key) else {
-                return RoleArn::Pending { role: key.clone() };
-            };
-            match live.roles.get(&role.name) {
-                Some(existing) => RoleArn::Known(existing.arn.clone()),
-                None => RoleArn::Pending {
-                    role: role.name.clone(),
-                },
+            let name = desired.roles.get(key).map_or(key, |role| &role.name);
+            match live.roles.get(name) {
+                Some(existing) => Ref::Known(existing.arn.clone()),
+                None => Ref::After(Output::RoleArn(name.clone())),
             }
         }
     }
 }
 
-/// A role ARN, or the name of the role whose ARN apply will learn when it creates it.
+/// A value the plan knows, or one apply learns from the step that creates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RoleArn {
+pub enum Ref {
     Known(String),
-    Pending { role: String },
+    /// Shown as "(known after apply)".
+    After(Output),
 }
 
-impl RoleArn {
-    /// Whether a live function's role ARN already is this one.
-    fn matches(&self, live_arn: &str, path: &str) -> bool {
+/// A value that a step of the plan produces.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Output {
+    /// The ARN of the role with this name.
+    RoleArn(String),
+    /// The ARN of the function with this name.
+    FunctionArn(String),
+    /// The ID of the REST API this plan creates.
+    ApiId,
+    /// The ID of the API resource with this path.
+    ResourceId(String),
+}
+
+impl Ref {
+    /// The value for people: itself, or "(known after apply)".
+    pub fn display(&self) -> Value {
         match self {
-            RoleArn::Known(arn) => arn == live_arn,
-            // The new role's ARN ends with its path and name, whatever the account.
-            RoleArn::Pending { role } => live_arn.ends_with(&format!(":role{path}{role}")),
+            Ref::Known(value) => json!(value),
+            Ref::After(_) => json!(KNOWN_AFTER_APPLY),
         }
     }
+}
 
-    fn display(&self) -> Value {
-        match self {
-            RoleArn::Known(arn) => json!(arn),
-            RoleArn::Pending { .. } => json!(KNOWN_AFTER_APPLY),
-        }
+/// Whether a live function's role ARN already is the wanted one. A role this plan
+/// creates has an ARN ending in its path and name, whatever the account.
+fn role_matches(wanted: &Ref, live_arn: &str, path: &str) -> bool {
+    match wanted {
+        Ref::Known(arn) => arn == live_arn,
+        Ref::After(Output::RoleArn(role)) => live_arn.ends_with(&format!(":role{path}{role}")),
+        Ref::After(_) => false,
     }
 }
 
@@ -321,7 +356,7 @@ fn comparable_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> 
 fn function_fields(
     scope: &Scope,
     function: &Function,
-    role_arn: &RoleArn,
+    role_arn: &Ref,
     artifact: Option<&Artifact>,
     live: Option<&LiveFunction>,
 ) -> Vec<FieldChange> {
@@ -394,7 +429,7 @@ fn function_fields(
         });
     }
     let path = scope.iam_path();
-    if live.is_none_or(|l| !role_arn.matches(&l.role_arn, &path)) {
+    if live.is_none_or(|l| !role_matches(role_arn, &l.role_arn, &path)) {
         fields.push(FieldChange {
             field: Field::Role,
             old: live.map(|l| json!(l.role_arn)),

@@ -22,16 +22,30 @@
 //!    `DeleteConflict`). For example, removing function `f` and its role `r` gives
 //!    `DeleteFunction f` and `DetachRolePolicy r` (in parallel), then `DeleteRole r`.
 //!
+//! 5. The REST API comes before its resources, a parent resource before its children,
+//!    a resource before its methods, a method before its integration. An integration
+//!    and an invoke permission wait for the function they point at (they need its ARN).
+//!    The deployment waits for every route and permission step, so the stage only ever
+//!    serves a complete route table whose functions may be invoked; old deployments
+//!    are pruned after the stage has moved. Deleting a function waits for the new
+//!    deployment, so no deployed route points at a function that is gone.
+//! 6. Route deletes run children first: a method before its resource, a resource
+//!    before its parent.
+//!
 //! Steps with no path between them may run concurrently.
+
+mod api;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cloud::NewRole;
-use crate::diff::{self, Action, Change, Field, RoleArn};
-use crate::model::{Architecture, Artifact, Desired, Foreign, Live, ResourceKind, RoleRef, Scope};
+use crate::cloud::{MethodSettings, NewApi, NewRole};
+use crate::diff::{self, Action, Change, Field, Ref};
+use crate::model::{
+    ApiSettings, Architecture, Artifact, Desired, Foreign, Live, ResourceKind, RoleRef, Scope,
+};
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -92,7 +106,7 @@ pub struct Step {
 pub struct FunctionSettings {
     pub handler: String,
     pub runtime: String,
-    pub role: RoleArn,
+    pub role: Ref,
     pub memory: i32,
     pub timeout: i32,
     pub environment: BTreeMap<String, String>,
@@ -168,6 +182,66 @@ pub enum Op {
     DeleteFunction {
         name: String,
     },
+    CreateRestApi {
+        api: NewApi,
+    },
+    UpdateRestApi {
+        api_id: String,
+        from: ApiSettings,
+        to: ApiSettings,
+    },
+    DeleteRestApi {
+        api_id: String,
+        name: String,
+    },
+    CreateResource {
+        api: Ref,
+        parent: Ref,
+        path: String,
+    },
+    DeleteResource {
+        api_id: String,
+        resource_id: String,
+        path: String,
+    },
+    PutMethod {
+        api: Ref,
+        resource: Ref,
+        path: String,
+        method: MethodSettings,
+    },
+    DeleteMethod {
+        api_id: String,
+        resource_id: String,
+        path: String,
+        http_method: String,
+    },
+    PutIntegration {
+        api: Ref,
+        resource: Ref,
+        path: String,
+        http_method: String,
+        function: String,
+        function_arn: Ref,
+    },
+    AddPermission {
+        function: String,
+        statement_id: String,
+        function_arn: Ref,
+        api: Ref,
+    },
+    RemovePermission {
+        function: String,
+        statement_id: String,
+    },
+    CreateDeployment {
+        api: Ref,
+        stage: String,
+    },
+    DeleteDeployment {
+        api_id: String,
+        deployment_id: String,
+    },
 }
 
 impl Op {
@@ -187,25 +261,18 @@ impl Op {
             Op::TagFunction { .. } => "TagResource",
             Op::UntagFunction { .. } => "UntagResource",
             Op::DeleteFunction { .. } => "DeleteFunction",
-        }
-    }
-
-    /// The resource the step acts on.
-    pub fn resource(&self) -> (ResourceKind, &str) {
-        match self {
-            Op::CreateRole { role } => (ResourceKind::Role, &role.name),
-            Op::UpdateTrustPolicy { role, .. }
-            | Op::PutRolePolicy { role, .. }
-            | Op::DeleteRolePolicy { role, .. }
-            | Op::AttachRolePolicy { role, .. }
-            | Op::DetachRolePolicy { role, .. }
-            | Op::DeleteRole { role } => (ResourceKind::Role, role),
-            Op::CreateFunction { name, .. }
-            | Op::UpdateFunctionConfiguration { name, .. }
-            | Op::UpdateFunctionCode { name, .. }
-            | Op::TagFunction { name, .. }
-            | Op::UntagFunction { name, .. }
-            | Op::DeleteFunction { name } => (ResourceKind::Function, name),
+            Op::CreateRestApi { .. } => "CreateRestApi",
+            Op::UpdateRestApi { .. } => "UpdateRestApi",
+            Op::DeleteRestApi { .. } => "DeleteRestApi",
+            Op::CreateResource { .. } => "CreateResource",
+            Op::DeleteResource { .. } => "DeleteResource",
+            Op::PutMethod { .. } => "PutMethod",
+            Op::DeleteMethod { .. } => "DeleteMethod",
+            Op::PutIntegration { .. } => "PutIntegration",
+            Op::AddPermission { .. } => "AddPermission",
+            Op::RemovePermission { .. } => "RemovePermission",
+            Op::CreateDeployment { .. } => "CreateDeployment",
+            Op::DeleteDeployment { .. } => "DeleteDeployment",
         }
     }
 
@@ -235,6 +302,35 @@ impl Op {
             Op::TagFunction { name, .. } => format!("tag function {name}"),
             Op::UntagFunction { name, .. } => format!("untag function {name}"),
             Op::DeleteFunction { name } => format!("delete function {name}"),
+            Op::CreateRestApi { api } => format!("create REST API {}", api.settings.name),
+            Op::UpdateRestApi { to, .. } => format!("update REST API {}", to.name),
+            Op::DeleteRestApi { name, api_id } => format!("delete REST API {name} ({api_id})"),
+            Op::CreateResource { path, .. } => format!("create resource {path}"),
+            Op::DeleteResource { path, .. } => format!("delete resource {path}"),
+            Op::PutMethod { path, method, .. } => {
+                format!("put method {} {path}", method.http_method)
+            }
+            Op::DeleteMethod {
+                path, http_method, ..
+            } => format!("delete method {http_method} {path}"),
+            Op::PutIntegration {
+                path,
+                http_method,
+                function,
+                ..
+            } => format!("integrate {http_method} {path} with function {function}"),
+            Op::AddPermission { function, .. } => {
+                format!("allow the API to invoke function {function}")
+            }
+            Op::RemovePermission { function, .. } => {
+                format!("remove the API's permission to invoke function {function}")
+            }
+            Op::CreateDeployment { stage, .. } => {
+                format!("deploy the API and point stage {stage} at it")
+            }
+            Op::DeleteDeployment { deployment_id, .. } => {
+                format!("delete old deployment {deployment_id}")
+            }
         }
     }
 
@@ -246,6 +342,11 @@ impl Op {
                 | Op::DeleteRolePolicy { .. }
                 | Op::DetachRolePolicy { .. }
                 | Op::DeleteFunction { .. }
+                | Op::DeleteRestApi { .. }
+                | Op::DeleteResource { .. }
+                | Op::DeleteMethod { .. }
+                | Op::RemovePermission { .. }
+                | Op::DeleteDeployment { .. }
         )
     }
 }
@@ -355,6 +456,7 @@ pub fn build(
     // Rules 2 and 3: functions. A function waits for its role; its own steps chain.
     // `moves_off` records, per live role ARN, the steps that stop a function using it.
     let mut moves_off: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut created_functions: BTreeMap<String, usize> = BTreeMap::new();
     for change in changes
         .iter()
         .filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete)
@@ -391,7 +493,7 @@ pub fn build(
             }
         };
         if change.action == Action::Create {
-            graph.push(
+            let id = graph.push(
                 Op::CreateFunction {
                     name: function.name.clone(),
                     settings,
@@ -402,6 +504,7 @@ pub fn build(
                 role_steps,
                 role_why,
             );
+            created_functions.insert(function.name.clone(), id);
             continue;
         }
         let Some(existing) = live.functions.get(&function.name) else {
@@ -485,8 +588,11 @@ pub fn build(
         }
     }
 
-    // Rule 4: deletes, in reverse. Functions first, then each role after its policies
-    // are gone and no function uses it any more.
+    // Rules 5 to 7: the REST API, its routes, permissions and deployment.
+    let deployment = api::build(&mut graph, desired, live, &changes, &created_functions);
+
+    // Rule 4: deletes, in reverse. Functions first (once no deployed route points at
+    // them), then each role after its policies are gone and no function uses it.
     for change in changes
         .iter()
         .filter(|c| c.kind == ResourceKind::Function && c.action == Action::Delete)
@@ -495,8 +601,8 @@ pub fn build(
             Op::DeleteFunction {
                 name: change.name.clone(),
             },
-            vec![],
-            "",
+            deployment.into_iter().collect(),
+            "the new deployment must stop routing to a function before it is deleted",
         );
         if let Some(existing) = live.functions.get(&change.name) {
             moves_off
