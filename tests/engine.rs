@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use lade::apply::{self, Silent};
 use lade::cloud::memory::{MemoryCloud, code_sha256};
+use lade::diff::Ref;
 use lade::model::*;
 use lade::plan::{self, Op, Plan, PlanError};
 use lade::{live, render};
@@ -480,4 +481,346 @@ async fn plan_json_round_trips() {
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(value["format_version"], 1);
     assert_eq!(value["steps"][0]["op"]["op"], "create_role");
+}
+
+// ---- the REST API ----
+
+fn route(method: &str, path: &str, function: &str) -> Route {
+    Route {
+        method: method.into(),
+        path: path.into(),
+        function: function.into(),
+        authorization: Authorization::None,
+        api_key_required: false,
+    }
+}
+
+fn with_api(mut desired: Desired, routes: Vec<Route>) -> Desired {
+    desired.api = Some(Api {
+        settings: ApiSettings {
+            name: "shop-dev".into(),
+            description: String::new(),
+            endpoint: Endpoint::Regional,
+            binary_media_types: BTreeSet::new(),
+        },
+        routes,
+    });
+    desired
+}
+
+fn crud_routes() -> Vec<Route> {
+    vec![
+        route("GET", "/items", "list"),
+        route("POST", "/items", "list"),
+        route("GET", "/items/{id}", "get"),
+        route("ANY", "/admin/{proxy+}", "work"),
+    ]
+}
+
+fn the_api(cloud: &MemoryCloud) -> LiveApi {
+    let account = cloud.snapshot();
+    assert_eq!(account.apis.len(), 1, "exactly one REST API");
+    account.apis.into_values().next().unwrap()
+}
+
+#[tokio::test]
+async fn cold_apply_builds_the_api_in_order_and_converges() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+
+    let at = |call: &str, path: &str| {
+        position(&plan, |op| {
+            op.api_call() == call
+                && match op {
+                    Op::CreateResource { path: p, .. }
+                    | Op::PutMethod { path: p, .. }
+                    | Op::PutIntegration { path: p, .. } => p == path,
+                    _ => path.is_empty(),
+                }
+        })
+    };
+    let api = at("CreateRestApi", "");
+    let items = at("CreateResource", "/items");
+    let item = at("CreateResource", "/items/{id}");
+    let method = at("PutMethod", "/items/{id}");
+    let integration = at("PutIntegration", "/items/{id}");
+    let create_get = position(
+        &plan,
+        |op| matches!(op, Op::CreateFunction { name, .. } if name == "shop-dev-get"),
+    );
+    let deployment = at("CreateDeployment", "");
+    assert!(depends(&plan, items, api));
+    assert!(depends(&plan, item, items), "parents before children");
+    assert!(depends(&plan, method, item));
+    assert!(depends(&plan, integration, method));
+    assert!(
+        depends(&plan, integration, create_get),
+        "an integration needs the function's ARN"
+    );
+    for (i, step) in plan.steps.iter().enumerate() {
+        if matches!(
+            step.op,
+            Op::AddPermission { .. } | Op::PutIntegration { .. }
+        ) {
+            assert!(
+                depends(&plan, deployment, i),
+                "the deployment waits for {}",
+                step.op.describe()
+            );
+        }
+    }
+
+    let account = cloud.snapshot();
+    let api = the_api(&cloud);
+    assert_eq!(api.tags["lade:project"], "shop");
+    let get = &api.resources["/items/{id}"].methods["GET"];
+    let get_arn = &account.functions["shop-dev-get"].arn;
+    let integration = get.integration.as_ref().unwrap();
+    assert_eq!(
+        (integration.kind.as_str(), integration.http_method.as_str()),
+        ("AWS_PROXY", "POST")
+    );
+    assert_eq!(
+        integration.uri,
+        format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{get_arn}/invocations"
+        )
+    );
+    for function in ["shop-dev-list", "shop-dev-get", "shop-dev-work"] {
+        let statements = &account.permissions[function];
+        assert_eq!(statements.len(), 1, "{function}: one statement");
+        assert_eq!(statements[0].sid, "lade-api-shop-dev");
+        assert_eq!(
+            statements[0].source_arn.as_deref(),
+            Some(format!("arn:aws:execute-api:us-east-1:123456789012:{}/*", api.id).as_str())
+        );
+    }
+    assert_eq!(
+        api.stage.as_ref().unwrap().deployment_id,
+        api.deployments[0].id
+    );
+
+    cloud.clear_calls();
+    let again = plan_for(&cloud, &desired, &artifacts).await;
+    assert!(
+        again.is_empty(),
+        "second plan is not empty: {:?}",
+        again.changes
+    );
+    apply::execute(&again, &artifacts, &cloud, &Silent, 8).await;
+    assert_eq!(cloud.mutations(), Vec::<String>::new());
+    assert_eq!(
+        the_api(&cloud).deployments.len(),
+        1,
+        "no new deployment without a change"
+    );
+}
+
+#[tokio::test]
+async fn retargeting_a_route_is_one_integration_and_one_deployment() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let before = the_api(&cloud);
+
+    desired.api.as_mut().unwrap().routes[1].function = "get".into(); // POST /items → get
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(ops(&plan), ["PutIntegration", "CreateDeployment"]);
+    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    let after = the_api(&cloud);
+    assert_eq!(after.deployments.len(), 2);
+    assert_ne!(
+        after.stage.as_ref().unwrap().deployment_id,
+        before.stage.unwrap().deployment_id
+    );
+    assert_eq!(
+        after.stage.unwrap().deployment_id,
+        after.deployments[0].id,
+        "stage on the newest"
+    );
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn removing_a_route_deletes_its_method_and_empty_resources_only() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    desired
+        .api
+        .as_mut()
+        .unwrap()
+        .routes
+        .retain(|r| r.path != "/admin/{proxy+}");
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let mut calls = ops(&plan);
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "CreateDeployment",
+            "DeleteMethod",
+            "DeleteResource",
+            "DeleteResource",
+            "RemovePermission"
+        ]
+    );
+    let outcome = apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let paths: Vec<String> = the_api(&cloud).resources.into_keys().collect();
+    assert_eq!(paths, ["/", "/items", "/items/{id}"]);
+    assert!(cloud.snapshot().permissions["shop-dev-work"].is_empty());
+
+    // Removing one of two methods on a path keeps the resource.
+    desired
+        .api
+        .as_mut()
+        .unwrap()
+        .routes
+        .retain(|r| !(r.method == "POST" && r.path == "/items"));
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(ops(&plan), ["DeleteMethod", "CreateDeployment"]);
+}
+
+#[tokio::test]
+async fn adding_a_route_under_an_existing_path_creates_only_what_is_new() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    desired
+        .api
+        .as_mut()
+        .unwrap()
+        .routes
+        .push(route("DELETE", "/items/{id}/tags", "get"));
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        ops(&plan),
+        [
+            "CreateResource",
+            "PutMethod",
+            "PutIntegration",
+            "CreateDeployment"
+        ]
+    );
+    assert!(
+        matches!(&plan.steps[0].op, Op::CreateResource { path, parent: Ref::Known(_), .. } if path == "/items/{id}/tags")
+    );
+    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn old_deployments_are_pruned_after_the_stage_moved() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    for function in ["get", "work", "list", "get", "work", "list"] {
+        desired.api.as_mut().unwrap().routes[0].function = function.into();
+        let plan = converge(&cloud, &desired, &artifacts).await;
+        let deployment = position(&plan, |op| matches!(op, Op::CreateDeployment { .. }));
+        for (i, step) in plan.steps.iter().enumerate() {
+            if matches!(step.op, Op::DeleteDeployment { .. }) {
+                assert!(depends(&plan, i, deployment));
+            }
+        }
+    }
+    let api = the_api(&cloud);
+    assert_eq!(api.deployments.len(), lade::diff::api::KEEP_DEPLOYMENTS);
+    assert_eq!(api.stage.unwrap().deployment_id, api.deployments[0].id);
+}
+
+#[tokio::test]
+async fn removing_the_api_section_deletes_the_api_and_permissions() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    desired.api = None;
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let mut calls = ops(&plan);
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            "DeleteRestApi",
+            "RemovePermission",
+            "RemovePermission",
+            "RemovePermission"
+        ]
+    );
+    converge(&cloud, &desired, &artifacts).await;
+    let account = cloud.snapshot();
+    assert!(account.apis.is_empty());
+    assert!(account.permissions.values().all(Vec::is_empty));
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn destroy_deletes_the_api_functions_and_roles() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let live = live::read(&cloud, &desired).await.unwrap();
+    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
+    assert!(
+        !plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.op, Op::RemovePermission { .. })),
+        "functions take their policies with them"
+    );
+    let outcome = apply::execute(&plan, &BTreeMap::new(), &cloud, &Silent, 8).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert_eq!(
+        cloud.snapshot(),
+        lade::cloud::memory::Account {
+            counter: cloud.snapshot().counter,
+            ..Default::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    // An apply created the API, but its answer was lost: the next run creates another.
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let Op::CreateRestApi { api } = &plan
+        .steps
+        .iter()
+        .find(|s| s.op.api_call() == "CreateRestApi")
+        .unwrap()
+        .op
+    else {
+        unreachable!()
+    };
+    use lade::cloud::Cloud;
+    let orphan = cloud.create_rest_api(api).await.unwrap();
+    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert!(
+        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::DeleteRestApi { api_id, .. } if *api_id == orphan.id)),
+        "{:?}",
+        ops(&plan)
+    );
+    converge(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        the_api(&cloud).resources.len(),
+        5,
+        "/, /items, /items/{{id}}, /admin, /admin/{{proxy+}}"
+    );
 }

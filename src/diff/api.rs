@@ -240,7 +240,7 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
                 fields: Vec::new(),
             });
         }
-        changes.extend(stale_permissions(live, &sid, &BTreeSet::new()));
+        changes.extend(stale_permissions(desired, live, &sid, &BTreeSet::new()));
         return changes;
     };
 
@@ -365,7 +365,7 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
         }
     }
     let targeted: BTreeSet<String> = permissions.into_keys().collect();
-    changes.extend(stale_permissions(live, &sid, &targeted));
+    changes.extend(stale_permissions(desired, live, &sid, &targeted));
 
     // A deployment, when and only when the route table changed (or nothing is deployed).
     let stage = &desired.scope.stage;
@@ -391,12 +391,25 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
     changes
 }
 
-/// lade's statements on owned functions that the API no longer invokes.
-fn stale_permissions(live: &Live, sid: &str, targeted: &BTreeSet<String>) -> Vec<Change> {
+/// lade's statements on kept functions that the API no longer invokes. A function
+/// that is deleted takes its resource policy with it.
+fn stale_permissions(
+    desired: &Desired,
+    live: &Live,
+    sid: &str,
+    targeted: &BTreeSet<String>,
+) -> Vec<Change> {
+    let kept: BTreeSet<&str> = desired
+        .functions
+        .values()
+        .map(|f| f.name.as_str())
+        .collect();
     live.permissions
         .iter()
         .filter(|(function, statements)| {
-            !targeted.contains(*function) && statements.iter().any(|p| p.sid == sid)
+            kept.contains(function.as_str())
+                && !targeted.contains(*function)
+                && statements.iter().any(|p| p.sid == sid)
         })
         .map(|(function, _)| Change {
             kind: ResourceKind::Permission,
