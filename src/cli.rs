@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Deploy serverless apps (Lambda functions, IAM roles) to AWS from a manifest.
+/// Deploy serverless apps (Lambda functions, IAM roles, API Gateway routes) to AWS from a manifest.
 #[derive(Debug, Parser)]
 #[command(
     name = "lade",
@@ -19,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
         lade plan --stage prod        ... for the prod stage\n  \
         lade apply                    make the changes (asks first)\n  \
         lade apply --yes              ... without asking, e.g. in CI\n  \
+        lade outputs                  print the API's URL and its routes' URLs\n  \
         lade destroy -f app/lade.yaml remove everything the project and stage own\n\n\
         AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, \
         ~/.aws, SSO, web identity); AWS_ENDPOINT_URL points lade at another endpoint."
@@ -65,6 +66,15 @@ pub enum Command {
         common: Common,
         #[command(flatten)]
         run: Run,
+    },
+    /// Show the API's URL and each route's URL, read from what is deployed.
+    #[command(after_help = "Examples:\n  lade outputs\n  lade outputs --json --stage prod")]
+    Outputs {
+        #[command(flatten)]
+        common: Common,
+        /// Print the outputs as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete everything the project and stage own, and nothing else.
     #[command(after_help = "Examples:\n  lade destroy\n  lade destroy --yes --stage dev")]

@@ -18,6 +18,7 @@ pub mod diff;
 pub mod live;
 pub mod manifest;
 pub mod model;
+pub mod outputs;
 pub mod package;
 pub mod plan;
 pub mod policy;

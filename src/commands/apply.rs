@@ -7,7 +7,7 @@ use anyhow::bail;
 
 use crate::apply::{self, Event, Reporter};
 use crate::cli::{Common, Run};
-use crate::{live, plan, render};
+use crate::{live, outputs, plan, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -78,6 +78,17 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
             "{verb} did not finish: {} step(s) failed",
             outcome.failed.len()
         );
+    }
+    if mode == Mode::Apply && desired.api.is_some() {
+        let live = live::read(&cloud, &desired).await?;
+        let region = cloud.region().unwrap_or_default();
+        let outputs = outputs::collect(&live, &desired.scope.stage, &region);
+        if run.json {
+            let line = serde_json::json!({"event": "outputs", "outputs": outputs});
+            println!("{line}");
+        } else {
+            print!("\n{}", outputs::text(&outputs));
+        }
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! codes: 0 for success (including "no changes"), 1 for any error.
 
 mod apply;
+mod outputs;
 mod plan;
 mod validate;
 
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply { common, run } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Apply))
         }
+        Command::Outputs { common, json } => with_runtime(outputs::run(&common, json)),
         Command::Destroy { common, run } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Destroy))
         }
