@@ -4,98 +4,11 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Output;
-
 use serde_json::Value;
-use support::{Moto, moto, unique};
-
-/// A project directory with a manifest and function sources, run through the real binary.
-struct Project {
-    dir: tempfile::TempDir,
-    name: String,
-}
+use support::project::{Project, write};
+use support::{Moto, moto};
 
 const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
-
-impl Project {
-    fn new(prefix: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for f in ["list", "get", "worker"] {
-            write(
-                &dir.path().join(f).join("app.py"),
-                &format!("def handler(event, context):\n    return '{f}'\n"),
-            );
-        }
-        Project {
-            dir,
-            name: unique(prefix),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes `lade.yaml`; `{project}` in the text becomes this project's name.
-    fn manifest(&self, yaml: &str) -> &Self {
-        write(
-            &self.path().join("lade.yaml"),
-            &yaml.replace("{project}", &self.name),
-        );
-        self
-    }
-
-    fn lade(&self, args: &[&str]) -> Output {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lade"));
-        command
-            .args(args)
-            .current_dir(self.path())
-            .stdin(std::process::Stdio::null());
-        for (key, value) in moto().env() {
-            command.env(key, value);
-        }
-        command.env_remove("LADE_STAGE");
-        command.output().unwrap()
-    }
-
-    /// Runs lade and asserts it succeeds; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.lade(args);
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "lade {args:?} failed:\n{stdout}\n{stderr}"
-        );
-        stdout
-    }
-
-    /// The plan's steps as `(operation, resource name)`.
-    fn plan_steps(&self) -> Vec<(String, String)> {
-        let plan: Value = serde_json::from_str(&self.ok(&["plan", "--json"])).unwrap();
-        plan["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                let op = &s["op"];
-                let name = op.get("name").or(op.get("role")).and_then(|n| n.as_str());
-                let name = name.or(op["role"]["name"].as_str()).unwrap_or_default();
-                (op["op"].as_str().unwrap().to_string(), name.to_string())
-            })
-            .collect()
-    }
-
-    fn physical(&self, key: &str) -> String {
-        format!("{}-dev-{key}", self.name)
-    }
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 fn full_manifest(list_memory: u32, with_get: bool) -> String {
     let get = if with_get {

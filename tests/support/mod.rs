@@ -200,3 +200,5 @@ pub fn python_zip(body: &str) -> Vec<u8> {
     writer.write_all(body.as_bytes()).expect("write zip entry");
     writer.finish().expect("finish zip").into_inner()
 }
+
+pub mod project;
