@@ -158,7 +158,7 @@ fn is_empty(value: &Value) -> bool {
         Value::String(s) => s.is_empty(),
         Value::Object(map) => map.is_empty(),
         Value::Array(items) => items.is_empty(),
-        Value::Null => true,
+        Value::Null | Value::Bool(false) => true,
         _ => false,
     }
 }
@@ -190,6 +190,7 @@ fn pretty(value: &Value) -> String {
 
 fn compact(value: &Value) -> String {
     match value {
+        Value::String(s) if s.is_empty() => "(empty)".to_string(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }

@@ -824,3 +824,18 @@ async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
         "/, /items, /items/{{id}}, /admin, /admin/{{proxy+}}"
     );
 }
+
+#[tokio::test]
+async fn api_plan_text_reads_well() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let api = desired.api.as_mut().unwrap();
+    api.routes.retain(|r| r.path != "/admin/{proxy+}");
+    api.routes[1].function = "get".into();
+    api.routes.push(route("DELETE", "/items/{id}", "work"));
+    api.settings.description = "Items".into();
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    insta::assert_snapshot!(render::plan_text(&plan));
+}
