@@ -72,6 +72,18 @@ impl AwsError {
         codes.iter().any(|code| self.is(code))
     }
 
+    /// Whether AWS throttled the request (and the SDK's own retries ran out).
+    pub fn is_throttled(&self) -> bool {
+        self.is_any(THROTTLED)
+    }
+
+    /// Names what the call was about, for messages whose AWS text does not (API
+    /// Gateway's "Invalid Rest API Id specified", for one).
+    pub fn about(mut self, subject: impl fmt::Display) -> Self {
+        self.message = format!("{} ({subject})", self.message);
+        self
+    }
+
     /// What to do about it, when that is obvious from the code.
     fn hint(&self) -> Option<&'static str> {
         let hint = match self.code.as_deref()? {
@@ -92,6 +104,16 @@ impl AwsError {
             }
             "InvalidParameterValueException" if self.message.contains("cannot be assumed") => {
                 "check that the role exists and trusts lambda.amazonaws.com"
+            }
+            "PolicyLengthExceededException" => {
+                "the function's resource policy is full (20 KB): remove permissions it no longer needs"
+            }
+            "NotFoundException" if self.message.contains("Rest API") => {
+                "the REST API does not exist; it may have been deleted outside lade: run `lade plan` again"
+            }
+            "BadRequestException" if self.message.contains("Active stages") => {
+                "a stage still points at this deployment: point the stage at another deployment \
+                 (or delete the stage) first"
             }
             _ => return None,
         };
@@ -259,5 +281,31 @@ mod tests {
         );
         let plain: CloudError = error("ServiceException", "boom").into();
         assert_eq!(plain.to_string(), "CreateFunction: ServiceException: boom");
+    }
+
+    #[test]
+    fn an_api_gateway_error_names_its_subject_and_what_to_do() {
+        let gone: CloudError = error("NotFoundException", "Invalid Rest API Id specified")
+            .about("REST API abc123")
+            .into();
+        assert_eq!(
+            gone.to_string(),
+            "CreateFunction: NotFoundException: Invalid Rest API Id specified (REST API abc123); \
+             the REST API does not exist; it may have been deleted outside lade: run `lade plan` \
+             again"
+        );
+        let active: CloudError = error(
+            "BadRequestException",
+            "Active stages pointing to this deployment must be moved or deleted",
+        )
+        .into();
+        assert!(
+            active
+                .to_string()
+                .ends_with("point the stage at another deployment (or delete the stage) first"),
+            "{active}"
+        );
+        assert!(error("TooManyRequestsException", "slow down").is_throttled());
+        assert!(!error("ConflictException", "exists").is_throttled());
     }
 }

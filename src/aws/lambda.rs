@@ -3,6 +3,11 @@
 //!
 //! Every write returns only when the function is ready for the next call: after
 //! create, `State=Active`; after an update, `LastUpdateStatus=Successful`.
+//!
+//! Also the function's resource policy: the statements that let API Gateway invoke it
+//! (`AddPermission`, `RemovePermission`, `GetPolicy`). lade keeps one statement per
+//! function and API under a deterministic statement ID, so `AddPermission` reads the
+//! policy first and adds only what is missing or different.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -15,11 +20,13 @@ use aws_sdk_lambda::types::{Environment, FunctionCode, PackageType, Runtime};
 use aws_sdk_lambda::waiters::function_active_v2::WaitUntilFunctionActiveV2Error as WaiterError;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
+use serde_json::Value;
+
 use super::AwsCloud;
 use super::error::AwsError;
 use super::retry::{Attempt, until_done};
 use crate::cloud::{CloudError, FunctionConfig, NewFunction};
-use crate::model::{Architecture, LiveFunction, TAG_PROJECT, TAG_STAGE};
+use crate::model::{Architecture, LiveFunction, Permission, TAG_PROJECT, TAG_STAGE};
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
 const CONFLICT: &str = "ResourceConflictException";
@@ -368,6 +375,191 @@ pub(super) async fn delete_function(aws: &AwsCloud, name: &str) -> Result<(), Cl
     }
 }
 
+// ---- resource policy: who may invoke the function ----
+
+/// The principal and action of every statement lade adds.
+const API_GATEWAY: &str = "apigateway.amazonaws.com";
+const INVOKE: &str = "lambda:InvokeFunction";
+
+pub(super) async fn get_function_permissions(
+    aws: &AwsCloud,
+    name: &str,
+) -> Result<Vec<Permission>, CloudError> {
+    let policy = aws
+        .call(
+            "GetPolicy",
+            aws.lambda.get_policy().function_name(name).send(),
+        )
+        .await;
+    match policy {
+        Ok(output) => {
+            permissions(output.policy().unwrap_or_default()).map_err(|error| CloudError::Service {
+                operation: "GetPolicy".to_owned(),
+                message: format!("the resource policy of function {name} cannot be read: {error}"),
+            })
+        }
+        // No function, or a function without a resource policy.
+        Err(error) if error.is(NOT_FOUND) => Ok(Vec::new()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The statements of a resource policy document, as Lambda returns it (a JSON string).
+fn permissions(policy: &str) -> Result<Vec<Permission>, serde_json::Error> {
+    if policy.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let document: Value = serde_json::from_str(policy)?;
+    let statements = match &document["Statement"] {
+        Value::Array(statements) => statements.iter().collect(),
+        Value::Null => Vec::new(),
+        single => vec![single],
+    };
+    Ok(statements.into_iter().map(permission).collect())
+}
+
+fn permission(statement: &Value) -> Permission {
+    // `Principal` is `{"Service": …}` for services, `{"AWS": …}` for accounts, or "*".
+    let principal = match &statement["Principal"] {
+        Value::Object(principal) => principal
+            .get("Service")
+            .or_else(|| principal.get("AWS"))
+            .or_else(|| principal.values().next())
+            .map(first_string)
+            .unwrap_or_default(),
+        other => first_string(other),
+    };
+    let action = match &statement["Action"] {
+        Value::Array(actions) => actions
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
+        other => first_string(other),
+    };
+    // Lambda writes `ArnLike` for a source ARN; `ArnEquals` means the same to lade.
+    // Condition operators and keys are case-insensitive in IAM.
+    let source_arn = statement["Condition"].as_object().and_then(|conditions| {
+        conditions
+            .iter()
+            .filter(|(operator, _)| {
+                operator.eq_ignore_ascii_case("ArnLike")
+                    || operator.eq_ignore_ascii_case("ArnEquals")
+            })
+            .filter_map(|(_, keys)| keys.as_object())
+            .flat_map(|keys| keys.iter())
+            .find(|(key, _)| key.eq_ignore_ascii_case("AWS:SourceArn"))
+            .map(|(_, value)| first_string(value))
+    });
+    Permission {
+        sid: first_string(&statement["Sid"]),
+        principal,
+        action,
+        source_arn,
+    }
+}
+
+/// A string, or the first string of a list; "" for anything else.
+fn first_string(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Array(values) => values
+            .iter()
+            .find_map(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        _ => String::new(),
+    }
+}
+
+pub(super) async fn add_permission(
+    aws: &AwsCloud,
+    name: &str,
+    statement_id: &str,
+    source_arn: &str,
+) -> Result<(), CloudError> {
+    let waiting_for = format!("function {name} to accept permission {statement_id}");
+    until_done(&aws.patience, &waiting_for, move || async move {
+        // Read first: AWS refuses a statement ID that exists, and emulators are known
+        // to add a second statement with the same ID instead.
+        let existing = get_function_permissions(aws, name).await?;
+        if let Some(found) = existing.iter().find(|p| p.sid == statement_id) {
+            let same = found.principal == API_GATEWAY
+                && found.action == INVOKE
+                && found.source_arn.as_deref() == Some(source_arn);
+            if same {
+                return Ok(Attempt::Done(()));
+            }
+            // Another API (or principal) under lade's statement ID: replace it.
+            let removed = aws
+                .call(
+                    "RemovePermission",
+                    aws.lambda
+                        .remove_permission()
+                        .function_name(name)
+                        .statement_id(statement_id)
+                        .send(),
+                )
+                .await;
+            match removed {
+                Ok(_) => {}
+                Err(error) if error.is(NOT_FOUND) => {}
+                // An update in progress: wait, then the next attempt reads again.
+                Err(error) => return retry_when_busy(aws, name, Err::<(), _>(error)).await,
+            }
+        }
+        let added = aws
+            .call(
+                "AddPermission",
+                aws.lambda
+                    .add_permission()
+                    .function_name(name)
+                    .statement_id(statement_id)
+                    .action(INVOKE)
+                    .principal(API_GATEWAY)
+                    .source_arn(source_arn)
+                    .send(),
+            )
+            .await;
+        match added {
+            // "The statement id (…) provided already exists": added meanwhile, so the
+            // next attempt reads it and decides again.
+            Err(error) if error.is(CONFLICT) && error.message.contains("already exists") => {
+                Ok(Attempt::Again(error.to_string()))
+            }
+            // Otherwise a conflict means an update of the function is in progress.
+            other => retry_when_busy(aws, name, other).await,
+        }
+    })
+    .await
+}
+
+pub(super) async fn remove_permission(
+    aws: &AwsCloud,
+    name: &str,
+    statement_id: &str,
+) -> Result<(), CloudError> {
+    let waiting_for = format!("function {name} to accept the removal of permission {statement_id}");
+    until_done(&aws.patience, &waiting_for, move || async move {
+        let removed = aws
+            .call(
+                "RemovePermission",
+                aws.lambda
+                    .remove_permission()
+                    .function_name(name)
+                    .statement_id(statement_id)
+                    .send(),
+            )
+            .await;
+        match removed {
+            // No such statement, or no such function.
+            Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
+            other => retry_when_busy(aws, name, other).await,
+        }
+    })
+    .await
+}
+
 /// What a function must reach before the next call may touch it.
 #[derive(Debug, Clone, Copy)]
 enum Goal {
@@ -451,6 +643,60 @@ async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permissions_come_from_the_policy_statements() {
+        let policy = r#"{"Version":"2012-10-17","Id":"default","Statement":[
+            {"Sid":"lade-api","Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},
+             "Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:1:function:f",
+             "Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:execute-api:us-east-1:1:abc/*"}}},
+            {"Sid":"exact","Principal":{"Service":["events.amazonaws.com"]},
+             "Action":["lambda:InvokeFunction","lambda:GetFunction"],
+             "Condition":{"ArnEquals":{"aws:sourcearn":["arn:aws:events:us-east-1:1:rule/r"]}}},
+            {"Sid":"anyone","Principal":"*","Action":"lambda:InvokeFunction"}
+        ]}"#;
+        let permission =
+            |sid: &str, principal: &str, action: &str, source: Option<&str>| Permission {
+                sid: sid.to_owned(),
+                principal: principal.to_owned(),
+                action: action.to_owned(),
+                source_arn: source.map(str::to_owned),
+            };
+        assert_eq!(
+            permissions(policy).unwrap(),
+            [
+                permission(
+                    "lade-api",
+                    "apigateway.amazonaws.com",
+                    "lambda:InvokeFunction",
+                    Some("arn:aws:execute-api:us-east-1:1:abc/*")
+                ),
+                permission(
+                    "exact",
+                    "events.amazonaws.com",
+                    "lambda:InvokeFunction,lambda:GetFunction",
+                    Some("arn:aws:events:us-east-1:1:rule/r")
+                ),
+                permission("anyone", "*", "lambda:InvokeFunction", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_single_statement_or_an_empty_policy_is_read_too() {
+        let single = r#"{"Statement":{"Sid":"s","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"lambda:InvokeFunction"}}"#;
+        assert_eq!(
+            permissions(single).unwrap(),
+            [Permission {
+                sid: "s".to_owned(),
+                principal: "arn:aws:iam::1:root".to_owned(),
+                action: "lambda:InvokeFunction".to_owned(),
+                source_arn: None,
+            }]
+        );
+        assert_eq!(permissions("").unwrap(), []);
+        assert!(permissions("{not json").is_err());
+    }
 
     #[test]
     fn names_come_from_function_arns() {

@@ -1,7 +1,7 @@
 //! The AWS adapter: the only code in lade that touches the AWS SDK.
 //!
-//! [`AwsCloud`] implements [`Cloud`] over IAM, Lambda and the Resource Groups Tagging
-//! API. It owns:
+//! [`AwsCloud`] implements [`Cloud`] over IAM, Lambda, API Gateway (REST) and the
+//! Resource Groups Tagging API. It owns:
 //!
 //! - building clients from `aws-config` (credential chain, profiles, `AWS_REGION`,
 //!   `AWS_ENDPOINT_URL`), with the SDK's adaptive retry for throttling;
@@ -10,6 +10,8 @@
 //! - AWS's eventual consistency: one bounded retry loop (`retry.rs`) for a new role
 //!   that Lambda cannot assume yet and for updates still in progress, and the SDK
 //!   waiters for `State=Active` and `LastUpdateStatus=Successful` (`lambda.rs`);
+//! - API Gateway's small control-plane quotas: a throttled `DeleteRestApi` is retried
+//!   with a long deadline (`apigateway.rs`);
 //! - the idempotency of every write: "already exists here" and "already gone" are
 //!   success, "exists but someone else's" is [`CloudError::NotOwned`];
 //! - decoding IAM's URL-encoded policy documents (`document.rs`).
@@ -18,6 +20,7 @@
 //! manifests or print anything. It has no code path for the emulator: tests reach moto
 //! through `AWS_ENDPOINT_URL` exactly as lade reaches AWS.
 
+mod apigateway;
 mod document;
 mod error;
 mod iam;
@@ -72,9 +75,10 @@ impl Default for Patience {
     }
 }
 
-/// The real [`Cloud`]: IAM, Lambda and the tagging API through the AWS SDK.
+/// The real [`Cloud`]: IAM, Lambda, API Gateway and the tagging API through the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct AwsCloud {
+    apigateway: aws_sdk_apigateway::Client,
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
@@ -89,6 +93,7 @@ impl AwsCloud {
     /// retry settings).
     pub fn new(config: &SdkConfig) -> Self {
         AwsCloud {
+            apigateway: aws_sdk_apigateway::Client::new(config),
             iam: aws_sdk_iam::Client::new(config),
             lambda: aws_sdk_lambda::Client::new(config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(config),
@@ -218,108 +223,116 @@ impl Cloud for AwsCloud {
 
     async fn find_rest_apis(
         &self,
-        _tags: &BTreeMap<String, String>,
+        tags: &BTreeMap<String, String>,
     ) -> Result<Vec<LiveApi>, CloudError> {
-        todo!("API Gateway adapter")
+        apigateway::find_rest_apis(self, tags).await
     }
-    async fn get_api_resources(&self, _api_id: &str) -> Result<Vec<LiveResource>, CloudError> {
-        todo!()
+
+    async fn get_api_resources(&self, api_id: &str) -> Result<Vec<LiveResource>, CloudError> {
+        apigateway::get_api_resources(self, api_id).await
     }
-    async fn get_stage(
-        &self,
-        _api_id: &str,
-        _stage: &str,
-    ) -> Result<Option<LiveStage>, CloudError> {
-        todo!()
+
+    async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError> {
+        apigateway::get_stage(self, api_id, stage).await
     }
-    async fn get_deployments(&self, _api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
-        todo!()
+
+    async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
+        apigateway::get_deployments(self, api_id).await
     }
+
     async fn get_function_permissions(
         &self,
-        _function: &str,
+        function: &str,
     ) -> Result<Vec<Permission>, CloudError> {
-        todo!()
+        lambda::get_function_permissions(self, function).await
     }
-    async fn create_rest_api(&self, _api: &NewApi) -> Result<CreatedApi, CloudError> {
-        todo!()
+
+    async fn create_rest_api(&self, api: &NewApi) -> Result<CreatedApi, CloudError> {
+        apigateway::create_rest_api(self, api).await
     }
+
     async fn update_rest_api(
         &self,
-        _api_id: &str,
-        _from: &ApiSettings,
-        _to: &ApiSettings,
+        api_id: &str,
+        from: &ApiSettings,
+        to: &ApiSettings,
     ) -> Result<(), CloudError> {
-        todo!()
+        apigateway::update_rest_api(self, api_id, from, to).await
     }
-    async fn delete_rest_api(&self, _api_id: &str) -> Result<(), CloudError> {
-        todo!()
+
+    async fn delete_rest_api(&self, api_id: &str) -> Result<(), CloudError> {
+        apigateway::delete_rest_api(self, api_id).await
     }
+
     async fn create_resource(
         &self,
-        _api_id: &str,
-        _parent_id: &str,
-        _path_part: &str,
+        api_id: &str,
+        parent_id: &str,
+        path_part: &str,
     ) -> Result<String, CloudError> {
-        todo!()
+        apigateway::create_resource(self, api_id, parent_id, path_part).await
     }
-    async fn delete_resource(&self, _api_id: &str, _resource_id: &str) -> Result<(), CloudError> {
-        todo!()
+
+    async fn delete_resource(&self, api_id: &str, resource_id: &str) -> Result<(), CloudError> {
+        apigateway::delete_resource(self, api_id, resource_id).await
     }
+
     async fn put_method(
         &self,
-        _api_id: &str,
-        _resource_id: &str,
-        _method: &MethodSettings,
+        api_id: &str,
+        resource_id: &str,
+        method: &MethodSettings,
     ) -> Result<(), CloudError> {
-        todo!()
+        apigateway::put_method(self, api_id, resource_id, method).await
     }
+
     async fn delete_method(
         &self,
-        _api_id: &str,
-        _resource_id: &str,
-        _http_method: &str,
+        api_id: &str,
+        resource_id: &str,
+        http_method: &str,
     ) -> Result<(), CloudError> {
-        todo!()
+        apigateway::delete_method(self, api_id, resource_id, http_method).await
     }
+
     async fn put_integration(
         &self,
-        _api_id: &str,
-        _resource_id: &str,
-        _http_method: &str,
-        _uri: &str,
+        api_id: &str,
+        resource_id: &str,
+        http_method: &str,
+        uri: &str,
     ) -> Result<(), CloudError> {
-        todo!()
+        apigateway::put_integration(self, api_id, resource_id, http_method, uri).await
     }
+
     async fn add_permission(
         &self,
-        _function: &str,
-        _statement_id: &str,
-        _source_arn: &str,
+        function: &str,
+        statement_id: &str,
+        source_arn: &str,
     ) -> Result<(), CloudError> {
-        todo!()
+        lambda::add_permission(self, function, statement_id, source_arn).await
     }
+
     async fn remove_permission(
         &self,
-        _function: &str,
-        _statement_id: &str,
+        function: &str,
+        statement_id: &str,
     ) -> Result<(), CloudError> {
-        todo!()
+        lambda::remove_permission(self, function, statement_id).await
     }
+
     async fn create_deployment(
         &self,
-        _api_id: &str,
-        _stage: &str,
-        _description: &str,
+        api_id: &str,
+        stage: &str,
+        description: &str,
     ) -> Result<String, CloudError> {
-        todo!()
+        apigateway::create_deployment(self, api_id, stage, description).await
     }
-    async fn delete_deployment(
-        &self,
-        _api_id: &str,
-        _deployment_id: &str,
-    ) -> Result<(), CloudError> {
-        todo!()
+
+    async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {
+        apigateway::delete_deployment(self, api_id, deployment_id).await
     }
 }
 

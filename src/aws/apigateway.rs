@@ -1,0 +1,771 @@
+//! API Gateway (REST, v1): the API itself, its resources (paths), methods, Lambda
+//! proxy integrations, deployments and the stage. Ownership of an API is proven by
+//! its `lade:project` and `lade:stage` tags, which `GetRestApis` returns with each API.
+//!
+//! Idempotency, per call:
+//!
+//! - `CreateResource` is preceded by a read of the API's resources: an existing child
+//!   with the wanted path part is returned as it is. AWS answers a duplicate with
+//!   `ConflictException` (handled too, for a concurrent create), but emulators are
+//!   known to create a second resource with the same path instead, and one read is
+//!   cheaper than a duplicate route.
+//! - `PutMethod` on an existing method fails with `ConflictException`; the method is
+//!   then brought to the wanted settings with `UpdateMethod`, which keeps its
+//!   integration.
+//! - `PutIntegration` overwrites, so it is idempotent as it is.
+//! - Deletes treat `NotFoundException` as done. `DeleteRestApi` and `DeleteResource`
+//!   read first, so a re-run does not spend `DeleteRestApi`'s small quota (one call
+//!   every 30 s per account) on an API that is already gone.
+//!
+//! Throttling is the SDK's business (adaptive retry), except for `DeleteRestApi`,
+//! whose quota is so small that several deletes in a row outlast the SDK's attempt
+//! budget: it is retried in `until_done` with a deadline of at least
+//! [`DELETE_API_DEADLINE`].
+//!
+//! This module does not decide which deployment to delete or when to deploy (that is
+//! `plan`): it only refuses nothing and reports AWS's answer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_apigateway::types::{
+    EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation, Resource,
+};
+
+use super::error::AwsError;
+use super::retry::{Attempt, until_done};
+use super::{AwsCloud, Patience};
+use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi};
+use crate::model::{
+    ApiSettings, Endpoint, LiveApi, LiveDeployment, LiveIntegration, LiveMethod, LiveResource,
+    LiveStage,
+};
+
+const NOT_FOUND: &str = "NotFoundException";
+const CONFLICT: &str = "ConflictException";
+
+/// The largest page API Gateway serves.
+const PAGE: i32 = 500;
+
+/// The shortest deadline for a throttled `DeleteRestApi`. Its quota is one call every
+/// 30 s per account, so the fifth of five deletes queued behind each other (a
+/// `destroy` of several stages at once) waits about two and a half minutes.
+pub(super) const DELETE_API_DEADLINE: Duration = Duration::from_secs(300);
+
+// ---- reads ----
+
+pub(super) async fn find_rest_apis(
+    aws: &AwsCloud,
+    tags: &BTreeMap<String, String>,
+) -> Result<Vec<LiveApi>, CloudError> {
+    let apis = aws
+        .call(
+            "GetRestApis",
+            aws.apigateway
+                .get_rest_apis()
+                .limit(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await?;
+    let mut found = Vec::new();
+    for api in apis {
+        let api_tags: BTreeMap<String, String> = api
+            .tags()
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        if !tags
+            .iter()
+            .all(|(key, value)| api_tags.get(key) == Some(value))
+        {
+            continue;
+        }
+        let id = api.id().unwrap_or_default().to_owned();
+        let name = api.name().unwrap_or_default().to_owned();
+        let endpoint = endpoint(
+            api.endpoint_configuration()
+                .and_then(|config| config.types().first()),
+        )
+        .map_err(|found| CloudError::Service {
+            operation: "GetRestApis".to_owned(),
+            message: format!(
+                "REST API {name} ({id}) has endpoint type {found}; lade manages REGIONAL and \
+                 EDGE APIs only: change its endpoint type, or remove its lade tags"
+            ),
+        })?;
+        found.push(LiveApi {
+            id,
+            settings: ApiSettings {
+                name,
+                description: api.description().unwrap_or_default().to_owned(),
+                endpoint,
+                binary_media_types: api.binary_media_types().iter().cloned().collect(),
+            },
+            tags: api_tags,
+            resources: BTreeMap::new(),
+            stage: None,
+            deployments: Vec::new(),
+        });
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+/// API Gateway's endpoint type as lade's; `Err` holds a type lade does not manage.
+fn endpoint(found: Option<&EndpointType>) -> Result<Endpoint, String> {
+    match found.map(EndpointType::as_str) {
+        Some("REGIONAL") => Ok(Endpoint::Regional),
+        // EDGE is what API Gateway chooses when a request names no type.
+        Some("EDGE") | None => Ok(Endpoint::Edge),
+        Some(other) => Err(other.to_owned()),
+    }
+}
+
+pub(super) async fn get_api_resources(
+    aws: &AwsCloud,
+    api_id: &str,
+) -> Result<Vec<LiveResource>, CloudError> {
+    let mut resources: Vec<LiveResource> = list_resources(aws, api_id, true)
+        .await?
+        .iter()
+        .map(live_resource)
+        .collect();
+    resources.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(resources)
+}
+
+/// Every resource of the API, with its methods and their integrations when `methods`.
+async fn list_resources(
+    aws: &AwsCloud,
+    api_id: &str,
+    methods: bool,
+) -> Result<Vec<Resource>, AwsError> {
+    let mut request = aws
+        .apigateway
+        .get_resources()
+        .rest_api_id(api_id)
+        .limit(PAGE);
+    if methods {
+        request = request.embed("methods");
+    }
+    aws.call(
+        "GetResources",
+        request.into_paginator().items().send().try_collect(),
+    )
+    .await
+    .map_err(|error| error.about(format!("REST API {api_id}")))
+}
+
+/// With `embed=methods`, each method comes with its integration (`methodIntegration`),
+/// so one paginated call reads the whole API. A method without `methodIntegration` has
+/// no integration.
+fn live_resource(resource: &Resource) -> LiveResource {
+    let methods = resource
+        .resource_methods()
+        .map(|methods| {
+            methods
+                .iter()
+                .map(|(http_method, method)| {
+                    let integration =
+                        method
+                            .method_integration()
+                            .map(|integration| LiveIntegration {
+                                kind: integration
+                                    .r#type()
+                                    .map(|kind| kind.as_str().to_owned())
+                                    .unwrap_or_default(),
+                                http_method: integration
+                                    .http_method()
+                                    .unwrap_or_default()
+                                    .to_owned(),
+                                uri: integration.uri().unwrap_or_default().to_owned(),
+                            });
+                    let live = LiveMethod {
+                        // API Gateway's default when a method names none.
+                        authorization: method.authorization_type().unwrap_or("NONE").to_owned(),
+                        api_key_required: method.api_key_required().unwrap_or(false),
+                        integration,
+                    };
+                    (http_method.clone(), live)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    LiveResource {
+        id: resource.id().unwrap_or_default().to_owned(),
+        path: resource.path().unwrap_or_default().to_owned(),
+        methods,
+    }
+}
+
+pub(super) async fn get_stage(
+    aws: &AwsCloud,
+    api_id: &str,
+    stage: &str,
+) -> Result<Option<LiveStage>, CloudError> {
+    let found = aws
+        .call(
+            "GetStage",
+            aws.apigateway
+                .get_stage()
+                .rest_api_id(api_id)
+                .stage_name(stage)
+                .send(),
+        )
+        .await;
+    match found {
+        Ok(output) => Ok(Some(LiveStage {
+            name: output.stage_name().unwrap_or(stage).to_owned(),
+            deployment_id: output.deployment_id().unwrap_or_default().to_owned(),
+        })),
+        // The stage, or the whole API, does not exist.
+        Err(error) if error.is(NOT_FOUND) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub(super) async fn get_deployments(
+    aws: &AwsCloud,
+    api_id: &str,
+) -> Result<Vec<LiveDeployment>, CloudError> {
+    let deployments = aws
+        .call(
+            "GetDeployments",
+            aws.apigateway
+                .get_deployments()
+                .rest_api_id(api_id)
+                .limit(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .map_err(|error| error.about(format!("REST API {api_id}")))?;
+    let mut live: Vec<LiveDeployment> = deployments
+        .iter()
+        .map(|deployment| LiveDeployment {
+            id: deployment.id().unwrap_or_default().to_owned(),
+            created: deployment
+                .created_date()
+                .map(|date| date.secs())
+                .unwrap_or_default(),
+        })
+        .collect();
+    newest_first(&mut live);
+    Ok(live)
+}
+
+/// Newest first; `createdDate` has one-second resolution, so ties go by ID to keep the
+/// order deterministic.
+fn newest_first(deployments: &mut [LiveDeployment]) {
+    deployments.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+}
+
+// ---- the API ----
+
+pub(super) async fn create_rest_api(
+    aws: &AwsCloud,
+    api: &NewApi,
+) -> Result<CreatedApi, CloudError> {
+    let settings = &api.settings;
+    let tags: HashMap<String, String> = api
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let binary_media_types: Vec<String> = settings.binary_media_types.iter().cloned().collect();
+    // Not idempotent: API names are not unique. An API whose creation succeeded but
+    // whose answer was lost carries our tags, so `live` finds it and the next plan
+    // deletes it as an extra.
+    let created = aws
+        .call(
+            "CreateRestApi",
+            aws.apigateway
+                .create_rest_api()
+                .name(&settings.name)
+                .set_description(non_empty(&settings.description))
+                .endpoint_configuration(
+                    EndpointConfiguration::builder()
+                        .types(EndpointType::from(settings.endpoint.as_str()))
+                        .build(),
+                )
+                .set_binary_media_types(
+                    (!binary_media_types.is_empty()).then_some(binary_media_types),
+                )
+                .set_tags((!tags.is_empty()).then_some(tags))
+                .send(),
+        )
+        .await?;
+    let Some(id) = created.id().map(str::to_owned) else {
+        return Err(CloudError::Service {
+            operation: "CreateRestApi".to_owned(),
+            message: format!("API Gateway returned no ID for REST API {}", settings.name),
+        });
+    };
+    let root_resource_id = match created.root_resource_id() {
+        Some(root) => root.to_owned(),
+        // Older responses leave it out; the root is the resource whose path is `/`.
+        None => list_resources(aws, &id, false)
+            .await?
+            .iter()
+            .find(|resource| resource.path() == Some("/"))
+            .and_then(|resource| resource.id().map(str::to_owned))
+            .ok_or_else(|| CloudError::Service {
+                operation: "GetResources".to_owned(),
+                message: format!("REST API {id} has no root resource `/`"),
+            })?,
+    };
+    Ok(CreatedApi {
+        id,
+        root_resource_id,
+    })
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+pub(super) async fn update_rest_api(
+    aws: &AwsCloud,
+    api_id: &str,
+    from: &ApiSettings,
+    to: &ApiSettings,
+) -> Result<(), CloudError> {
+    let operations = api_patch(from, to);
+    if operations.is_empty() {
+        return Ok(());
+    }
+    aws.call(
+        "UpdateRestApi",
+        aws.apigateway
+            .update_rest_api()
+            .rest_api_id(api_id)
+            .set_patch_operations(Some(operations))
+            .send(),
+    )
+    .await
+    .map_err(|error| error.about(format!("REST API {api_id}")))?;
+    Ok(())
+}
+
+/// The patch operations that take an API's settings from `from` to `to`; none when
+/// nothing differs.
+fn api_patch(from: &ApiSettings, to: &ApiSettings) -> Vec<PatchOperation> {
+    let mut operations = Vec::new();
+    if from.name != to.name {
+        operations.push(patch(Op::Replace, "/name".to_owned(), Some(&to.name)));
+    }
+    if from.description != to.description {
+        operations.push(patch(
+            Op::Replace,
+            "/description".to_owned(),
+            Some(&to.description),
+        ));
+    }
+    if from.endpoint != to.endpoint {
+        operations.push(patch(
+            Op::Replace,
+            format!("/endpointConfiguration/types/{}", from.endpoint.as_str()),
+            Some(to.endpoint.as_str()),
+        ));
+    }
+    // Each binary media type is a path segment, with `/` escaped as `~1` (and `~` as
+    // `~0`, JSON Pointer's rule); `add` and `remove` take no value.
+    for removed in from.binary_media_types.difference(&to.binary_media_types) {
+        operations.push(binary_media_type(Op::Remove, removed));
+    }
+    for added in to.binary_media_types.difference(&from.binary_media_types) {
+        operations.push(binary_media_type(Op::Add, added));
+    }
+    operations
+}
+
+fn binary_media_type(op: Op, media_type: &str) -> PatchOperation {
+    patch(
+        op,
+        format!("/binaryMediaTypes/{}", json_pointer_escape(media_type)),
+        None,
+    )
+}
+
+fn patch(op: Op, path: String, value: Option<&str>) -> PatchOperation {
+    PatchOperation::builder()
+        .op(op)
+        .path(path)
+        .set_value(value.map(str::to_owned))
+        .build()
+}
+
+fn json_pointer_escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+pub(super) async fn delete_rest_api(aws: &AwsCloud, api_id: &str) -> Result<(), CloudError> {
+    let found = aws
+        .call(
+            "GetRestApi",
+            aws.apigateway.get_rest_api().rest_api_id(api_id).send(),
+        )
+        .await;
+    match found {
+        Ok(_) => {}
+        Err(error) if error.is(NOT_FOUND) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    }
+    let patience = Patience {
+        retry_deadline: aws.patience.retry_deadline.max(DELETE_API_DEADLINE),
+        ..aws.patience
+    };
+    let waiting_for = format!(
+        "API Gateway to accept DeleteRestApi for {api_id} (its quota is one call every 30 s \
+         per account)"
+    );
+    until_done(&patience, &waiting_for, move || async move {
+        let deleted = aws
+            .call(
+                "DeleteRestApi",
+                aws.apigateway.delete_rest_api().rest_api_id(api_id).send(),
+            )
+            .await;
+        match deleted {
+            Ok(_) => Ok(Attempt::Done(())),
+            Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
+            Err(error) if error.is_throttled() => Ok(Attempt::Again(error.to_string())),
+            Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
+        }
+    })
+    .await
+}
+
+// ---- resources, methods, integrations ----
+
+pub(super) async fn create_resource(
+    aws: &AwsCloud,
+    api_id: &str,
+    parent_id: &str,
+    path_part: &str,
+) -> Result<String, CloudError> {
+    let waiting_for = format!("resource {path_part} under {parent_id} of REST API {api_id}");
+    until_done(&aws.patience, &waiting_for, move || async move {
+        if let Some(existing) = find_child(aws, api_id, parent_id, path_part).await? {
+            return Ok(Attempt::Done(existing));
+        }
+        let created = aws
+            .call(
+                "CreateResource",
+                aws.apigateway
+                    .create_resource()
+                    .rest_api_id(api_id)
+                    .parent_id(parent_id)
+                    .path_part(path_part)
+                    .send(),
+            )
+            .await;
+        match created {
+            Ok(output) => Ok(Attempt::Done(output.id().unwrap_or_default().to_owned())),
+            // Created meanwhile by someone else; the next attempt reads it.
+            Err(error) if error.is(CONFLICT) => Ok(Attempt::Again(error.to_string())),
+            Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
+        }
+    })
+    .await
+}
+
+/// The ID of the child `path_part` of `parent_id`, if it exists.
+async fn find_child(
+    aws: &AwsCloud,
+    api_id: &str,
+    parent_id: &str,
+    path_part: &str,
+) -> Result<Option<String>, CloudError> {
+    Ok(list_resources(aws, api_id, false)
+        .await?
+        .iter()
+        .find(|r| r.parent_id() == Some(parent_id) && r.path_part() == Some(path_part))
+        .and_then(|r| r.id().map(str::to_owned)))
+}
+
+pub(super) async fn delete_resource(
+    aws: &AwsCloud,
+    api_id: &str,
+    resource_id: &str,
+) -> Result<(), CloudError> {
+    let found = aws
+        .call(
+            "GetResource",
+            aws.apigateway
+                .get_resource()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .send(),
+        )
+        .await;
+    match found {
+        Ok(_) => {}
+        // The resource, or the whole API, is gone (deleting a resource deletes its
+        // children too).
+        Err(error) if error.is(NOT_FOUND) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    }
+    let deleted = aws
+        .call(
+            "DeleteResource",
+            aws.apigateway
+                .delete_resource()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .send(),
+        )
+        .await;
+    gone_is_fine(deleted)
+}
+
+pub(super) async fn put_method(
+    aws: &AwsCloud,
+    api_id: &str,
+    resource_id: &str,
+    method: &MethodSettings,
+) -> Result<(), CloudError> {
+    let authorization = method.authorization.as_str();
+    let put = aws
+        .call(
+            "PutMethod",
+            aws.apigateway
+                .put_method()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .http_method(&method.http_method)
+                .authorization_type(authorization)
+                .api_key_required(method.api_key_required)
+                .send(),
+        )
+        .await;
+    match put {
+        Ok(_) => return Ok(()),
+        // The method exists: change it in place, which keeps its integration.
+        Err(error) if error.is(CONFLICT) => {}
+        Err(error) => return Err(error.into()),
+    }
+    aws.call(
+        "UpdateMethod",
+        aws.apigateway
+            .update_method()
+            .rest_api_id(api_id)
+            .resource_id(resource_id)
+            .http_method(&method.http_method)
+            .patch_operations(patch(
+                Op::Replace,
+                "/authorizationType".to_owned(),
+                Some(authorization),
+            ))
+            .patch_operations(patch(
+                Op::Replace,
+                "/apiKeyRequired".to_owned(),
+                Some(if method.api_key_required {
+                    "true"
+                } else {
+                    "false"
+                }),
+            ))
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn delete_method(
+    aws: &AwsCloud,
+    api_id: &str,
+    resource_id: &str,
+    http_method: &str,
+) -> Result<(), CloudError> {
+    let deleted = aws
+        .call(
+            "DeleteMethod",
+            aws.apigateway
+                .delete_method()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .http_method(http_method)
+                .send(),
+        )
+        .await;
+    gone_is_fine(deleted)
+}
+
+pub(super) async fn put_integration(
+    aws: &AwsCloud,
+    api_id: &str,
+    resource_id: &str,
+    http_method: &str,
+    uri: &str,
+) -> Result<(), CloudError> {
+    // PutIntegration replaces an existing integration, so this is idempotent as it is.
+    aws.call(
+        "PutIntegration",
+        aws.apigateway
+            .put_integration()
+            .rest_api_id(api_id)
+            .resource_id(resource_id)
+            .http_method(http_method)
+            .r#type(IntegrationType::AwsProxy)
+            // Lambda is always invoked with POST, whatever the route's method.
+            .integration_http_method("POST")
+            .uri(uri)
+            .send(),
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- deployments ----
+
+pub(super) async fn create_deployment(
+    aws: &AwsCloud,
+    api_id: &str,
+    stage: &str,
+    description: &str,
+) -> Result<String, CloudError> {
+    // With `stageName`, CreateDeployment creates the stage or points it at the new
+    // deployment, in one call.
+    let created = aws
+        .call(
+            "CreateDeployment",
+            aws.apigateway
+                .create_deployment()
+                .rest_api_id(api_id)
+                .stage_name(stage)
+                .set_description(non_empty(description))
+                .send(),
+        )
+        .await
+        .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
+    created
+        .id()
+        .map(str::to_owned)
+        .ok_or_else(|| CloudError::Service {
+            operation: "CreateDeployment".to_owned(),
+            message: format!("API Gateway returned no deployment ID for REST API {api_id}"),
+        })
+}
+
+pub(super) async fn delete_deployment(
+    aws: &AwsCloud,
+    api_id: &str,
+    deployment_id: &str,
+) -> Result<(), CloudError> {
+    let deleted = aws
+        .call(
+            "DeleteDeployment",
+            aws.apigateway
+                .delete_deployment()
+                .rest_api_id(api_id)
+                .deployment_id(deployment_id)
+                .send(),
+        )
+        .await
+        .map_err(|error| error.about(format!("REST API {api_id}, deployment {deployment_id}")));
+    gone_is_fine(deleted)
+}
+
+/// For removals: `NotFoundException` means the work is already done.
+fn gone_is_fine<T>(result: Result<T, AwsError>) -> Result<(), CloudError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if error.is(NOT_FOUND) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn settings() -> ApiSettings {
+        ApiSettings {
+            name: "shop-dev".to_owned(),
+            description: "the shop".to_owned(),
+            endpoint: Endpoint::Regional,
+            binary_media_types: BTreeSet::from(["image/png".to_owned()]),
+        }
+    }
+
+    fn ops(operations: &[PatchOperation]) -> Vec<String> {
+        operations
+            .iter()
+            .map(|op| {
+                format!(
+                    "{} {} {}",
+                    op.op().map(Op::as_str).unwrap_or_default(),
+                    op.path().unwrap_or_default(),
+                    op.value().unwrap_or("-")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_settings_need_no_patch() {
+        assert!(api_patch(&settings(), &settings()).is_empty());
+    }
+
+    #[test]
+    fn the_patch_holds_exactly_what_differs() {
+        let to = ApiSettings {
+            name: "shop-prod".to_owned(),
+            description: String::new(),
+            endpoint: Endpoint::Edge,
+            binary_media_types: BTreeSet::from([
+                "application/octet-stream".to_owned(),
+                "a~b/c".to_owned(),
+            ]),
+        };
+        assert_eq!(
+            ops(&api_patch(&settings(), &to)),
+            [
+                "replace /name shop-prod",
+                "replace /description ",
+                "replace /endpointConfiguration/types/REGIONAL EDGE",
+                "remove /binaryMediaTypes/image~1png -",
+                "add /binaryMediaTypes/application~1octet-stream -",
+                "add /binaryMediaTypes/a~0b~1c -",
+            ]
+        );
+    }
+
+    #[test]
+    fn endpoint_types_map_to_lades() {
+        assert_eq!(
+            endpoint(Some(&EndpointType::Regional)),
+            Ok(Endpoint::Regional)
+        );
+        assert_eq!(endpoint(Some(&EndpointType::Edge)), Ok(Endpoint::Edge));
+        assert_eq!(endpoint(None), Ok(Endpoint::Edge));
+        assert_eq!(
+            endpoint(Some(&EndpointType::Private)),
+            Err("PRIVATE".to_owned())
+        );
+    }
+
+    #[test]
+    fn deployments_sort_newest_first_and_ties_by_id() {
+        let deployment = |id: &str, created| LiveDeployment {
+            id: id.to_owned(),
+            created,
+        };
+        let mut deployments = vec![
+            deployment("b", 10),
+            deployment("c", 30),
+            deployment("z", 20),
+            deployment("a", 20),
+        ];
+        newest_first(&mut deployments);
+        let ids: Vec<&str> = deployments.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["c", "a", "z", "b"]);
+    }
+}
