@@ -22,8 +22,9 @@
 //! budget: it is retried in `until_done` with a deadline of at least
 //! [`DELETE_API_DEADLINE`].
 //!
-//! This module does not decide which deployment to delete or when to deploy (that is
-//! `plan`): it only refuses nothing and reports AWS's answer.
+//! This module does not decide what to deploy, which deployment to delete, or in what
+//! order routes change (that is `plan`); each function makes its calls and reports
+//! AWS's answer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

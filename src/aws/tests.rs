@@ -1,6 +1,8 @@
 //! The adapter against scripted HTTP replies, for what moto cannot show: updates in
-//! progress, functions that take time to become Active, throttling and denied access.
-//! Everything moto can show is tested against moto in `tests/aws_adapter.rs`.
+//! progress, functions that take time to become Active, throttling and denied access,
+//! and the places where moto's API Gateway and Lambda permissions differ from AWS.
+//! Everything moto can show is tested against moto in `tests/aws_adapter.rs` and
+//! `tests/aws_apigateway.rs`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -16,9 +18,11 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
+use serde_json::{Value, json};
+
 use super::{AwsCloud, Patience};
-use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
-use crate::model::Architecture;
+use crate::cloud::{Cloud, CloudError, FunctionConfig, MethodSettings, NewApi, NewFunction};
+use crate::model::{ApiSettings, Architecture, Authorization, Endpoint};
 
 /// One HTTP reply: status, Lambda's error type (if an error) and JSON body.
 #[derive(Debug)]
@@ -29,6 +33,8 @@ struct Reply(u16, Option<&'static str>, &'static str);
 struct Script {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     seen: Arc<Mutex<Vec<String>>>,
+    /// The body of each request, in the same order as `seen`.
+    bodies: Arc<Mutex<Vec<String>>>,
 }
 
 impl HttpConnector for Script {
@@ -41,6 +47,11 @@ impl HttpConnector for Script {
         let path = path.split('?').next().unwrap_or_default();
         let line = format!("{} {path}", request.method());
         self.seen.lock().unwrap().push(line.clone());
+        let body = request.body().bytes().unwrap_or_default();
+        self.bodies
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(body).into_owned());
         let Reply(status, error_type, body) = self
             .replies
             .lock()
@@ -248,5 +259,329 @@ async fn denied_access_names_the_operation() {
              lambda:DeleteFunction"
         ),
         "{message}"
+    );
+}
+
+// ---- API Gateway ----
+//
+// On the wire API Gateway lists collections under `item` (the SDK calls it `items`).
+
+/// The JSON body of the `index`th request.
+fn body(script: &Script, index: usize) -> Value {
+    serde_json::from_str(&script.bodies.lock().unwrap()[index]).expect("a JSON body")
+}
+
+fn api_settings() -> ApiSettings {
+    ApiSettings {
+        name: "shop-dev".to_owned(),
+        description: "the shop".to_owned(),
+        endpoint: Endpoint::Regional,
+        binary_media_types: ["image/png".to_owned()].into(),
+    }
+}
+
+#[tokio::test]
+async fn create_rest_api_sends_every_setting_and_finds_the_root_when_not_told() {
+    let (cloud, script) = scripted(vec![
+        // No rootResourceId in the answer.
+        Reply(201, None, r#"{"id":"a1","name":"shop-dev"}"#),
+        Reply(
+            200,
+            None,
+            r#"{"item":[{"id":"r9","parentId":"x","pathPart":"y","path":"/y"},{"id":"r0","path":"/"}]}"#,
+        ),
+    ])
+    .await;
+    let api = NewApi {
+        settings: api_settings(),
+        tags: [("lade:project".to_owned(), "shop".to_owned())].into(),
+    };
+    let created = cloud.create_rest_api(&api).await.unwrap();
+    assert_eq!(
+        (created.id.as_str(), created.root_resource_id.as_str()),
+        ("a1", "r0")
+    );
+    assert_eq!(
+        seen(&script),
+        ["POST /restapis", "GET /restapis/a1/resources"]
+    );
+    assert_eq!(
+        body(&script, 0),
+        json!({
+            "name": "shop-dev",
+            "description": "the shop",
+            "endpointConfiguration": {"types": ["REGIONAL"]},
+            "binaryMediaTypes": ["image/png"],
+            "tags": {"lade:project": "shop"},
+        })
+    );
+}
+
+#[tokio::test]
+async fn update_rest_api_patches_binary_media_types_by_path() {
+    let (cloud, script) = scripted(vec![Reply(200, None, r#"{"id":"a1"}"#)]).await;
+    let to = ApiSettings {
+        binary_media_types: ["application/pdf".to_owned()].into(),
+        ..api_settings()
+    };
+    cloud
+        .update_rest_api("a1", &api_settings(), &to)
+        .await
+        .unwrap();
+    assert_eq!(seen(&script), ["PATCH /restapis/a1"]);
+    assert_eq!(
+        body(&script, 0),
+        json!({"patchOperations": [
+            {"op": "remove", "path": "/binaryMediaTypes/image~1png"},
+            {"op": "add", "path": "/binaryMediaTypes/application~1pdf"},
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn an_update_to_the_same_settings_sends_no_request() {
+    let (cloud, script) = scripted(vec![]).await;
+    cloud
+        .update_rest_api("a1", &api_settings(), &api_settings())
+        .await
+        .unwrap();
+    assert_eq!(seen(&script), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn put_method_on_an_existing_method_updates_it_in_place() {
+    let (cloud, script) = scripted(vec![
+        Reply(
+            409,
+            Some("ConflictException"),
+            r#"{"message":"Method already exists for this resource"}"#,
+        ),
+        Reply(
+            200,
+            None,
+            r#"{"httpMethod":"GET","authorizationType":"AWS_IAM"}"#,
+        ),
+    ])
+    .await;
+    let method = MethodSettings {
+        http_method: "GET".to_owned(),
+        authorization: Authorization::AwsIam,
+        api_key_required: true,
+    };
+    cloud.put_method("a1", "r1", &method).await.unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            "PUT /restapis/a1/resources/r1/methods/GET",
+            "PATCH /restapis/a1/resources/r1/methods/GET",
+        ]
+    );
+    assert_eq!(
+        body(&script, 0),
+        json!({"authorizationType": "AWS_IAM", "apiKeyRequired": true})
+    );
+    assert_eq!(
+        body(&script, 1),
+        json!({"patchOperations": [
+            {"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"},
+            {"op": "replace", "path": "/apiKeyRequired", "value": "true"},
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn a_resource_created_concurrently_is_found_after_the_conflict() {
+    let (cloud, script) = scripted(vec![
+        Reply(200, None, r#"{"item":[{"id":"root","path":"/"}]}"#),
+        Reply(
+            409,
+            Some("ConflictException"),
+            r#"{"message":"Another resource with the same parent already has this name: items"}"#,
+        ),
+        Reply(
+            200,
+            None,
+            r#"{"item":[{"id":"root","path":"/"},{"id":"r1","parentId":"root","pathPart":"items","path":"/items"}]}"#,
+        ),
+    ])
+    .await;
+    let id = cloud.create_resource("a1", "root", "items").await.unwrap();
+    assert_eq!(id, "r1");
+    assert_eq!(
+        seen(&script),
+        [
+            "GET /restapis/a1/resources",
+            "POST /restapis/a1/resources/root",
+            "GET /restapis/a1/resources",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_delete_rest_api_is_retried_past_the_sdks_attempts() {
+    // DeleteRestApi's quota is one call every 30 s per account: the SDK's three
+    // attempts (in this config) are all throttled, and lade's own loop tries again.
+    let (cloud, script) = scripted(vec![
+        Reply(200, None, r#"{"id":"a1"}"#),
+        throttled(),
+        throttled(),
+        throttled(),
+        Reply(202, None, ""),
+    ])
+    .await;
+    cloud.delete_rest_api("a1").await.unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            "GET /restapis/a1",
+            "DELETE /restapis/a1",
+            "DELETE /restapis/a1",
+            "DELETE /restapis/a1",
+            "DELETE /restapis/a1",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_old_deployment_is_deleted_and_a_gone_one_is_fine() {
+    let (cloud, script) = scripted(vec![
+        Reply(202, None, ""),
+        Reply(
+            404,
+            Some("NotFoundException"),
+            r#"{"message":"Invalid Deployment identifier specified"}"#,
+        ),
+    ])
+    .await;
+    cloud.delete_deployment("a1", "d1").await.unwrap();
+    cloud.delete_deployment("a1", "d1").await.unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            "DELETE /restapis/a1/deployments/d1",
+            "DELETE /restapis/a1/deployments/d1"
+        ]
+    );
+}
+
+// ---- Lambda permissions ----
+
+const POLICY: &str = "/2015-03-31/functions/f/policy";
+
+/// GetPolicy's answer with one API Gateway statement `sid` for `source_arn`.
+fn policy(sid: &str, source_arn: &str) -> Reply {
+    let document = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "Condition": {"ArnLike": {"AWS:SourceArn": source_arn}},
+        }],
+    });
+    let body = json!({"Policy": document.to_string(), "RevisionId": "1"}).to_string();
+    Reply(200, None, Box::leak(body.into_boxed_str()))
+}
+
+fn no_policy() -> Reply {
+    Reply(
+        404,
+        Some("ResourceNotFoundException"),
+        r#"{"message":"The resource you requested does not exist."}"#,
+    )
+}
+
+#[tokio::test]
+async fn a_statement_for_another_source_is_replaced() {
+    let (cloud, script) = scripted(vec![
+        policy("lade", "arn:aws:execute-api:us-east-1:123456789012:old/*"),
+        Reply(204, None, ""),
+        Reply(201, None, r#"{"Statement":"{}"}"#),
+    ])
+    .await;
+    cloud
+        .add_permission(
+            "f",
+            "lade",
+            "arn:aws:execute-api:us-east-1:123456789012:new/*",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            format!("GET {POLICY}"),
+            format!("DELETE {POLICY}/lade"),
+            format!("POST {POLICY}"),
+        ]
+    );
+    assert_eq!(
+        body(&script, 2),
+        json!({
+            "StatementId": "lade",
+            "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": "arn:aws:execute-api:us-east-1:123456789012:new/*",
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_statement_added_concurrently_is_read_again_and_kept() {
+    let source = "arn:aws:execute-api:us-east-1:123456789012:abc/*";
+    let (cloud, script) = scripted(vec![
+        no_policy(),
+        Reply(
+            409,
+            Some("ResourceConflictException"),
+            r#"{"message":"The statement id (lade) provided already exists. Please specify a new statement id, or remove the existing statement."}"#,
+        ),
+        policy("lade", source),
+    ])
+    .await;
+    cloud.add_permission("f", "lade", source).await.unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            format!("GET {POLICY}"),
+            format!("POST {POLICY}"),
+            format!("GET {POLICY}"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_permission_waits_for_an_update_in_progress() {
+    let (cloud, script) = scripted(vec![
+        no_policy(),
+        Reply(
+            409,
+            Some("ResourceConflictException"),
+            r#"{"message":"The operation cannot be performed at this time. An update is in progress for resource: f"}"#,
+        ),
+        Reply(200, None, UPDATED),
+        no_policy(),
+        Reply(201, None, r#"{"Statement":"{}"}"#),
+    ])
+    .await;
+    cloud
+        .add_permission(
+            "f",
+            "lade",
+            "arn:aws:execute-api:us-east-1:123456789012:abc/*",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            format!("GET {POLICY}"),
+            format!("POST {POLICY}"),
+            format!("GET {FUNCTION}"),
+            format!("GET {POLICY}"),
+            format!("POST {POLICY}"),
+        ]
     );
 }
