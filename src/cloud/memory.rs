@@ -613,6 +613,8 @@ impl Cloud for MemoryCloud {
             return Err(no_such("function", function));
         }
         let statements = account.permissions.entry(function.to_string()).or_default();
+        // Like the real adapter: a statement with this id but another source is replaced.
+        statements.retain(|p| p.sid != statement_id || p.source_arn.as_deref() == Some(source_arn));
         if !statements.iter().any(|p| p.sid == statement_id) {
             statements.push(Permission {
                 sid: statement_id.to_string(),
