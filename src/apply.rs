@@ -20,10 +20,22 @@ use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
 use crate::diff::api as api_diff;
 use crate::diff::{Output, Ref};
 use crate::model::Artifact;
-use crate::plan::{CodeRef, FunctionSettings, Op, Plan};
+use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
 
-/// Default number of steps in flight at once.
+/// Default number of steps in flight at once, across all services.
 pub const DEFAULT_PARALLELISM: usize = 8;
+
+/// How many steps may call one service at once, within the overall bound. API
+/// Gateway's control plane has the tightest rate limits (a few requests per second per
+/// account for most writes), so it gets the fewest; the SDK's adaptive retry absorbs
+/// what throttling remains.
+pub fn service_limit(service: Service) -> usize {
+    match service {
+        Service::Iam => 4,
+        Service::Lambda => 8,
+        Service::ApiGateway => 2,
+    }
+}
 
 /// Progress of an apply, one event per step transition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +118,7 @@ pub async fn execute(
     let mut state = vec![State::Waiting; plan.steps.len()];
     let mut outcome = Outcome::default();
     let mut running = FuturesUnordered::new();
+    let mut busy: BTreeMap<Service, usize> = BTreeMap::new();
 
     loop {
         // Steps always depend on lower ids, so one pass in id order settles skips
@@ -129,8 +142,11 @@ pub async fn execute(
                 continue;
             }
             let ready = step.depends_on.iter().all(|&d| state[d] == State::Done);
-            if ready && running.len() < parallelism {
+            let service = step.op.service();
+            let in_service = busy.get(&service).copied().unwrap_or(0);
+            if ready && running.len() < parallelism && in_service < service_limit(service) {
                 state[step.id] = State::Running;
+                *busy.entry(service).or_default() += 1;
                 reporter.report(&Event::Started {
                     step: step.id,
                     description: step.op.describe(),
@@ -147,6 +163,7 @@ pub async fn execute(
             break;
         };
         let description = plan.steps[id].op.describe();
+        *busy.entry(plan.steps[id].op.service()).or_default() -= 1;
         match result {
             Ok(()) => {
                 state[id] = State::Done;

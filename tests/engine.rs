@@ -839,3 +839,61 @@ async fn api_plan_text_reads_well() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     insta::assert_snapshot!(render::plan_text(&plan));
 }
+
+/// Tracks how many steps of each service are in flight, from the events.
+struct InFlight {
+    services: Vec<plan::Service>,
+    state: std::sync::Mutex<(
+        BTreeMap<plan::Service, usize>,
+        BTreeMap<plan::Service, usize>,
+    )>,
+}
+
+impl apply::Reporter for InFlight {
+    fn report(&self, event: &apply::Event) {
+        let mut state = self.state.lock().unwrap();
+        let (now, max) = &mut *state;
+        match event {
+            apply::Event::Started { step, .. } => {
+                let n = now.entry(self.services[*step]).or_default();
+                *n += 1;
+                let peak = max.entry(self.services[*step]).or_default();
+                *peak = (*peak).max(*n);
+            }
+            apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => {
+                *now.entry(self.services[*step]).or_default() -= 1;
+            }
+            apply::Event::Skipped { .. } => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn independent_steps_run_together_within_each_service_bound() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let reporter = InFlight {
+        services: plan.steps.iter().map(|s| s.op.service()).collect(),
+        state: Default::default(),
+    };
+    let outcome = apply::execute(&plan, &artifacts, &cloud, &reporter, 8).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let (_, max) = reporter.state.into_inner().unwrap();
+    assert!(
+        max[&plan::Service::Iam] >= 2,
+        "independent IAM steps overlap: {max:?}"
+    );
+    for (service, peak) in &max {
+        assert!(
+            *peak <= apply::service_limit(*service),
+            "{service:?} exceeded its bound: {max:?}"
+        );
+    }
+    assert_eq!(
+        max[&plan::Service::ApiGateway],
+        2,
+        "API Gateway is held to 2: {max:?}"
+    );
+}

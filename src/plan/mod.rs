@@ -244,7 +244,47 @@ pub enum Op {
     },
 }
 
+/// The AWS service a step calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Iam,
+    Lambda,
+    ApiGateway,
+}
+
 impl Op {
+    /// The service the step calls.
+    pub fn service(&self) -> Service {
+        match self {
+            Op::CreateRole { .. }
+            | Op::UpdateTrustPolicy { .. }
+            | Op::PutRolePolicy { .. }
+            | Op::DeleteRolePolicy { .. }
+            | Op::AttachRolePolicy { .. }
+            | Op::DetachRolePolicy { .. }
+            | Op::DeleteRole { .. } => Service::Iam,
+            Op::CreateFunction { .. }
+            | Op::UpdateFunctionConfiguration { .. }
+            | Op::UpdateFunctionCode { .. }
+            | Op::TagFunction { .. }
+            | Op::UntagFunction { .. }
+            | Op::DeleteFunction { .. }
+            | Op::AddPermission { .. }
+            | Op::RemovePermission { .. } => Service::Lambda,
+            Op::CreateRestApi { .. }
+            | Op::UpdateRestApi { .. }
+            | Op::DeleteRestApi { .. }
+            | Op::CreateResource { .. }
+            | Op::DeleteResource { .. }
+            | Op::PutMethod { .. }
+            | Op::DeleteMethod { .. }
+            | Op::PutIntegration { .. }
+            | Op::CreateDeployment { .. }
+            | Op::DeleteDeployment { .. } => Service::ApiGateway,
+        }
+    }
+
     /// The AWS API operation, e.g. `CreateFunction`.
     pub fn api_call(&self) -> &'static str {
         match self {
