@@ -897,3 +897,55 @@ async fn independent_steps_run_together_within_each_service_bound() {
         "API Gateway is held to 2: {max:?}"
     );
 }
+
+#[tokio::test]
+async fn the_diff_names_exactly_the_fields_that_differ_with_old_and_new() {
+    use lade::diff::Field;
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    let list = desired.functions.get_mut("list").unwrap();
+    list.handler = "app.other".into();
+    list.timeout = 30;
+    list.description = "Lists".into();
+    list.environment.insert("MODE".into(), "x".into());
+    list.tags.insert("cost".into(), "low".into());
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.changes.len(), 1);
+    let fields: Vec<(Field, Option<serde_json::Value>, Option<serde_json::Value>)> = plan.changes
+        [0]
+    .fields
+    .iter()
+    .map(|f| (f.field.clone(), f.old.clone(), f.new.clone()))
+    .collect();
+    assert_eq!(
+        fields,
+        [
+            (
+                Field::Handler,
+                Some(json!("app.handler")),
+                Some(json!("app.other"))
+            ),
+            (Field::Timeout, Some(json!(3)), Some(json!(30))),
+            (
+                Field::Environment,
+                Some(json!({"TABLE": "items"})),
+                Some(json!({"MODE": "x", "TABLE": "items"}))
+            ),
+            (Field::Description, Some(json!("")), Some(json!("Lists"))),
+            (
+                Field::Tags,
+                Some(json!({"lade:project": "shop", "lade:stage": "dev", "team": "web"})),
+                Some(
+                    json!({"cost": "low", "lade:project": "shop", "lade:stage": "dev", "team": "web"})
+                )
+            ),
+        ]
+    );
+    // Configuration in one call, then the tag: nothing else.
+    assert_eq!(ops(&plan), ["UpdateFunctionConfiguration", "TagResource"]);
+    converge(&cloud, &desired, &artifacts).await;
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
