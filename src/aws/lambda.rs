@@ -491,18 +491,8 @@ pub(super) async fn add_permission(
                 return Ok(Attempt::Done(()));
             }
             // Another API (or principal) under lade's statement ID: replace it.
-            let removed = aws
-                .call(
-                    "RemovePermission",
-                    aws.lambda
-                        .remove_permission()
-                        .function_name(name)
-                        .statement_id(statement_id)
-                        .send(),
-                )
-                .await;
-            match removed {
-                Ok(_) => {}
+            match send_remove_permission(aws, name, statement_id).await {
+                Ok(()) => {}
                 Err(error) if error.is(NOT_FOUND) => {}
                 // An update in progress: wait, then the next attempt reads again.
                 Err(error) => return retry_when_busy(aws, name, Err::<(), _>(error)).await,
@@ -541,23 +531,29 @@ pub(super) async fn remove_permission(
 ) -> Result<(), CloudError> {
     let waiting_for = format!("function {name} to accept the removal of permission {statement_id}");
     until_done(&aws.patience, &waiting_for, move || async move {
-        let removed = aws
-            .call(
-                "RemovePermission",
-                aws.lambda
-                    .remove_permission()
-                    .function_name(name)
-                    .statement_id(statement_id)
-                    .send(),
-            )
-            .await;
-        match removed {
+        match send_remove_permission(aws, name, statement_id).await {
             // No such statement, or no such function.
             Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
             other => retry_when_busy(aws, name, other).await,
         }
     })
     .await
+}
+
+/// One `RemovePermission` request, as it is: callers decide what its errors mean.
+async fn send_remove_permission(
+    aws: &AwsCloud,
+    name: &str,
+    statement_id: &str,
+) -> Result<(), AwsError> {
+    let request = aws
+        .lambda
+        .remove_permission()
+        .function_name(name)
+        .statement_id(statement_id);
+    aws.call("RemovePermission", request.send())
+        .await
+        .map(|_| ())
 }
 
 /// What a function must reach before the next call may touch it.
