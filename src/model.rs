@@ -64,6 +64,9 @@ pub struct Desired {
     pub functions: BTreeMap<String, Function>,
     /// The REST API and its routes, if the manifest has `api:`.
     pub api: Option<Api>,
+    /// The manifest uses `${account}`: the caller looks the account up and loads the
+    /// manifest again with it (until then a placeholder stands in).
+    pub uses_account: bool,
 }
 
 /// An IAM execution role, as the manifest wants it.
@@ -161,11 +164,73 @@ pub struct Function {
     pub memory: i32,
     /// Seconds, 1–900. Lambda's default is 3.
     pub timeout: i32,
-    pub environment: BTreeMap<String, String>,
+    /// Environment variables: text, references to other resources, and sensitivity.
+    pub environment: BTreeMap<String, EnvValue>,
     pub description: String,
     pub architecture: Architecture,
     /// User tags; the ownership tags are added on top and may not be set here.
     pub tags: BTreeMap<String, String>,
+}
+
+/// An environment variable's value as the manifest gives it, after variables are
+/// resolved: text, possibly with references to other resources whose values are known
+/// only once they exist (`${function:KEY.arn}`, `${role:KEY.arn}`, `${api.url}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvValue {
+    pub parts: Vec<Part>,
+    /// From `${env:…}`, a `--secret-var`, or listed under the function's `secrets:`.
+    /// lade never shows, logs or saves a sensitive value.
+    pub sensitive: bool,
+}
+
+impl EnvValue {
+    /// Plain, non-sensitive text.
+    pub fn text(text: impl Into<String>) -> Self {
+        EnvValue {
+            parts: vec![Part::Text(text.into())],
+            sensitive: false,
+        }
+    }
+
+    /// The value, when it holds no reference.
+    pub fn as_text(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Ref(_) => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The references it holds.
+    pub fn refs(&self) -> impl Iterator<Item = &CrossRef> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Ref(reference) => Some(reference),
+            Part::Text(_) => None,
+        })
+    }
+}
+
+/// A piece of an [`EnvValue`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Text(String),
+    Ref(CrossRef),
+}
+
+/// A reference to a value of another resource, filled in at apply time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrossRef {
+    /// `${function:KEY.arn}`: the ARN of the function with this key.
+    FunctionArn(String),
+    /// `${role:KEY.arn}`: the ARN of the role with this key.
+    RoleArn(String),
+    /// `${api.url}`: the invoke URL of the project's API stage.
+    ApiUrl,
 }
 
 /// The `api:` section: one REST API per project and stage.

@@ -46,7 +46,7 @@ fn function(key: &str, role_key: &str) -> Function {
         role: RoleRef::Key(role_key.into()),
         memory: 128,
         timeout: 3,
-        environment: BTreeMap::from([("TABLE".to_string(), "items".to_string())]),
+        environment: BTreeMap::from([("TABLE".to_string(), EnvValue::text("items"))]),
         description: String::new(),
         architecture: Architecture::X86_64,
         tags: BTreeMap::from([("team".to_string(), "web".to_string())]),
@@ -75,6 +75,7 @@ fn desired() -> Desired {
         roles: roles.into_iter().map(|r| (r.key.clone(), r)).collect(),
         functions: functions.into_iter().map(|f| (f.key.clone(), f)).collect(),
         api: None,
+        uses_account: false,
     }
 }
 
@@ -448,7 +449,8 @@ async fn plan_text_reads_well() {
     converge(&cloud, &desired, &artifacts).await;
     let get = desired.functions.get_mut("get").unwrap();
     get.memory = 256;
-    get.environment.insert("MODE".into(), "fast".into());
+    get.environment
+        .insert("MODE".into(), EnvValue::text("fast"));
     desired.functions.remove("work");
     desired.roles.remove("worker");
     desired
@@ -910,7 +912,7 @@ async fn the_diff_names_exactly_the_fields_that_differ_with_old_and_new() {
     list.handler = "app.other".into();
     list.timeout = 30;
     list.description = "Lists".into();
-    list.environment.insert("MODE".into(), "x".into());
+    list.environment.insert("MODE".into(), EnvValue::text("x"));
     list.tags.insert("cost".into(), "low".into());
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(plan.changes.len(), 1);

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::{load, load_str};
 use crate::model::{
-    Api, ApiSettings, Architecture, Authorization, Desired, Endpoint, Function, Role, RoleRef,
-    Route, Scope, Source,
+    Api, ApiSettings, Architecture, Authorization, Desired, Endpoint, EnvValue, Function, Role,
+    RoleRef, Route, Scope, Source,
 };
 
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
@@ -393,6 +393,7 @@ fn valid_minimal_manifest_gets_defaults() {
                 stage: "dev".into(),
             },
             region: None,
+            uses_account: false,
             roles: BTreeMap::new(),
             functions: BTreeMap::from([(
                 "api".into(),
@@ -506,9 +507,9 @@ api:
             memory: 256,
             timeout: 10,
             environment: BTreeMap::from([
-                ("API_KEY".into(), "${env:API_KEY}".into()),
-                ("PORT".into(), "8080".into()),
-                ("TABLE".into(), "items-${stage}".into()),
+                ("API_KEY".into(), EnvValue::text("${env:API_KEY}")),
+                ("PORT".into(), EnvValue::text("8080")),
+                ("TABLE".into(), EnvValue::text("items-${stage}")),
             ]),
             description: "Lists items".into(),
             architecture: Architecture::Arm64,

@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::model::{
     Api, ApiSettings, Architecture, Authorization, DEFAULT_TRUST_SERVICE, Desired, Endpoint,
-    Function, Role, RoleRef, Route, Scope, Source,
+    EnvValue, Function, Role, RoleRef, Route, Scope, Source,
 };
 
 use super::diagnostic::Reporter;
@@ -119,6 +119,7 @@ impl Validator<'_, '_> {
             roles,
             functions,
             api,
+            uses_account: false,
         }
     }
 
@@ -393,7 +394,10 @@ impl Validator<'_, '_> {
             role: role?,
             memory,
             timeout,
-            environment,
+            environment: environment
+                .into_iter()
+                .map(|(k, v)| (k, EnvValue::text(v)))
+                .collect(),
             description: raw
                 .description
                 .as_ref()

@@ -521,7 +521,11 @@ pub fn build(
             role,
             memory: function.memory,
             timeout: function.timeout,
-            environment: function.environment.clone(),
+            environment: function
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_text().unwrap_or_default()))
+                .collect(),
             description: function.description.clone(),
         };
         let code = || {
@@ -705,6 +709,7 @@ pub fn destroy(scope: &Scope, region: Option<String>, live: &Live) -> Result<Pla
         roles: BTreeMap::new(),
         functions: BTreeMap::new(),
         api: None,
+        uses_account: false,
     };
     // Foreign resources only matter for names the manifest wants; destroy wants none.
     let live = Live {
