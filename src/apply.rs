@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
 use crate::diff::api as api_diff;
+use crate::diff::env::{PlannedValue, Secrets, sensitive_hash};
 use crate::diff::{Output, Ref};
 use crate::model::Artifact;
 use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
@@ -99,11 +100,29 @@ enum State {
     Skipped,
 }
 
-/// Performs `plan` against `cloud`. `artifacts` holds the packages, by function key;
-/// each must match the hash the plan recorded.
+/// What apply takes from the manifest again rather than from the plan: the packages,
+/// and the sensitive values, which a plan never holds.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Packages by function key; each must match the hash the plan recorded.
+    pub artifacts: BTreeMap<String, Artifact>,
+    /// Sensitive environment values; each must match the salted hash the plan recorded.
+    pub secrets: Secrets,
+}
+
+impl From<BTreeMap<String, Artifact>> for Inputs {
+    fn from(artifacts: BTreeMap<String, Artifact>) -> Self {
+        Inputs {
+            artifacts,
+            secrets: Secrets::new(),
+        }
+    }
+}
+
+/// Performs `plan` against `cloud`, with the packages and secrets in `inputs`.
 pub async fn execute(
     plan: &Plan,
-    artifacts: &BTreeMap<String, Artifact>,
+    inputs: &Inputs,
     cloud: &dyn Cloud,
     reporter: &dyn Reporter,
     parallelism: usize,
@@ -112,7 +131,8 @@ pub async fn execute(
     let parallelism = parallelism.max(1);
     let context = Context {
         cloud,
-        artifacts,
+        plan,
+        inputs,
         outputs: Mutex::new(BTreeMap::new()),
     };
     let mut state = vec![State::Waiting; plan.steps.len()];
@@ -192,7 +212,8 @@ pub async fn execute(
 
 struct Context<'a> {
     cloud: &'a dyn Cloud,
-    artifacts: &'a BTreeMap<String, Artifact>,
+    plan: &'a Plan,
+    inputs: &'a Inputs,
     /// What earlier steps of this apply produced: ARNs and IDs.
     outputs: Mutex<BTreeMap<Output, String>>,
 }
@@ -230,7 +251,7 @@ impl Context<'_> {
             } => {
                 let function = NewFunction {
                     name: name.clone(),
-                    config: self.config(settings).await?,
+                    config: self.config(name, settings).await?,
                     architecture: *architecture,
                     zip: self.artifact(code)?.bytes.clone(),
                     tags: tags.clone(),
@@ -239,7 +260,7 @@ impl Context<'_> {
                 self.learn(Output::FunctionArn(name.clone()), arn);
             }
             Op::UpdateFunctionConfiguration { name, settings } => {
-                let config = self.config(settings).await?;
+                let config = self.config(name, settings).await?;
                 cloud.update_function_configuration(name, &config).await?
             }
             Op::UpdateFunctionCode {
@@ -339,7 +360,7 @@ impl Context<'_> {
 
     /// The package for `code`, refusing one whose bytes are not what the plan saw.
     fn artifact(&self, code: &CodeRef) -> Result<&Artifact, CloudError> {
-        match self.artifacts.get(&code.key) {
+        match self.inputs.artifacts.get(&code.key) {
             Some(artifact) if artifact.sha256 == code.sha256 => Ok(artifact),
             Some(artifact) => Err(CloudError::Service {
                 operation: "package".into(),
@@ -375,7 +396,17 @@ impl Context<'_> {
         let found = match output {
             Output::RoleArn(role) => self.cloud.get_role(role).await?.map(|r| r.arn),
             Output::FunctionArn(name) => self.cloud.get_function(name).await?.map(|f| f.arn),
-            Output::ApiId | Output::ResourceId(_) => None,
+            Output::ApiId => {
+                let tags = self.plan.scope.ownership_tags();
+                let apis = self.cloud.find_rest_apis(&tags).await?;
+                (apis.len() == 1).then(|| apis[0].id.clone())
+            }
+            Output::ApiUrl => {
+                let id = Box::pin(self.resolve(&Ref::After(Output::ApiId))).await?;
+                let region = self.cloud.region().unwrap_or_default();
+                Some(api_diff::invoke_url(&id, &region, &self.plan.scope.stage))
+            }
+            Output::ResourceId(_) => None,
         };
         found.ok_or_else(|| CloudError::Service {
             operation: "apply".into(),
@@ -385,15 +416,60 @@ impl Context<'_> {
         })
     }
 
-    async fn config(&self, settings: &FunctionSettings) -> Result<FunctionConfig, CloudError> {
+    /// The text of a planned environment value, with references filled in and
+    /// sensitive values taken from the inputs.
+    async fn env_value(
+        &self,
+        function: &str,
+        key: &str,
+        value: &PlannedValue,
+    ) -> Result<String, CloudError> {
+        let parts = match value {
+            PlannedValue::Text(text) => return Ok(text.clone()),
+            PlannedValue::Template(parts) => parts,
+            PlannedValue::Sensitive { hash } => {
+                let parts = self
+                    .inputs
+                    .secrets
+                    .get(function)
+                    .and_then(|vars| vars.get(key));
+                match parts {
+                    Some(parts) if sensitive_hash(&self.plan.salt, parts) == *hash => parts,
+                    _ => {
+                        return Err(CloudError::Service {
+                            operation: "apply".into(),
+                            message: format!(
+                                "the sensitive value of {key} for function {function} changed since the plan; plan again"
+                            ),
+                        });
+                    }
+                }
+            }
+        };
+        let mut text = String::new();
+        for part in parts {
+            text.push_str(&self.resolve(part).await?);
+        }
+        Ok(text)
+    }
+
+    async fn config(
+        &self,
+        function: &str,
+        settings: &FunctionSettings,
+    ) -> Result<FunctionConfig, CloudError> {
         let role_arn = self.resolve(&settings.role).await?;
+        let mut environment = BTreeMap::new();
+        for (key, value) in &settings.environment {
+            environment.insert(key.clone(), self.env_value(function, key, value).await?);
+        }
         Ok(FunctionConfig {
             handler: settings.handler.clone(),
             runtime: settings.runtime.clone(),
             role_arn,
             memory: settings.memory,
             timeout: settings.timeout,
-            environment: settings.environment.clone(),
+            environment,
             description: settings.description.clone(),
         })
     }

@@ -90,7 +90,10 @@ pub async fn read_names(
     let (path, tags) = (scope.iam_path(), scope.ownership_tags());
     let (roles, tagged) = futures::try_join!(cloud.list_roles(&path), cloud.find_functions(&tags))?;
 
-    let mut live = Live::default();
+    let mut live = Live {
+        region: cloud.region(),
+        ..Live::default()
+    };
     for role in roles {
         // ListRoles matches by prefix; `/lade/p/s/` cannot be a prefix of another
         // project's path because of the trailing slash, but check the exact path anyway.

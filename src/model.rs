@@ -319,6 +319,8 @@ impl Artifact {
 /// What the account holds that this project and stage own.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Live {
+    /// The region the account was read in, when the configuration names one.
+    pub region: Option<String>,
     /// Owned roles, keyed by physical name.
     pub roles: BTreeMap<String, LiveRole>,
     /// Owned functions, keyed by physical name.

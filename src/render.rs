@@ -140,11 +140,19 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
             } else {
                 let show =
                     |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_else(|| "(none)".into());
-                match old {
-                    Some(_) => {
+                match (old, new) {
+                    (Some(_), _) => {
                         let _ = writeln!(out, "{indent}{name}: {} → {}", show(old), show(new));
                     }
-                    None => {
+                    // A new map reads best one entry a line.
+                    (None, Some(Value::Object(map))) => {
+                        let _ = writeln!(out, "{indent}{name}:");
+                        let width = map.keys().map(String::len).max().unwrap_or(0);
+                        for (key, value) in map {
+                            let _ = writeln!(out, "{indent}  {key:<width$} = {}", compact(value));
+                        }
+                    }
+                    (None, _) => {
                         let _ = writeln!(out, "{indent}{name}: {}", show(new));
                     }
                 }

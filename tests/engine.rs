@@ -108,8 +108,13 @@ async fn converge(
     desired: &Desired,
     artifacts: &BTreeMap<String, Artifact>,
 ) -> Plan {
-    let plan = plan_for(cloud, desired, artifacts).await;
-    let outcome = apply::execute(&plan, artifacts, cloud, &Silent, 8).await;
+    let live = live::read(cloud, desired).await.unwrap();
+    let plan = plan::build(desired, &live, artifacts).unwrap();
+    let inputs = apply::Inputs {
+        artifacts: artifacts.clone(),
+        secrets: lade::diff::env::secrets(desired, &live),
+    };
+    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "apply failed: {outcome:?}");
     plan
 }
@@ -193,7 +198,7 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    let outcome = apply::execute(&again, &artifacts, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&again, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success());
     assert_eq!(
         cloud.mutations(),
@@ -217,7 +222,7 @@ async fn changing_memory_is_exactly_one_configuration_update() {
     assert_eq!(plan.changes[0].fields[0].old, Some(json!(128)));
     assert_eq!(plan.changes[0].fields[0].new, Some(json!(512)));
     cloud.clear_calls();
-    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert_eq!(cloud.mutations(), ["UpdateFunctionConfiguration"]);
     assert_eq!(cloud.snapshot().functions["shop-dev-get"].memory, 512);
 }
@@ -233,7 +238,7 @@ async fn changing_code_is_exactly_one_code_update() {
     let plan = plan_for(&cloud, &desired, &changed).await;
     assert_eq!(ops(&plan), ["UpdateFunctionCode"]);
     cloud.clear_calls();
-    apply::execute(&plan, &changed, &cloud, &Silent, 8).await;
+    apply::execute(&plan, &changed.clone().into(), &cloud, &Silent, 8).await;
     assert_eq!(cloud.mutations(), ["UpdateFunctionCode"]);
     assert!(plan_for(&cloud, &desired, &changed).await.is_empty());
 }
@@ -249,7 +254,7 @@ async fn removing_a_function_deletes_exactly_that_function() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["DeleteFunction"]);
     assert!(matches!(&plan.steps[0].op, Op::DeleteFunction { name } if name == "shop-dev-get"));
-    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     let names: Vec<String> = cloud.snapshot().functions.into_keys().collect();
     assert_eq!(names, ["shop-dev-list", "shop-dev-work"]);
 }
@@ -285,7 +290,7 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
             "DeleteRole"
         ]
     );
-    let outcome = apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.snapshot().roles.contains_key("shop-dev-api"));
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
@@ -309,7 +314,7 @@ async fn moving_a_function_to_a_new_role_waits_for_the_role() {
         ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]
     );
     assert!(depends(&plan, 2, 1) && depends(&plan, 2, 0));
-    let outcome = apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert_eq!(
@@ -400,7 +405,7 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
             destroy: 5
         }
     );
-    let outcome = apply::execute(&plan, &BTreeMap::new(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &apply::Inputs::default(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert!(
@@ -426,7 +431,7 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
     // The package for `list` changed after planning: its create must fail, alone.
     let mut changed = artifacts.clone();
     changed.insert("list".into(), artifact(b"edited after planning"));
-    let outcome = apply::execute(&plan, &changed, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &changed.clone().into(), &cloud, &Silent, 8).await;
     assert_eq!(outcome.failed.len(), 1);
     assert!(
         outcome.failed[0].1.contains("changed since the plan"),
@@ -611,7 +616,7 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    apply::execute(&again, &artifacts, &cloud, &Silent, 8).await;
+    apply::execute(&again, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert_eq!(cloud.mutations(), Vec::<String>::new());
     assert_eq!(
         the_api(&cloud).deployments.len(),
@@ -631,7 +636,7 @@ async fn retargeting_a_route_is_one_integration_and_one_deployment() {
     desired.api.as_mut().unwrap().routes[1].function = "get".into(); // POST /items → get
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["PutIntegration", "CreateDeployment"]);
-    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     let after = the_api(&cloud);
     assert_eq!(after.deployments.len(), 2);
     assert_ne!(
@@ -672,7 +677,7 @@ async fn removing_a_route_deletes_its_method_and_empty_resources_only() {
             "RemovePermission"
         ]
     );
-    let outcome = apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let paths: Vec<String> = the_api(&cloud).resources.into_keys().collect();
     assert_eq!(paths, ["/", "/items", "/items/{id}"]);
@@ -715,7 +720,7 @@ async fn adding_a_route_under_an_existing_path_creates_only_what_is_new() {
     assert!(
         matches!(&plan.steps[0].op, Op::CreateResource { path, parent: Ref::Known(_), .. } if path == "/items/{id}/tags")
     );
-    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
 
@@ -782,7 +787,7 @@ async fn destroy_deletes_the_api_functions_and_roles() {
             .any(|s| matches!(s.op, Op::RemovePermission { .. })),
         "functions take their policies with them"
     );
-    let outcome = apply::execute(&plan, &BTreeMap::new(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &apply::Inputs::default(), &cloud, &Silent, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(
         cloud.snapshot(),
@@ -811,7 +816,7 @@ async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
     };
     use lade::cloud::Cloud;
     let orphan = cloud.create_rest_api(api).await.unwrap();
-    apply::execute(&plan, &artifacts, &cloud, &Silent, 8).await;
+    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
 
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert!(
@@ -880,7 +885,7 @@ async fn independent_steps_run_together_within_each_service_bound() {
         services: plan.steps.iter().map(|s| s.op.service()).collect(),
         state: Default::default(),
     };
-    let outcome = apply::execute(&plan, &artifacts, &cloud, &reporter, 8).await;
+    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &reporter, 8).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let (_, max) = reporter.state.into_inner().unwrap();
     assert!(
@@ -950,4 +955,188 @@ async fn the_diff_names_exactly_the_fields_that_differ_with_old_and_new() {
     assert_eq!(ops(&plan), ["UpdateFunctionConfiguration", "TagResource"]);
     converge(&cloud, &desired, &artifacts).await;
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+// ---- cross-references and secrets ----
+
+fn refs(parts: Vec<Part>) -> EnvValue {
+    EnvValue {
+        parts,
+        sensitive: false,
+    }
+}
+
+fn secret(value: &str) -> EnvValue {
+    EnvValue {
+        parts: vec![Part::Text(value.into())],
+        sensitive: true,
+    }
+}
+
+#[tokio::test]
+async fn cross_references_are_created_first_and_filled_in_at_apply() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let env = &mut desired.functions.get_mut("list").unwrap().environment;
+    env.insert(
+        "WORKER".into(),
+        refs(vec![Part::Ref(CrossRef::FunctionArn("work".into()))]),
+    );
+    env.insert(
+        "ROLE".into(),
+        refs(vec![Part::Ref(CrossRef::RoleArn("worker".into()))]),
+    );
+    env.insert(
+        "URL".into(),
+        refs(vec![
+            Part::Ref(CrossRef::ApiUrl),
+            Part::Text("/items".into()),
+        ]),
+    );
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let create = |n: &'static str| {
+        position(
+            &plan,
+            move |op| matches!(op, Op::CreateFunction { name, .. } if name == n),
+        )
+    };
+    let (list, work) = (create("shop-dev-list"), create("shop-dev-work"));
+    let api = position(&plan, |op| matches!(op, Op::CreateRestApi { .. }));
+    let worker = position(
+        &plan,
+        |op| matches!(op, Op::CreateRole { role } if role.name == "shop-dev-worker"),
+    );
+    assert!(depends(&plan, list, work), "`list` holds `work`'s ARN");
+    assert!(depends(&plan, list, api), "`list` holds the API's URL");
+    assert!(
+        depends(&plan, list, worker),
+        "`list` holds the worker role's ARN"
+    );
+    let text = render::plan_text(&plan);
+    assert!(text.contains("WORKER = (known after apply)"), "{text}");
+
+    converge(&cloud, &desired, &artifacts).await;
+    let account = cloud.snapshot();
+    let env = &account.functions["shop-dev-list"].environment;
+    assert_eq!(env["WORKER"], account.functions["shop-dev-work"].arn);
+    assert_eq!(env["ROLE"], account.roles["shop-dev-worker"].arn);
+    let api_id = &the_api(&cloud).id;
+    assert_eq!(
+        env["URL"],
+        format!("https://{api_id}.execute-api.us-east-1.amazonaws.com/dev/items")
+    );
+    assert!(
+        plan_for(&cloud, &desired, &artifacts).await.is_empty(),
+        "known values match"
+    );
+}
+
+const CANARY: &str = "canary-7f3a9c-do-not-print";
+
+/// Every text and JSON form of a plan, and an apply's events and summary.
+async fn everything_printed(
+    cloud: &MemoryCloud,
+    desired: &Desired,
+    artifacts: &BTreeMap<String, Artifact>,
+) -> String {
+    let live = live::read(cloud, desired).await.unwrap();
+    let plan = plan::build(desired, &live, artifacts).unwrap();
+    let inputs = apply::Inputs {
+        artifacts: artifacts.clone(),
+        secrets: lade::diff::env::secrets(desired, &live),
+    };
+    let events = Recorder::default();
+    let outcome = apply::execute(&plan, &inputs, cloud, &events, 8).await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
+    printed += &render::outcome_text(&plan, &outcome);
+    for event in events.0.lock().unwrap().iter() {
+        printed += &render::event_line(event);
+        printed += &serde_json::to_string(event).unwrap();
+    }
+    printed
+}
+
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<apply::Event>>);
+
+impl apply::Reporter for Recorder {
+    fn report(&self, event: &apply::Event) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+#[tokio::test]
+async fn a_secret_is_never_printed_and_its_change_is_still_seen() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired
+        .functions
+        .get_mut("get")
+        .unwrap()
+        .environment
+        .insert("API_KEY".into(), secret(CANARY));
+    let artifacts = artifacts(&desired);
+    let printed = everything_printed(&cloud, &desired, &artifacts).await;
+    assert!(!printed.contains(CANARY), "the secret leaked:\n{printed}");
+    assert!(printed.contains(r#""API_KEY": "(sensitive)""#), "{printed}");
+    assert_eq!(
+        cloud.snapshot().functions["shop-dev-get"].environment["API_KEY"],
+        CANARY,
+        "Lambda gets it"
+    );
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+
+    // Changing only the secret: one update, marked, with neither value shown.
+    let new_secret = format!("{CANARY}-rotated");
+    desired
+        .functions
+        .get_mut("get")
+        .unwrap()
+        .environment
+        .insert("API_KEY".into(), secret(&new_secret));
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(ops(&plan), ["UpdateFunctionConfiguration"]);
+    let text = render::plan_text(&plan);
+    assert!(text.contains("(sensitive value changed)"), "{text}");
+    let printed = everything_printed(&cloud, &desired, &artifacts).await;
+    assert!(!printed.contains(CANARY), "a secret leaked:\n{printed}");
+    assert_eq!(
+        cloud.snapshot().functions["shop-dev-get"].environment["API_KEY"],
+        new_secret
+    );
+}
+
+#[tokio::test]
+async fn a_secret_changed_after_planning_is_refused() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired
+        .functions
+        .get_mut("get")
+        .unwrap()
+        .environment
+        .insert("API_KEY".into(), secret(CANARY));
+    let artifacts = artifacts(&desired);
+    let live = live::read(&cloud, &desired).await.unwrap();
+    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    desired
+        .functions
+        .get_mut("get")
+        .unwrap()
+        .environment
+        .insert("API_KEY".into(), secret("other"));
+    let inputs = apply::Inputs {
+        artifacts: artifacts.clone(),
+        secrets: lade::diff::env::secrets(&desired, &live),
+    };
+    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, 8).await;
+    assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
+    assert!(
+        outcome.failed[0].1.contains("sensitive value of API_KEY"),
+        "{:?}",
+        outcome.failed
+    );
+    assert!(!outcome.failed[0].1.contains("other"));
 }

@@ -82,6 +82,7 @@ pub struct AwsCloud {
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
+    sts: aws_sdk_sts::Client,
     region: Option<String>,
     /// The SDK's attempt budget per request, reported when throttling outlasts it.
     max_attempts: u32,
@@ -97,6 +98,7 @@ impl AwsCloud {
             iam: aws_sdk_iam::Client::new(config),
             lambda: aws_sdk_lambda::Client::new(config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
             region: config.region().map(|r| r.to_string()),
             max_attempts: config
                 .retry_config()
@@ -132,6 +134,23 @@ impl AwsCloud {
 
 #[async_trait]
 impl Cloud for AwsCloud {
+    fn region(&self) -> Option<String> {
+        self.region.clone()
+    }
+
+    async fn account_id(&self) -> Result<String, CloudError> {
+        let identity = self
+            .call("GetCallerIdentity", self.sts.get_caller_identity().send())
+            .await?;
+        identity
+            .account()
+            .map(str::to_string)
+            .ok_or_else(|| CloudError::Service {
+                operation: "GetCallerIdentity".into(),
+                message: "STS answered without an account ID".into(),
+            })
+    }
+
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
         iam::list_roles(self, path_prefix).await
     }

@@ -75,6 +75,7 @@ const READS: &[&str] = &[
     "GetStage",
     "GetDeployments",
     "GetPolicy",
+    "GetCallerIdentity",
 ];
 
 impl MemoryCloud {
@@ -159,6 +160,15 @@ fn apply_config(function: &mut LiveFunction, config: &FunctionConfig) {
 
 #[async_trait]
 impl Cloud for MemoryCloud {
+    fn region(&self) -> Option<String> {
+        Some("us-east-1".into())
+    }
+
+    async fn account_id(&self) -> Result<String, CloudError> {
+        self.record("GetCallerIdentity");
+        Ok(ACCOUNT.to_string())
+    }
+
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
         self.record("ListRoles");
         let account = self.account.lock().unwrap();

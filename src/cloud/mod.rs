@@ -108,6 +108,11 @@ pub struct MethodSettings {
 /// Reads and writes lade needs. See the module docs for the idempotency contract.
 #[async_trait]
 pub trait Cloud: Send + Sync {
+    /// The region calls go to, if the configuration names one.
+    fn region(&self) -> Option<String>;
+    /// The account the credentials belong to (STS `GetCallerIdentity`).
+    async fn account_id(&self) -> Result<String, CloudError>;
+
     // ---- reads: never mutate, "not found" is `Ok(None)` ----
 
     /// Every role under `path_prefix`, with its trust policy, inline policies (decoded

@@ -1,13 +1,13 @@
 //! `lade apply` and `lade destroy`: plan, confirm, execute, report.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 
 use anyhow::bail;
 
-use crate::apply::{self, Event, Reporter};
+use crate::apply::{self, Event, Inputs, Reporter};
 use crate::cli::{Common, Run};
-use crate::{live, outputs, plan, render};
+use crate::{diff, live, outputs, plan, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -28,19 +28,20 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
         );
     }
     let desired = super::load(common)?;
-    let (artifacts, plan, cloud) = match mode {
+    let (inputs, plan, cloud) = match mode {
         Mode::Apply => {
             let artifacts = super::package_all(&desired)?;
             let (cloud, live) = super::read_live(&desired).await?;
             let plan = plan::build(&desired, &live, &artifacts)?;
-            (artifacts, plan, cloud)
+            let secrets = diff::env::secrets(&desired, &live);
+            (Inputs { artifacts, secrets }, plan, cloud)
         }
         Mode::Destroy => {
             let cloud = crate::aws::AwsCloud::from_env(desired.region.as_deref()).await;
             let live = live::read_names(&cloud, &desired.scope, &BTreeSet::new(), &BTreeSet::new())
                 .await?;
             (
-                BTreeMap::new(),
+                Inputs::default(),
                 plan::destroy(&desired.scope, desired.region.clone(), &live)?,
                 cloud,
             )
@@ -64,7 +65,7 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
     };
     let outcome = apply::execute(
         &plan,
-        &artifacts,
+        &inputs,
         &cloud,
         reporter.as_ref(),
         usize::from(run.parallelism),

@@ -17,6 +17,7 @@ use crate::model::{
 use crate::policy;
 
 pub mod api;
+pub mod env;
 
 /// What happens to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,16 +174,11 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
                 name: function.name.clone(),
                 key: Some(function.key.clone()),
                 action: Action::Create,
-                fields: function_fields(&desired.scope, function, &role_arn, artifact, None),
+                fields: function_fields(desired, live, function, &role_arn, artifact, None),
             }),
             Some(existing) => {
-                let fields = function_fields(
-                    &desired.scope,
-                    function,
-                    &role_arn,
-                    artifact,
-                    Some(existing),
-                );
+                let fields =
+                    function_fields(desired, live, function, &role_arn, artifact, Some(existing));
                 if !fields.is_empty() {
                     changes.push(Change {
                         kind: ResourceKind::Function,
@@ -267,6 +263,8 @@ pub enum Output {
     ApiId,
     /// The ID of the API resource with this path.
     ResourceId(String),
+    /// The invoke URL of the API's stage.
+    ApiUrl,
 }
 
 impl Ref {
@@ -354,7 +352,8 @@ fn comparable_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> 
 }
 
 fn function_fields(
-    scope: &Scope,
+    desired: &Desired,
+    live_state: &Live,
     function: &Function,
     role_arn: &Ref,
     artifact: Option<&Artifact>,
@@ -382,11 +381,6 @@ fn function_fields(
             Field::Timeout,
             live.map(|l| json!(l.timeout)),
             json!(function.timeout),
-        ),
-        (
-            Field::Environment,
-            live.map(|l| json!(l.environment)),
-            json!(function.environment),
         ),
         (
             Field::Description,
@@ -419,6 +413,8 @@ fn function_fields(
             });
         }
     }
+    let scope = &desired.scope;
+    fields.extend(env::field(desired, live_state, function, live));
     let tags = json!(function_tags(scope, function));
     let live_tags = live.map(|l| json!(comparable_tags(&l.tags)));
     if live_tags.as_ref() != Some(&tags) {

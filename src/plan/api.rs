@@ -13,6 +13,74 @@ use crate::diff::api::{self as api_diff, KEEP_DEPLOYMENTS};
 use crate::diff::{Action, Change, Field, Output, Ref};
 use crate::model::{Desired, Live, ResourceKind};
 
+/// The REST API's own step, planned before the functions so that a function whose
+/// environment holds `${api.url}` can wait for it.
+pub(super) struct Start {
+    /// The API's ID, known or learnt from `CreateRestApi`.
+    pub api: Ref,
+    /// The `CreateRestApi` step, if the API is new.
+    pub created: Option<usize>,
+    /// The `UpdateRestApi` step, if its settings change.
+    pub update: Option<usize>,
+}
+
+/// Plans creating or updating the REST API itself.
+pub(super) fn start(
+    graph: &mut Graph,
+    desired: &Desired,
+    live: &Live,
+    changes: &[Change],
+) -> Start {
+    let Some(api) = &desired.api else {
+        return Start {
+            api: Ref::After(Output::ApiId),
+            created: None,
+            update: None,
+        };
+    };
+    let api_change = changes
+        .iter()
+        .find(|c| c.kind == ResourceKind::Api && c.action != Action::Delete);
+    match &live.api {
+        Some(live_api) => {
+            let update = api_change.map(|_| {
+                graph.push(
+                    Op::UpdateRestApi {
+                        api_id: live_api.id.clone(),
+                        from: live_api.settings.clone(),
+                        to: api.settings.clone(),
+                    },
+                    vec![],
+                    "",
+                )
+            });
+            Start {
+                api: Ref::Known(live_api.id.clone()),
+                created: None,
+                update,
+            }
+        }
+        None => {
+            let tags = desired.scope.ownership_tags();
+            let created = graph.push(
+                Op::CreateRestApi {
+                    api: NewApi {
+                        settings: api.settings.clone(),
+                        tags,
+                    },
+                },
+                vec![],
+                "",
+            );
+            Start {
+                api: Ref::After(Output::ApiId),
+                created: Some(created),
+                update: None,
+            }
+        }
+    }
+}
+
 /// Adds the API's steps to `graph`. `created_functions` maps function names to the
 /// steps that create them. Returns the deployment step, if the plan deploys.
 pub(super) fn build(
@@ -20,6 +88,7 @@ pub(super) fn build(
     desired: &Desired,
     live: &Live,
     changes: &[Change],
+    start: &Start,
     created_functions: &BTreeMap<String, usize>,
 ) -> Option<usize> {
     let scope = &desired.scope;
@@ -49,41 +118,9 @@ pub(super) fn build(
         return None;
     };
 
-    // The API. Everything else on it waits for its creation (rule 5).
-    let mut route_steps = Vec::new();
-    let api_change = changes
-        .iter()
-        .find(|c| c.kind == ResourceKind::Api && c.action != Action::Delete);
-    let (api_ref, api_created) = match existing {
-        Some(live_api) => {
-            if api_change.is_some() {
-                route_steps.push(graph.push(
-                    Op::UpdateRestApi {
-                        api_id: live_api.id.clone(),
-                        from: live_api.settings.clone(),
-                        to: api.settings.clone(),
-                    },
-                    vec![],
-                    "",
-                ));
-            }
-            (Ref::Known(live_api.id.clone()), None)
-        }
-        None => {
-            let id = graph.push(
-                Op::CreateRestApi {
-                    api: NewApi {
-                        settings: api.settings.clone(),
-                        tags: scope.ownership_tags(),
-                    },
-                },
-                vec![],
-                "",
-            );
-            route_steps.push(id);
-            (Ref::After(Output::ApiId), Some(id))
-        }
-    };
+    // Everything on the API waits for its creation (rule 5).
+    let mut route_steps: Vec<usize> = start.update.into_iter().chain(start.created).collect();
+    let (api_ref, api_created) = (start.api.clone(), start.created);
     let on_api: Vec<usize> = api_created.into_iter().collect();
     let api_why = "a resource, method or permission needs the REST API to exist";
 

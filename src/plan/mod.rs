@@ -42,9 +42,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cloud::{MethodSettings, NewApi, NewRole};
-use crate::diff::{self, Action, Change, Field, Ref};
+use crate::diff::env::PlannedValue;
+use crate::diff::{self, Action, Change, Field, Output, Ref};
 use crate::model::{
-    ApiSettings, Architecture, Artifact, Desired, Foreign, Live, ResourceKind, RoleRef, Scope,
+    ApiSettings, Architecture, Artifact, CrossRef, Desired, Foreign, Live, ResourceKind, RoleRef,
+    Scope,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -56,6 +58,8 @@ pub struct Plan {
     pub format_version: u32,
     pub scope: Scope,
     pub region: Option<String>,
+    /// Salt for the hashes of sensitive values; random per plan.
+    pub salt: String,
     /// What differs, resource by resource.
     pub changes: Vec<Change>,
     /// The calls that make the account match, in a valid order.
@@ -109,7 +113,7 @@ pub struct FunctionSettings {
     pub role: Ref,
     pub memory: i32,
     pub timeout: i32,
-    pub environment: BTreeMap<String, String>,
+    pub environment: BTreeMap<String, PlannedValue>,
     pub description: String,
 }
 
@@ -427,6 +431,7 @@ pub fn build(
         return Err(PlanError::NotOwned(live.foreign.clone()));
     }
     let changes = diff::diff(desired, live, artifacts);
+    let salt = diff::env::new_salt();
     let mut graph = Graph::default();
     let scope = &desired.scope;
 
@@ -493,17 +498,33 @@ pub fn build(
         role_ready.insert(role.name.clone(), ready);
     }
 
-    // Rules 2 and 3: functions. A function waits for its role; its own steps chain.
+    // The REST API itself comes early: a function's environment may hold its URL.
+    let api_start = api::start(&mut graph, desired, live, &changes);
+
+    // Rules 2 and 3: functions. A function waits for its role, and for whatever its
+    // environment references; its own steps chain. Functions are taken in an order
+    // where a referenced function comes first (the manifest has no reference cycles).
     // `moves_off` records, per live role ARN, the steps that stop a function using it.
     let mut moves_off: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut created_functions: BTreeMap<String, usize> = BTreeMap::new();
-    for change in changes
-        .iter()
-        .filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete)
-    {
+    for change in in_reference_order(desired, &changes) {
         let Some(function) = change.key.as_ref().and_then(|k| desired.functions.get(k)) else {
             continue;
         };
+        let environment = diff::env::planned(desired, live, function, &salt);
+        let referenced: Vec<usize> = function
+            .environment
+            .values()
+            .flat_map(|value| diff::env::resolve(desired, live, value))
+            .filter_map(|part| match part {
+                Ref::After(Output::FunctionArn(name)) => created_functions.get(&name).copied(),
+                Ref::After(Output::RoleArn(name)) => role_ready
+                    .get(&name)
+                    .and_then(|steps| steps.first().copied()),
+                Ref::After(Output::ApiUrl) => api_start.created,
+                _ => None,
+            })
+            .collect();
         let role = diff::wanted_role_arn(desired, live, function);
         let role_steps = match &function.role {
             RoleRef::Key(key) => desired
@@ -514,18 +535,14 @@ pub fn build(
                 .unwrap_or_default(),
             RoleRef::Arn(_) => Vec::new(),
         };
-        let role_why = "a function must not start before its role and the role's policies exist";
+        let role_why = "a function must not start before its role and the role's policies exist, nor before what its environment references";
         let settings = FunctionSettings {
             handler: function.handler.clone(),
             runtime: function.runtime.clone(),
             role,
             memory: function.memory,
             timeout: function.timeout,
-            environment: function
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_text().unwrap_or_default()))
-                .collect(),
+            environment,
             description: function.description.clone(),
         };
         let code = || {
@@ -545,7 +562,7 @@ pub fn build(
                     code: code(),
                     tags: diff::function_tags(scope, function),
                 },
-                role_steps,
+                role_steps.into_iter().chain(referenced).collect(),
                 role_why,
             );
             created_functions.insert(function.name.clone(), id);
@@ -558,11 +575,15 @@ pub fn build(
         let mut last: Option<usize> = None;
         let chain_why = "Lambda accepts one update at a time per function";
         if change.fields.iter().any(|c| c.field.is_function_config()) {
-            let (deps, why) = if has(&Field::Role) {
+            let (mut deps, mut why) = if has(&Field::Role) {
                 (role_steps, role_why)
             } else {
                 (Vec::new(), "")
             };
+            if !referenced.is_empty() {
+                deps.extend(referenced);
+                why = "a function's environment holds values of resources created first";
+            }
             let id = graph.push(
                 Op::UpdateFunctionConfiguration {
                     name: function.name.clone(),
@@ -633,7 +654,14 @@ pub fn build(
     }
 
     // Rules 5 to 7: the REST API, its routes, permissions and deployment.
-    let deployment = api::build(&mut graph, desired, live, &changes, &created_functions);
+    let deployment = api::build(
+        &mut graph,
+        desired,
+        live,
+        &changes,
+        &api_start,
+        &created_functions,
+    );
 
     // Rule 4: deletes, in reverse. Functions first (once no deployed route points at
     // them), then each role after its policies are gone and no function uses it.
@@ -696,9 +724,52 @@ pub fn build(
         format_version: FORMAT_VERSION,
         scope: scope.clone(),
         region: desired.region.clone(),
+        salt,
         changes,
         steps,
     })
+}
+
+/// The function changes, each after the functions whose ARN its environment holds.
+fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a Change> {
+    let functions: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete)
+        .collect();
+    let mut ordered: Vec<&Change> = Vec::new();
+    let mut visiting = BTreeSet::new();
+    fn visit<'a>(
+        change: &'a Change,
+        desired: &Desired,
+        functions: &[&'a Change],
+        ordered: &mut Vec<&'a Change>,
+        visiting: &mut BTreeSet<String>,
+    ) {
+        if ordered.iter().any(|c| c.name == change.name) || !visiting.insert(change.name.clone()) {
+            return;
+        }
+        let referenced = change
+            .key
+            .as_ref()
+            .and_then(|k| desired.functions.get(k))
+            .into_iter()
+            .flat_map(|f| f.environment.values())
+            .flat_map(|v| v.refs())
+            .filter_map(|r| match r {
+                CrossRef::FunctionArn(key) => desired.functions.get(key),
+                _ => None,
+            });
+        for target in referenced {
+            if let Some(next) = functions.iter().find(|c| c.name == target.name) {
+                visit(next, desired, functions, ordered, visiting);
+            }
+        }
+        ordered.push(change);
+    }
+    for change in &functions {
+        visit(change, desired, &functions, &mut ordered, &mut visiting);
+    }
+    ordered
 }
 
 /// Plans the deletion of everything `live` holds.
