@@ -60,6 +60,11 @@ impl Project {
     }
 
     pub fn lade(&self, args: &[&str]) -> Output {
+        self.lade_with(args, &[])
+    }
+
+    /// Runs lade with extra environment variables.
+    pub fn lade_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lade"));
         command
             .args(args)
@@ -69,12 +74,19 @@ impl Project {
             command.env(key, value);
         }
         command.env_remove("LADE_STAGE");
+        command.envs(env.iter().copied());
         command.output().unwrap()
     }
 
     /// Runs lade and asserts it succeeds; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let output = self.lade(args);
+        self.ok_with(args, &[])
+    }
+
+    /// Runs lade with extra environment variables and asserts it succeeds; returns
+    /// stdout.
+    pub fn ok_with(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let output = self.lade_with(args, env);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
@@ -95,7 +107,12 @@ impl Project {
     }
 
     pub fn plan_steps(&self) -> Vec<(String, String)> {
-        let plan: Value = serde_json::from_str(&self.ok(&["plan", "--json"])).unwrap();
+        self.plan_steps_with(&[])
+    }
+
+    /// The plan's steps, with extra environment variables.
+    pub fn plan_steps_with(&self, env: &[(&str, &str)]) -> Vec<(String, String)> {
+        let plan: Value = serde_json::from_str(&self.ok_with(&["plan", "--json"], env)).unwrap();
         plan["steps"]
             .as_array()
             .unwrap()
