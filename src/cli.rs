@@ -38,6 +38,24 @@ pub struct Common {
     /// The stage to work on; overrides the manifest's `stage`.
     #[arg(long, env = "LADE_STAGE", global = true)]
     pub stage: Option<String>,
+    /// Set `${var:NAME}`. Repeatable; a later one wins.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = name_value, global = true)]
+    pub vars: Vec<(String, String)>,
+    /// Like --var, but sensitive: masked in every output and never saved in a plan.
+    #[arg(long = "secret-var", value_name = "NAME=VALUE", value_parser = name_value, global = true)]
+    pub secret_vars: Vec<(String, String)>,
+    /// Read `${var:NAME}` values from a YAML file of `NAME: value` lines. Repeatable;
+    /// --var and --secret-var win over files.
+    #[arg(long = "var-file", value_name = "FILE", global = true)]
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Parses `NAME=VALUE`.
+fn name_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
