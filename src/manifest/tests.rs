@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{load, load_str};
+use super::{LoadOptions, load, load_str};
 use crate::model::{
-    Api, ApiSettings, Architecture, Authorization, Desired, Endpoint, EnvValue, Function, Role,
-    RoleRef, Route, Scope, Source,
+    Api, ApiSettings, Architecture, Authorization, CrossRef, Desired, Endpoint, EnvValue, Function,
+    Part, Role, RoleRef, Route, Scope, Source,
 };
 
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
@@ -36,18 +36,32 @@ impl Workspace {
     }
 
     fn load(&self, text: &str, stage: Option<&str>) -> Result<Desired, super::Diagnostics> {
-        load_str(text, &self.manifest(), stage)
+        let options = LoadOptions {
+            stage: stage.map(str::to_owned),
+            ..LoadOptions::default()
+        };
+        self.load_with(text, &options)
+    }
+
+    fn load_with(&self, text: &str, options: &LoadOptions) -> Result<Desired, super::Diagnostics> {
+        load_str(text, &self.manifest(), options)
     }
 
     /// The rendered diagnostics, with the temp dir cut so file names read `lade.yaml`.
     fn errors(&self, text: &str) -> String {
-        match self.load(text, None) {
+        self.errors_with(text, &LoadOptions::default())
+    }
+
+    fn errors_with(&self, text: &str, options: &LoadOptions) -> String {
+        match self.load_with(text, options) {
             Ok(desired) => panic!("expected errors, got {desired:#?}"),
-            Err(diags) => {
-                let prefix = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
-                diags.to_string().replace(&prefix, "")
-            }
+            Err(diags) => self.redact(&diags),
         }
+    }
+
+    fn redact(&self, diags: &super::Diagnostics) -> String {
+        let prefix = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
+        diags.to_string().replace(&prefix, "")
     }
 }
 
@@ -457,7 +471,11 @@ api:
     GET /items/{id}: {function: list-items, authorization: AWS_IAM, api_key_required: true}
     ANY /admin/{proxy+}: packaged
 "#;
-    let desired = ws.load(text, None).unwrap();
+    let options = LoadOptions {
+        env: BTreeMap::from([("API_KEY".into(), "s3cret".into())]),
+        ..LoadOptions::default()
+    };
+    let desired = ws.load_with(text, &options).unwrap();
     assert_eq!(desired.scope.stage, "qa");
     assert_eq!(desired.region.as_deref(), Some("eu-central-1"));
 
@@ -507,9 +525,15 @@ api:
             memory: 256,
             timeout: 10,
             environment: BTreeMap::from([
-                ("API_KEY".into(), EnvValue::text("${env:API_KEY}")),
+                (
+                    "API_KEY".into(),
+                    EnvValue {
+                        parts: vec![Part::Text("s3cret".into())],
+                        sensitive: true,
+                    }
+                ),
                 ("PORT".into(), EnvValue::text("8080")),
-                ("TABLE".into(), EnvValue::text("items-${stage}")),
+                ("TABLE".into(), EnvValue::text("items-qa")),
             ]),
             description: "Lists items".into(),
             architecture: Architecture::Arm64,
@@ -614,7 +638,7 @@ fn sources_resolve_against_the_manifest_directory() {
 #[test]
 fn the_hello_example_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello/lade.yaml");
-    let desired = load(&path, None).unwrap_or_else(|e| panic!("{e}"));
+    let desired = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(desired.scope.project, "hello");
     let role = &desired.roles["basic"];
     assert_eq!(role.name, "hello-dev-basic");
@@ -664,7 +688,7 @@ fn load_refuses_what_is_not_a_manifest_file() {
         (dir.join("empty.yaml"), "the manifest is empty"),
     ];
     for (path, expected) in cases {
-        let err = load(&path, None).expect_err(expected);
+        let err = load(&path, &LoadOptions::default()).expect_err(expected);
         assert_eq!(err.len(), 1, "{err}");
         let text = err.to_string();
         assert!(text.contains(expected), "{text}");
