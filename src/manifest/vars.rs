@@ -429,10 +429,8 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
 
     fn walk(&mut self, node: &mut Node, names: &mut Vec<String>, environment: bool) {
         match &mut node.kind {
-            Kind::Str(_) => {
-                if is_environment_value(names) == environment {
-                    self.scalar(node, environment);
-                }
+            Kind::Str(_) if is_environment_value(names) == environment => {
+                self.scalar(node, environment);
             }
             Kind::Seq(items) => {
                 for item in items {
@@ -597,7 +595,8 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
                     at,
                     format!("unknown variable namespace `{other}` in `{written}`"),
                 );
-                h = match suggest(other, NAMESPACES.iter().copied()) {
+                h = match suggest(other, NAMESPACES.iter().copied()).or_else(|| same_letters(other))
+                {
                     Some(s) => h.help(format!("did you mean `${{{s}:{rest}}}`?")),
                     None => h,
                 };
@@ -796,10 +795,12 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
             if let Some(s) = suggest(key, declared.iter().map(String::as_str)) {
                 h = h.help(format!("did you mean `${{{kind}:{s}.{attribute}}}`?"));
             }
-            if !declared.is_empty() {
+            h = if declared.is_empty() {
+                h.help(format!("define it under `{section}:`"))
+            } else {
                 let names: Vec<&str> = declared.iter().map(String::as_str).collect();
-                h = h.help(format!("defined {section}: {}", quoted(&names)));
-            }
+                h.help(format!("defined {section}: {}", quoted(&names)))
+            };
             let _ = h;
             return None;
         }
@@ -863,6 +864,20 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
 
 /// Every form, for the help of an unknown variable.
 const ALL_FORMS: &str = "variables are `${stage}`, `${project}`, `${region}`, `${account}`, `${env:NAME}`, `${var:NAME}` and `${param:NAME}`; in `environment:` also `${function:KEY.name}`, `${function:KEY.arn}`, `${role:KEY.arn}` and `${api.url}`";
+
+/// The namespace spelled with the same letters in another order (`evn` → `env`), which
+/// is too short a word for [`suggest`] to be sure of.
+fn same_letters(word: &str) -> Option<&'static str> {
+    let sorted = |w: &str| {
+        let mut chars: Vec<char> = w.to_lowercase().chars().collect();
+        chars.sort_unstable();
+        chars
+    };
+    NAMESPACES
+        .iter()
+        .copied()
+        .find(|n| sorted(n) == sorted(word))
+}
 
 /// `functions.<key>.environment.<NAME>` or `defaults.environment.<NAME>`.
 fn is_environment_value(names: &[String]) -> bool {
