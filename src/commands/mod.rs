@@ -55,7 +55,12 @@ fn with_runtime(future: impl Future<Output = anyhow::Result<()>>) -> anyhow::Res
 
 /// Loads and validates the manifest; no AWS call.
 fn load(common: &Common) -> anyhow::Result<Desired> {
-    Ok(manifest::load(&common.file, common.stage.as_deref())?)
+    let options = manifest::LoadOptions {
+        stage: common.stage.clone(),
+        env: std::env::vars().collect(),
+        ..Default::default()
+    };
+    Ok(manifest::load(&common.file, &options)?)
 }
 
 /// Builds every function's package, reporting all failures together.

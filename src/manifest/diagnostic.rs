@@ -99,6 +99,11 @@ impl Diagnostics {
         Diagnostics(items)
     }
 
+    /// Diagnostics from several files, each file's kept in order.
+    pub(crate) fn concat(all: impl IntoIterator<Item = Diagnostics>) -> Self {
+        Diagnostics(all.into_iter().flat_map(|d| d.0).collect())
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -126,9 +131,14 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{d}")?;
         }
         let file = self.0.first().map_or("the manifest", |d| d.file.as_str());
+        let files = if self.0.iter().all(|d| d.file == file) {
+            file
+        } else {
+            "the manifest and its var files"
+        };
         match self.0.len() {
-            1 => write!(f, "1 error in {file}"),
-            n => write!(f, "{n} errors in {file}"),
+            1 => write!(f, "1 error in {files}"),
+            n => write!(f, "{n} errors in {files}"),
         }
     }
 }
@@ -140,6 +150,11 @@ pub(crate) struct Reporter<'a> {
     file: String,
     lines: Vec<&'a str>,
     items: Vec<Diagnostic>,
+    /// Places already reported as a variable that could not be resolved: later errors
+    /// about the value written there would only repeat the first one.
+    suppressed: Vec<(u32, u32)>,
+    /// Where the help of a suppressed error goes.
+    discarded: Vec<String>,
 }
 
 impl<'a> Reporter<'a> {
@@ -148,11 +163,17 @@ impl<'a> Reporter<'a> {
             file,
             lines: text.lines().collect(),
             items: Vec::new(),
+            suppressed: Vec::new(),
+            discarded: Vec::new(),
         }
     }
 
     /// Reports a problem at `loc`, or with no place if `loc` is unknown (line 0).
     pub fn error(&mut self, loc: Loc, message: impl Into<String>) -> Help<'_> {
+        if loc.line > 0 && self.suppressed.contains(&(loc.line, loc.column)) {
+            self.discarded.clear();
+            return Help(&mut self.discarded);
+        }
         let span = (loc.line > 0).then(|| SourceSpan {
             line: loc.line,
             column: loc.column.max(1),
@@ -182,6 +203,14 @@ impl<'a> Reporter<'a> {
             .take(loc.len as usize)
             .collect();
         (!token.is_empty()).then_some(token)
+    }
+
+    /// Drops every later error about the value at `loc`: its variable could not be
+    /// resolved, which has been reported already.
+    pub fn suppress(&mut self, loc: Loc) {
+        if loc.line > 0 {
+            self.suppressed.push((loc.line, loc.column));
+        }
     }
 
     pub fn has_errors(&self) -> bool {

@@ -16,11 +16,16 @@ use serde_saphyr::{Location, Spanned};
 pub(crate) struct Node {
     pub kind: Kind,
     pub loc: Loc,
+    /// Set when a whole-value variable supplied this scalar as text that reads as a
+    /// number or boolean (`memory: ${var:memory}` with `--var memory=512`): the node is
+    /// typed as YAML would type that text, and still reads as this text where a string
+    /// is wanted.
+    pub text: Option<String>,
 }
 
 /// A position in the manifest: 1-based line and column, and the token's length in
 /// characters (0 when unknown).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub(crate) struct Loc {
     pub line: u32,
     pub column: u32,
@@ -127,6 +132,7 @@ impl<'de> Deserialize<'de> for Node {
         Ok(Node {
             kind: spanned.value,
             loc: spanned.referenced.into(),
+            text: None,
         })
     }
 }

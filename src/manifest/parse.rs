@@ -43,6 +43,11 @@ pub(crate) fn tree(text: &str, r: &mut Reporter) -> Option<Node> {
             .help("start with `project: <name>`; see examples/hello/lade.yaml");
         return None;
     }
+    yaml(text, r)
+}
+
+/// Parses YAML text into a tree within the budget, or reports the syntax error.
+pub(crate) fn yaml(text: &str, r: &mut Reporter) -> Option<Node> {
     let mut options = serde_saphyr::Options::default();
     // Repeated keys reach the tree, so they can all be reported with both lines.
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;

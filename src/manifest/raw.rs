@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use super::de::{BY_SHAPE, SPANNED, Shape, take_shape};
 use super::node::Loc;
-use super::rules;
 
 /// A lade manifest: the roles, functions and API routes of one project.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -48,6 +47,110 @@ pub(crate) struct RawManifest {
     pub functions: Entries<RawFunction>,
     /// The REST API in front of the functions. Validated now; deployed by a later release.
     pub api: Option<RawApi>,
+    /// Per-stage parameters, used as `${param:NAME}`. The active stage's params, with the
+    /// `default` entry filling in whatever the stage leaves out.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]*$" }))]
+    pub stages: Entries<RawStage>,
+    /// Settings every function gets unless it sets its own. `environment` and `tags`
+    /// are merged, the function's own keys winning.
+    pub defaults: Option<RawDefaults>,
+}
+
+/// One stage's settings under `stages:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Stage")]
+pub(crate) struct RawStage {
+    /// Values for `${param:NAME}`: strings, numbers or booleans.
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "`vars` reads params from the tree, before the raw types exist; this field gives them their schema and shape checks"
+    )]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9_.-]+$" }))]
+    pub params: Entries<Sp<ParamValue>>,
+}
+
+/// A stage parameter's value: a string, a number or a boolean.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ParamValue {
+    Str(String),
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ParamValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, a number or a boolean")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<ParamValue, E> {
+                Ok(ParamValue::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Int(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Int(v.into()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<ParamValue, E> {
+                Ok(ParamValue::Int(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue::Str(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ParamValue {
+    fn schema_name() -> Cow<'static, str> {
+        "ParamValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A string, a number or a boolean.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
+/// Settings every function gets unless it sets its own.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Defaults")]
+pub(crate) struct RawDefaults {
+    /// The runtime of every function that names none.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::runtime")]
+    pub runtime: Option<Sp<String>>,
+    /// Memory in MB, 128 to 10240, for every function that sets none.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::memory")]
+    pub memory: Option<Sp<i64>>,
+    /// Timeout in seconds, 1 to 900, for every function that sets none.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::timeout")]
+    pub timeout: Option<Sp<i64>>,
+    /// The instruction set of every function that sets none.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::architecture")]
+    pub architecture: Option<Sp<RawArchitecture>>,
+    /// Environment variables every function gets; a function's own keys win.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z][A-Za-z0-9_]*$" }))]
+    pub environment: Entries<Sp<String>>,
+    /// Tags every function gets; a function's own keys win.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "not": { "pattern": "^(lade|aws):" } }))]
+    pub tags: Entries<Sp<String>>,
 }
 
 /// An IAM role that functions run as. lade creates it under the path
@@ -119,25 +222,32 @@ pub(crate) struct RawFunction {
     /// name (e.g. `bootstrap`) for `provided.*`.
     #[schemars(regex(pattern = r"^\S{1,128}$"))]
     pub handler: Sp<String>,
-    /// A current Lambda runtime identifier.
-    #[schemars(extend("enum" = rules::RUNTIMES))]
-    pub runtime: Sp<String>,
+    /// A current Lambda runtime identifier. May be left to `defaults:`.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::runtime")]
+    pub runtime: Option<Sp<String>>,
     /// The execution role: a key of `roles:`, or an existing role's ARN
     /// (`arn:aws:iam::<account id>:role/<name>`).
     pub role: Sp<String>,
     /// Memory in MB, 128 to 10240. Default 128.
-    #[schemars(range(min = 128, max = 10240))]
+    #[serde(default)]
+    #[schemars(schema_with = "schema::memory")]
     pub memory: Option<Sp<i64>>,
     /// Timeout in seconds, 1 to 900. Default 3.
-    #[schemars(range(min = 1, max = 900))]
+    #[serde(default)]
+    #[schemars(schema_with = "schema::timeout")]
     pub timeout: Option<Sp<i64>>,
-    /// Environment variables. Values are strings: quote numbers and booleans.
+    /// Environment variables. Values are strings: quote numbers and booleans. Values may
+    /// hold `${env:NAME}` (sensitive) and references to other resources:
+    /// `${function:KEY.name}`, `${function:KEY.arn}`, `${role:KEY.arn}`, `${api.url}`.
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z][A-Za-z0-9_]*$" }))]
     pub environment: Entries<Sp<String>>,
     /// A description shown in the Lambda console. Default empty.
     pub description: Option<Sp<String>>,
     /// The instruction set. Default `x86_64`.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::architecture")]
     pub architecture: Option<Sp<RawArchitecture>>,
     /// Tags to add. Keys starting with `lade:` or `aws:` are reserved.
     #[serde(default)]
@@ -147,8 +257,12 @@ pub(crate) struct RawFunction {
     pub exclude: Option<Vec<Sp<String>>>,
     /// The physical function name. Defaults to `<project>-<stage>-<key>`; at most 64
     /// characters of letters, digits, `-` and `_`.
-    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    #[serde(default)]
+    #[schemars(schema_with = "schema::function_name")]
     pub name: Option<Sp<String>>,
+    /// Names of `environment` variables whose values are secret: lade never shows, logs
+    /// or saves them. Values from `${env:...}` are secret anyway.
+    pub secrets: Option<Vec<Sp<String>>>,
 }
 
 /// The instruction set a function runs on.
@@ -218,6 +332,8 @@ pub(crate) struct RawRouteLong {
     /// `NONE` (default) or `AWS_IAM`.
     pub authorization: Option<Sp<Authorization>>,
     /// Whether callers must send an API key. Default false.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
     pub api_key_required: Option<Sp<bool>>,
 }
 
@@ -382,6 +498,69 @@ impl<V: JsonSchema> JsonSchema for Entries<V> {
         json_schema!({
             "type": "object",
             "additionalProperties": generator.subschema_for::<V>(),
+        })
+    }
+}
+
+/// Field schemas that also accept a `${...}` variable, so an editor does not flag
+/// `memory: ${param:memory}`: lade checks the value once the variable is resolved.
+mod schema {
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    use super::super::rules;
+    use super::RawArchitecture;
+
+    /// `{type: string, pattern: ^\$\{.*\}$}`, once in `$defs`.
+    struct Variable;
+
+    impl JsonSchema for Variable {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Variable".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A variable standing for the whole value, e.g. `${param:memory}`; lade checks the value it resolves to.",
+                "type": "string",
+                "pattern": r"^\$\{.*\}$"
+            })
+        }
+    }
+
+    fn or_variable(generator: &mut SchemaGenerator, schema: Schema) -> Schema {
+        json_schema!({
+            "anyOf": [schema, generator.subschema_for::<Variable>(), { "type": "null" }]
+        })
+    }
+
+    pub fn memory(generator: &mut SchemaGenerator) -> Schema {
+        let number = json_schema!({ "type": "integer", "minimum": 128, "maximum": 10240 });
+        or_variable(generator, number)
+    }
+
+    pub fn timeout(generator: &mut SchemaGenerator) -> Schema {
+        let number = json_schema!({ "type": "integer", "minimum": 1, "maximum": 900 });
+        or_variable(generator, number)
+    }
+
+    pub fn flag(generator: &mut SchemaGenerator) -> Schema {
+        or_variable(generator, json_schema!({ "type": "boolean" }))
+    }
+
+    pub fn runtime(generator: &mut SchemaGenerator) -> Schema {
+        let runtimes = json_schema!({ "type": "string", "enum": rules::RUNTIMES });
+        or_variable(generator, runtimes)
+    }
+
+    pub fn architecture(generator: &mut SchemaGenerator) -> Schema {
+        let architecture = generator.subschema_for::<RawArchitecture>();
+        or_variable(generator, architecture)
+    }
+
+    /// A Lambda function name, or text with variables in it (`${stage}-api`).
+    pub fn function_name(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "null"],
+            "pattern": r"^([A-Za-z0-9_-]|\$\{[^}]*\})+$"
         })
     }
 }

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{load, load_str};
+use super::{LoadOptions, load, load_str};
 use crate::model::{
-    Api, ApiSettings, Architecture, Authorization, Desired, Endpoint, EnvValue, Function, Role,
-    RoleRef, Route, Scope, Source,
+    Api, ApiSettings, Architecture, Authorization, CrossRef, Desired, Endpoint, EnvValue, Function,
+    Part, Role, RoleRef, Route, Scope, Source,
 };
 
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
@@ -36,18 +36,32 @@ impl Workspace {
     }
 
     fn load(&self, text: &str, stage: Option<&str>) -> Result<Desired, super::Diagnostics> {
-        load_str(text, &self.manifest(), stage)
+        let options = LoadOptions {
+            stage: stage.map(str::to_owned),
+            ..LoadOptions::default()
+        };
+        self.load_with(text, &options)
+    }
+
+    fn load_with(&self, text: &str, options: &LoadOptions) -> Result<Desired, super::Diagnostics> {
+        load_str(text, &self.manifest(), options)
     }
 
     /// The rendered diagnostics, with the temp dir cut so file names read `lade.yaml`.
     fn errors(&self, text: &str) -> String {
-        match self.load(text, None) {
+        self.errors_with(text, &LoadOptions::default())
+    }
+
+    fn errors_with(&self, text: &str, options: &LoadOptions) -> String {
+        match self.load_with(text, options) {
             Ok(desired) => panic!("expected errors, got {desired:#?}"),
-            Err(diags) => {
-                let prefix = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
-                diags.to_string().replace(&prefix, "")
-            }
+            Err(diags) => self.redact(&diags),
         }
+    }
+
+    fn redact(&self, diags: &super::Diagnostics) -> String {
+        let prefix = format!("{}{}", self.dir.path().display(), std::path::MAIN_SEPARATOR);
+        diags.to_string().replace(&prefix, "")
     }
 }
 
@@ -457,7 +471,11 @@ api:
     GET /items/{id}: {function: list-items, authorization: AWS_IAM, api_key_required: true}
     ANY /admin/{proxy+}: packaged
 "#;
-    let desired = ws.load(text, None).unwrap();
+    let options = LoadOptions {
+        env: BTreeMap::from([("API_KEY".into(), "s3cret".into())]),
+        ..LoadOptions::default()
+    };
+    let desired = ws.load_with(text, &options).unwrap();
     assert_eq!(desired.scope.stage, "qa");
     assert_eq!(desired.region.as_deref(), Some("eu-central-1"));
 
@@ -507,9 +525,15 @@ api:
             memory: 256,
             timeout: 10,
             environment: BTreeMap::from([
-                ("API_KEY".into(), EnvValue::text("${env:API_KEY}")),
+                (
+                    "API_KEY".into(),
+                    EnvValue {
+                        parts: vec![Part::Text("s3cret".into())],
+                        sensitive: true,
+                    }
+                ),
                 ("PORT".into(), EnvValue::text("8080")),
-                ("TABLE".into(), EnvValue::text("items-${stage}")),
+                ("TABLE".into(), EnvValue::text("items-qa")),
             ]),
             description: "Lists items".into(),
             architecture: Architecture::Arm64,
@@ -614,7 +638,7 @@ fn sources_resolve_against_the_manifest_directory() {
 #[test]
 fn the_hello_example_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello/lade.yaml");
-    let desired = load(&path, None).unwrap_or_else(|e| panic!("{e}"));
+    let desired = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(desired.scope.project, "hello");
     let role = &desired.roles["basic"];
     assert_eq!(role.name, "hello-dev-basic");
@@ -664,7 +688,7 @@ fn load_refuses_what_is_not_a_manifest_file() {
         (dir.join("empty.yaml"), "the manifest is empty"),
     ];
     for (path, expected) in cases {
-        let err = load(&path, None).expect_err(expected);
+        let err = load(&path, &LoadOptions::default()).expect_err(expected);
         assert_eq!(err.len(), 1, "{err}");
         let text = err.to_string();
         assert!(text.contains(expected), "{text}");
@@ -682,4 +706,659 @@ fn diagnostics_are_sorted_by_position() {
     let err = ws.load(text, None).unwrap_err();
     let positions: Vec<_> = err.iter().filter_map(|d| d.position()).collect();
     assert_eq!(positions, vec![(7, 11), (8, 13), (9, 5)]);
+}
+
+// ---------------------------------------------------------------------------------
+// Variables, stages, defaults, secrets and cross-references.
+
+/// Options with these environment variables.
+fn with_env(env: &[(&str, &str)]) -> LoadOptions {
+    LoadOptions {
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..LoadOptions::default()
+    }
+}
+
+/// One function `api` with these extra lines (indented four spaces).
+fn one_function(extra: &str) -> String {
+    format!("project: shop\n{FN}{extra}")
+}
+
+fn text_env(desired: &Desired, function: &str, name: &str) -> String {
+    desired.functions[function].environment[name]
+        .as_text()
+        .unwrap_or_else(|| panic!("{name} holds a reference"))
+}
+
+/// Variables' errors, with the options each needs.
+macro_rules! invalid_with {
+    ($($name:ident: $options:expr, $yaml:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let yaml: &str = $yaml;
+            let options: LoadOptions = $options;
+            let rendered = Workspace::new().errors_with(yaml, &options);
+            insta::with_settings!({ description => yaml, omit_expression => true }, {
+                insta::assert_snapshot!(stringify!($name), rendered);
+            });
+        }
+    )*};
+}
+
+invalid_with! {
+    undefined_variables_in_each_namespace: LoadOptions {
+        vars: vec![("tier".into(), "gold".into())],
+        ..LoadOptions::default()
+    }, "project: shop
+stages:
+  default:
+    params: {memory: 512, table: items}
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    memory: ${param:memroy}
+    description: ${var:teir} in ${region}
+    environment:
+      KEY: ${env:API_KEY}
+      OTHER: ${function:apx.arn}
+      ROLE: ${role:writer.arn}
+      URL: ${api.url}
+";
+    unknown_namespace_and_malformed: LoadOptions::default(), "project: shop
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    description: ${evn:HOME}
+    environment:
+      A: ${stag}
+      B: prefix-${env:HOME
+      C: ${var:x, fallback}
+";
+    sensitive_values_outside_environment: LoadOptions {
+        env: BTreeMap::from([("NAME".into(), "x".into())]),
+        secret_vars: vec![("token".into(), "t0k3n".into())],
+        ..LoadOptions::default()
+    }, "project: shop
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    description: built by ${env:NAME}
+    tags:
+      token: ${var:token}
+    environment:
+      OK: ${env:NAME}
+";
+    cross_references_outside_environment: LoadOptions::default(), "project: shop
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    description: calls ${function:api.name}
+    tags:
+      url: ${api.url}
+";
+    secrets_must_name_environment_variables: LoadOptions::default(), "project: shop
+defaults:
+  environment:
+    SHARED: x
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment:
+      API_KEY: abc
+    secrets: [API_KEY, SHARED, API_KYE]
+";
+    reference_cycle_is_named_in_order: LoadOptions::default(), "project: shop
+functions:
+  a:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment:
+      NEXT: ${function:b.arn}
+  b:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment:
+      NEXT: ${function:c.arn}
+  c:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment:
+      FIRST: ${function:a.arn}
+  self:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment:
+      ME: ${function:self.arn}
+";
+    resolved_values_are_still_checked: LoadOptions {
+        vars: vec![("timeout".into(), "soon".into())],
+        ..LoadOptions::default()
+    }, "project: shop
+stages:
+  default:
+    params:
+      memory: 5
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    memory: ${param:memory}
+    timeout: ${var:timeout}
+";
+    stages_and_defaults_shapes: LoadOptions::default(), "project: shop
+stages:
+  Prod:
+    params: {memory: 1024}
+  dev:
+    parms: {memory: 128}
+  qa:
+    params:
+      list: [1, 2]
+defaults:
+  memory: 64
+  runtme: python3.12
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    role: arn:aws:iam::123456789012:role/existing
+";
+    variables_not_allowed_before_resolution: LoadOptions::default(), "project: shop-${stage}
+stage: ${env:STAGE}
+stages:
+  default:
+    params:
+      name: ${project}
+";
+    region_needs_a_value: LoadOptions::default(), "project: shop
+roles:
+  api:
+    policies:
+      read:
+        Version: \"2012-10-17\"
+        Statement:
+          - {Effect: Allow, Action: \"dynamodb:GetItem\", Resource: \"arn:aws:dynamodb:${region}:${account}:table/items\"}
+";
+}
+
+#[test]
+fn every_form_resolves() {
+    let ws = Workspace::new();
+    let text = "project: shop
+region: eu-west-1
+stages:
+  default:
+    params: {table: items, memory: 512}
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::${account}:role/existing
+    memory: ${param:memory}
+    description: ${project} ${stage} in ${region}, tier ${var:tier}
+    environment:
+      TABLE: ${param:table}-${stage}
+      HOME_DIR: ${env:HOME_DIR}
+      FALLBACK: ${env:NOT_SET, default text}
+      LITERAL: $${stage} costs $5
+      MEMORY: ${param:memory}
+      ACCOUNT: ${account}
+";
+    let options = LoadOptions {
+        env: BTreeMap::from([("HOME_DIR".into(), "/home/me".into())]),
+        vars: vec![("tier".into(), "gold".into())],
+        account: Some("123456789012".into()),
+        ..LoadOptions::default()
+    };
+    let desired = ws
+        .load_with(text, &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let api = &desired.functions["api"];
+    assert_eq!(api.memory, 512);
+    assert_eq!(api.description, "shop dev in eu-west-1, tier gold");
+    assert_eq!(
+        api.role,
+        RoleRef::Arn("arn:aws:iam::123456789012:role/existing".into())
+    );
+    assert!(!desired.uses_account);
+    assert_eq!(text_env(&desired, "api", "TABLE"), "items-dev");
+    assert_eq!(text_env(&desired, "api", "HOME_DIR"), "/home/me");
+    assert_eq!(text_env(&desired, "api", "FALLBACK"), "default text");
+    assert_eq!(text_env(&desired, "api", "LITERAL"), "${stage} costs $5");
+    assert_eq!(text_env(&desired, "api", "MEMORY"), "512");
+    assert_eq!(text_env(&desired, "api", "ACCOUNT"), "123456789012");
+    let sensitive: Vec<&str> = api
+        .environment
+        .iter()
+        .filter(|(_, v)| v.sensitive)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        sensitive,
+        ["FALLBACK", "HOME_DIR"],
+        "values from ${{env:…}}"
+    );
+}
+
+#[test]
+fn a_whole_value_variable_keeps_or_takes_a_type() {
+    let ws = Workspace::new();
+    // A string param "1024" where a number is wanted; text "true" where a string is.
+    let text = "project: shop
+stages:
+  default:
+    params: {memory: \"1024\", timeout: 30, flag: \"true\"}
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    memory: ${param:memory}
+    timeout: ${param:timeout}
+    description: ${param:flag}
+    tags:
+      timeout: ${param:timeout}
+";
+    let desired = ws.load(text, None).unwrap_or_else(|e| panic!("{e}"));
+    let api = &desired.functions["api"];
+    assert_eq!((api.memory, api.timeout), (1024, 30));
+    assert_eq!(api.description, "true");
+    assert_eq!(api.tags["timeout"], "30");
+}
+
+#[test]
+fn var_precedence_files_then_vars_then_secret_vars() {
+    let ws = Workspace::new();
+    let first = ws.dir.path().join("first.yaml");
+    let second = ws.dir.path().join("second.yaml");
+    std::fs::write(
+        &first,
+        "a: from-first\nb: from-first\nc: from-first\nmemory: 256\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &second,
+        "# later file wins\nb: from-second\nc: from-second\n",
+    )
+    .unwrap();
+    let text = one_function(
+        "    memory: ${var:memory}\n    environment:\n      A: ${var:a}\n      B: ${var:b}\n      C: ${var:c}\n      D: ${var:d}\n",
+    );
+    let options = LoadOptions {
+        var_files: vec![first, second],
+        vars: vec![
+            ("c".into(), "from-var".into()),
+            ("d".into(), "first-var".into()),
+            ("d".into(), "second-var".into()),
+        ],
+        secret_vars: vec![("c".into(), "from-secret".into())],
+        ..LoadOptions::default()
+    };
+    let desired = ws
+        .load_with(&text, &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        desired.functions["api"].memory, 256,
+        "a number from a var file"
+    );
+    let env = &desired.functions["api"].environment;
+    let shown: Vec<(String, bool)> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|k| (env[*k].as_text().unwrap(), env[*k].sensitive))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("from-first".to_string(), false),
+            ("from-second".to_string(), false),
+            ("from-secret".to_string(), true),
+            ("second-var".to_string(), false),
+        ]
+    );
+}
+
+#[test]
+fn var_file_errors_point_into_the_var_file() {
+    let ws = Workspace::new();
+    let file = ws.dir.path().join("vars.yaml");
+    std::fs::write(&file, "memory: 256\nlist: [1, 2]\nmemory: 512\n").unwrap();
+    let options = LoadOptions {
+        var_files: vec![file],
+        ..LoadOptions::default()
+    };
+    let rendered = ws.errors_with(&one_function(""), &options);
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn account_placeholder_then_the_real_account() {
+    let ws = Workspace::new();
+    let text = one_function("    environment:\n      ACCOUNT: ${account}\n");
+    let first = ws.load(&text, None).unwrap();
+    assert!(first.uses_account);
+    assert_eq!(text_env(&first, "api", "ACCOUNT"), "000000000000");
+
+    let options = LoadOptions {
+        account: Some("210987654321".into()),
+        ..LoadOptions::default()
+    };
+    let second = ws.load_with(&text, &options).unwrap();
+    assert!(!second.uses_account);
+    assert_eq!(text_env(&second, "api", "ACCOUNT"), "210987654321");
+
+    let plain = ws.load(&one_function(""), None).unwrap();
+    assert!(!plain.uses_account, "no `${{account}}`, no lookup");
+}
+
+#[test]
+fn region_falls_back_to_the_callers_region() {
+    let ws = Workspace::new();
+    let text = one_function("    description: in ${region}\n");
+    let options = LoadOptions {
+        region: Some("ap-south-1".into()),
+        ..LoadOptions::default()
+    };
+    let desired = ws.load_with(&text, &options).unwrap();
+    assert_eq!(desired.functions["api"].description, "in ap-south-1");
+    let with_region = format!("region: eu-west-1\n{text}");
+    let desired = ws.load_with(&with_region, &options).unwrap();
+    assert_eq!(
+        desired.functions["api"].description, "in eu-west-1",
+        "the manifest's region wins"
+    );
+}
+
+#[test]
+fn cross_references_become_parts() {
+    let ws = Workspace::new();
+    let text = "project: shop
+roles:
+  writer: {}
+functions:
+  front:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: writer
+    environment:
+      BACK: ${function:back.arn}
+      BACK_NAME: ${function:back.name}
+      CALL: POST ${api.url}/items?role=${role:writer.arn}
+      EMPTY: ''
+  back:
+    name: custom-back-${stage}
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: writer
+api:
+  routes:
+    GET /items: back
+";
+    let desired = ws
+        .load_with(text, &with_env(&[]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let env = &desired.functions["front"].environment;
+    assert_eq!(
+        env["BACK"],
+        EnvValue {
+            parts: vec![Part::Ref(CrossRef::FunctionArn("back".into()))],
+            sensitive: false,
+        }
+    );
+    assert_eq!(env["BACK_NAME"], EnvValue::text("custom-back-dev"));
+    assert_eq!(
+        env["CALL"],
+        EnvValue {
+            parts: vec![
+                Part::Text("POST ".into()),
+                Part::Ref(CrossRef::ApiUrl),
+                Part::Text("/items?role=".into()),
+                Part::Ref(CrossRef::RoleArn("writer".into())),
+            ],
+            sensitive: false,
+        }
+    );
+    assert_eq!(env["EMPTY"], EnvValue::text(""));
+}
+
+#[test]
+fn a_one_way_reference_is_not_a_cycle() {
+    let ws = Workspace::new();
+    let text = "project: shop
+functions:
+  a:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment: {B: '${function:b.arn}', C: '${function:c.arn}'}
+  b:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment: {C: '${function:c.arn}'}
+  c:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+";
+    let desired = ws.load(text, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(desired.functions["a"].environment["C"].refs().count(), 1);
+}
+
+#[test]
+fn defaults_fill_in_and_merge() {
+    let ws = Workspace::new();
+    let text = "project: shop
+defaults:
+  runtime: python3.12
+  memory: 256
+  timeout: 20
+  architecture: arm64
+  environment:
+    LOG_LEVEL: info
+    SHARED: from-defaults
+  tags:
+    team: search
+    cost: shared
+functions:
+  plain:
+    source: ./src
+    handler: app.handler
+    role: arn:aws:iam::123456789012:role/existing
+  custom:
+    source: ./src
+    handler: index.handler
+    runtime: nodejs22.x
+    role: arn:aws:iam::123456789012:role/existing
+    memory: 1024
+    architecture: x86_64
+    environment:
+      SHARED: from-function
+      OWN: x
+    tags:
+      cost: custom
+";
+    let desired = ws.load(text, None).unwrap_or_else(|e| panic!("{e}"));
+    let plain = &desired.functions["plain"];
+    assert_eq!(plain.runtime, "python3.12", "inherited");
+    assert_eq!((plain.memory, plain.timeout), (256, 20));
+    assert_eq!(plain.architecture, Architecture::Arm64);
+    assert_eq!(
+        plain.environment,
+        BTreeMap::from([
+            ("LOG_LEVEL".into(), EnvValue::text("info")),
+            ("SHARED".into(), EnvValue::text("from-defaults")),
+        ])
+    );
+    let custom = &desired.functions["custom"];
+    assert_eq!(custom.runtime, "nodejs22.x");
+    assert_eq!((custom.memory, custom.timeout), (1024, 20));
+    assert_eq!(custom.architecture, Architecture::X86_64);
+    assert_eq!(
+        custom.environment,
+        BTreeMap::from([
+            ("LOG_LEVEL".into(), EnvValue::text("info")),
+            ("OWN".into(), EnvValue::text("x")),
+            ("SHARED".into(), EnvValue::text("from-function")),
+        ])
+    );
+    assert_eq!(
+        custom.tags,
+        BTreeMap::from([
+            ("cost".into(), "custom".into()),
+            ("team".into(), "search".into()),
+        ])
+    );
+}
+
+#[test]
+fn runtime_is_required_without_defaults() {
+    let ws = Workspace::new();
+    let text = "project: shop\nfunctions:\n  api:\n    source: ./src\n    handler: app.handler\n    role: arn:aws:iam::123456789012:role/x\n";
+    let err = ws.load(text, None).unwrap_err();
+    assert_eq!(err.len(), 1, "{err}");
+    let d = err.iter().next().unwrap();
+    assert_eq!(d.message(), "function `api` is missing `runtime`");
+    assert_eq!(d.position(), Some((3, 3)));
+}
+
+#[test]
+fn secrets_mark_values_sensitive() {
+    let ws = Workspace::new();
+    let text = "project: shop
+defaults:
+  environment: {SHARED: from-defaults}
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    environment: {API_KEY: abc, PLAIN: x}
+    secrets: [API_KEY, SHARED]
+";
+    let desired = ws.load(text, None).unwrap_or_else(|e| panic!("{e}"));
+    let env = &desired.functions["api"].environment;
+    assert!(env["API_KEY"].sensitive);
+    assert!(env["SHARED"].sensitive, "a secret from defaults");
+    assert!(!env["PLAIN"].sensitive);
+}
+
+const STAGED: &str = "project: shop
+stage: qa
+stages:
+  default:
+    params: {memory: 256, table: items}
+  prod:
+    params: {memory: 1024}
+  qa:
+    params: {table: qa-items}
+functions:
+  api:
+    source: ./src
+    handler: app.handler
+    runtime: python3.12
+    role: arn:aws:iam::123456789012:role/existing
+    memory: ${param:memory}
+    environment:
+      TABLE: ${param:table}
+";
+
+#[test]
+fn stage_params_with_default_filling_in() {
+    let ws = Workspace::new();
+    let qa = ws.load(STAGED, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(qa.functions["api"].memory, 256, "from default");
+    assert_eq!(text_env(&qa, "api", "TABLE"), "qa-items", "from qa");
+
+    let prod = ws
+        .load(STAGED, Some("prod"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(prod.scope.stage, "prod");
+    assert_eq!(prod.functions["api"].memory, 1024, "from prod");
+    assert_eq!(text_env(&prod, "api", "TABLE"), "items", "from default");
+
+    let other = ws
+        .load(STAGED, Some("staging"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        other.functions["api"].memory, 256,
+        "a stage not listed gets default"
+    );
+}
+
+#[test]
+fn the_stages_example_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/stages/lade.yaml");
+    let dev = load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dev.scope.project, "stages");
+    let options = LoadOptions {
+        stage: Some("prod".into()),
+        env: BTreeMap::from([("API_KEY".into(), "k".into())]),
+        ..LoadOptions::default()
+    };
+    let prod = load(&path, &options).unwrap_or_else(|e| panic!("{e}"));
+    let memories = |d: &Desired| d.functions.values().map(|f| f.memory).collect::<Vec<_>>();
+    assert!(
+        memories(&dev).iter().all(|m| *m == 256),
+        "{:?}",
+        memories(&dev)
+    );
+    assert!(
+        memories(&prod).iter().all(|m| *m == 1024),
+        "{:?}",
+        memories(&prod)
+    );
+    let refs: Vec<&CrossRef> = dev
+        .functions
+        .values()
+        .flat_map(|f| f.environment.values())
+        .flat_map(EnvValue::refs)
+        .collect();
+    assert!(refs.contains(&&CrossRef::ApiUrl), "{refs:?}");
+    assert!(
+        refs.iter().any(|r| matches!(r, CrossRef::FunctionArn(_))),
+        "{refs:?}"
+    );
+    let api_key = dev
+        .functions
+        .values()
+        .find_map(|f| f.environment.get("API_KEY"))
+        .expect("a function has API_KEY");
+    assert!(api_key.sensitive);
+    assert_eq!(api_key.as_text().as_deref(), Some("not-set"));
 }

@@ -6,21 +6,22 @@
 //! check reports through the [`Reporter`] and carries on, so one run finds every
 //! problem. The only I/O is looking at `source` paths; there is no network call.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::{
-    Api, ApiSettings, Architecture, Authorization, DEFAULT_TRUST_SERVICE, Desired, Endpoint,
-    EnvValue, Function, Role, RoleRef, Route, Scope, Source,
+    Api, ApiSettings, Architecture, Authorization, CrossRef, DEFAULT_TRUST_SERVICE, Desired,
+    Endpoint, EnvValue, Function, Role, RoleRef, Route, Scope, Source,
 };
 
 use super::diagnostic::Reporter;
-use super::node::Loc;
+use super::node::{Loc, Node};
 use super::raw::{
-    self, Entries, OneOrMany, RawApi, RawArchitecture, RawFunction, RawManifest, RawPolicyDocument,
-    RawRole, RawRoute, Sp,
+    self, Entries, OneOrMany, RawApi, RawArchitecture, RawDefaults, RawFunction, RawManifest,
+    RawPolicyDocument, RawRole, RawRoute, Sp,
 };
 use super::rules::{self, HandlerStyle, suggest};
+use super::vars::Resolved;
 
 /// The stage when neither the manifest nor `--stage` names one.
 pub(crate) const DEFAULT_STAGE: &str = "dev";
@@ -30,6 +31,50 @@ pub(crate) const DEFAULT_STAGE: &str = "dev";
 pub(crate) struct Declared {
     pub functions: Vec<String>,
     pub roles: Vec<String>,
+    /// Functions that write `runtime:`, even if it then failed to read.
+    pub with_runtime: Vec<String>,
+    /// The manifest has an `api:` section.
+    pub api: bool,
+}
+
+impl Declared {
+    pub fn of(root: &Node) -> Self {
+        let functions = root.get("functions");
+        let keys = functions.map(Node::keys).unwrap_or_default();
+        Declared {
+            with_runtime: keys
+                .iter()
+                .filter(|k| {
+                    functions
+                        .and_then(|f| f.get(k))
+                        .is_some_and(|f| f.get("runtime").is_some())
+                })
+                .cloned()
+                .collect(),
+            functions: keys,
+            roles: root.get("roles").map(Node::keys).unwrap_or_default(),
+            api: root.get("api").is_some(),
+        }
+    }
+}
+
+/// `defaults:`, checked once, as every function inherits it.
+#[derive(Default)]
+struct Defaults {
+    /// The runtime, and whether it is a current one.
+    runtime: Option<(Sp<String>, bool)>,
+    memory: Option<i32>,
+    timeout: Option<i32>,
+    architecture: Option<Architecture>,
+    environment: BTreeMap<String, Env>,
+    tags: BTreeMap<String, String>,
+}
+
+/// An environment variable's value, and where each reference in it was written.
+#[derive(Clone)]
+struct Env {
+    value: EnvValue,
+    refs: Vec<(CrossRef, Loc)>,
 }
 
 /// What a service accepts as a physical name.
@@ -59,6 +104,7 @@ pub(crate) struct Validator<'r, 'a> {
     pub r: &'r mut Reporter<'a>,
     pub base_dir: &'r Path,
     pub declared: Declared,
+    pub resolved: &'r Resolved,
 }
 
 impl Validator<'_, '_> {
@@ -99,18 +145,29 @@ impl Validator<'_, '_> {
             stage,
         };
 
+        for (name, _) in raw.stages.iter() {
+            if name.value != "default" {
+                self.lower_name(name, "stage");
+            }
+        }
+
         let roles = raw
             .roles
             .iter()
             .filter_map(|(key, role)| self.role(&scope, key, role))
             .map(|role| (role.key.clone(), role))
             .collect();
+        let defaults = self.defaults(raw.defaults.as_ref());
+        let mut arn_refs = BTreeMap::new();
         let functions = raw
             .functions
             .iter()
-            .filter_map(|(key, function)| self.function(&scope, key, function))
+            .filter_map(|(key, function)| {
+                self.function(&scope, key, function, &defaults, &mut arn_refs)
+            })
             .map(|f| (f.key.clone(), f))
             .collect();
+        self.reference_cycles(&arn_refs);
         let api = raw.api.as_ref().map(|api| self.api(&scope, api));
 
         Desired {
@@ -119,7 +176,70 @@ impl Validator<'_, '_> {
             roles,
             functions,
             api,
-            uses_account: false,
+            uses_account: self.resolved.uses_account,
+        }
+    }
+
+    fn defaults(&mut self, raw: Option<&RawDefaults>) -> Defaults {
+        let Some(raw) = raw else {
+            return Defaults::default();
+        };
+        let owner = "`defaults:`";
+        Defaults {
+            runtime: raw
+                .runtime
+                .as_ref()
+                .map(|runtime| (runtime.clone(), self.runtime(runtime))),
+            memory: raw
+                .memory
+                .as_ref()
+                .map(|m| self.range(owner, m, 128, "memory", 128, 10240, "MB")),
+            timeout: raw
+                .timeout
+                .as_ref()
+                .map(|t| self.range(owner, t, 3, "timeout", 1, 900, "seconds")),
+            architecture: raw.architecture.as_ref().map(|a| architecture(a.value)),
+            environment: self.environment(owner, &raw.environment),
+            tags: self.tags(&raw.tags),
+        }
+    }
+
+    /// Functions whose environments hold each other's ARNs cannot be created in any
+    /// order: each needs the other to exist first. Reports one cycle per strongly
+    /// connected group, from its first key, at that key's reference to the next.
+    fn reference_cycles(&mut self, arn_refs: &BTreeMap<String, Vec<(String, Loc)>>) {
+        for group in strongly_connected(arn_refs) {
+            let start = &group[0];
+            let Some(path) = shortest_cycle(arn_refs, start, &group) else {
+                continue;
+            };
+            let at = arn_refs[start]
+                .iter()
+                .find(|(to, _)| to == &path[1])
+                .map_or(Loc::default(), |(_, loc)| *loc);
+            let shown = path
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(" → ");
+            if path.len() == 2 {
+                self.r
+                    .error(
+                        at,
+                        format!("function `{start}` refers to its own ARN, which does not exist until it is created"),
+                    )
+                    .help(format!("use `${{function:{start}.name}}`, or read the function's own name at run time from `AWS_LAMBDA_FUNCTION_NAME`"));
+            } else {
+                self.r
+                    .error(
+                        at,
+                        format!("reference cycle: {shown}: each function's environment needs the next one's ARN, so none can be created first"),
+                    )
+                    .help(format!(
+                        "remove one of the references; `${{function:{}.name}}` is known in advance, and code can look the ARN up from the name",
+                        path[1]
+                    ));
+            }
         }
     }
 
@@ -355,19 +475,61 @@ impl Validator<'_, '_> {
         serde_json::to_value(doc).ok()
     }
 
-    fn function(&mut self, scope: &Scope, key: &Sp<String>, raw: &RawFunction) -> Option<Function> {
+    fn function(
+        &mut self,
+        scope: &Scope,
+        key: &Sp<String>,
+        raw: &RawFunction,
+        defaults: &Defaults,
+        arn_refs: &mut BTreeMap<String, Vec<(String, Loc)>>,
+    ) -> Option<Function> {
         let key_ok = self.resource_key(key, "function");
         let name = self.physical_name(scope, key, raw.name.as_ref(), &FUNCTION_NAMES);
         let source = self.source(raw);
-        let runtime_ok = self.runtime(&raw.runtime);
-        if runtime_ok {
-            self.handler(&raw.handler, &raw.runtime.value);
+        let runtime = match (&raw.runtime, &defaults.runtime) {
+            (Some(runtime), _) => Some((runtime.value.clone(), self.runtime(runtime))),
+            (None, Some((runtime, ok))) => Some((runtime.value.clone(), *ok)),
+            (None, None) => {
+                // A `runtime:` that failed to read has been reported already.
+                if !self.declared.with_runtime.contains(&key.value) {
+                    self.r
+                        .error(key.loc, format!("function `{}` is missing `runtime`", key.value))
+                        .help("add `runtime:` to the function, e.g. `runtime: python3.12`, or to `defaults:` for every function");
+                }
+                None
+            }
+        };
+        if let Some((runtime, true)) = &runtime {
+            self.handler(&raw.handler, runtime);
         }
         let role = self.role_ref(&raw.role);
-        let memory = self.range(key, raw.memory.as_ref(), 128, "memory", 128, 10240, "MB");
-        let timeout = self.range(key, raw.timeout.as_ref(), 3, "timeout", 1, 900, "seconds");
-        let environment = self.environment(key, &raw.environment);
-        let tags = self.tags(&raw.tags);
+        let owner = format!("function `{}`", key.value);
+        let memory = match &raw.memory {
+            Some(m) => self.range(&owner, m, 128, "memory", 128, 10240, "MB"),
+            None => defaults.memory.unwrap_or(128),
+        };
+        let timeout = match &raw.timeout {
+            Some(t) => self.range(&owner, t, 3, "timeout", 1, 900, "seconds"),
+            None => defaults.timeout.unwrap_or(3),
+        };
+        let mut environment = defaults.environment.clone();
+        environment.extend(self.environment(&owner, &raw.environment));
+        self.secrets(
+            key,
+            raw.secrets.as_deref().unwrap_or_default(),
+            &mut environment,
+        );
+        let refs: Vec<(String, Loc)> = environment
+            .values()
+            .flat_map(|env| &env.refs)
+            .filter_map(|(reference, loc)| match reference {
+                CrossRef::FunctionArn(to) => Some((to.clone(), *loc)),
+                _ => None,
+            })
+            .collect();
+        arn_refs.insert(key.value.clone(), refs);
+        let mut tags = defaults.tags.clone();
+        tags.extend(self.tags(&raw.tags));
         if let Some(d) = &raw.description
             && d.value.chars().count() > 256
         {
@@ -381,22 +543,22 @@ impl Validator<'_, '_> {
                 )
                 .help("shorten it");
         }
-        let architecture = match raw.architecture.as_ref().map(|a| a.value) {
-            None | Some(RawArchitecture::X86_64) => Architecture::X86_64,
-            Some(RawArchitecture::Arm64) => Architecture::Arm64,
+        let architecture = match &raw.architecture {
+            Some(a) => architecture(a.value),
+            None => defaults.architecture.unwrap_or_default(),
         };
         Some(Function {
             key: key_ok.then(|| key.value.clone())?,
             name,
             source: source?,
             handler: raw.handler.value.clone(),
-            runtime: raw.runtime.value.clone(),
+            runtime: runtime?.0,
             role: role?,
             memory,
             timeout,
             environment: environment
                 .into_iter()
-                .map(|(k, v)| (k, EnvValue::text(v)))
+                .map(|(k, env)| (k, env.value))
                 .collect(),
             description: raw
                 .description
@@ -579,17 +741,14 @@ impl Validator<'_, '_> {
     )]
     fn range(
         &mut self,
-        key: &Sp<String>,
-        value: Option<&Sp<i64>>,
+        owner: &str,
+        value: &Sp<i64>,
         default: i32,
         what: &str,
         min: i64,
         max: i64,
         unit: &str,
     ) -> i32 {
-        let Some(value) = value else {
-            return default;
-        };
         if (min..=max).contains(&value.value) {
             return i32::try_from(value.value).unwrap_or(default);
         }
@@ -597,19 +756,20 @@ impl Validator<'_, '_> {
             .error(
                 value.loc,
                 format!(
-                    "`{what}` in function `{}` must be between {min} and {max} {unit}, not {}",
-                    key.value, value.value
+                    "`{what}` in {owner} must be between {min} and {max} {unit}, not {}",
+                    value.value
                 ),
             )
             .help(format!("Lambda's {what} is {min} to {max} {unit}"));
         default
     }
 
+    /// Checks the names; values come resolved from [`Resolved::env`] or as plain text.
     fn environment(
         &mut self,
-        key: &Sp<String>,
+        owner: &str,
         environment: &Entries<Sp<String>>,
-    ) -> BTreeMap<String, String> {
+    ) -> BTreeMap<String, Env> {
         let mut out = BTreeMap::new();
         for (name, value) in environment.iter() {
             if rules::is_reserved_env(&name.value) {
@@ -617,8 +777,8 @@ impl Validator<'_, '_> {
                     .error(
                         name.loc,
                         format!(
-                            "`{}` is reserved by Lambda and cannot be set in function `{}`",
-                            name.value, key.value
+                            "`{}` is reserved by Lambda and cannot be set in {owner}",
+                            name.value
                         ),
                     )
                     .help("Lambda sets it at run time; use a different name");
@@ -632,17 +792,70 @@ impl Validator<'_, '_> {
                     .error(
                         name.loc,
                         format!(
-                            "`{}` is not a valid environment variable name in function `{}`",
-                            name.value, key.value
+                            "`{}` is not a valid environment variable name in {owner}",
+                            name.value
                         ),
                     )
                     .help("names are letters, digits and `_`, starting with a letter")
                     .help_if(rules::is_env_key(&fixed).then(|| format!("try `{fixed}`")));
             } else {
-                out.insert(name.value.clone(), value.value.clone());
+                let env = match self.resolved.env.get(&value.loc) {
+                    Some(resolved) => Env {
+                        value: resolved.value.clone(),
+                        refs: resolved.refs.clone(),
+                    },
+                    None => Env {
+                        value: EnvValue::text(value.value.clone()),
+                        refs: Vec::new(),
+                    },
+                };
+                out.insert(name.value.clone(), env);
             }
         }
         out
+    }
+
+    /// Marks the variables `secrets:` names as sensitive; each must be in the
+    /// environment (after `defaults:` are merged).
+    fn secrets(
+        &mut self,
+        key: &Sp<String>,
+        secrets: &[Sp<String>],
+        environment: &mut BTreeMap<String, Env>,
+    ) {
+        for secret in secrets {
+            if let Some(env) = environment.get_mut(&secret.value) {
+                env.value.sensitive = true;
+                continue;
+            }
+            let names: Vec<&str> = environment.keys().map(String::as_str).collect();
+            let mut h = self.r.error(
+                secret.loc,
+                format!(
+                    "`secrets:` names `{}`, which is not in the environment of function `{}`",
+                    secret.value, key.value
+                ),
+            );
+            if let Some(s) = suggest(&secret.value, names.iter().copied()) {
+                h = h.help(format!("did you mean `{s}`?"));
+            }
+            h = if names.is_empty() {
+                h.help(format!(
+                    "the function has no environment; add `{}` under `environment:`",
+                    secret.value
+                ))
+            } else {
+                h.help(format!(
+                    "its environment variables: {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            };
+            let _ = h;
+        }
     }
 
     fn tags(&mut self, tags: &Entries<Sp<String>>) -> BTreeMap<String, String> {
@@ -914,4 +1127,115 @@ fn io_hint(err: &std::io::Error) -> &'static str {
         std::io::ErrorKind::PermissionDenied => "lade is not allowed to read it",
         _ => "check the path",
     }
+}
+
+fn architecture(raw: RawArchitecture) -> Architecture {
+    match raw {
+        RawArchitecture::X86_64 => Architecture::X86_64,
+        RawArchitecture::Arm64 => Architecture::Arm64,
+    }
+}
+
+/// The groups of keys that reach each other through `edges` (Tarjan's algorithm), each
+/// sorted, keeping only groups that form a cycle (more than one key, or a key that
+/// refers to itself). Ordered by first key.
+fn strongly_connected(edges: &BTreeMap<String, Vec<(String, Loc)>>) -> Vec<Vec<String>> {
+    struct Tarjan<'e> {
+        edges: &'e BTreeMap<String, Vec<(String, Loc)>>,
+        index: HashMap<&'e str, usize>,
+        low: HashMap<&'e str, usize>,
+        stack: Vec<&'e str>,
+        groups: Vec<Vec<String>>,
+    }
+    impl<'e> Tarjan<'e> {
+        fn visit(&mut self, v: &'e str) {
+            let i = self.index.len();
+            self.index.insert(v, i);
+            self.low.insert(v, i);
+            self.stack.push(v);
+            for (w, _) in self.edges.get(v).into_iter().flatten() {
+                let w = w.as_str();
+                if !self.edges.contains_key(w) {
+                    continue;
+                }
+                if !self.index.contains_key(w) {
+                    self.visit(w);
+                    let low = self.low[v].min(self.low[w]);
+                    self.low.insert(v, low);
+                } else if self.stack.contains(&w) {
+                    let low = self.low[v].min(self.index[w]);
+                    self.low.insert(v, low);
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut group = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    group.push(w.to_owned());
+                    if w == v {
+                        break;
+                    }
+                }
+                group.sort();
+                let cyclic = group.len() > 1 || self.edges[v].iter().any(|(to, _)| to == v);
+                if cyclic {
+                    self.groups.push(group);
+                }
+            }
+        }
+    }
+    let mut tarjan = Tarjan {
+        edges,
+        index: HashMap::new(),
+        low: HashMap::new(),
+        stack: Vec::new(),
+        groups: Vec::new(),
+    };
+    for key in edges.keys() {
+        if !tarjan.index.contains_key(key.as_str()) {
+            tarjan.visit(key);
+        }
+    }
+    tarjan.groups.sort();
+    tarjan.groups
+}
+
+/// The shortest path from `start` back to itself within `group`, both ends included.
+fn shortest_cycle(
+    edges: &BTreeMap<String, Vec<(String, Loc)>>,
+    start: &str,
+    group: &[String],
+) -> Option<Vec<String>> {
+    let mut came_from: HashMap<&str, &str> = HashMap::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        let mut next: Vec<&str> = edges
+            .get(v)
+            .into_iter()
+            .flatten()
+            .map(|(to, _)| to.as_str())
+            .filter(|to| group.iter().any(|g| g == to))
+            .collect();
+        next.sort_unstable();
+        next.dedup();
+        for w in next {
+            if w == start {
+                // Walk back from `v` to `start`, then read it forwards.
+                let mut back = Vec::new();
+                let mut at = v;
+                while at != start {
+                    back.push(at.to_owned());
+                    at = came_from[at];
+                }
+                let mut path = vec![start.to_owned()];
+                path.extend(back.into_iter().rev());
+                path.push(start.to_owned());
+                return Some(path);
+            }
+            if !came_from.contains_key(w) && w != start {
+                came_from.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    None
 }
