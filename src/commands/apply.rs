@@ -27,24 +27,20 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
              Pass --yes to {verb} non-interactively (for example in CI)."
         );
     }
-    let desired = super::load(common)?;
-    let (inputs, plan, cloud) = match mode {
+    let (desired, cloud) = super::load_and_connect(common).await?;
+    let (inputs, plan) = match mode {
         Mode::Apply => {
             let artifacts = super::package_all(&desired)?;
-            let (cloud, live) = super::read_live(&desired).await?;
+            let live = super::read_live(&cloud, &desired).await?;
             let plan = plan::build(&desired, &live, &artifacts)?;
             let secrets = diff::env::secrets(&desired, &live);
-            (Inputs { artifacts, secrets }, plan, cloud)
+            (Inputs { artifacts, secrets }, plan)
         }
         Mode::Destroy => {
-            let cloud = crate::aws::AwsCloud::from_env(desired.region.as_deref()).await;
             let live = live::read_names(&cloud, &desired.scope, &BTreeSet::new(), &BTreeSet::new())
                 .await?;
-            (
-                Inputs::default(),
-                plan::destroy(&desired.scope, desired.region.clone(), &live)?,
-                cloud,
-            )
+            let plan = plan::destroy(&desired.scope, desired.region.clone(), &live)?;
+            (Inputs::default(), plan)
         }
     };
 

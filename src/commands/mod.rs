@@ -16,6 +16,7 @@ use anyhow::{Context as _, bail};
 
 use crate::aws::AwsCloud;
 use crate::cli::{Cli, Command, Common};
+use crate::cloud::Cloud;
 use crate::model::{Artifact, Desired};
 use crate::{live, manifest, package};
 
@@ -55,12 +56,44 @@ fn with_runtime(future: impl Future<Output = anyhow::Result<()>>) -> anyhow::Res
 
 /// Loads and validates the manifest; no AWS call.
 fn load(common: &Common) -> anyhow::Result<Desired> {
-    let options = manifest::LoadOptions {
+    Ok(manifest::load(&common.file, &load_options(common))?)
+}
+
+/// How to resolve the manifest's variables: flags, the environment, and the region
+/// from the environment for `${region}` when the manifest names none.
+fn load_options(common: &Common) -> manifest::LoadOptions {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|name| env.get(*name).filter(|v| !v.is_empty()).cloned());
+    manifest::LoadOptions {
         stage: common.stage.clone(),
-        env: std::env::vars().collect(),
-        ..Default::default()
+        vars: common.vars.clone(),
+        secret_vars: common.secret_vars.clone(),
+        var_files: common.var_files.clone(),
+        env,
+        region,
+        account: None,
+    }
+}
+
+/// Loads and validates the manifest offline, then connects to AWS; when the manifest
+/// uses `${account}`, looks the account up and resolves the manifest again with it.
+async fn load_and_connect(common: &Common) -> anyhow::Result<(Desired, AwsCloud)> {
+    let desired = load(common)?;
+    let cloud = AwsCloud::from_env(desired.region.as_deref()).await;
+    if !desired.uses_account {
+        return Ok((desired, cloud));
+    }
+    let account = cloud
+        .account_id()
+        .await
+        .context("could not look up the AWS account for `${account}`")?;
+    let options = manifest::LoadOptions {
+        account: Some(account),
+        ..load_options(common)
     };
-    Ok(manifest::load(&common.file, &options)?)
+    Ok((manifest::load(&common.file, &options)?, cloud))
 }
 
 /// Builds every function's package, reporting all failures together.
@@ -81,13 +114,11 @@ fn package_all(desired: &Desired) -> anyhow::Result<BTreeMap<String, Artifact>> 
     Ok(artifacts)
 }
 
-/// Connects to AWS and reads what the project and stage own.
-async fn read_live(desired: &Desired) -> anyhow::Result<(AwsCloud, crate::model::Live)> {
-    let cloud = AwsCloud::from_env(desired.region.as_deref()).await;
-    let live = live::read(&cloud, desired)
+/// Reads what the project and stage own.
+async fn read_live(cloud: &AwsCloud, desired: &Desired) -> anyhow::Result<crate::model::Live> {
+    live::read(cloud, desired)
         .await
-        .context("could not read the live state from AWS")?;
-    Ok((cloud, live))
+        .context("could not read the live state from AWS")
 }
 
 /// Whether a person is at the terminal to answer a question.

@@ -4,8 +4,8 @@ use crate::cli::Common;
 use crate::outputs;
 
 pub async fn run(common: &Common, json: bool) -> anyhow::Result<()> {
-    let desired = super::load(common)?;
-    let (cloud, live) = super::read_live(&desired).await?;
+    let (desired, cloud) = super::load_and_connect(common).await?;
+    let live = super::read_live(&cloud, &desired).await?;
     let outputs = outputs::collect(
         &live,
         &desired.scope.stage,
