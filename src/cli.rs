@@ -69,19 +69,29 @@ pub enum Command {
         common: Common,
     },
     /// Show the steps that would make the account match the manifest.
-    #[command(after_help = "Examples:\n  lade plan\n  lade plan --json > plan.json")]
+    #[command(after_help = "Examples:\n  \
+        lade plan\n  \
+        lade plan --out plan.json          save it; `lade apply plan.json` applies exactly it\n  \
+        lade plan --detailed-exitcode      exit 2 when there are changes (for CI)\n  \
+        lade plan --format markdown >> \"$GITHUB_STEP_SUMMARY\"")]
     Plan {
         #[command(flatten)]
         common: Common,
-        /// Print the plan as JSON (format described in docs/plan-json.md).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        options: PlanOptions,
     },
     /// Make the account match the manifest.
-    #[command(after_help = "Examples:\n  lade apply\n  lade apply --yes --stage prod")]
+    #[command(after_help = "Examples:\n  \
+        lade apply\n  \
+        lade apply --yes --stage prod\n  \
+        lade apply plan.json               apply a saved plan, or nothing if it is stale")]
     Apply {
         #[command(flatten)]
         common: Common,
+        /// A plan saved with `lade plan --out`: apply exactly it, or refuse if anything
+        /// it was made from has changed since.
+        #[arg(value_name = "PLAN")]
+        saved: Option<PathBuf>,
         #[command(flatten)]
         run: Run,
     },
@@ -102,6 +112,31 @@ pub enum Command {
         #[command(flatten)]
         run: Run,
     },
+}
+
+/// How `lade plan` reports.
+#[derive(Debug, Args)]
+pub struct PlanOptions {
+    /// Output format: text for people, json for machines (docs/plan-json.md), markdown
+    /// for GitHub job summaries and pull-request comments.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Save the plan to FILE, for `lade apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 /// Options of the commands that change the account.

@@ -3,21 +3,26 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 
-use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use super::Exit;
 
 use crate::apply::{self, Event, Inputs, Reporter};
 use crate::cli::{Common, Run};
 use crate::{diff, live, outputs, plan, render};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
-    Apply,
+    /// Plan and apply; or, with a saved plan's path, apply exactly that plan.
+    Apply(Option<PathBuf>),
     Destroy,
 }
 
-pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
+pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<Exit> {
     let verb = match mode {
-        Mode::Apply => "apply",
+        Mode::Apply(_) => "apply",
         Mode::Destroy => "destroy",
     };
     // Refuse before touching AWS: nobody can answer the question.
@@ -28,13 +33,21 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
         );
     }
     let (desired, cloud) = super::load_and_connect(common).await?;
-    let (inputs, plan) = match mode {
-        Mode::Apply => {
+    let (inputs, plan) = match &mode {
+        Mode::Apply(saved) => {
             let artifacts = super::package_all(&desired)?;
             let live = super::read_live(&cloud, &desired).await?;
-            let plan = plan::build(&desired, &live, &artifacts)?;
             let secrets = diff::env::secrets(&desired, &live);
-            (Inputs { artifacts, secrets }, plan)
+            let inputs = Inputs { artifacts, secrets };
+            let plan = match saved {
+                None => plan::build(&desired, &live, &inputs.artifacts)?,
+                Some(path) => {
+                    let plan = read_saved(path)?;
+                    check_saved(&plan, path, &desired, &live, &inputs)?;
+                    plan
+                }
+            };
+            (inputs, plan)
         }
         Mode::Destroy => {
             let live = live::read_names(&cloud, &desired.scope, &BTreeSet::new(), &BTreeSet::new())
@@ -48,7 +61,7 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
         print!("{}", render::plan_text(&plan));
     }
     if plan.is_empty() {
-        return Ok(());
+        return Ok(Exit::Success);
     }
     if !run.yes && !confirm(&plan, verb)? {
         bail!("{verb} cancelled; nothing was changed");
@@ -76,7 +89,7 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
             outcome.failed.len()
         );
     }
-    if mode == Mode::Apply && desired.api.is_some() {
+    if matches!(mode, Mode::Apply(_)) && desired.api.is_some() {
         let live = live::read(&cloud, &desired).await?;
         let region = cloud.region().unwrap_or_default();
         let outputs = outputs::collect(&live, &desired.scope.stage, &region);
@@ -86,6 +99,65 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<()> {
         } else {
             print!("\n{}", outputs::text(&outputs));
         }
+    }
+    Ok(Exit::Success)
+}
+
+/// Reads a plan saved with `lade plan --out`.
+fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the saved plan {}", path.display()))?;
+    let version: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `lade plan --out`",
+            path.display()
+        )
+    })?;
+    let found = version
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if found != Some(u64::from(plan::FORMAT_VERSION)) {
+        bail!(
+            "{} has plan format {}, but this lade reads format {}; make the plan again with this lade",
+            path.display(),
+            found.map_or("(none)".to_string(), |v| v.to_string()),
+            plan::FORMAT_VERSION
+        );
+    }
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `lade plan --out`",
+            path.display()
+        )
+    })
+}
+
+/// Refuses a saved plan that is for another project or stage, or that no longer
+/// matches the account, the sources or the sensitive values.
+fn check_saved(
+    plan: &plan::Plan,
+    path: &Path,
+    desired: &crate::model::Desired,
+    live: &crate::model::Live,
+    inputs: &Inputs,
+) -> anyhow::Result<()> {
+    if plan.scope != desired.scope {
+        bail!(
+            "{} is a plan for project {} stage {}, but the manifest is for project {} stage {}",
+            path.display(),
+            plan.scope.project,
+            plan.scope.stage,
+            desired.scope.project,
+            desired.scope.stage
+        );
+    }
+    let reasons = plan::fingerprint::stale(plan, live, inputs);
+    if !reasons.is_empty() {
+        bail!(
+            "plan is stale: nothing was changed. Since {} was made:\n  - {}\nRun `lade plan` again.",
+            path.display(),
+            reasons.join("\n  - ")
+        );
     }
     Ok(())
 }

@@ -20,21 +20,32 @@ use crate::cloud::Cloud;
 use crate::model::{Artifact, Desired};
 use crate::{live, manifest, package};
 
+/// How a command that succeeded ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    /// `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
 /// Runs a parsed command line and returns the process's exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Validate { common } => validate::run(&common),
-        Command::Plan { common, json } => with_runtime(plan::run(&common, json)),
-        Command::Apply { common, run } => {
-            with_runtime(apply::run(&common, &run, apply::Mode::Apply))
+        Command::Validate { common } => validate::run(&common).map(|()| Exit::Success),
+        Command::Plan { common, options } => with_runtime(plan::run(&common, &options)),
+        Command::Apply { common, saved, run } => {
+            with_runtime(apply::run(&common, &run, apply::Mode::Apply(saved)))
         }
-        Command::Outputs { common, json } => with_runtime(outputs::run(&common, json)),
+        Command::Outputs { common, json } => {
+            with_runtime(outputs::run(&common, json)).map(|()| Exit::Success)
+        }
         Command::Destroy { common, run } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Destroy))
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Exit::Success) => ExitCode::SUCCESS,
+        Ok(Exit::Changes) => ExitCode::from(2),
         Err(error) => {
             if let Some(diagnostics) = error.downcast_ref::<manifest::Diagnostics>() {
                 eprint!("{diagnostics}");
@@ -46,7 +57,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn with_runtime(future: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+fn with_runtime<T>(future: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

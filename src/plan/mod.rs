@@ -35,6 +35,7 @@
 //! Steps with no path between them may run concurrently.
 
 mod api;
+pub mod fingerprint;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,6 +61,10 @@ pub struct Plan {
     pub region: Option<String>,
     /// Salt for the hashes of sensitive values; random per plan.
     pub salt: String,
+    /// A fingerprint of every live object the plan was made from (see [`fingerprint`]).
+    pub fingerprints: fingerprint::Fingerprints,
+    /// The base64 SHA-256 of every function's package, by function key.
+    pub artifacts: BTreeMap<String, String>,
     /// What differs, resource by resource.
     pub changes: Vec<Change>,
     /// The calls that make the account match, in a valid order.
@@ -725,6 +730,11 @@ pub fn build(
         scope: scope.clone(),
         region: desired.region.clone(),
         salt,
+        fingerprints: fingerprint::of(live),
+        artifacts: artifacts
+            .iter()
+            .map(|(key, a)| (key.clone(), a.sha256.clone()))
+            .collect(),
         changes,
         steps,
     })

@@ -1,0 +1,162 @@
+//! Plans for CI against moto: `--detailed-exitcode`, and saved plans that apply exactly,
+//! or not at all once stale.
+
+mod support;
+
+use std::process::Output;
+
+use support::moto;
+use support::project::{Project, write};
+
+const CANARY: &str = "canary-9e2f-never-saved";
+
+const MANIFEST: &str = r#"project: {project}
+roles:
+  api: {}
+functions:
+  list:
+    source: ./list
+    handler: app.handler
+    runtime: python3.12
+    role: api
+    memory: 128
+    environment:
+      API_KEY: ${env:LADE_TEST_SECRET}
+"#;
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn detailed_exitcode_and_saved_plans() {
+    let lambda = aws_sdk_lambda::Client::new(&moto().sdk_config().await);
+    let project = Project::new("saved");
+    project.manifest(MANIFEST);
+    let env = [("LADE_TEST_SECRET", CANARY)];
+    let mut printed = String::new();
+    let mut run = |args: &[&str]| {
+        let output = project.lade_with(args, &env);
+        printed.push_str(&text(&output));
+        output
+    };
+
+    // 1. Changes → 2; a saved plan applies; then no changes → 0.
+    assert_eq!(run(&["plan", "--detailed-exitcode"]).status.code(), Some(2));
+    assert_eq!(run(&["plan", "--out", "first.json"]).status.code(), Some(0));
+    let saved = std::fs::read_to_string(project.path().join("first.json")).unwrap();
+    assert!(
+        saved.contains("\"sensitive\""),
+        "the secret is stored as a hash"
+    );
+    let applied = run(&["apply", "--yes", "first.json"]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(
+        text(&applied).contains("Apply complete: 2 added"),
+        "{}",
+        text(&applied)
+    );
+    let name = project.physical("list");
+    let function = lambda
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let env_vars = function
+        .configuration()
+        .unwrap()
+        .environment()
+        .unwrap()
+        .variables()
+        .unwrap()
+        .clone();
+    assert_eq!(env_vars["API_KEY"], CANARY);
+    assert_eq!(run(&["plan", "--detailed-exitcode"]).status.code(), Some(0));
+    let again = run(&["apply", "--yes", "first.json"]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an applied plan is stale: {}",
+        text(&again)
+    );
+
+    // 2. Stale after an out-of-band configuration change: refused, nothing changed.
+    project.edit(|t| t.replace("memory: 128", "memory: 256"));
+    assert!(run(&["plan", "--out", "second.json"]).status.success());
+    lambda
+        .update_function_configuration()
+        .function_name(&name)
+        .timeout(42)
+        .send()
+        .await
+        .unwrap();
+    let refused = run(&["apply", "--yes", "second.json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = text(&refused);
+    assert!(message.contains("plan is stale"), "{message}");
+    assert!(
+        message.contains(&format!("function {name} changed")),
+        "{message}"
+    );
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.memory_size(), Some(128), "nothing was changed");
+    assert_eq!(config.timeout(), Some(42));
+
+    // 3. Stale after a source change: refused, the code is not uploaded.
+    assert!(run(&["plan", "--out", "third.json"]).status.success());
+    let sha = config.code_sha256().unwrap().to_string();
+    write(
+        &project.path().join("list/app.py"),
+        "def handler(event, context):\n    return 'v2'\n",
+    );
+    let refused = run(&["apply", "--yes", "third.json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("the source of function `list` changed"),
+        "{}",
+        text(&refused)
+    );
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.code_sha256(), Some(sha.as_str()));
+    assert_eq!(config.memory_size(), Some(128));
+
+    // 4. A saved plan for another stage is refused.
+    let other = run(&["apply", "--yes", "--stage", "prod", "third.json"]);
+    assert_eq!(other.status.code(), Some(1));
+    assert!(
+        text(&other).contains("is a plan for project"),
+        "{}",
+        text(&other)
+    );
+
+    // The secret is in no output and no saved plan.
+    assert!(
+        !printed.contains(CANARY),
+        "a secret was printed:\n{printed}"
+    );
+    for file in ["first.json", "second.json", "third.json"] {
+        let saved = std::fs::read_to_string(project.path().join(file)).unwrap();
+        assert!(!saved.contains(CANARY), "{file} holds the secret");
+    }
+    assert!(
+        project
+            .lade_with(&["destroy", "--yes"], &env)
+            .status
+            .success()
+    );
+}
