@@ -87,6 +87,13 @@ fn desired() -> Desired {
     ];
     let mut list = function("list", "api");
     list.description = "Lists the shop's items".into();
+    list.environment.insert(
+        "WORKER".into(),
+        EnvValue {
+            parts: vec![Part::Ref(CrossRef::FunctionArn("work".into()))],
+            sensitive: false,
+        },
+    );
     let functions = [list, function("get", "api"), function("work", "worker")];
     Desired {
         scope: scope(),
@@ -172,6 +179,7 @@ async fn change_plan() -> Plan {
             sensitive: true,
         },
     );
+    list.environment.remove("WORKER");
     artifacts.insert("list".into(), artifact(b"list v2"));
     desired.functions.remove("work");
     desired.roles.remove("worker");
@@ -252,6 +260,7 @@ async fn cold_plan_explain() {
         "--integration-http-method POST",
         "--principal apigateway.amazonaws.com",
         "--stage-name dev",
+        "\"WORKER\":\"<arn of function shop-dev-work>\"",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
@@ -431,6 +440,10 @@ async fn a_huge_plan_is_truncated_below_64_kb_with_a_notice() {
         plan.changes.len()
     );
     assert!(last.contains("the details of"), "{last}");
+    assert!(
+        text.contains("more left out"),
+        "the cut is marked where it is"
+    );
 }
 
 #[tokio::test]

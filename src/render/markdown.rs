@@ -25,7 +25,7 @@ use crate::plan::Plan;
 pub const MARKDOWN_LIMIT: usize = 65_536;
 
 /// Room kept for the truncation notice.
-const NOTICE_ROOM: usize = 512;
+const NOTICE_ROOM: usize = 1024;
 
 /// The plan as Markdown, always shorter than [`MARKDOWN_LIMIT`] bytes.
 pub fn plan(plan: &Plan) -> String {
@@ -73,19 +73,38 @@ pub fn plan(plan: &Plan) -> String {
     let kept_steps = take(&steps, STEPS_HEAD);
     let kept_details = take(&details, DETAILS_HEAD);
 
+    // Where a part is cut, say so there too.
+    let cut = |out: &mut String, kept: usize, all: usize| {
+        if kept < all {
+            if !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            let _ = writeln!(
+                out,
+                "*({} more left out: see the end of this summary)*",
+                all - kept
+            );
+        }
+    };
     let mut out = head;
     if kept_rows > 0 {
         out.push_str(TABLE_HEAD);
         rows[..kept_rows].iter().for_each(|r| out.push_str(r));
+        cut(&mut out, kept_rows, rows.len());
         out.push('\n');
     }
     if kept_details > 0 {
         out.push_str(DETAILS_HEAD);
         details[..kept_details].iter().for_each(|d| out.push_str(d));
+        cut(&mut out, kept_details, details.len());
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
     }
     if kept_steps > 0 {
         out.push_str(STEPS_HEAD);
         steps[..kept_steps].iter().for_each(|s| out.push_str(s));
+        cut(&mut out, kept_steps, steps.len());
         out.push('\n');
     }
     let mut left_out = Vec::new();
