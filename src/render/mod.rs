@@ -2,6 +2,17 @@
 //!
 //! Renderers are pure: they take data and return strings. They never call AWS and the
 //! engine never prints; the commands decide where the strings go.
+//!
+//! This file holds the plain text and JSON forms. The others have a file each:
+//! [`markdown`] for GitHub job summaries and PR comments, [`explain`] for
+//! `lade plan --explain` (why each step comes where it does, and the `aws` CLI command
+//! that does the same), and [`graph`] for `lade graph` (Mermaid and DOT).
+//!
+//! No renderer shows a sensitive value: the plan holds none, only masks and hashes.
+
+pub mod explain;
+pub mod graph;
+pub mod markdown;
 
 use std::fmt::Write as _;
 

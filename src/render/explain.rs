@@ -1,0 +1,742 @@
+//! `lade plan --explain`: the plan as a lesson. For each step, in order: what it does,
+//! why it comes where it does, and the `aws` CLI command that does the same by hand.
+//!
+//! The commands are meant to be read and, with the placeholders filled in, run. They
+//! are not what lade runs: lade calls the same APIs through the SDK, and adds the
+//! waits and retries the commands leave to the reader (see `docs/tutorial.md`).
+//!
+//! This module never prints a sensitive value: the plan holds only a salted hash of
+//! one, and the command shows `<sensitive>` in its place.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::cloud::NewRole;
+use crate::diff::env::PlannedValue;
+use crate::diff::{Output, Ref};
+use crate::model::{ApiSettings, Architecture};
+use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Step};
+
+/// Shown in a command in place of a sensitive value.
+pub const SENSITIVE_PLACEHOLDER: &str = "<sensitive>";
+
+/// Lines longer than this are broken after each option, with `\` continuations.
+const LINE_WIDTH: usize = 88;
+
+/// The plan explained step by step, with the equivalent `aws` CLI commands.
+pub fn plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let scope = &plan.scope;
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes. Project {} stage {} matches the manifest, so there is nothing to explain.",
+            scope.project, scope.stage
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "How lade carries out this plan for project {} stage {}, step by step, with the",
+        scope.project, scope.stage
+    );
+    let _ = writeln!(
+        out,
+        "`aws` CLI command that does the same by hand. A step starts once the steps it waits"
+    );
+    let _ = writeln!(
+        out,
+        "for have succeeded; steps that do not wait for each other run at the same time."
+    );
+    out.push('\n');
+    match &plan.region {
+        Some(region) => {
+            let _ = writeln!(
+                out,
+                "The commands run in region {region}: `export AWS_REGION={region}` first."
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "The commands run in your default region (AWS_REGION, or your profile's)."
+            );
+        }
+    }
+    let width = plan.steps.len().to_string().len();
+    let mut steps = String::new();
+    for step in &plan.steps {
+        steps.push('\n');
+        step_text(&mut steps, plan, step, width);
+    }
+    if let Some(region) = &plan.region {
+        steps = steps.replace("<region>", region);
+    }
+    legend(&mut out, plan, &steps);
+    out.push_str(&steps);
+    out
+}
+
+/// What the placeholders in this plan's commands stand for, and where they come from.
+fn legend(out: &mut String, plan: &Plan, steps: &str) {
+    let mut outputs = BTreeSet::new();
+    let mut has_code = false;
+    let mut has_sensitive = false;
+    for step in &plan.steps {
+        for reference in refs(&step.op) {
+            if let Ref::After(output) = reference {
+                outputs.insert(output.clone());
+            }
+        }
+        has_code |= matches!(
+            step.op,
+            Op::CreateFunction { .. } | Op::UpdateFunctionCode { .. }
+        );
+        if let Op::CreateFunction { settings, .. }
+        | Op::UpdateFunctionConfiguration { settings, .. } = &step.op
+        {
+            for value in settings.environment.values() {
+                match value {
+                    PlannedValue::Sensitive { .. } => has_sensitive = true,
+                    PlannedValue::Template(parts) => {
+                        outputs.extend(parts.iter().filter_map(|p| match p {
+                            Ref::After(output) => Some(output.clone()),
+                            Ref::Known(_) => None,
+                        }))
+                    }
+                    PlannedValue::Text(_) => {}
+                }
+            }
+        }
+    }
+    let has_account = steps.contains("<account>");
+    let has_region = steps.contains("<region>");
+    if outputs.is_empty() && !has_code && !has_sensitive && !has_account && !has_region {
+        return;
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Words in <angle brackets> are placeholders: replace each one before you run the command."
+    );
+    if !outputs.is_empty() {
+        let _ = writeln!(
+            out,
+            "Most are values AWS makes up when an earlier step runs, which lade learns as it goes:"
+        );
+    }
+    // In the order the steps that produce them run.
+    let mut known: Vec<(usize, String, String)> = outputs
+        .iter()
+        .map(|output| {
+            let (step, origin) = origin(plan, output);
+            (step.unwrap_or(usize::MAX), placeholder(output), origin)
+        })
+        .collect();
+    known.sort();
+    let mut rows: Vec<(String, String)> = known.into_iter().map(|(_, p, o)| (p, o)).collect();
+    if has_region {
+        rows.push((
+            "<region>".into(),
+            "your region, e.g. us-east-1 (`aws configure get region`)".into(),
+        ));
+    }
+    if has_account {
+        rows.push((
+            "<account>".into(),
+            "your 12-digit account ID (`aws sts get-caller-identity`)".into(),
+        ));
+    }
+    if has_code {
+        rows.push((
+            "fileb://<key>.zip".into(),
+            "the zip lade builds from the function's `source` (same bytes, same hash)".into(),
+        ));
+    }
+    if has_sensitive {
+        rows.push((
+            SENSITIVE_PLACEHOLDER.into(),
+            "a secret value: lade never shows it; take it from where the manifest does".into(),
+        ));
+    }
+    let width = rows
+        .iter()
+        .map(|(p, _)| p.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (placeholder, origin) in rows {
+        let _ = writeln!(out, "  {placeholder:<width$}  {origin}");
+    }
+}
+
+/// Where the value behind a placeholder comes from: the step that makes it, if any.
+fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
+    let producer = plan.steps.iter().find(|step| match (&step.op, output) {
+        (Op::CreateRole { role }, Output::RoleArn(name)) => &role.name == name,
+        (Op::CreateFunction { name, .. }, Output::FunctionArn(wanted)) => name == wanted,
+        (Op::CreateRestApi { .. }, Output::ApiId | Output::ApiUrl) => true,
+        (Op::CreateRestApi { .. }, Output::ResourceId(path)) => path == "/",
+        (Op::CreateResource { path, .. }, Output::ResourceId(wanted)) => path == wanted,
+        _ => false,
+    });
+    let field = match output {
+        Output::RoleArn(_) => "`Role.Arn` in the output of",
+        Output::FunctionArn(_) => "`FunctionArn` in the output of",
+        Output::ApiId => "`id` in the output of",
+        Output::ResourceId(path) if path == "/" => "`rootResourceId` in the output of",
+        Output::ResourceId(_) => "`id` in the output of",
+        Output::ApiUrl => "https://<api-id>.execute-api.<region>.amazonaws.com/<stage>, from",
+    };
+    match producer {
+        Some(step) => (Some(step.id), format!("{field} step {}", step.id + 1)),
+        None => (
+            None,
+            match output {
+                Output::ResourceId(_) => {
+                    "see `aws apigateway get-resources --rest-api-id <api-id>`".into()
+                }
+                _ => "already exists: read it from the account".into(),
+            },
+        ),
+    }
+}
+
+/// The placeholder for a value known only after apply, e.g. `<api-id>`.
+pub fn placeholder(output: &Output) -> String {
+    match output {
+        Output::RoleArn(name) => format!("<arn of role {name}>"),
+        Output::FunctionArn(name) => format!("<arn of function {name}>"),
+        Output::ApiId => "<api-id>".into(),
+        Output::ResourceId(path) => format!("<resource-id:{path}>"),
+        Output::ApiUrl => "<api-url>".into(),
+    }
+}
+
+/// A reference's value, or its placeholder.
+fn value(reference: &Ref) -> String {
+    match reference {
+        Ref::Known(value) => value.clone(),
+        Ref::After(output) => placeholder(output),
+    }
+}
+
+/// The references an operation holds, outside environments.
+fn refs(op: &Op) -> Vec<&Ref> {
+    match op {
+        Op::CreateFunction { settings, .. } | Op::UpdateFunctionConfiguration { settings, .. } => {
+            vec![&settings.role]
+        }
+        Op::CreateResource { api, parent, .. } => vec![api, parent],
+        Op::PutMethod { api, resource, .. } => vec![api, resource],
+        Op::PutIntegration {
+            api,
+            resource,
+            function_arn,
+            ..
+        } => vec![api, resource, function_arn],
+        Op::AddPermission {
+            function_arn, api, ..
+        } => vec![function_arn, api],
+        Op::CreateDeployment { api, .. } => vec![api],
+        Op::CreateRole { .. }
+        | Op::UpdateTrustPolicy { .. }
+        | Op::PutRolePolicy { .. }
+        | Op::DeleteRolePolicy { .. }
+        | Op::AttachRolePolicy { .. }
+        | Op::DetachRolePolicy { .. }
+        | Op::DeleteRole { .. }
+        | Op::UpdateFunctionCode { .. }
+        | Op::TagFunction { .. }
+        | Op::UntagFunction { .. }
+        | Op::DeleteFunction { .. }
+        | Op::CreateRestApi { .. }
+        | Op::UpdateRestApi { .. }
+        | Op::DeleteRestApi { .. }
+        | Op::DeleteResource { .. }
+        | Op::DeleteMethod { .. }
+        | Op::RemovePermission { .. }
+        | Op::DeleteDeployment { .. } => Vec::new(),
+    }
+}
+
+fn step_text(out: &mut String, plan: &Plan, step: &Step, width: usize) {
+    let indent = " ".repeat(width + 2);
+    let _ = writeln!(
+        out,
+        "{:>width$}. {} ({})",
+        step.id + 1,
+        step.op.describe(),
+        step.op.api_call()
+    );
+    if step.depends_on.is_empty() {
+        let _ = writeln!(
+            out,
+            "{indent}Why here: no dependencies: it can start at once."
+        );
+    } else {
+        let _ = writeln!(out, "{indent}Why here: it waits for");
+        for &dependency in &step.depends_on {
+            let _ = writeln!(
+                out,
+                "{indent}  {:>width$}. {}",
+                dependency + 1,
+                plan.steps[dependency].op.describe()
+            );
+        }
+        if !step.why.is_empty() {
+            let _ = writeln!(out, "{indent}because {}.", step.why);
+        }
+    }
+    for command in commands(&step.op) {
+        let _ = writeln!(out, "{indent}{}", command.render(&indent));
+    }
+}
+
+/// One `aws` command: its words, then `--option value` pairs.
+struct Command {
+    words: Vec<String>,
+    options: Vec<(String, Option<String>)>,
+    /// Shown above the command as a `#` comment.
+    note: Option<String>,
+}
+
+impl Command {
+    fn new(service: &str, operation: &str) -> Self {
+        Command {
+            words: vec!["aws".into(), service.into(), operation.into()],
+            options: Vec::new(),
+            note: None,
+        }
+    }
+
+    fn arg(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.options.push((format!("--{name}"), Some(value.into())));
+        self
+    }
+
+    /// An option given only when it has a value.
+    fn arg_if(self, name: &str, value: &str) -> Self {
+        if value.is_empty() {
+            self
+        } else {
+            self.arg(name, value)
+        }
+    }
+
+    /// An option that takes several values, e.g. `--tag-keys a b`.
+    fn args(mut self, name: &str, values: impl IntoIterator<Item = String>) -> Self {
+        let values: Vec<String> = values.into_iter().map(|v| quote(&v)).collect();
+        self.options
+            .push((format!("--{name} {}", values.join(" ")), None));
+        self
+    }
+
+    fn flag(mut self, name: &str) -> Self {
+        self.options.push((format!("--{name}"), None));
+        self
+    }
+
+    fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The command for a POSIX shell, broken over lines when long.
+    fn render(&self, indent: &str) -> String {
+        let words: Vec<String> = self.words.iter().map(|w| quote(w)).collect();
+        let parts: Vec<String> = self
+            .options
+            .iter()
+            .map(|(name, value)| match value {
+                Some(value) => format!("{name} {}", quote(value)),
+                None => name.clone(),
+            })
+            .collect();
+        let mut text = String::new();
+        if let Some(note) = &self.note {
+            let _ = write!(text, "# {note}\n{indent}");
+        }
+        let one_line = std::iter::once(words.join(" "))
+            .chain(parts.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if one_line.chars().count() + indent.len() <= LINE_WIDTH {
+            text.push_str(&one_line);
+        } else {
+            text.push_str(&words.join(" "));
+            for part in parts {
+                let _ = write!(text, " \\\n{indent}    {part}");
+            }
+        }
+        text
+    }
+}
+
+/// `value` quoted for a POSIX shell: as is when it is safe, otherwise in single quotes
+/// with each embedded `'` written as `'\''`.
+pub fn quote(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | ',' | '@' | '+' | '%')
+        });
+    if safe {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// A JSON document on one line.
+fn compact(value: &Value) -> String {
+    serde_json::to_string(value).expect("JSON values serialize")
+}
+
+/// IAM's `--tags` list: `Key=k,Value=v` per tag.
+fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<String> {
+    tags.iter()
+        .map(|(k, v)| format!("Key={k},Value={v}"))
+        .collect()
+}
+
+/// A tag map as JSON, which every `--tags` map option accepts whatever the characters.
+fn tag_map(tags: &BTreeMap<String, String>) -> String {
+    compact(&json!(tags))
+}
+
+/// The environment as Lambda's `--environment` JSON, secrets and unknowns as placeholders.
+fn environment(settings: &FunctionSettings) -> String {
+    let variables: serde_json::Map<String, Value> = settings
+        .environment
+        .iter()
+        .map(|(key, planned)| {
+            let shown = match planned {
+                PlannedValue::Text(text) => text.clone(),
+                PlannedValue::Template(parts) => parts.iter().map(value).collect(),
+                PlannedValue::Sensitive { .. } => SENSITIVE_PLACEHOLDER.to_string(),
+            };
+            (key.clone(), Value::String(shown))
+        })
+        .collect();
+    compact(&json!({ "Variables": variables }))
+}
+
+fn zip_file(code: &CodeRef) -> String {
+    format!("fileb://{}.zip", code.key)
+}
+
+fn zip_note(code: &CodeRef) -> String {
+    format!(
+        "{}.zip: the package of function `{}`, {} bytes, sha256 {}",
+        code.key, code.key, code.size, code.sha256
+    )
+}
+
+/// The execute-api ARN a permission is scoped to, as far as the plan knows it.
+fn source_arn(function_arn: &Ref, api: &Ref) -> String {
+    let api_id = value(api);
+    match function_arn {
+        Ref::Known(arn) => crate::diff::api::source_arn(arn, &api_id)
+            .unwrap_or_else(|| format!("arn:aws:execute-api:<region>:<account>:{api_id}/*")),
+        Ref::After(_) => format!("arn:aws:execute-api:<region>:<account>:{api_id}/*"),
+    }
+}
+
+/// The integration URI that makes API Gateway call a function.
+fn integration_uri(function_arn: &Ref) -> String {
+    match function_arn {
+        Ref::Known(arn) => crate::diff::api::integration_uri(arn).unwrap_or_else(|| {
+            format!(
+                "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/{arn}/invocations"
+            )
+        }),
+        Ref::After(output) => format!(
+            "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/{}/invocations",
+            placeholder(output)
+        ),
+    }
+}
+
+/// The JSON Patch operations `UpdateRestApi` sends to go from `from` to `to`.
+fn api_patch(from: &ApiSettings, to: &ApiSettings) -> Vec<Value> {
+    let mut operations = Vec::new();
+    if from.name != to.name {
+        operations.push(json!({"op": "replace", "path": "/name", "value": to.name}));
+    }
+    if from.description != to.description {
+        operations.push(json!({"op": "replace", "path": "/description", "value": to.description}));
+    }
+    if from.endpoint != to.endpoint {
+        operations.push(json!({
+            "op": "replace",
+            "path": format!("/endpointConfiguration/types/{}", from.endpoint.as_str()),
+            "value": to.endpoint.as_str(),
+        }));
+    }
+    let escape = |media: &str| media.replace('~', "~0").replace('/', "~1");
+    for removed in from.binary_media_types.difference(&to.binary_media_types) {
+        operations.push(
+            json!({"op": "remove", "path": format!("/binaryMediaTypes/{}", escape(removed))}),
+        );
+    }
+    for added in to.binary_media_types.difference(&from.binary_media_types) {
+        operations
+            .push(json!({"op": "add", "path": format!("/binaryMediaTypes/{}", escape(added))}));
+    }
+    operations
+}
+
+fn architecture(architecture: Architecture) -> String {
+    architecture.as_str().to_string()
+}
+
+/// The commands that do what `op` does. Every operation is matched by name, so a new
+/// one does not compile until it is explained here.
+fn commands(op: &Op) -> Vec<Command> {
+    match op {
+        Op::CreateRole { role } => vec![create_role(role)],
+        Op::UpdateTrustPolicy { role, document } => vec![
+            Command::new("iam", "update-assume-role-policy")
+                .arg("role-name", role)
+                .arg("policy-document", compact(document)),
+        ],
+        Op::PutRolePolicy {
+            role,
+            policy,
+            document,
+        } => vec![
+            Command::new("iam", "put-role-policy")
+                .arg("role-name", role)
+                .arg("policy-name", policy)
+                .arg("policy-document", compact(document)),
+        ],
+        Op::DeleteRolePolicy { role, policy } => vec![
+            Command::new("iam", "delete-role-policy")
+                .arg("role-name", role)
+                .arg("policy-name", policy),
+        ],
+        Op::AttachRolePolicy { role, policy_arn } => vec![
+            Command::new("iam", "attach-role-policy")
+                .arg("role-name", role)
+                .arg("policy-arn", policy_arn),
+        ],
+        Op::DetachRolePolicy { role, policy_arn } => vec![
+            Command::new("iam", "detach-role-policy")
+                .arg("role-name", role)
+                .arg("policy-arn", policy_arn),
+        ],
+        Op::DeleteRole { role } => vec![Command::new("iam", "delete-role").arg("role-name", role)],
+        Op::CreateFunction {
+            name,
+            settings,
+            architecture: arch,
+            code,
+            tags,
+        } => {
+            let mut create = Command::new("lambda", "create-function")
+                .arg("function-name", name)
+                .arg("runtime", &settings.runtime)
+                .arg("handler", &settings.handler)
+                .arg("role", value(&settings.role))
+                .arg("memory-size", settings.memory.to_string())
+                .arg("timeout", settings.timeout.to_string())
+                .arg("architectures", architecture(*arch))
+                .arg("zip-file", zip_file(code))
+                .arg_if("description", &settings.description);
+            if !settings.environment.is_empty() {
+                create = create.arg("environment", environment(settings));
+            }
+            vec![
+                create.arg("tags", tag_map(tags)).note(zip_note(code)),
+                wait(
+                    "function-active-v2",
+                    name,
+                    "lade waits until the function is Active before the next step on it",
+                ),
+            ]
+        }
+        Op::UpdateFunctionConfiguration { name, settings } => vec![
+            Command::new("lambda", "update-function-configuration")
+                .arg("function-name", name)
+                .arg("runtime", &settings.runtime)
+                .arg("handler", &settings.handler)
+                .arg("role", value(&settings.role))
+                .arg("memory-size", settings.memory.to_string())
+                .arg("timeout", settings.timeout.to_string())
+                .arg("description", &settings.description)
+                .arg("environment", environment(settings)),
+            wait("function-updated-v2", name, ONE_UPDATE),
+        ],
+        Op::UpdateFunctionCode {
+            name,
+            code,
+            architecture: arch,
+        } => vec![
+            Command::new("lambda", "update-function-code")
+                .arg("function-name", name)
+                .arg("zip-file", zip_file(code))
+                .arg("architectures", architecture(*arch))
+                .note(zip_note(code)),
+            wait("function-updated-v2", name, ONE_UPDATE),
+        ],
+        Op::TagFunction { arn, tags, .. } => vec![
+            Command::new("lambda", "tag-resource")
+                .arg("resource", arn)
+                .arg("tags", tag_map(tags)),
+        ],
+        Op::UntagFunction { arn, keys, .. } => vec![
+            Command::new("lambda", "untag-resource")
+                .arg("resource", arn)
+                .args("tag-keys", keys.iter().cloned()),
+        ],
+        Op::DeleteFunction { name } => {
+            vec![Command::new("lambda", "delete-function").arg("function-name", name)]
+        }
+        Op::CreateRestApi { api } => {
+            let settings = &api.settings;
+            let mut create = Command::new("apigateway", "create-rest-api")
+                .arg("name", &settings.name)
+                .arg_if("description", &settings.description)
+                .arg(
+                    "endpoint-configuration",
+                    format!("types={}", settings.endpoint.as_str()),
+                );
+            if !settings.binary_media_types.is_empty() {
+                create = create.args(
+                    "binary-media-types",
+                    settings.binary_media_types.iter().cloned(),
+                );
+            }
+            vec![create.arg("tags", tag_map(&api.tags))]
+        }
+        Op::UpdateRestApi { api_id, from, to } => vec![
+            Command::new("apigateway", "update-rest-api")
+                .arg("rest-api-id", api_id)
+                .arg(
+                    "patch-operations",
+                    compact(&Value::Array(api_patch(from, to))),
+                ),
+        ],
+        Op::DeleteRestApi { api_id, .. } => {
+            vec![Command::new("apigateway", "delete-rest-api").arg("rest-api-id", api_id)]
+        }
+        Op::CreateResource { api, parent, path } => vec![
+            Command::new("apigateway", "create-resource")
+                .arg("rest-api-id", value(api))
+                .arg("parent-id", value(parent))
+                .arg("path-part", path.rsplit('/').next().unwrap_or(path)),
+        ],
+        Op::DeleteResource {
+            api_id,
+            resource_id,
+            path,
+        } => vec![
+            Command::new("apigateway", "delete-resource")
+                .arg("rest-api-id", api_id)
+                .arg("resource-id", resource_id)
+                .note(format!("resource {resource_id} is {path}")),
+        ],
+        Op::PutMethod {
+            api,
+            resource,
+            method,
+            ..
+        } => {
+            let mut put = Command::new("apigateway", "put-method")
+                .arg("rest-api-id", value(api))
+                .arg("resource-id", value(resource))
+                .arg("http-method", &method.http_method)
+                .arg("authorization-type", method.authorization.as_str());
+            if method.api_key_required {
+                put = put.flag("api-key-required");
+            }
+            vec![put]
+        }
+        Op::DeleteMethod {
+            api_id,
+            resource_id,
+            path,
+            http_method,
+        } => vec![
+            Command::new("apigateway", "delete-method")
+                .arg("rest-api-id", api_id)
+                .arg("resource-id", resource_id)
+                .arg("http-method", http_method)
+                .note(format!("resource {resource_id} is {path}")),
+        ],
+        Op::PutIntegration {
+            api,
+            resource,
+            http_method,
+            function_arn,
+            ..
+        } => vec![
+            Command::new("apigateway", "put-integration")
+                .arg("rest-api-id", value(api))
+                .arg("resource-id", value(resource))
+                .arg("http-method", http_method)
+                .arg("type", "AWS_PROXY")
+                .arg("integration-http-method", "POST")
+                .arg("uri", integration_uri(function_arn))
+                .note("Lambda is always invoked with POST, whatever the route's method"),
+        ],
+        Op::AddPermission {
+            function,
+            statement_id,
+            function_arn,
+            api,
+        } => vec![
+            Command::new("lambda", "add-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement_id)
+                .arg("action", "lambda:InvokeFunction")
+                .arg("principal", "apigateway.amazonaws.com")
+                .arg("source-arn", source_arn(function_arn, api))
+                .note("without this the API answers 500: it may not invoke the function"),
+        ],
+        Op::RemovePermission {
+            function,
+            statement_id,
+        } => vec![
+            Command::new("lambda", "remove-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement_id),
+        ],
+        Op::CreateDeployment { api, stage } => vec![
+            Command::new("apigateway", "create-deployment")
+                .arg("rest-api-id", value(api))
+                .arg("stage-name", stage)
+                .arg("description", "deployed by lade"),
+        ],
+        Op::DeleteDeployment {
+            api_id,
+            deployment_id,
+        } => vec![
+            Command::new("apigateway", "delete-deployment")
+                .arg("rest-api-id", api_id)
+                .arg("deployment-id", deployment_id),
+        ],
+    }
+}
+
+const ONE_UPDATE: &str = "Lambda takes one update at a time: wait until this one is done";
+
+/// `aws lambda wait <waiter> --function-name <name>`.
+fn wait(waiter: &str, name: &str, note: &str) -> Command {
+    let mut command = Command::new("lambda", "wait").arg("function-name", name);
+    command.words.push(waiter.into());
+    command.note(note)
+}
+
+fn create_role(role: &NewRole) -> Command {
+    let mut create = Command::new("iam", "create-role")
+        .arg("role-name", &role.name)
+        .arg("path", &role.path)
+        .arg("assume-role-policy-document", compact(&role.trust_policy));
+    if !role.tags.is_empty() {
+        create = create.args("tags", iam_tags(&role.tags));
+    }
+    create
+}

@@ -1,0 +1,455 @@
+//! The renderers a person reads besides `lade plan`'s text: Markdown for GitHub,
+//! `--explain` with the equivalent `aws` commands, and the Mermaid and DOT graphs.
+//!
+//! Plans are built against the in-memory cloud, as in `tests/engine.rs`: one cold
+//! plan that creates roles, functions and an API, and one after a converge that
+//! updates, deletes, retargets a route and changes an environment with a secret.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lade::apply::{self, Silent};
+use lade::cloud::memory::{MemoryCloud, code_sha256};
+use lade::diff::env::PlannedValue;
+use lade::diff::{Action, Change};
+use lade::model::*;
+use lade::plan::{self, Op, Plan, Step};
+use lade::render::{explain, graph, markdown};
+use lade::{live, render};
+use serde_json::json;
+
+// ---- fixtures (as in tests/engine.rs) ----
+
+const CANARY: &str = "canary-secret-xyz";
+
+fn scope() -> Scope {
+    Scope {
+        project: "shop".into(),
+        stage: "dev".into(),
+    }
+}
+
+fn role(key: &str, managed: &[&str], inline: &[(&str, serde_json::Value)]) -> Role {
+    Role {
+        key: key.into(),
+        name: scope().physical_name(key),
+        path: scope().iam_path(),
+        trust_services: BTreeSet::from([DEFAULT_TRUST_SERVICE.to_string()]),
+        managed_policies: managed.iter().map(|s| s.to_string()).collect(),
+        inline_policies: inline
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    }
+}
+
+fn function(key: &str, role_key: &str) -> Function {
+    Function {
+        key: key.into(),
+        name: scope().physical_name(key),
+        source: Source::Zip {
+            path: PathBuf::from(format!("{key}.zip")),
+        },
+        handler: "app.handler".into(),
+        runtime: "python3.12".into(),
+        role: RoleRef::Key(role_key.into()),
+        memory: 128,
+        timeout: 3,
+        environment: BTreeMap::from([("TABLE".to_string(), EnvValue::text("items"))]),
+        description: String::new(),
+        architecture: Architecture::X86_64,
+        tags: BTreeMap::from([("team".to_string(), "web".to_string())]),
+    }
+}
+
+const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+fn read_policy() -> serde_json::Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]})
+}
+
+fn route(method: &str, path: &str, function: &str) -> Route {
+    Route {
+        method: method.into(),
+        path: path.into(),
+        function: function.into(),
+        authorization: Authorization::None,
+        api_key_required: false,
+    }
+}
+
+/// Two roles, three functions, four routes.
+fn desired() -> Desired {
+    let roles = [
+        role("api", &[BASIC], &[("read", read_policy())]),
+        role("worker", &[BASIC], &[]),
+    ];
+    let mut list = function("list", "api");
+    list.description = "Lists the shop's items".into();
+    list.environment.insert(
+        "WORKER".into(),
+        EnvValue {
+            parts: vec![Part::Ref(CrossRef::FunctionArn("work".into()))],
+            sensitive: false,
+        },
+    );
+    let functions = [list, function("get", "api"), function("work", "worker")];
+    Desired {
+        scope: scope(),
+        region: Some("us-east-1".into()),
+        roles: roles.into_iter().map(|r| (r.key.clone(), r)).collect(),
+        functions: functions.into_iter().map(|f| (f.key.clone(), f)).collect(),
+        api: Some(Api {
+            settings: ApiSettings {
+                name: "shop-dev".into(),
+                description: String::new(),
+                endpoint: Endpoint::Regional,
+                binary_media_types: BTreeSet::new(),
+            },
+            routes: vec![
+                route("GET", "/items", "list"),
+                route("POST", "/items", "list"),
+                route("GET", "/items/{id}", "get"),
+                route("ANY", "/admin/{proxy+}", "work"),
+            ],
+        }),
+        uses_account: false,
+    }
+}
+
+fn artifact(bytes: &[u8]) -> Artifact {
+    Artifact {
+        sha256: code_sha256(bytes),
+        bytes: Arc::new(bytes.to_vec()),
+    }
+}
+
+fn artifacts(desired: &Desired) -> BTreeMap<String, Artifact> {
+    desired
+        .functions
+        .keys()
+        .map(|key| (key.clone(), artifact(format!("zip of {key}").as_bytes())))
+        .collect()
+}
+
+async fn plan_for(
+    cloud: &MemoryCloud,
+    desired: &Desired,
+    artifacts: &BTreeMap<String, Artifact>,
+) -> Plan {
+    let live = live::read(cloud, desired).await.unwrap();
+    plan::build(desired, &live, artifacts).unwrap()
+}
+
+async fn converge(cloud: &MemoryCloud, desired: &Desired, artifacts: &BTreeMap<String, Artifact>) {
+    let live = live::read(cloud, desired).await.unwrap();
+    let plan = plan::build(desired, &live, artifacts).unwrap();
+    let inputs = apply::Inputs {
+        artifacts: artifacts.clone(),
+        secrets: lade::diff::env::secrets(desired, &live),
+    };
+    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, 8).await;
+    assert!(outcome.is_success(), "apply failed: {outcome:?}");
+}
+
+/// The plan that creates everything in an empty account.
+async fn cold_plan() -> Plan {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    plan_for(&cloud, &desired, &artifacts(&desired)).await
+}
+
+/// After a converge: an update, deletes, a retargeted route, new code, a changed
+/// policy, and an environment change that adds a secret.
+async fn change_plan() -> Plan {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    let mut artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    desired.functions.get_mut("get").unwrap().memory = 256;
+    let list = desired.functions.get_mut("list").unwrap();
+    list.environment
+        .insert("TABLE".into(), EnvValue::text("items-v2"));
+    list.environment.insert(
+        "API_KEY".into(),
+        EnvValue {
+            parts: vec![Part::Text(CANARY.into())],
+            sensitive: true,
+        },
+    );
+    list.environment.remove("WORKER");
+    artifacts.insert("list".into(), artifact(b"list v2"));
+    desired.functions.remove("work");
+    desired.roles.remove("worker");
+    desired
+        .roles
+        .get_mut("api")
+        .unwrap()
+        .inline_policies
+        .insert(
+            "read".into(),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "*"}]}),
+        );
+    let api = desired.api.as_mut().unwrap();
+    api.routes.retain(|r| r.path != "/admin/{proxy+}");
+    api.routes[1].function = "get".into(); // POST /items → get
+    plan_for(&cloud, &desired, &artifacts).await
+}
+
+/// The plan with its random parts (the salt, and the salted hashes) fixed, so that a
+/// snapshot shows only what the renderers chose to print.
+fn fixed(mut plan: Plan) -> Plan {
+    plan.salt = "SALT".into();
+    for step in &mut plan.steps {
+        if let Op::CreateFunction { settings, .. }
+        | Op::UpdateFunctionConfiguration { settings, .. } = &mut step.op
+        {
+            for value in settings.environment.values_mut() {
+                if let PlannedValue::Sensitive { hash } = value {
+                    *hash = "HASH".into();
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// Every renderer's output for `plan`, one after another.
+fn everything(plan: &Plan) -> String {
+    [
+        markdown::plan(plan),
+        explain::plan(plan),
+        graph::mermaid(plan),
+        graph::dot(plan),
+    ]
+    .concat()
+}
+
+// ---- snapshots of the two plans ----
+
+#[tokio::test]
+async fn cold_plan_markdown() {
+    let plan = fixed(cold_plan().await);
+    let text = markdown::plan(&plan);
+    assert!(
+        text.contains("**Plan: 14 to add, 0 to change, 0 to destroy.**"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn cold_plan_explain() {
+    let plan = fixed(cold_plan().await);
+    let text = explain::plan(&plan);
+    for expected in [
+        "aws iam create-role",
+        "--path /lade/shop/dev/",
+        "--assume-role-policy-document '{\"Version\":\"2012-10-17\"",
+        "Key=lade:project,Value=shop Key=lade:stage,Value=dev",
+        "--zip-file fileb://list.zip",
+        "--role '<arn of role shop-dev-api>'",
+        "--description 'Lists the shop'\\''s items'",
+        "--endpoint-configuration types=REGIONAL",
+        "--parent-id '<resource-id:/items>'",
+        "--path-part '{id}'",
+        "--type AWS_PROXY",
+        "--integration-http-method POST",
+        "--principal apigateway.amazonaws.com",
+        "--stage-name dev",
+        "\"WORKER\":\"<arn of function shop-dev-work>\"",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn cold_plan_graphs() {
+    let plan = fixed(cold_plan().await);
+    let mermaid = graph::mermaid(&plan);
+    let edges = plan.steps.iter().map(|s| s.depends_on.len()).sum::<usize>();
+    assert_eq!(mermaid.matches(" --> ").count(), edges);
+    assert_eq!(graph::dot(&plan).matches(" -> ").count(), edges);
+    insta::assert_snapshot!("cold_plan_mermaid", mermaid);
+    insta::assert_snapshot!("cold_plan_dot", graph::dot(&plan));
+}
+
+#[tokio::test]
+async fn change_plan_markdown() {
+    let plan = fixed(change_plan().await);
+    let text = markdown::plan(&plan);
+    assert!(text.contains("```diff"), "documents show as diffs:\n{text}");
+    assert!(text.contains("`shop-dev-list` → `shop-dev-get`"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn change_plan_explain() {
+    let plan = fixed(change_plan().await);
+    let text = explain::plan(&plan);
+    for expected in [
+        "\"API_KEY\":\"<sensitive>\"",
+        "aws lambda update-function-code \\\n",
+        "aws lambda delete-function --function-name shop-dev-work",
+        "aws iam delete-role --role-name shop-dev-worker",
+        "aws apigateway delete-method",
+        "aws iam detach-role-policy",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn change_plan_graphs() {
+    let plan = fixed(change_plan().await);
+    let mermaid = graph::mermaid(&plan);
+    assert!(mermaid.contains("class "), "deletes are marked:\n{mermaid}");
+    insta::assert_snapshot!("change_plan_mermaid", mermaid);
+    insta::assert_snapshot!("change_plan_dot", graph::dot(&plan));
+}
+
+// ---- properties ----
+
+#[tokio::test]
+async fn no_renderer_prints_a_secret() {
+    let plan = change_plan().await;
+    let printed = everything(&plan) + &render::plan_text(&plan) + &render::plan_json(&plan);
+    assert!(
+        plan.steps.iter().any(|s| matches!(&s.op,
+            Op::UpdateFunctionConfiguration { settings, .. }
+                if matches!(settings.environment.get("API_KEY"), Some(PlannedValue::Sensitive { .. })))),
+        "the plan carries the secret, as a hash"
+    );
+    assert!(!printed.contains(CANARY), "the secret leaked:\n{printed}");
+}
+
+#[tokio::test]
+async fn output_does_not_depend_on_the_random_salt() {
+    // Two plans of the same change differ in their salt and hashes, never in print.
+    let (a, b) = (change_plan().await, change_plan().await);
+    assert_ne!(a.salt, b.salt);
+    assert_eq!(everything(&a), everything(&b));
+}
+
+#[tokio::test]
+async fn an_empty_plan_says_no_changes() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert!(plan.is_empty());
+    assert!(markdown::plan(&plan).contains("No changes."));
+    assert!(explain::plan(&plan).starts_with("No changes."));
+    assert!(graph::mermaid(&plan).contains("No changes"));
+    assert!(graph::dot(&plan).contains("No changes"));
+}
+
+/// A plan made by hand: a deleted function whose name holds Markdown's and the
+/// shells' special characters.
+fn odd_plan(name: &str) -> Plan {
+    Plan {
+        format_version: plan::FORMAT_VERSION,
+        scope: scope(),
+        region: None,
+        salt: String::new(),
+        changes: vec![Change {
+            kind: ResourceKind::Function,
+            name: name.into(),
+            key: None,
+            action: Action::Delete,
+            fields: Vec::new(),
+        }],
+        steps: vec![Step {
+            id: 0,
+            op: Op::DeleteFunction { name: name.into() },
+            depends_on: Vec::new(),
+            why: String::new(),
+        }],
+    }
+}
+
+#[test]
+fn table_cells_escape_pipes_and_newlines() {
+    let text = markdown::plan(&odd_plan("a|b\nc"));
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| `-`"))
+        .expect("a table row");
+    assert!(row.contains(r"a\|b<br>c"), "{row}");
+    let unescaped = row.matches('|').count() - row.matches(r"\|").count();
+    assert_eq!(unescaped, 5, "four cells, no more: {row}");
+}
+
+#[test]
+fn commands_quote_for_a_posix_shell() {
+    let text = explain::plan(&odd_plan("it's $HOME"));
+    assert!(text.contains(r"--function-name 'it'\''s $HOME'"), "{text}");
+    assert_eq!(explain::quote("shop-dev-list"), "shop-dev-list");
+    assert_eq!(explain::quote(""), "''");
+    assert_eq!(explain::quote("<api-id>"), "'<api-id>'");
+}
+
+#[test]
+fn graph_labels_escape_quotes() {
+    let plan = odd_plan("say \"hi\"");
+    let mermaid = graph::mermaid(&plan);
+    assert!(
+        mermaid.contains("s1[\"1. delete function say #quot;hi#quot;\"]"),
+        "{mermaid}"
+    );
+    let dot = graph::dot(&plan);
+    assert!(
+        dot.contains(r#"s1 [label="1. delete function say \"hi\"""#),
+        "{dot}"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_plan_is_truncated_below_64_kb_with_a_notice() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired.api = None;
+    for i in 0..400 {
+        let mut f = function(&format!("fn{i:03}"), "api");
+        f.description = format!("Function number {i}, with a description | and a pipe");
+        desired.functions.insert(f.key.clone(), f);
+    }
+    let plan = plan_for(&cloud, &desired, &artifacts(&desired)).await;
+    assert!(plan.changes.len() > 400);
+    let text = markdown::plan(&plan);
+    assert!(
+        text.len() < markdown::MARKDOWN_LIMIT,
+        "{} bytes",
+        text.len()
+    );
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(last.contains("This plan was truncated"), "{last}");
+    assert!(
+        last.contains("`lade plan`") && last.contains("`lade plan --json`"),
+        "{last}"
+    );
+    // The overview survives: every resource has its row, only details were cut.
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("| `+`")).count(),
+        plan.changes.len()
+    );
+    assert!(last.contains("the details of"), "{last}");
+    assert!(
+        text.contains("more left out"),
+        "the cut is marked where it is"
+    );
+}
+
+#[tokio::test]
+async fn a_plan_that_fits_is_not_truncated() {
+    let text = markdown::plan(&change_plan().await);
+    assert!(!text.contains("truncated"), "{text}");
+    assert!(text.contains("### Steps, in order"));
+    assert!(text.contains("<details>"));
+}
