@@ -358,6 +358,8 @@ fn odd_plan(name: &str) -> Plan {
         scope: scope(),
         region: None,
         salt: String::new(),
+        fingerprints: Default::default(),
+        artifacts: Default::default(),
         changes: vec![Change {
             kind: ResourceKind::Function,
             name: name.into(),
