@@ -17,6 +17,7 @@ use clap::{Args, Parser, Subcommand};
         lade validate                 check lade.yaml without calling AWS\n  \
         lade plan                     show what would change\n  \
         lade plan --stage prod        ... for the prod stage\n  \
+        lade plan --explain           ... with the reason for each step and its aws CLI twin\n  \
         lade apply                    make the changes (asks first)\n  \
         lade apply --yes              ... without asking, e.g. in CI\n  \
         lade outputs                  print the API's URL and its routes' URLs\n  \
@@ -104,6 +105,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the plan's steps and their dependencies as a graph (Mermaid or DOT).
+    #[command(
+        after_help = "Examples:\n  lade graph > plan.mmd\n  lade graph --format dot | dot -Tsvg > plan.svg"
+    )]
+    Graph {
+        #[command(flatten)]
+        common: Common,
+        /// mermaid (for Markdown, GitHub renders it) or dot (for Graphviz).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
     /// Delete everything the project and stage own, and nothing else.
     #[command(after_help = "Examples:\n  lade destroy\n  lade destroy --yes --stage dev")]
     Destroy {
@@ -130,6 +142,15 @@ pub struct PlanOptions {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// For each step: why it comes where it does, and the equivalent `aws` CLI command.
+    #[arg(long, conflicts_with_all = ["format", "json"])]
+    pub explain: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

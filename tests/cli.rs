@@ -17,7 +17,9 @@ fn lade(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn help_texts() {
-    for command in ["", "validate", "plan", "apply", "outputs", "destroy"] {
+    for command in [
+        "", "validate", "plan", "apply", "graph", "outputs", "destroy",
+    ] {
         let args: Vec<&str> = command.split_whitespace().chain(["--help"]).collect();
         let (code, stdout, _) = lade(&args);
         assert_eq!(code, 0);

@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply { common, saved, run } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Apply(saved)))
         }
+        Command::Graph { common, format } => with_runtime(plan::graph(&common, format)),
         Command::Outputs { common, json } => {
             with_runtime(outputs::run(&common, json)).map(|()| Exit::Success)
         }

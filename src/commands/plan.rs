@@ -3,23 +3,29 @@
 use anyhow::Context as _;
 
 use super::Exit;
-use crate::cli::{Common, PlanFormat, PlanOptions};
+use crate::cli::{Common, GraphFormat, PlanFormat, PlanOptions};
 use crate::{plan, render};
 
-pub async fn run(common: &Common, options: &PlanOptions) -> anyhow::Result<Exit> {
+/// Loads the manifest, reads the account and builds the plan.
+async fn make(common: &Common) -> anyhow::Result<plan::Plan> {
     let (desired, cloud) = super::load_and_connect(common).await?;
     let artifacts = super::package_all(&desired)?;
     let live = super::read_live(&cloud, &desired).await?;
-    let plan = plan::build(&desired, &live, &artifacts)?;
+    Ok(plan::build(&desired, &live, &artifacts)?)
+}
+
+pub async fn run(common: &Common, options: &PlanOptions) -> anyhow::Result<Exit> {
+    let plan = make(common).await?;
     let format = if options.json {
         PlanFormat::Json
     } else {
         options.format
     };
     match format {
+        _ if options.explain => print!("{}", render::explain::plan(&plan)),
         PlanFormat::Text => print!("{}", render::plan_text(&plan)),
         PlanFormat::Json => print!("{}", render::plan_json(&plan)),
-        PlanFormat::Markdown => print!("{}", render::plan_text(&plan)),
+        PlanFormat::Markdown => print!("{}", render::markdown::plan(&plan)),
     }
     if let Some(path) = &options.out {
         std::fs::write(path, render::plan_json(&plan))
@@ -36,4 +42,14 @@ pub async fn run(common: &Common, options: &PlanOptions) -> anyhow::Result<Exit>
     } else {
         Exit::Success
     })
+}
+
+/// `lade graph`: the plan's DAG.
+pub async fn graph(common: &Common, format: GraphFormat) -> anyhow::Result<Exit> {
+    let plan = make(common).await?;
+    match format {
+        GraphFormat::Mermaid => print!("{}", render::graph::mermaid(&plan)),
+        GraphFormat::Dot => print!("{}", render::graph::dot(&plan)),
+    }
+    Ok(Exit::Success)
 }
