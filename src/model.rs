@@ -16,6 +16,9 @@ use serde_json::Value;
 pub const TAG_PROJECT: &str = "lade:project";
 /// Tag key that names the owning stage on every taggable resource lade creates.
 pub const TAG_STAGE: &str = "lade:stage";
+/// Tag key that records a function's manifest key, so a change of physical name is
+/// seen as a replacement.
+pub const TAG_KEY: &str = "lade:key";
 /// The trust principal a role gets when the manifest names none.
 pub const DEFAULT_TRUST_SERVICE: &str = "lambda.amazonaws.com";
 

@@ -944,9 +944,11 @@ async fn the_diff_names_exactly_the_fields_that_differ_with_old_and_new() {
             (Field::Description, Some(json!("")), Some(json!("Lists"))),
             (
                 Field::Tags,
-                Some(json!({"lade:project": "shop", "lade:stage": "dev", "team": "web"})),
                 Some(
-                    json!({"cost": "low", "lade:project": "shop", "lade:stage": "dev", "team": "web"})
+                    json!({"lade:key": "list", "lade:project": "shop", "lade:stage": "dev", "team": "web"})
+                ),
+                Some(
+                    json!({"cost": "low", "lade:key": "list", "lade:project": "shop", "lade:stage": "dev", "team": "web"})
                 )
             ),
         ]
@@ -1139,4 +1141,60 @@ async fn a_secret_changed_after_planning_is_refused() {
         outcome.failed
     );
     assert!(!outcome.failed[0].1.contains("other"));
+}
+
+#[tokio::test]
+async fn renaming_a_function_replaces_it_before_deleting_the_old_one() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    desired.functions.get_mut("get").unwrap().name = "shop-dev-fetch".into();
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // The function (1 add, 1 destroy), its new permission and a deployment (2 adds),
+    // and the route that now points at it (1 change).
+    assert_eq!(
+        plan.summary(),
+        plan::Summary {
+            add: 3,
+            change: 1,
+            destroy: 1
+        }
+    );
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.kind == ResourceKind::Function)
+        .unwrap();
+    assert_eq!(change.action, lade::diff::Action::Replace);
+    assert_eq!(change.replaces.as_deref(), Some("shop-dev-get"));
+    let create = position(
+        &plan,
+        |op| matches!(op, Op::CreateFunction { name, .. } if name == "shop-dev-fetch"),
+    );
+    let delete = position(
+        &plan,
+        |op| matches!(op, Op::DeleteFunction { name } if name == "shop-dev-get"),
+    );
+    let integration = position(
+        &plan,
+        |op| matches!(op, Op::PutIntegration { function, .. } if function == "shop-dev-fetch"),
+    );
+    assert!(depends(&plan, delete, create), "create before destroy");
+    assert!(
+        depends(&plan, delete, integration),
+        "the route moves before the old function goes"
+    );
+    let text = render::plan_text(&plan);
+    assert!(
+        text.contains("-/+ function shop-dev-fetch (get), replacing shop-dev-get (its name changed)"),
+        "{text}"
+    );
+
+    converge(&cloud, &desired, &artifacts).await;
+    let account = cloud.snapshot();
+    assert!(account.functions.contains_key("shop-dev-fetch"));
+    assert!(!account.functions.contains_key("shop-dev-get"));
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }

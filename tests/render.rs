@@ -361,6 +361,8 @@ fn odd_plan(name: &str) -> Plan {
         fingerprints: Default::default(),
         artifacts: Default::default(),
         changes: vec![Change {
+            replaces: None,
+            drift: false,
             kind: ResourceKind::Function,
             name: name.into(),
             key: None,

@@ -218,6 +218,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
 
     for id in &live.extra_apis {
         changes.push(Change {
+            replaces: None,
+            drift: false,
             kind: ResourceKind::Api,
             name: id.clone(),
             key: None,
@@ -233,6 +235,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
     let Some(api) = &desired.api else {
         if let Some(existing) = &live.api {
             changes.push(Change {
+                replaces: None,
+                drift: false,
                 kind: ResourceKind::Api,
                 name: existing.settings.name.clone(),
                 key: None,
@@ -282,6 +286,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
     }
     if !api_fields.is_empty() {
         changes.push(Change {
+            replaces: None,
+            drift: false,
             kind: ResourceKind::Api,
             name: settings.name.clone(),
             key: None,
@@ -307,6 +313,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
         if !fields.is_empty() {
             routes_changed = true;
             changes.push(Change {
+                replaces: None,
+                drift: false,
                 kind: ResourceKind::Route,
                 name: route_name(&route.method, &route.path),
                 key: None,
@@ -323,6 +331,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
         if !wanted.contains(&(method.clone(), path.clone())) {
             routes_changed = true;
             changes.push(Change {
+                replaces: None,
+                drift: false,
                 kind: ResourceKind::Route,
                 name: route_name(&method, &path),
                 key: None,
@@ -348,6 +358,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
         let matches = matches!(source, Ref::Known(arn) if current.as_ref() == Some(arn));
         if !matches {
             changes.push(Change {
+                replaces: None,
+                drift: false,
                 kind: ResourceKind::Permission,
                 name: function.clone(),
                 key: None,
@@ -377,6 +389,8 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
     });
     if routes_changed || deployed.is_none() || media_changed {
         changes.push(Change {
+            replaces: None,
+            drift: false,
             kind: ResourceKind::Deployment,
             name: stage.clone(),
             key: None,
@@ -412,6 +426,8 @@ fn stale_permissions(
                 && statements.iter().any(|p| p.sid == sid)
         })
         .map(|(function, _)| Change {
+            replaces: None,
+            drift: false,
             kind: ResourceKind::Permission,
             name: function.clone(),
             key: None,

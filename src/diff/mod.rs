@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::model::{
     Artifact, Desired, Function, Live, LiveFunction, LiveRole, ResourceKind, Role, RoleRef, Scope,
+    TAG_KEY,
 };
 use crate::policy;
 
@@ -26,15 +27,18 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// Delete and create anew, e.g. when a function's physical name changes.
+    Replace,
 }
 
 impl Action {
-    /// The symbol plans show: `+`, `~`, `-`.
+    /// The symbol plans show: `+`, `~`, `-`, `-/+`.
     pub fn symbol(self) -> &'static str {
         match self {
             Action::Create => "+",
             Action::Update => "~",
             Action::Delete => "-",
+            Action::Replace => "-/+",
         }
     }
 }
@@ -131,6 +135,12 @@ pub struct Change {
     pub key: Option<String>,
     pub action: Action,
     pub fields: Vec<FieldChange>,
+    /// With [`Action::Replace`]: the physical name of the resource this one replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    /// The live resource was changed outside lade since lade last set it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drift: bool,
 }
 
 /// Shown where a value is only known once apply has run.
@@ -144,6 +154,8 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
     for role in desired.roles.values() {
         match live.roles.get(&role.name) {
             None => changes.push(Change {
+                replaces: None,
+                drift: false,
                 kind: ResourceKind::Role,
                 name: role.name.clone(),
                 key: Some(role.key.clone()),
@@ -154,6 +166,8 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
                 let fields = role_fields(role, Some(existing));
                 if !fields.is_empty() {
                     changes.push(Change {
+                        replaces: None,
+                        drift: false,
                         kind: ResourceKind::Role,
                         name: role.name.clone(),
                         key: Some(role.key.clone()),
@@ -170,6 +184,8 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
         let artifact = artifacts.get(&function.key);
         match live.functions.get(&function.name) {
             None => changes.push(Change {
+                replaces: None,
+                drift: false,
                 kind: ResourceKind::Function,
                 name: function.name.clone(),
                 key: Some(function.key.clone()),
@@ -181,6 +197,8 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
                     function_fields(desired, live, function, &role_arn, artifact, Some(existing));
                 if !fields.is_empty() {
                     changes.push(Change {
+                        replaces: None,
+                        drift: false,
                         kind: ResourceKind::Function,
                         name: function.name.clone(),
                         key: Some(function.key.clone()),
@@ -193,6 +211,23 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
     }
 
     changes.extend(api::changes(desired, live));
+    let mut replaced = BTreeSet::new();
+    for change in changes.iter_mut() {
+        if change.kind != ResourceKind::Function || change.action != Action::Create {
+            continue;
+        }
+        // A function that lade holds under another name with the same manifest key:
+        // its physical name changed, so it is replaced.
+        let previous = live.functions.values().find(|f| {
+            f.tags.get(TAG_KEY) == change.key.as_ref()
+                && !desired.functions.values().any(|d| d.name == f.name)
+        });
+        if let Some(previous) = previous {
+            change.action = Action::Replace;
+            change.replaces = Some(previous.name.clone());
+            replaced.insert(previous.name.clone());
+        }
+    }
 
     let wanted_functions: BTreeSet<&str> = desired
         .functions
@@ -202,7 +237,7 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
     for name in live
         .functions
         .keys()
-        .filter(|n| !wanted_functions.contains(n.as_str()))
+        .filter(|n| !wanted_functions.contains(n.as_str()) && !replaced.contains(*n))
     {
         changes.push(deleted(ResourceKind::Function, name));
     }
@@ -219,6 +254,8 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
 
 fn deleted(kind: ResourceKind, name: &str) -> Change {
     Change {
+        replaces: None,
+        drift: false,
         kind,
         name: name.to_string(),
         key: None,
@@ -336,10 +373,12 @@ fn role_fields(role: &Role, live: Option<&LiveRole>) -> Vec<FieldChange> {
     fields
 }
 
-/// The tags a function should carry: the user's plus the ownership tags.
+/// The tags a function should carry: the user's, the ownership tags, and its
+/// manifest key (so a renamed function is recognised and replaced).
 pub fn function_tags(scope: &Scope, function: &Function) -> BTreeMap<String, String> {
     let mut tags = function.tags.clone();
     tags.extend(scope.ownership_tags());
+    tags.insert(TAG_KEY.to_string(), function.key.clone());
     tags
 }
 

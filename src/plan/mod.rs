@@ -90,6 +90,11 @@ impl Plan {
         for change in &self.changes {
             match change.action {
                 Action::Create => summary.add += 1,
+                // Counted like Terraform: one to add and one to destroy.
+                Action::Replace => {
+                    summary.add += 1;
+                    summary.destroy += 1;
+                }
                 Action::Update => summary.change += 1,
                 Action::Delete => summary.destroy += 1,
             }
@@ -558,7 +563,7 @@ pub fn build(
                 size: artifact.map(|a| a.size()).unwrap_or_default(),
             }
         };
-        if change.action == Action::Create {
+        if matches!(change.action, Action::Create | Action::Replace) {
             let id = graph.push(
                 Op::CreateFunction {
                     name: function.name.clone(),
@@ -670,18 +675,22 @@ pub fn build(
 
     // Rule 4: deletes, in reverse. Functions first (once no deployed route points at
     // them), then each role after its policies are gone and no function uses it.
-    for change in changes
-        .iter()
-        .filter(|c| c.kind == ResourceKind::Function && c.action == Action::Delete)
-    {
+    // A replaced function is deleted after its successor exists (create before destroy).
+    let deletions = changes.iter().filter_map(|c| match (c.kind, c.action) {
+        (ResourceKind::Function, Action::Delete) => Some((c.name.clone(), None)),
+        (ResourceKind::Function, Action::Replace) => {
+            let successor = created_functions.get(&c.name).copied();
+            c.replaces.clone().map(|old| (old, successor))
+        }
+        _ => None,
+    });
+    for (name, successor) in deletions.collect::<Vec<_>>() {
         let id = graph.push(
-            Op::DeleteFunction {
-                name: change.name.clone(),
-            },
-            deployment.into_iter().collect(),
-            "the new deployment must stop routing to a function before it is deleted",
+            Op::DeleteFunction { name: name.clone() },
+            deployment.into_iter().chain(successor).collect(),
+            "a function is deleted once its successor exists and the new deployment no longer routes to it",
         );
-        if let Some(existing) = live.functions.get(&change.name) {
+        if let Some(existing) = live.functions.get(&name) {
             moves_off
                 .entry(existing.role_arn.clone())
                 .or_default()

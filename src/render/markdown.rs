@@ -148,6 +148,10 @@ fn table_row(change: &Change) -> String {
         Action::Create => "new".to_string(),
         Action::Update => fields.join(", "),
         Action::Delete => "deleted".to_string(),
+        Action::Replace => format!(
+            "replaces `{}`",
+            change.replaces.as_deref().unwrap_or_default()
+        ),
     };
     format!(
         "| `{}` | {} | {} | {} |\n",
@@ -230,13 +234,17 @@ fn details_block(change: &Change) -> String {
     let shown: Vec<&FieldChange> = change
         .fields
         .iter()
-        .filter(|f| !(change.action == Action::Create && f.old.is_none() && is_default(&f.new)))
+        .filter(|f| {
+            let created = matches!(change.action, Action::Create | Action::Replace);
+            !(created && f.old.is_none() && is_default(&f.new))
+        })
         .collect();
     if shown.is_empty() {
         let what = match change.action {
             Action::Create => "Created with default settings.",
             Action::Update => "Updated.",
             Action::Delete => "Deleted.",
+            Action::Replace => "Replaced.",
         };
         let _ = writeln!(out, "{what}");
     }

@@ -86,9 +86,20 @@ fn change_text(out: &mut String, change: &Change) {
     {
         let _ = write!(out, " ({key})");
     }
+    if let Some(old) = &change.replaces {
+        let _ = write!(out, ", replacing {old} (its name changed)");
+    }
+    if change.drift {
+        let _ = write!(out, "  (changed outside lade)");
+    }
     out.push('\n');
+    // A replacement is created anew: its fields read like a create's.
+    let action = match change.action {
+        Action::Replace => Action::Create,
+        other => other,
+    };
     for field in &change.fields {
-        field_text(out, change.action, field);
+        field_text(out, action, field);
     }
     out.push('\n');
 }
