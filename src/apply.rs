@@ -20,6 +20,7 @@ use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
 use crate::diff::api as api_diff;
 use crate::diff::env::{PlannedValue, Secrets, sensitive_hash};
 use crate::diff::{Output, Ref};
+use crate::diff::{TAG_CONFIG, config_fingerprint};
 use crate::model::Artifact;
 use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
 
@@ -249,19 +250,30 @@ impl Context<'_> {
                 code,
                 tags,
             } => {
+                let config = self.config(name, settings).await?;
+                let mut tags = tags.clone();
+                tags.insert(TAG_CONFIG.to_string(), applied_config(&config, settings));
                 let function = NewFunction {
                     name: name.clone(),
-                    config: self.config(name, settings).await?,
+                    config,
                     architecture: *architecture,
                     zip: self.artifact(code)?.bytes.clone(),
-                    tags: tags.clone(),
+                    tags,
                 };
                 let arn = cloud.create_function(&function).await?;
                 self.learn(Output::FunctionArn(name.clone()), arn);
             }
-            Op::UpdateFunctionConfiguration { name, settings } => {
+            Op::UpdateFunctionConfiguration {
+                name,
+                arn,
+                settings,
+            } => {
                 let config = self.config(name, settings).await?;
-                cloud.update_function_configuration(name, &config).await?
+                cloud.update_function_configuration(name, &config).await?;
+                // Record what lade set, so a later change by anyone else shows as drift.
+                let tag =
+                    BTreeMap::from([(TAG_CONFIG.to_string(), applied_config(&config, settings))]);
+                cloud.tag_function(arn, &tag).await?
             }
             Op::UpdateFunctionCode {
                 name,
@@ -480,4 +492,15 @@ fn not_an_arn(arn: &str) -> CloudError {
         operation: "apply".into(),
         message: format!("`{arn}` is not a function ARN"),
     }
+}
+
+/// The `lade:config` fingerprint of a configuration lade applies.
+fn applied_config(config: &FunctionConfig, settings: &FunctionSettings) -> String {
+    let sensitive = settings
+        .environment
+        .iter()
+        .filter(|(_, value)| matches!(value, PlannedValue::Sensitive { .. }))
+        .map(|(key, _)| key.clone())
+        .collect();
+    config_fingerprint(config, &sensitive)
 }

@@ -223,7 +223,11 @@ async fn changing_memory_is_exactly_one_configuration_update() {
     assert_eq!(plan.changes[0].fields[0].new, Some(json!(512)));
     cloud.clear_calls();
     apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
-    assert_eq!(cloud.mutations(), ["UpdateFunctionConfiguration"]);
+    // The tag records what lade applied, so later drift can be told apart.
+    assert_eq!(
+        cloud.mutations(),
+        ["UpdateFunctionConfiguration", "TagResource"]
+    );
     assert_eq!(cloud.snapshot().functions["shop-dev-get"].memory, 512);
 }
 
@@ -1188,7 +1192,9 @@ async fn renaming_a_function_replaces_it_before_deleting_the_old_one() {
     );
     let text = render::plan_text(&plan);
     assert!(
-        text.contains("-/+ function shop-dev-fetch (get), replacing shop-dev-get (its name changed)"),
+        text.contains(
+            "-/+ function shop-dev-fetch (get), replacing shop-dev-get (its name changed)"
+        ),
         "{text}"
     );
 
@@ -1197,4 +1203,53 @@ async fn renaming_a_function_replaces_it_before_deleting_the_old_one() {
     assert!(account.functions.contains_key("shop-dev-fetch"));
     assert!(!account.functions.contains_key("shop-dev-get"));
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_change_made_outside_lade_is_marked_as_drift() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired
+        .functions
+        .get_mut("get")
+        .unwrap()
+        .environment
+        .insert("API_KEY".into(), secret(CANARY));
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+
+    // Someone changes the memory in the console.
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut("shop-dev-get")
+        .unwrap()
+        .memory = 1024;
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.changes.len(), 1);
+    assert!(plan.changes[0].drift);
+    let text = render::plan_text(&plan);
+    assert!(
+        text.contains("~ function shop-dev-get  (changed outside lade)"),
+        "{text}"
+    );
+    assert!(text.contains("memory: 1024 → 128"), "{text}");
+    converge(&cloud, &desired, &artifacts).await;
+    assert!(
+        plan_for(&cloud, &desired, &artifacts).await.is_empty(),
+        "the record is updated"
+    );
+
+    // A change in the manifest alone is not drift.
+    desired.functions.get_mut("get").unwrap().timeout = 20;
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.changes.len(), 1);
+    assert!(!plan.changes[0].drift);
+    assert!(!render::plan_text(&plan).contains("changed outside lade"));
+    // The record never holds the secret.
+    let tags = &cloud.snapshot().functions["shop-dev-get"].tags;
+    assert!(tags.contains_key("lade:config"));
+    assert!(!tags.values().any(|v| v.contains(CANARY)));
 }

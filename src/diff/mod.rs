@@ -8,8 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::cloud::FunctionConfig;
 
 use crate::model::{
     Artifact, Desired, Function, Live, LiveFunction, LiveRole, ResourceKind, Role, RoleRef, Scope,
@@ -198,7 +202,7 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
                 if !fields.is_empty() {
                     changes.push(Change {
                         replaces: None,
-                        drift: false,
+                        drift: drifted(function, existing),
                         kind: ResourceKind::Function,
                         name: function.name.clone(),
                         key: Some(function.key.clone()),
@@ -382,10 +386,69 @@ pub fn function_tags(scope: &Scope, function: &Function) -> BTreeMap<String, Str
     tags
 }
 
-/// Tags as compared: AWS's own `aws:*` tags are not lade's business.
+/// Tag key that holds a fingerprint of the configuration lade last applied to a
+/// function: a live configuration that no longer matches it was changed outside lade.
+pub const TAG_CONFIG: &str = "lade:config";
+
+/// The fingerprint of a function configuration, as stored in its `lade:config` tag.
+/// Sensitive environment values enter only by name: a tag is readable by anyone who
+/// can list tags, so it must not let anyone test guesses of a secret.
+pub fn config_fingerprint(config: &FunctionConfig, sensitive: &BTreeSet<String>) -> String {
+    let environment: BTreeMap<&String, &str> = config
+        .environment
+        .iter()
+        .map(|(k, v)| {
+            (
+                k,
+                if sensitive.contains(k) {
+                    "(sensitive)"
+                } else {
+                    v.as_str()
+                },
+            )
+        })
+        .collect();
+    let fields = json!([
+        config.handler,
+        config.runtime,
+        config.role_arn,
+        config.memory,
+        config.timeout,
+        config.description,
+        environment,
+    ]);
+    let digest = Sha256::digest(fields.to_string().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// Whether a live function's configuration differs from what lade last applied.
+fn drifted(function: &Function, live: &LiveFunction) -> bool {
+    let Some(applied) = live.tags.get(TAG_CONFIG) else {
+        return false;
+    };
+    let config = FunctionConfig {
+        handler: live.handler.clone(),
+        runtime: live.runtime.clone(),
+        role_arn: live.role_arn.clone(),
+        memory: live.memory,
+        timeout: live.timeout,
+        environment: live.environment.clone(),
+        description: live.description.clone(),
+    };
+    let sensitive = function
+        .environment
+        .iter()
+        .filter(|(_, value)| value.sensitive)
+        .map(|(key, _)| key.clone())
+        .collect();
+    &config_fingerprint(&config, &sensitive) != applied
+}
+
+/// Tags as compared: AWS's own `aws:*` tags and lade's record of what it applied are
+/// not part of what the manifest asks for.
 fn comparable_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:"))
+        .filter(|(k, _)| !k.starts_with("aws:") && k.as_str() != TAG_CONFIG)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -83,7 +83,7 @@ pub fn stale(plan: &Plan, live: &Live, inputs: &Inputs) -> Vec<String> {
     }
     for step in &plan.steps {
         if let Op::CreateFunction { name, settings, .. }
-        | Op::UpdateFunctionConfiguration { name, settings } = &step.op
+        | Op::UpdateFunctionConfiguration { name, settings, .. } = &step.op
         {
             reasons.extend(secrets_changed(plan, name, &settings.environment, inputs));
         }

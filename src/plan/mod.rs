@@ -176,6 +176,8 @@ pub enum Op {
     },
     UpdateFunctionConfiguration {
         name: String,
+        /// The function's ARN, to record what was applied in its `lade:config` tag.
+        arn: String,
         settings: FunctionSettings,
     },
     UpdateFunctionCode {
@@ -597,6 +599,7 @@ pub fn build(
             let id = graph.push(
                 Op::UpdateFunctionConfiguration {
                     name: function.name.clone(),
+                    arn: existing.arn.clone(),
                     settings,
                 },
                 deps,
@@ -627,7 +630,9 @@ pub fn build(
             let stale: Vec<String> = existing
                 .tags
                 .keys()
-                .filter(|k| !k.starts_with("aws:") && !wanted.contains_key(*k))
+                .filter(|k| {
+                    !k.starts_with("aws:") && *k != diff::TAG_CONFIG && !wanted.contains_key(*k)
+                })
                 .cloned()
                 .collect();
             let changed: BTreeMap<String, String> = wanted

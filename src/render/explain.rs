@@ -557,7 +557,7 @@ fn commands(op: &Op) -> Vec<Command> {
                 ),
             ]
         }
-        Op::UpdateFunctionConfiguration { name, settings } => vec![
+        Op::UpdateFunctionConfiguration { name, settings, .. } => vec![
             Command::new("lambda", "update-function-configuration")
                 .arg("function-name", name)
                 .arg("runtime", &settings.runtime)
