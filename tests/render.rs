@@ -167,7 +167,18 @@ async fn change_plan() -> Plan {
     let mut desired = desired();
     let mut artifacts = artifacts(&desired);
     converge(&cloud, &desired, &artifacts).await;
+    // Drift: someone changes a timeout in the console.
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut("shop-dev-list")
+        .unwrap()
+        .timeout = 99;
 
+    // A replace: `get` gets a new physical name (and more memory).
+    desired.functions.get_mut("get").unwrap().name = "shop-dev-fetch".into();
     desired.functions.get_mut("get").unwrap().memory = 256;
     let list = desired.functions.get_mut("list").unwrap();
     list.environment
@@ -230,6 +241,27 @@ fn everything(plan: &Plan) -> String {
 
 // ---- snapshots of the two plans ----
 
+/// The text and JSON forms of a plan with creates, updates, deletes, a replace, a
+/// policy diff, an environment diff with a secret, and drift.
+#[tokio::test]
+async fn change_plan_text_and_json() {
+    let plan = fixed(change_plan().await);
+    let text = render::plan_text(&plan);
+    assert!(
+        text.contains("-/+ function shop-dev-fetch (get), replacing shop-dev-get"),
+        "{text}"
+    );
+    assert!(text.contains("(changed outside lade)"), "{text}");
+    assert!(text.contains("timeout: 99 → 3"), "{text}");
+    assert!(text.contains("\"API_KEY\": \"(sensitive)\""), "{text}");
+    insta::assert_snapshot!(text);
+    let json: serde_json::Value = serde_json::from_str(&render::plan_json(&plan)).unwrap();
+    insta::assert_json_snapshot!(json, {
+        ".fingerprints.*" => "[hash]",
+        ".artifacts.*" => "[sha256]",
+    });
+}
+
 #[tokio::test]
 async fn cold_plan_markdown() {
     let plan = fixed(cold_plan().await);
@@ -283,7 +315,15 @@ async fn change_plan_markdown() {
     let plan = fixed(change_plan().await);
     let text = markdown::plan(&plan);
     assert!(text.contains("```diff"), "documents show as diffs:\n{text}");
-    assert!(text.contains("`shop-dev-list` → `shop-dev-get`"), "{text}");
+    assert!(
+        text.contains("`shop-dev-list` → `shop-dev-fetch`"),
+        "{text}"
+    );
+    assert!(text.contains("| replaces shop-dev-get |"), "{text}");
+    assert!(
+        text.contains("timeout, environment, code (changed outside lade) |"),
+        "{text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -295,6 +335,7 @@ async fn change_plan_explain() {
         "\"API_KEY\":\"<sensitive>\"",
         "aws lambda update-function-code \\\n",
         "aws lambda delete-function --function-name shop-dev-work",
+        "aws lambda delete-function --function-name shop-dev-get",
         "aws iam delete-role --role-name shop-dev-worker",
         "aws apigateway delete-method",
         "aws iam detach-role-policy",

@@ -167,7 +167,8 @@ pub fn field(
         let same = known.is_some() && current == known.as_ref();
         changed |= !same;
         let shown = match (value.sensitive, known) {
-            (true, _) if same || existing.is_none() => SENSITIVE.to_string(),
+            // Unchanged, or new: nothing to compare, so nothing "changed".
+            (true, _) if same || current.is_none() => SENSITIVE.to_string(),
             (true, _) => SENSITIVE_CHANGED.to_string(),
             (false, Some(text)) => text,
             (false, None) => KNOWN_AFTER_APPLY.to_string(),

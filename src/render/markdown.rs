@@ -149,9 +149,14 @@ fn table_row(change: &Change) -> String {
         Action::Update => fields.join(", "),
         Action::Delete => "deleted".to_string(),
         Action::Replace => format!(
-            "replaces `{}`",
+            "replaces {}",
             change.replaces.as_deref().unwrap_or_default()
         ),
+    };
+    let what = if change.drift {
+        format!("{what} (changed outside lade)")
+    } else {
+        what
     };
     format!(
         "| `{}` | {} | {} | {} |\n",
