@@ -36,6 +36,7 @@ pub struct Cli {
 /// How lade talks: colour, detail and quiet. Global: they go before or after the
 /// subcommand.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
 pub struct Output {
     /// Colour the output: auto colours only a terminal, and not when NO_COLOR is set.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
