@@ -21,13 +21,42 @@ use clap::{Args, Parser, Subcommand};
         lade apply                    make the changes (asks first)\n  \
         lade apply --yes              ... without asking, e.g. in CI\n  \
         lade outputs                  print the API's URL and its routes' URLs\n  \
-        lade destroy -f app/lade.yaml remove everything the project and stage own\n\n\
+        lade destroy -f app/lade.yaml remove everything the project and stage own\n  \
+        lade completions zsh          print shell completions\n\n\
         AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, \
         ~/.aws, SSO, web identity); AWS_ENDPOINT_URL points lade at another endpoint."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// How lade talks: colour, detail and quiet. Global: they go before or after the
+/// subcommand.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct Output {
+    /// Colour the output: auto colours only a terminal, and not when NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Log every AWS call (service, operation, duration, outcome) and every retry to
+    /// stderr; -vv adds the SDK's own retry decisions. Never logs request or response
+    /// bodies.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Print only errors: no plan, progress or summary. Exit codes are unchanged, and
+    /// output asked for by name (--json, --format, graph, outputs) still prints.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 /// Options every command takes.
@@ -123,6 +152,16 @@ pub enum Command {
         common: Common,
         #[command(flatten)]
         run: Run,
+    },
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "Examples:\n  \
+        lade completions bash > ~/.local/share/bash-completion/completions/lade\n  \
+        lade completions zsh > \"${fpath[1]}/_lade\"\n  \
+        lade completions fish > ~/.config/fish/completions/lade.fish\n  \
+        lade completions powershell >> $PROFILE")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 

@@ -2,6 +2,11 @@
 //! [`AwsError`]: the operation, AWS's error code and message. Callers decide on the
 //! code (`NoSuchEntity` on a delete is success, for example); everything they do not
 //! handle becomes a [`CloudError`] through one `From`, which adds what to do next.
+//!
+//! `call` is also where `-v` sees every request: it logs one `tracing` event per call
+//! with the service, operation, duration and outcome (AWS's error code, never its
+//! message or any body, which can echo secrets). The SDK's own retries of throttling
+//! and transient faults happen inside the call, under its span; `-vv` shows them.
 
 use std::error::Error;
 use std::fmt;
@@ -9,6 +14,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tracing::Instrument as _;
 
 use super::AwsCloud;
 use crate::cloud::CloudError;
@@ -181,10 +187,26 @@ impl AwsCloud {
         E: ProvideErrorMetadata + Error + Send + Sync + 'static,
         R: fmt::Debug,
     {
+        let service = service_of::<E>();
         let started = Instant::now();
-        request
+        let result = request
+            .instrument(tracing::debug_span!("aws", %service, %operation))
             .await
-            .map_err(|error| self.classify(operation, &error, started.elapsed()))
+            .map_err(|error| self.classify(operation, &error, started.elapsed()));
+        let ms = started.elapsed().as_millis();
+        match &result {
+            Ok(_) => tracing::debug!(%service, %operation, ms, outcome = %"ok", "aws call"),
+            Err(error) => tracing::debug!(
+                %service,
+                %operation,
+                ms,
+                outcome = %"error",
+                code = %error.code.as_deref().unwrap_or("none"),
+                max_attempts = error.max_attempts,
+                "aws call"
+            ),
+        }
+        result
     }
 
     /// Reduces an SDK error to an [`AwsError`]; `elapsed` is how long the call took.
@@ -220,9 +242,31 @@ impl AwsCloud {
     }
 }
 
+/// The AWS service an operation belongs to, from the SDK crate that defines its error
+/// type: `aws_sdk_lambda::operation::get_function::GetFunctionError` is `lambda`. (The
+/// operation name alone is ambiguous: Lambda, API Gateway and the tagging API each
+/// have a `GetResources`-like name.)
+fn service_of<E>() -> &'static str {
+    let path = std::any::type_name::<E>();
+    let krate = path.split("::").next().unwrap_or(path);
+    krate.strip_prefix("aws_sdk_").unwrap_or(krate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_service_comes_from_the_sdk_crate() {
+        assert_eq!(
+            service_of::<aws_sdk_lambda::operation::get_function::GetFunctionError>(),
+            "lambda"
+        );
+        assert_eq!(
+            service_of::<aws_sdk_iam::operation::list_roles::ListRolesError>(),
+            "iam"
+        );
+    }
 
     fn error(code: &str, message: &str) -> AwsError {
         AwsError {

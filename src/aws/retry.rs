@@ -6,9 +6,14 @@
 //! progress. Each attempt says whether it is done or should be tried again, and why;
 //! the loop backs off exponentially (capped) and gives up at a deadline with a
 //! [`CloudError::Timeout`] that says what it was waiting for.
+//!
+//! Under `-v` each attempt runs in a `retry` span (so the calls it makes show their
+//! attempt number), and each retry is logged with its reason and pause.
 
 use std::future::Future;
 use std::time::Instant;
+
+use tracing::Instrument as _;
 
 use super::Patience;
 use crate::cloud::CloudError;
@@ -40,8 +45,14 @@ where
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let reason = match attempt().await? {
-            Attempt::Done(value) => return Ok(value),
+        let span = tracing::debug_span!("retry", attempt = attempts);
+        let reason = match attempt().instrument(span).await? {
+            Attempt::Done(value) => {
+                if attempts > 1 {
+                    tracing::debug!(%waiting_for, attempts, "done after retrying");
+                }
+                return Ok(value);
+            }
             Attempt::Again(reason) => reason,
         };
         let elapsed = started.elapsed();
@@ -50,6 +61,7 @@ where
             .checked_sub(elapsed)
             .filter(|left| !left.is_zero())
         else {
+            tracing::debug!(%waiting_for, attempts, %reason, "giving up at the deadline");
             return Err(CloudError::Timeout {
                 attempts,
                 seconds: elapsed.as_secs(),
@@ -57,7 +69,15 @@ where
             });
         };
         // The last pause is cut short so that one final attempt lands on the deadline.
-        tokio::time::sleep(delay.min(left)).await;
+        let pause = delay.min(left);
+        tracing::debug!(
+            %waiting_for,
+            attempt = attempts,
+            %reason,
+            delay_ms = pause.as_millis(),
+            "retrying"
+        );
+        tokio::time::sleep(pause).await;
         delay = (delay * 2).min(patience.max_delay);
     }
 }

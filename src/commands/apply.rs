@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use super::Exit;
+use super::progress::Progress;
+use super::reporters::{JsonLines, Lines};
+use super::{Exit, Ui};
 
-use crate::apply::{self, Event, Inputs, Reporter};
+use crate::apply::{self, Inputs, Reporter, Silent};
 use crate::cli::{Common, Run};
+use crate::render::colour;
 use crate::{diff, live, outputs, plan, render};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +23,7 @@ pub enum Mode {
     Destroy,
 }
 
-pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<Exit> {
+pub async fn run(common: &Common, run: &Run, mode: Mode, ui: &Ui) -> anyhow::Result<Exit> {
     let verb = match mode {
         Mode::Apply(_) => "apply",
         Mode::Destroy => "destroy",
@@ -58,7 +61,7 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<Exit>
     };
 
     if !run.json {
-        print!("{}", render::plan_text(&plan));
+        ui.plan(&render::plan_text(&plan));
     }
     if plan.is_empty() {
         return Ok(Exit::Success);
@@ -67,10 +70,15 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<Exit>
         bail!("{verb} cancelled; nothing was changed");
     }
 
+    // JSON when asked for; nothing when quiet; spinners at a terminal; else log lines.
     let reporter: Box<dyn Reporter> = if run.json {
         Box::new(JsonLines)
+    } else if ui.quiet {
+        Box::new(Silent)
+    } else if ui.live {
+        Box::new(Progress::new(ui.colour))
     } else {
-        Box::new(Lines)
+        Box::new(Lines { colour: ui.colour })
     };
     let outcome = apply::execute(
         &plan,
@@ -80,8 +88,15 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<Exit>
         usize::from(run.parallelism),
     )
     .await;
+    // The spinners must be finished and gone before the summary prints below them.
+    drop(reporter);
     if !run.json {
-        print!("\n{}", render::outcome_text(&plan, &outcome));
+        let text = render::outcome_text(&plan, &outcome);
+        if ui.colour {
+            ui.say(&format!("\n{}", colour::paint_outcome(&text)));
+        } else {
+            ui.say(&format!("\n{text}"));
+        }
     }
     if !outcome.is_success() {
         bail!(
@@ -97,7 +112,7 @@ pub async fn run(common: &Common, run: &Run, mode: Mode) -> anyhow::Result<Exit>
             let line = serde_json::json!({"event": "outputs", "outputs": outputs});
             println!("{line}");
         } else {
-            print!("\n{}", outputs::text(&outputs));
+            ui.say(&format!("\n{}", outputs::text(&outputs)));
         }
     }
     Ok(Exit::Success)
@@ -179,26 +194,4 @@ fn confirm(plan: &plan::Plan, verb: &str) -> anyhow::Result<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-/// Prints one plain line per event.
-struct Lines;
-
-impl Reporter for Lines {
-    fn report(&self, event: &Event) {
-        if !matches!(event, Event::Started { .. }) {
-            println!("{}", render::event_line(event));
-        }
-    }
-}
-
-/// Prints one JSON object per line per event.
-struct JsonLines;
-
-impl Reporter for JsonLines {
-    fn report(&self, event: &Event) {
-        if let Ok(line) = serde_json::to_string(event) {
-            println!("{line}");
-        }
-    }
 }

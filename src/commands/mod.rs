@@ -2,11 +2,21 @@
 //!
 //! This is the only place that prints and the only place that maps outcomes to exit
 //! codes: 0 for success (including "no changes"), 1 for any error.
+//!
+//! How output looks (colour, quiet, live progress, `-v` logs) is decided once here,
+//! in [`Ui`] and [`logging::init`], before any command runs.
 
 mod apply;
+mod completions;
+mod logging;
 mod outputs;
 mod plan;
+mod progress;
+mod reporters;
+mod ui;
 mod validate;
+
+pub use ui::Ui;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -30,19 +40,22 @@ pub enum Exit {
 
 /// Runs a parsed command line and returns the process's exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    logging::init(cli.output.verbose);
+    let ui = Ui::new(&cli.output);
     let result = match cli.command {
-        Command::Validate { common } => validate::run(&common).map(|()| Exit::Success),
-        Command::Plan { common, options } => with_runtime(plan::run(&common, &options)),
+        Command::Validate { common } => validate::run(&common, &ui).map(|()| Exit::Success),
+        Command::Plan { common, options } => with_runtime(plan::run(&common, &options, &ui)),
         Command::Apply { common, saved, run } => {
-            with_runtime(apply::run(&common, &run, apply::Mode::Apply(saved)))
+            with_runtime(apply::run(&common, &run, apply::Mode::Apply(saved), &ui))
         }
         Command::Graph { common, format } => with_runtime(plan::graph(&common, format)),
         Command::Outputs { common, json } => {
             with_runtime(outputs::run(&common, json)).map(|()| Exit::Success)
         }
         Command::Destroy { common, run } => {
-            with_runtime(apply::run(&common, &run, apply::Mode::Destroy))
+            with_runtime(apply::run(&common, &run, apply::Mode::Destroy, &ui))
         }
+        Command::Completions { shell } => completions::run(shell).map(|()| Exit::Success),
     };
     match result {
         Ok(Exit::Success) => ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 
-use super::Exit;
+use super::{Exit, Ui};
 use crate::cli::{Common, GraphFormat, PlanFormat, PlanOptions};
 use crate::{plan, render};
 
@@ -14,7 +14,7 @@ async fn make(common: &Common) -> anyhow::Result<plan::Plan> {
     Ok(plan::build(&desired, &live, &artifacts)?)
 }
 
-pub async fn run(common: &Common, options: &PlanOptions) -> anyhow::Result<Exit> {
+pub async fn run(common: &Common, options: &PlanOptions, ui: &Ui) -> anyhow::Result<Exit> {
     let plan = make(common).await?;
     let format = if options.json {
         PlanFormat::Json
@@ -23,7 +23,7 @@ pub async fn run(common: &Common, options: &PlanOptions) -> anyhow::Result<Exit>
     };
     match format {
         _ if options.explain => print!("{}", render::explain::plan(&plan)),
-        PlanFormat::Text => print!("{}", render::plan_text(&plan)),
+        PlanFormat::Text => ui.plan(&render::plan_text(&plan)),
         PlanFormat::Json => print!("{}", render::plan_json(&plan)),
         PlanFormat::Markdown => print!("{}", render::markdown::plan(&plan)),
     }
@@ -31,10 +31,10 @@ pub async fn run(common: &Common, options: &PlanOptions) -> anyhow::Result<Exit>
         std::fs::write(path, render::plan_json(&plan))
             .with_context(|| format!("could not save the plan to {}", path.display()))?;
         if format == PlanFormat::Text {
-            println!(
-                "\nSaved the plan to {0}. Apply exactly it with `lade apply {0}`.",
+            ui.say(&format!(
+                "\nSaved the plan to {0}. Apply exactly it with `lade apply {0}`.\n",
                 path.display()
-            );
+            ));
         }
     }
     Ok(if options.detailed_exitcode && !plan.is_empty() {

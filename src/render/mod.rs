@@ -10,6 +10,7 @@
 //!
 //! No renderer shows a sensitive value: the plan holds none, only masks and hashes.
 
+pub mod colour;
 pub mod explain;
 pub mod graph;
 pub mod markdown;
