@@ -5,79 +5,23 @@
 //! plan that creates roles, functions and an API, and one after a converge that
 //! updates, deletes, retargets a route and changes an environment with a secret.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
-use lade::apply::{self, Silent};
-use lade::cloud::memory::{MemoryCloud, code_sha256};
+use lade::cloud::memory::MemoryCloud;
 use lade::diff::env::PlannedValue;
 use lade::diff::{Action, Change};
 use lade::model::*;
 use lade::plan::{self, Op, Plan, Step};
+use lade::render;
 use lade::render::{explain, graph, markdown};
-use lade::{live, render};
 use serde_json::json;
+
+mod fixtures;
+use fixtures::*;
 
 // ---- fixtures (as in tests/engine.rs) ----
 
 const CANARY: &str = "canary-secret-xyz";
-
-fn scope() -> Scope {
-    Scope {
-        project: "shop".into(),
-        stage: "dev".into(),
-    }
-}
-
-fn role(key: &str, managed: &[&str], inline: &[(&str, serde_json::Value)]) -> Role {
-    Role {
-        key: key.into(),
-        name: scope().physical_name(key),
-        path: scope().iam_path(),
-        trust_services: BTreeSet::from([DEFAULT_TRUST_SERVICE.to_string()]),
-        managed_policies: managed.iter().map(|s| s.to_string()).collect(),
-        inline_policies: inline
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    }
-}
-
-fn function(key: &str, role_key: &str) -> Function {
-    Function {
-        key: key.into(),
-        name: scope().physical_name(key),
-        source: Source::Zip {
-            path: PathBuf::from(format!("{key}.zip")),
-        },
-        handler: "app.handler".into(),
-        runtime: "python3.12".into(),
-        role: RoleRef::Key(role_key.into()),
-        memory: 128,
-        timeout: 3,
-        environment: BTreeMap::from([("TABLE".to_string(), EnvValue::text("items"))]),
-        description: String::new(),
-        architecture: Architecture::X86_64,
-        tags: BTreeMap::from([("team".to_string(), "web".to_string())]),
-    }
-}
-
-const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
-
-fn read_policy() -> serde_json::Value {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]})
-}
-
-fn route(method: &str, path: &str, function: &str) -> Route {
-    Route {
-        method: method.into(),
-        path: path.into(),
-        function: function.into(),
-        authorization: Authorization::None,
-        api_key_required: false,
-    }
-}
 
 /// Two roles, three functions, four routes.
 fn desired() -> Desired {
@@ -116,41 +60,6 @@ fn desired() -> Desired {
         }),
         uses_account: false,
     }
-}
-
-fn artifact(bytes: &[u8]) -> Artifact {
-    Artifact {
-        sha256: code_sha256(bytes),
-        bytes: Arc::new(bytes.to_vec()),
-    }
-}
-
-fn artifacts(desired: &Desired) -> BTreeMap<String, Artifact> {
-    desired
-        .functions
-        .keys()
-        .map(|key| (key.clone(), artifact(format!("zip of {key}").as_bytes())))
-        .collect()
-}
-
-async fn plan_for(
-    cloud: &MemoryCloud,
-    desired: &Desired,
-    artifacts: &BTreeMap<String, Artifact>,
-) -> Plan {
-    let live = live::read(cloud, desired).await.unwrap();
-    plan::build(desired, &live, artifacts).unwrap()
-}
-
-async fn converge(cloud: &MemoryCloud, desired: &Desired, artifacts: &BTreeMap<String, Artifact>) {
-    let live = live::read(cloud, desired).await.unwrap();
-    let plan = plan::build(desired, &live, artifacts).unwrap();
-    let inputs = apply::Inputs {
-        artifacts: artifacts.clone(),
-        secrets: lade::diff::env::secrets(desired, &live),
-    };
-    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, 8).await;
-    assert!(outcome.is_success(), "apply failed: {outcome:?}");
 }
 
 /// The plan that creates everything in an empty account.
