@@ -54,6 +54,8 @@ const METHODS: [&str; 4] = ["GET", "POST", "DELETE", "ANY"];
 const FIRST_SEGMENTS: [&str; 2] = ["items", "users"];
 const LATER_SEGMENTS: [&str; 3] = ["{id}", "tags", "items"];
 const REGION: &str = "us-east-1";
+/// Every sensitive value the generator makes starts with this.
+const SECRET_MARK: &str = "s3cr3t-";
 
 // ---- generators ----
 
@@ -282,7 +284,14 @@ fn build_model(
             .environment
             .iter()
             .map(|(&name, value)| {
-                let mut parts = vec![Part::Text(format!("value-{}", value.text))];
+                // A sensitive value is a recognisable canary, so a property can look
+                // for it in everything lade prints and saves.
+                let text = if value.sensitive {
+                    format!("{SECRET_MARK}{key}-{}-{}", ENV_KEYS[name], value.text)
+                } else {
+                    format!("value-{}", value.text)
+                };
+                let mut parts = vec![Part::Text(text)];
                 // Only functions that come earlier may be referenced: no cycles.
                 let reference = match value.reference {
                     1 if index > 0 => Some(CrossRef::FunctionArn(
@@ -817,6 +826,37 @@ proptest! {
                 apply::execute(&plan, &target.artifacts().into(), &cloud, &apply::Silent, 8).await;
             prop_assert!(outcome.is_success());
             prop_assert_eq!(cloud.mutations(), Vec::<String>::new());
+            Ok(())
+        })?;
+    }
+
+    /// No sensitive value, of the model being planned or of the one applied before,
+    /// appears in any rendering of the plan or in its saved JSON.
+    #[test]
+    #[ignore = "bug: removing a sensitive variable from the manifest prints its live value in clear as the old environment, in every renderer and the saved plan: diff::env::field masks old values by the new manifest's sensitivity (minimal case in docs/security.md)"]
+    fn no_secret_reaches_any_output(
+        start in model(),
+        tampers in prop::collection::vec(tamper(), 0..2),
+        target in model(),
+    ) {
+        block_on(async {
+            let cloud = starting_state(&start, &tampers).await?;
+            let (plan, _) = plan_of(&cloud, &target).await;
+            let outputs = [
+                ("json", lade::render::plan_json(&plan)),
+                ("text", lade::render::plan_text(&plan)),
+                ("markdown", lade::render::markdown::plan(&plan)),
+                ("explain", lade::render::explain::plan(&plan)),
+                ("mermaid", lade::render::graph::mermaid(&plan)),
+            ];
+            for (format, text) in outputs {
+                prop_assert!(
+                    !text.contains(SECRET_MARK),
+                    "a secret in the {} plan:\n{}",
+                    format,
+                    text
+                );
+            }
             Ok(())
         })?;
     }
