@@ -1,0 +1,571 @@
+//! `docs/iam-policy.json` is the least-privilege policy lade needs for plan, apply and
+//! destroy. These tests keep it in step with the code: every AWS operation the adapter
+//! sends (found by scanning `src/aws/` for `call("Operation", …)` and SDK waiters) must
+//! be allowed on the resources it touches, and the policy must allow nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+/// What one operation needs: `(IAM action, an example resource ARN it is authorized
+/// against)`. `"*"` as the example means the action supports no resource-level
+/// permission, so the policy must grant it on `*`.
+type Needs = &'static [(&'static str, &'static str)];
+
+const LADE_ROLE: &str = "arn:aws:iam::123456789012:role/lade/shop/dev/shop-dev-api";
+const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list";
+const RESTAPIS: &str = "arn:aws:apigateway:us-east-1::/restapis";
+const API: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3";
+const RESOURCES: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources";
+const RESOURCE: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources/r1";
+const METHOD: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources/r1/methods/GET";
+const INTEGRATION: &str =
+    "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources/r1/methods/GET/integration";
+const STAGE: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/dev";
+const DEPLOYMENTS: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/deployments";
+const DEPLOYMENT: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/deployments/d1";
+const API_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fa1b2c3";
+
+/// Every operation lade's adapter sends, by the file that sends it, with what IAM
+/// checks for it. An operation found in the source but missing here fails the test;
+/// so does an entry here that the source no longer sends.
+const OPERATIONS: &[(&str, &str, Needs)] = &[
+    // STS: the account ID for `${account}`.
+    (
+        "mod.rs",
+        "GetCallerIdentity",
+        &[("sts:GetCallerIdentity", "*")],
+    ),
+    // IAM.
+    ("iam.rs", "ListRoles", &[("iam:ListRoles", "*")]),
+    (
+        "iam.rs",
+        "ListRolePolicies",
+        &[("iam:ListRolePolicies", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "GetRolePolicy",
+        &[("iam:GetRolePolicy", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "ListAttachedRolePolicies",
+        &[("iam:ListAttachedRolePolicies", LADE_ROLE)],
+    ),
+    // Looks up a name the manifest wants, wherever it is, to tell "free" from "taken
+    // by someone else"; a role that does not exist yet has no path.
+    (
+        "iam.rs",
+        "GetRole",
+        &[
+            ("iam:GetRole", LADE_ROLE),
+            ("iam:GetRole", "arn:aws:iam::123456789012:role/shop-dev-api"),
+            (
+                "iam:GetRole",
+                "arn:aws:iam::123456789012:role/team/shop-dev-api",
+            ),
+        ],
+    ),
+    // Tags in the request need `iam:TagRole` too.
+    (
+        "iam.rs",
+        "CreateRole",
+        &[("iam:CreateRole", LADE_ROLE), ("iam:TagRole", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "UpdateAssumeRolePolicy",
+        &[("iam:UpdateAssumeRolePolicy", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "PutRolePolicy",
+        &[("iam:PutRolePolicy", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "DeleteRolePolicy",
+        &[("iam:DeleteRolePolicy", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "AttachRolePolicy",
+        &[("iam:AttachRolePolicy", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "DetachRolePolicy",
+        &[("iam:DetachRolePolicy", LADE_ROLE)],
+    ),
+    ("iam.rs", "DeleteRole", &[("iam:DeleteRole", LADE_ROLE)]),
+    // Lambda, and the tagging API that finds functions by tag.
+    ("lambda.rs", "GetResources", &[("tag:GetResources", "*")]),
+    (
+        "lambda.rs",
+        "GetFunction",
+        &[("lambda:GetFunction", FUNCTION)],
+    ),
+    // Naming the role passes it to Lambda; tags in the request need TagResource.
+    (
+        "lambda.rs",
+        "CreateFunction",
+        &[
+            ("lambda:CreateFunction", FUNCTION),
+            ("lambda:TagResource", FUNCTION),
+            ("iam:PassRole", LADE_ROLE),
+        ],
+    ),
+    (
+        "lambda.rs",
+        "UpdateFunctionConfiguration",
+        &[
+            ("lambda:UpdateFunctionConfiguration", FUNCTION),
+            ("iam:PassRole", LADE_ROLE),
+        ],
+    ),
+    (
+        "lambda.rs",
+        "UpdateFunctionCode",
+        &[("lambda:UpdateFunctionCode", FUNCTION)],
+    ),
+    (
+        "lambda.rs",
+        "TagResource",
+        &[("lambda:TagResource", FUNCTION)],
+    ),
+    (
+        "lambda.rs",
+        "UntagResource",
+        &[("lambda:UntagResource", FUNCTION)],
+    ),
+    (
+        "lambda.rs",
+        "DeleteFunction",
+        &[("lambda:DeleteFunction", FUNCTION)],
+    ),
+    ("lambda.rs", "GetPolicy", &[("lambda:GetPolicy", FUNCTION)]),
+    (
+        "lambda.rs",
+        "AddPermission",
+        &[("lambda:AddPermission", FUNCTION)],
+    ),
+    (
+        "lambda.rs",
+        "RemovePermission",
+        &[("lambda:RemovePermission", FUNCTION)],
+    ),
+    // API Gateway (REST): IAM authorizes the HTTP method on the resource path.
+    (
+        "apigateway.rs",
+        "GetRestApis",
+        &[("apigateway:GET", RESTAPIS)],
+    ),
+    ("apigateway.rs", "GetRestApi", &[("apigateway:GET", API)]),
+    (
+        "apigateway.rs",
+        "GetResources",
+        &[("apigateway:GET", RESOURCES)],
+    ),
+    (
+        "apigateway.rs",
+        "GetResource",
+        &[("apigateway:GET", RESOURCE)],
+    ),
+    ("apigateway.rs", "GetStage", &[("apigateway:GET", STAGE)]),
+    (
+        "apigateway.rs",
+        "GetDeployments",
+        &[("apigateway:GET", DEPLOYMENTS)],
+    ),
+    // Tags in the request are authorized as a tagging call on the new API.
+    (
+        "apigateway.rs",
+        "CreateRestApi",
+        &[("apigateway:POST", RESTAPIS), ("apigateway:PUT", API_TAGS)],
+    ),
+    (
+        "apigateway.rs",
+        "UpdateRestApi",
+        &[("apigateway:PATCH", API)],
+    ),
+    (
+        "apigateway.rs",
+        "DeleteRestApi",
+        &[("apigateway:DELETE", API)],
+    ),
+    (
+        "apigateway.rs",
+        "CreateResource",
+        &[("apigateway:POST", RESOURCE)],
+    ),
+    (
+        "apigateway.rs",
+        "DeleteResource",
+        &[("apigateway:DELETE", RESOURCE)],
+    ),
+    ("apigateway.rs", "PutMethod", &[("apigateway:PUT", METHOD)]),
+    (
+        "apigateway.rs",
+        "UpdateMethod",
+        &[("apigateway:PATCH", METHOD)],
+    ),
+    (
+        "apigateway.rs",
+        "DeleteMethod",
+        &[("apigateway:DELETE", METHOD)],
+    ),
+    (
+        "apigateway.rs",
+        "PutIntegration",
+        &[("apigateway:PUT", INTEGRATION)],
+    ),
+    // With `stageName` it also creates or moves the stage, in the same call.
+    (
+        "apigateway.rs",
+        "CreateDeployment",
+        &[("apigateway:POST", DEPLOYMENTS)],
+    ),
+    (
+        "apigateway.rs",
+        "DeleteDeployment",
+        &[("apigateway:DELETE", DEPLOYMENT)],
+    ),
+];
+
+/// The SDK waiters lade uses, and the operation each one polls.
+const WAITERS: &[(&str, &str)] = &[
+    ("wait_until_function_active_v2", "GetFunction"),
+    ("wait_until_function_updated_v2", "GetFunction"),
+];
+
+// ---- reading the policy ----
+
+struct Statement {
+    sid: String,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    condition: Option<Value>,
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.as_str().expect("a string").to_string())
+            .collect(),
+        other => panic!("expected a string or a list of strings, got {other}"),
+    }
+}
+
+fn policy() -> Vec<Statement> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/iam-policy.json");
+    let text = std::fs::read_to_string(&path).expect("docs/iam-policy.json exists");
+    let document: Value = serde_json::from_str(&text).expect("the policy is JSON");
+    assert_eq!(document["Version"], "2012-10-17");
+    let statements = document["Statement"].as_array().expect("a Statement list");
+    let mut sids = BTreeSet::new();
+    statements
+        .iter()
+        .map(|s| {
+            let object = s.as_object().expect("a statement is an object");
+            let allowed: BTreeSet<&str> = ["Sid", "Effect", "Action", "Resource", "Condition"]
+                .into_iter()
+                .collect();
+            for key in object.keys() {
+                assert!(
+                    allowed.contains(key.as_str()),
+                    "statement uses `{key}`: lade's policy lists what it allows, explicitly"
+                );
+            }
+            assert_eq!(s["Effect"], "Allow");
+            let sid = s["Sid"]
+                .as_str()
+                .expect("every statement has a Sid")
+                .to_string();
+            assert!(sids.insert(sid.clone()), "Sid {sid} is repeated");
+            Statement {
+                sid,
+                actions: strings(&s["Action"]),
+                resources: strings(&s["Resource"]),
+                condition: s.get("Condition").cloned(),
+            }
+        })
+        .collect()
+}
+
+/// IAM's wildcard match: `*` is any run of characters (`/` included), `?` any one.
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), text.as_bytes())
+}
+
+/// The statements that allow `action` on `resource` (`"*"`: on every resource).
+fn allowing<'a>(policy: &'a [Statement], action: &str, resource: &str) -> Vec<&'a Statement> {
+    policy
+        .iter()
+        .filter(|s| s.actions.iter().any(|a| a == action))
+        .filter(|s| {
+            s.resources.iter().any(|r| {
+                if resource == "*" {
+                    r == "*"
+                } else {
+                    glob(r, resource)
+                }
+            })
+        })
+        .collect()
+}
+
+// ---- reading the adapter's source ----
+
+/// The non-test source of each file in `src/aws/`, by file name.
+fn adapter_sources() -> BTreeMap<String, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws");
+    let mut sources = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".rs") || name == "tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = match text.find("#[cfg(test)]") {
+            Some(at) => text[..at].to_string(),
+            None => text,
+        };
+        sources.insert(name, code);
+    }
+    sources
+}
+
+/// Byte offset just past the `)` that closes the `(` at `open`.
+fn closing(text: &str, open: usize) -> usize {
+    let mut depth = 0;
+    for (i, c) in text[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return open + i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced parentheses after offset {open}");
+}
+
+/// Every `(file, operation)` the adapter sends: the literal first argument of each
+/// `.call(` and the operation each waiter polls. Also checks that every SDK request
+/// (`.send()`) is made inside a `.call(`, so no request escapes this scan.
+fn operations_in_source() -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for (file, code) in adapter_sources() {
+        let mut spans = Vec::new();
+        for (at, _) in code.match_indices(".call(") {
+            let open = at + ".call".len();
+            let rest = code[open + 1..].trim_start();
+            let Some(literal) = rest.strip_prefix('"') else {
+                panic!("{file}: `.call(` without a literal operation name near offset {at}");
+            };
+            let name = &literal[..literal.find('"').unwrap()];
+            assert!(
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{file}: `{name}` does not look like an AWS operation name"
+            );
+            found.insert((file.clone(), name.to_string()));
+            spans.push(open..closing(&code, open));
+        }
+        for (at, _) in code.match_indices(".send()") {
+            assert!(
+                spans.iter().any(|span| span.contains(&at)),
+                "{file}: an SDK request at offset {at} is sent outside `call(…)`, so this \
+                 test cannot see its operation name: wrap it in `call`"
+            );
+        }
+        for (at, _) in code.match_indices("wait_until_") {
+            let name: String = code[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let Some((_, operation)) = WAITERS.iter().find(|(w, _)| *w == name) else {
+                panic!("{file}: waiter `{name}` is not in WAITERS: add the operation it polls");
+            };
+            found.insert((file.clone(), operation.to_string()));
+        }
+    }
+    found
+}
+
+// ---- the tests ----
+
+#[test]
+fn the_scan_finds_the_adapter_calls() {
+    let found = operations_in_source();
+    // A scanner that silently found nothing would make the next test vacuous.
+    assert!(found.len() >= 35, "only {} operations found", found.len());
+    for expected in [
+        "CreateFunction",
+        "PutRolePolicy",
+        "CreateDeployment",
+        "GetCallerIdentity",
+    ] {
+        assert!(
+            found.iter().any(|(_, op)| op == expected),
+            "{expected} not found in src/aws/"
+        );
+    }
+}
+
+#[test]
+fn every_operation_lade_sends_is_in_the_table_and_vice_versa() {
+    let found = operations_in_source();
+    let table: BTreeSet<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(file, op, _)| (file.to_string(), op.to_string()))
+        .collect();
+    let missing: Vec<_> = found.difference(&table).collect();
+    assert!(
+        missing.is_empty(),
+        "src/aws/ sends operations this test does not know: {missing:?}. Add each to \
+         OPERATIONS with the IAM actions it needs, and allow them in docs/iam-policy.json"
+    );
+    let stale: Vec<_> = table.difference(&found).collect();
+    assert!(
+        stale.is_empty(),
+        "OPERATIONS lists operations src/aws/ no longer sends: {stale:?}; remove them (and \
+         their actions from docs/iam-policy.json, if nothing else needs them)"
+    );
+}
+
+#[test]
+fn the_policy_allows_every_operation_on_its_resources() {
+    let policy = policy();
+    let mut missing = Vec::new();
+    for (file, operation, needs) in OPERATIONS {
+        for (action, resource) in *needs {
+            if allowing(&policy, action, resource).is_empty() {
+                missing.push(format!("{operation} ({file}) needs {action} on {resource}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/iam-policy.json does not allow:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_policy_allows_nothing_lade_does_not_need() {
+    let policy = policy();
+    let needed: BTreeSet<&str> = OPERATIONS
+        .iter()
+        .flat_map(|(_, _, needs)| needs.iter().map(|(action, _)| *action))
+        .collect();
+    for statement in &policy {
+        for action in &statement.actions {
+            assert!(
+                !action.contains('*') && !action.contains('?'),
+                "{}: wildcard action `{action}`",
+                statement.sid
+            );
+            assert!(
+                needed.contains(action.as_str()),
+                "{}: `{action}` is allowed but no operation of lade needs it",
+                statement.sid
+            );
+        }
+    }
+}
+
+#[test]
+fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
+    let policy = policy();
+    // `*` only where the action supports no resource-level permission.
+    let anywhere: BTreeSet<&str> = ["sts:GetCallerIdentity", "tag:GetResources", "iam:ListRoles"]
+        .into_iter()
+        .collect();
+    for statement in &policy {
+        for action in &statement.actions {
+            let (service, name) = action.split_once(':').unwrap();
+            let scoped_to = |prefixes: &[&str]| {
+                for resource in &statement.resources {
+                    assert!(
+                        prefixes.iter().any(|p| resource.starts_with(p)),
+                        "{}: {action} on `{resource}`, outside {prefixes:?}",
+                        statement.sid
+                    );
+                }
+            };
+            match service {
+                _ if anywhere.contains(action.as_str()) => {}
+                "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::*:role/"]),
+                "iam" => scoped_to(&["arn:aws:iam::*:role/lade/"]),
+                "lambda" => scoped_to(&["arn:aws:lambda:*:*:function:"]),
+                "apigateway" => scoped_to(&[
+                    "arn:aws:apigateway:*::/restapis",
+                    "arn:aws:apigateway:*::/tags/",
+                ]),
+                other => panic!("{}: unexpected service `{other}`", statement.sid),
+            }
+            if !anywhere.contains(action.as_str()) {
+                assert!(
+                    !statement.resources.iter().any(|r| r == "*"),
+                    "{}: {action} on `*`",
+                    statement.sid
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pass_role_is_only_for_lade_roles_and_only_to_lambda() {
+    let policy = policy();
+    let passing: Vec<&Statement> = policy
+        .iter()
+        .filter(|s| s.actions.iter().any(|a| a == "iam:PassRole"))
+        .collect();
+    assert_eq!(passing.len(), 1, "one statement allows iam:PassRole");
+    let statement = passing[0];
+    assert_eq!(statement.actions, ["iam:PassRole"], "PassRole stands alone");
+    assert_eq!(statement.resources, ["arn:aws:iam::*:role/lade/*"]);
+    assert_eq!(
+        statement.condition,
+        Some(serde_json::json!({"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}))
+    );
+    // A role outside lade's path cannot be passed.
+    assert!(
+        allowing(
+            &policy,
+            "iam:PassRole",
+            "arn:aws:iam::123456789012:role/admin"
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn the_glob_matches_like_iam() {
+    assert!(glob("arn:aws:iam::*:role/lade/*", LADE_ROLE));
+    assert!(!glob(
+        "arn:aws:iam::*:role/lade/*",
+        "arn:aws:iam::1:role/other/x"
+    ));
+    assert!(glob("arn:aws:apigateway:*::/restapis/*", METHOD));
+    assert!(!glob("arn:aws:apigateway:*::/restapis/*", RESTAPIS));
+    assert!(glob("a?c", "abc") && !glob("a?c", "ac"));
+}
