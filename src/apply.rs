@@ -17,10 +17,10 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
+use crate::diff;
 use crate::diff::api as api_diff;
 use crate::diff::env::{PlannedValue, Secrets, sensitive_hash};
 use crate::diff::{Output, Ref};
-use crate::diff::{TAG_CONFIG, config_fingerprint};
 use crate::model::Artifact;
 use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
 
@@ -252,7 +252,7 @@ impl Context<'_> {
             } => {
                 let config = self.config(name, settings).await?;
                 let mut tags = tags.clone();
-                tags.insert(TAG_CONFIG.to_string(), applied_config(&config, settings));
+                tags.extend(applied_record(&config, settings));
                 let function = NewFunction {
                     name: name.clone(),
                     config,
@@ -271,9 +271,9 @@ impl Context<'_> {
                 let config = self.config(name, settings).await?;
                 cloud.update_function_configuration(name, &config).await?;
                 // Record what lade set, so a later change by anyone else shows as drift.
-                let tag =
-                    BTreeMap::from([(TAG_CONFIG.to_string(), applied_config(&config, settings))]);
-                cloud.tag_function(arn, &tag).await?
+                cloud
+                    .tag_function(arn, &applied_record(&config, settings))
+                    .await?
             }
             Op::UpdateFunctionCode {
                 name,
@@ -494,13 +494,16 @@ fn not_an_arn(arn: &str) -> CloudError {
     }
 }
 
-/// The `lade:config` fingerprint of a configuration lade applies.
-fn applied_config(config: &FunctionConfig, settings: &FunctionSettings) -> String {
+/// The record tags (`lade:config`, `lade:sensitive`) of a configuration lade applies.
+fn applied_record(
+    config: &FunctionConfig,
+    settings: &FunctionSettings,
+) -> BTreeMap<String, String> {
     let sensitive = settings
         .environment
         .iter()
         .filter(|(_, value)| matches!(value, PlannedValue::Sensitive { .. }))
         .map(|(key, _)| key.clone())
         .collect();
-    config_fingerprint(config, &sensitive)
+    diff::applied_record(config, &sensitive)
 }

@@ -183,11 +183,19 @@ pub fn field(
     if !changed {
         return None;
     }
+    // An old value stays masked if it is sensitive now, or was when lade last applied
+    // it; when that record is missing, a variable the manifest dropped is masked too.
+    let recorded = existing.and_then(super::recorded_sensitive);
     let old = live_env.map(|env| {
         let masked: serde_json::Map<String, Value> = env
             .iter()
             .map(|(key, value)| {
-                let sensitive = function.environment.get(key).is_some_and(|v| v.sensitive);
+                let now = function.environment.get(key);
+                let sensitive = now.is_some_and(|v| v.sensitive)
+                    || match &recorded {
+                        Some(names) => names.contains(key),
+                        None => now.is_none(),
+                    };
                 let shown = if sensitive { SENSITIVE } else { value.as_str() };
                 (key.clone(), json!(shown))
             })

@@ -421,6 +421,45 @@ pub fn config_fingerprint(config: &FunctionConfig, sensitive: &BTreeSet<String>)
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
+/// Tag key that lists the environment variables that were sensitive when lade last
+/// applied the configuration (names only), so their old values stay masked even after
+/// the manifest drops them or stops marking them sensitive.
+pub const TAG_SENSITIVE: &str = "lade:sensitive";
+
+/// What lade records on a function when it applies a configuration: its fingerprint
+/// and the names of its sensitive variables.
+pub fn applied_record(
+    config: &FunctionConfig,
+    sensitive: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
+    let names = sensitive
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A tag value holds at most 256 characters; "*" then means "treat all as sensitive".
+    let names = if names.len() > 256 {
+        "*".to_string()
+    } else {
+        names
+    };
+    BTreeMap::from([
+        (
+            TAG_CONFIG.to_string(),
+            config_fingerprint(config, sensitive),
+        ),
+        (TAG_SENSITIVE.to_string(), names),
+    ])
+}
+
+/// The variables lade last applied as sensitive; `None` when unknown, or all.
+pub fn recorded_sensitive(live: &LiveFunction) -> Option<BTreeSet<String>> {
+    match live.tags.get(TAG_SENSITIVE).map(String::as_str) {
+        None | Some("*") => None,
+        Some(names) => Some(names.split_whitespace().map(str::to_string).collect()),
+    }
+}
+
 /// Whether a live function's configuration differs from what lade last applied.
 fn drifted(function: &Function, live: &LiveFunction) -> bool {
     let Some(applied) = live.tags.get(TAG_CONFIG) else {
@@ -435,20 +474,28 @@ fn drifted(function: &Function, live: &LiveFunction) -> bool {
         environment: live.environment.clone(),
         description: live.description.clone(),
     };
-    let sensitive = function
-        .environment
-        .iter()
-        .filter(|(_, value)| value.sensitive)
-        .map(|(key, _)| key.clone())
-        .collect();
+    // The fingerprint was taken with the sensitive set of that time.
+    let sensitive = recorded_sensitive(live).unwrap_or_else(|| {
+        function
+            .environment
+            .iter()
+            .filter(|(_, value)| value.sensitive)
+            .map(|(key, _)| key.clone())
+            .collect()
+    });
     &config_fingerprint(&config, &sensitive) != applied
+}
+
+/// Whether a tag is lade's own record rather than something the manifest asks for.
+pub fn is_record_tag(key: &str) -> bool {
+    key == TAG_CONFIG || key == TAG_SENSITIVE
 }
 
 /// Tags as compared: AWS's own `aws:*` tags and lade's record of what it applied are
 /// not part of what the manifest asks for.
 fn comparable_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && k.as_str() != TAG_CONFIG)
+        .filter(|(k, _)| !k.starts_with("aws:") && !is_record_tag(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -631,7 +631,7 @@ pub fn build(
                 .tags
                 .keys()
                 .filter(|k| {
-                    !k.starts_with("aws:") && *k != diff::TAG_CONFIG && !wanted.contains_key(*k)
+                    !k.starts_with("aws:") && !diff::is_record_tag(k) && !wanted.contains_key(*k)
                 })
                 .cloned()
                 .collect();
