@@ -114,7 +114,7 @@ async fn converge(
         artifacts: artifacts.clone(),
         secrets: lade::diff::env::secrets(desired, &live),
     };
-    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, &apply::Limits::default()).await;
     assert!(outcome.is_success(), "apply failed: {outcome:?}");
     plan
 }
@@ -198,7 +198,14 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    let outcome = apply::execute(&again, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &again,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success());
     assert_eq!(
         cloud.mutations(),
@@ -222,7 +229,14 @@ async fn changing_memory_is_exactly_one_configuration_update() {
     assert_eq!(plan.changes[0].fields[0].old, Some(json!(128)));
     assert_eq!(plan.changes[0].fields[0].new, Some(json!(512)));
     cloud.clear_calls();
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     // The tag records what lade applied, so later drift can be told apart.
     assert_eq!(
         cloud.mutations(),
@@ -242,7 +256,14 @@ async fn changing_code_is_exactly_one_code_update() {
     let plan = plan_for(&cloud, &desired, &changed).await;
     assert_eq!(ops(&plan), ["UpdateFunctionCode"]);
     cloud.clear_calls();
-    apply::execute(&plan, &changed.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &changed.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert_eq!(cloud.mutations(), ["UpdateFunctionCode"]);
     assert!(plan_for(&cloud, &desired, &changed).await.is_empty());
 }
@@ -258,7 +279,14 @@ async fn removing_a_function_deletes_exactly_that_function() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["DeleteFunction"]);
     assert!(matches!(&plan.steps[0].op, Op::DeleteFunction { name } if name == "shop-dev-get"));
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     let names: Vec<String> = cloud.snapshot().functions.into_keys().collect();
     assert_eq!(names, ["shop-dev-list", "shop-dev-work"]);
 }
@@ -294,7 +322,14 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
             "DeleteRole"
         ]
     );
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.snapshot().roles.contains_key("shop-dev-api"));
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
@@ -318,7 +353,14 @@ async fn moving_a_function_to_a_new_role_waits_for_the_role() {
         ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]
     );
     assert!(depends(&plan, 2, 1) && depends(&plan, 2, 0));
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert_eq!(
@@ -409,7 +451,14 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
             destroy: 5
         }
     );
-    let outcome = apply::execute(&plan, &apply::Inputs::default(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &apply::Inputs::default(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert!(
@@ -435,7 +484,14 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
     // The package for `list` changed after planning: its create must fail, alone.
     let mut changed = artifacts.clone();
     changed.insert("list".into(), artifact(b"edited after planning"));
-    let outcome = apply::execute(&plan, &changed.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &changed.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert_eq!(outcome.failed.len(), 1);
     assert!(
         outcome.failed[0].1.contains("changed since the plan"),
@@ -620,7 +676,14 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    apply::execute(&again, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &again,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert_eq!(cloud.mutations(), Vec::<String>::new());
     assert_eq!(
         the_api(&cloud).deployments.len(),
@@ -640,7 +703,14 @@ async fn retargeting_a_route_is_one_integration_and_one_deployment() {
     desired.api.as_mut().unwrap().routes[1].function = "get".into(); // POST /items → get
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["PutIntegration", "CreateDeployment"]);
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     let after = the_api(&cloud);
     assert_eq!(after.deployments.len(), 2);
     assert_ne!(
@@ -681,7 +751,14 @@ async fn removing_a_route_deletes_its_method_and_empty_resources_only() {
             "RemovePermission"
         ]
     );
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let paths: Vec<String> = the_api(&cloud).resources.into_keys().collect();
     assert_eq!(paths, ["/", "/items", "/items/{id}"]);
@@ -724,7 +801,14 @@ async fn adding_a_route_under_an_existing_path_creates_only_what_is_new() {
     assert!(
         matches!(&plan.steps[0].op, Op::CreateResource { path, parent: Ref::Known(_), .. } if path == "/items/{id}/tags")
     );
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
 
@@ -791,7 +875,14 @@ async fn destroy_deletes_the_api_functions_and_roles() {
             .any(|s| matches!(s.op, Op::RemovePermission { .. })),
         "functions take their policies with them"
     );
-    let outcome = apply::execute(&plan, &apply::Inputs::default(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &apply::Inputs::default(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(
         cloud.snapshot(),
@@ -820,7 +911,14 @@ async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
     };
     use lade::cloud::Cloud;
     let orphan = cloud.create_rest_api(api).await.unwrap();
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
 
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert!(
@@ -889,7 +987,14 @@ async fn independent_steps_run_together_within_each_service_bound() {
         services: plan.steps.iter().map(|s| s.op.service()).collect(),
         state: Default::default(),
     };
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &reporter, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &reporter,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let (_, max) = reporter.state.into_inner().unwrap();
     assert!(
@@ -898,7 +1003,7 @@ async fn independent_steps_run_together_within_each_service_bound() {
     );
     for (service, peak) in &max {
         assert!(
-            *peak <= apply::service_limit(*service),
+            *peak <= apply::Limits::default().service(*service),
             "{service:?} exceeded its bound: {max:?}"
         );
     }
@@ -1053,7 +1158,7 @@ async fn everything_printed(
         secrets: lade::diff::env::secrets(desired, &live),
     };
     let events = Recorder::default();
-    let outcome = apply::execute(&plan, &inputs, cloud, &events, 8).await;
+    let outcome = apply::execute(&plan, &inputs, cloud, &events, &apply::Limits::default()).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
     printed += &render::outcome_text(&plan, &outcome);
@@ -1137,7 +1242,7 @@ async fn a_secret_changed_after_planning_is_refused() {
         artifacts: artifacts.clone(),
         secrets: lade::diff::env::secrets(&desired, &live),
     };
-    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, &apply::Limits::default()).await;
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     assert!(
         outcome.failed[0].1.contains("sensitive value of API_KEY"),

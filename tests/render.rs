@@ -149,7 +149,7 @@ async fn converge(cloud: &MemoryCloud, desired: &Desired, artifacts: &BTreeMap<S
         artifacts: artifacts.clone(),
         secrets: lade::diff::env::secrets(desired, &live),
     };
-    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &inputs, cloud, &Silent, &apply::Limits::default()).await;
     assert!(outcome.is_success(), "apply failed: {outcome:?}");
 }
 
