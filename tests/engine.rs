@@ -1358,3 +1358,197 @@ async fn a_change_made_outside_lade_is_marked_as_drift() {
     assert!(tags.contains_key("lade:config"));
     assert!(!tags.values().any(|v| v.contains(CANARY)));
 }
+
+// ---- how many reads a plan makes (the call pattern in live.rs) ----
+
+/// `desired()` plus functions `f1`..`fn` on role `api`, each behind `GET /fK`.
+fn routed(n: usize) -> Desired {
+    let mut desired = desired();
+    let mut routes = Vec::new();
+    for k in 1..=n {
+        let key = format!("f{k}");
+        desired.functions.insert(key.clone(), function(&key, "api"));
+        routes.push(route("GET", &format!("/{key}"), &key));
+    }
+    with_api(desired, routes)
+}
+
+/// The calls made so far, counted by operation.
+fn counted(cloud: &MemoryCloud) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in cloud.calls() {
+        *counts.entry(call).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_no_op_plan_reads_each_routed_function_once_and_gets_none() {
+    let cloud = MemoryCloud::new();
+    let desired = routed(5);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    cloud.clear_calls();
+
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert!(plan.is_empty(), "{}", render::plan_text(&plan));
+    let expected: BTreeMap<String, usize> = [
+        // One GetPolicy per routed function: list, get, work are not routed here.
+        ("GetPolicy", 5),
+        ("GetResources", 1),
+        ("ListFunctions", 1),
+        ("ListRoles", 1),
+        ("GetRestApis", 1),
+        ("GetApiResources", 1),
+        ("GetStage", 1),
+        ("GetDeployments", 1),
+    ]
+    .into_iter()
+    .map(|(op, n)| (op.to_string(), n))
+    .collect();
+    assert_eq!(counted(&cloud), expected);
+    assert!(cloud.mutations().is_empty());
+}
+
+#[tokio::test]
+async fn listing_stops_at_the_page_with_the_last_wanted_function() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // 120 functions of someone else, named to sort after ours: pages 1..3 of 50.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let template = account.functions["shop-dev-list"].clone();
+        for i in 0..120 {
+            let name = format!("zz-other-{i:03}");
+            account.functions.insert(
+                name.clone(),
+                LiveFunction {
+                    name,
+                    tags: BTreeMap::new(),
+                    ..template.clone()
+                },
+            );
+        }
+    }
+    cloud.clear_calls();
+    let live = live::read(&cloud, &desired).await.unwrap();
+    assert_eq!(live.functions.len(), 3);
+    assert_eq!(counted(&cloud)["ListFunctions"], 1, "{:?}", cloud.calls());
+
+    // A wanted function that does not exist yet: every page is read to be sure.
+    let mut more = desired.clone();
+    more.functions.insert("new".into(), function("new", "api"));
+    cloud.clear_calls();
+    live::read(&cloud, &more).await.unwrap();
+    assert_eq!(counted(&cloud)["ListFunctions"], 3, "{:?}", cloud.calls());
+    assert!(!counted(&cloud).contains_key("GetFunction"));
+
+    // Nothing owned and nothing wanted (destroy of an empty stage): no listing at all.
+    cloud.clear_calls();
+    let other = Scope {
+        project: "empty".into(),
+        stage: "dev".into(),
+    };
+    live::read_names(&cloud, &other, &BTreeSet::new(), &BTreeSet::new())
+        .await
+        .unwrap();
+    assert!(!counted(&cloud).contains_key("ListFunctions"));
+}
+
+#[tokio::test]
+async fn get_function_is_only_for_a_wanted_name_that_is_not_known_to_be_ours() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // Someone else's function under a name the manifest now wants.
+    let mut more = desired.clone();
+    more.functions
+        .insert("taken".into(), function("taken", "api"));
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let mut theirs = account.functions["shop-dev-list"].clone();
+        theirs.name = "shop-dev-taken".into();
+        theirs.tags = BTreeMap::from([("owner".to_string(), "someone".to_string())]);
+        account.functions.insert(theirs.name.clone(), theirs);
+    }
+    cloud.clear_calls();
+    let live = live::read(&cloud, &more).await.unwrap();
+    assert_eq!(
+        counted(&cloud).get("GetFunction"),
+        Some(&1),
+        "{:?}",
+        cloud.calls()
+    );
+    assert_eq!(live.foreign.len(), 1);
+    assert_eq!(live.foreign[0].name, "shop-dev-taken");
+    assert!(!live.functions.contains_key("shop-dev-taken"));
+    // The owned ones came from the listing, with their tags from the tagging API.
+    assert_eq!(live.functions["shop-dev-list"].tags["team"], "web");
+}
+
+#[tokio::test]
+async fn an_apparent_drift_is_confirmed_with_get_function() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut("shop-dev-get")
+        .unwrap()
+        .memory = 512;
+    cloud.clear_calls();
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        counted(&cloud).get("GetFunction"),
+        Some(&1),
+        "{:?}",
+        cloud.calls()
+    );
+    assert!(
+        plan.changes.iter().any(|c| c.drift),
+        "{}",
+        render::plan_text(&plan)
+    );
+}
+
+#[tokio::test]
+async fn removing_a_route_still_removes_its_permission_and_reads_only_routed_policies() {
+    let cloud = MemoryCloud::new();
+    let mut desired = routed(2);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // Drop the route to f2; f2 stays a function.
+    desired
+        .api
+        .as_mut()
+        .unwrap()
+        .routes
+        .retain(|r| r.function != "f2");
+    cloud.clear_calls();
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    let reads: Vec<String> = cloud
+        .calls()
+        .into_iter()
+        .filter(|c| c == "GetPolicy")
+        .collect();
+    // f1 (routed) and f2 (still integrated in the live API) only.
+    assert_eq!(reads.len(), 2, "{:?}", cloud.calls());
+    assert!(
+        plan.steps.iter().any(
+            |s| matches!(&s.op, Op::RemovePermission { function, .. } if function == "shop-dev-f2")
+        ),
+        "{}",
+        render::plan_text(&plan)
+    );
+    assert!(
+        cloud.snapshot().permissions["shop-dev-f2"].is_empty(),
+        "the stale statement is gone"
+    );
+}
