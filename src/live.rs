@@ -153,6 +153,22 @@ pub async fn read_names(
     read_scope(cloud, scope, wanted_roles, wanted_functions, &gates).await
 }
 
+/// Reads only the owned REST API (its resources, stage and deployments): all that the
+/// API's URLs need, in four requests, for `lade outputs` and after an apply.
+pub async fn read_api_only(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    limits: &Limits,
+) -> Result<Live, CloudError> {
+    let (api, extra_apis) = read_api(cloud, scope, &Gates::new(limits)).await?;
+    Ok(Live {
+        region: cloud.region(),
+        api,
+        extra_apis,
+        ..Live::default()
+    })
+}
+
 async fn read_scope(
     cloud: &dyn Cloud,
     scope: &Scope,

@@ -160,6 +160,13 @@ fn a_code_change_is_exactly_one_update_function_code() {
     let polls = row(&stats, "lambda", "GetFunction").expect("the update is waited for");
     assert!(polls["waits"].as_u64().unwrap() >= 1, "{polls}");
     assert_eq!(polls["waits"], polls["requests"], "{polls}");
+    // The plan read the three routed functions' policies; the outputs read after the
+    // apply reads only the API.
+    assert_eq!(row(&stats, "lambda", "GetPolicy").unwrap()["requests"], 3);
+    assert_eq!(
+        row(&stats, "apigateway", "GetRestApis").unwrap()["requests"],
+        2
+    );
 }
 
 #[test]

@@ -107,7 +107,8 @@ pub async fn run(
         );
     }
     if matches!(mode, Mode::Apply(_)) && desired.api.is_some() {
-        let live = live::read_with(&cloud, &desired, &limits).await?;
+        // Only the API: its URLs are all the outputs need.
+        let live = live::read_api_only(&cloud, &desired.scope, &limits).await?;
         let region = cloud.region().unwrap_or_default();
         let outputs = outputs::collect(&live, &desired.scope.stage, &region);
         if run.json {

@@ -8,7 +8,8 @@ use crate::outputs;
 
 pub async fn run(common: &Common, json: bool, stats: &Arc<Stats>) -> anyhow::Result<()> {
     let (desired, cloud) = super::load_and_connect(common, stats).await?;
-    let live = super::read_live(&cloud, &desired, common).await?;
+    // Only the API: its URLs are all the outputs need.
+    let live = crate::live::read_api_only(&cloud, &desired.scope, &super::limits(common)).await?;
     let outputs = outputs::collect(
         &live,
         &desired.scope.stage,
