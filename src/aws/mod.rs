@@ -14,7 +14,9 @@
 //!   with a long deadline (`apigateway.rs`);
 //! - the idempotency of every write: "already exists here" and "already gone" are
 //!   success, "exists but someone else's" is [`CloudError::NotOwned`];
-//! - decoding IAM's URL-encoded policy documents (`document.rs`).
+//! - decoding IAM's URL-encoded policy documents (`document.rs`);
+//! - counting every request per service and operation for `--stats`, with an SDK
+//!   interceptor on every client (`stats.rs`).
 //!
 //! It does not decide what to change (that is `diff` and `plan`), order steps, read
 //! manifests or print anything. It has no code path for the emulator: tests reach moto

@@ -3,6 +3,8 @@
 //! It keeps roles and functions in maps, follows the idempotency contract of the trait,
 //! and records every call by its AWS operation name, so tests can assert exactly which
 //! calls a plan or an apply made (a no-op apply must make no mutating call at all).
+//! A paginated read is recorded once per page where the read-count tests rely on it:
+//! `ListFunctions` pages hold [`LIST_PAGE`] functions, in name order, like Lambda's.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
