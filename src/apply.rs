@@ -1,7 +1,8 @@
 //! Carries out a [`Plan`]: walks its DAG and performs each step through [`Cloud`].
 //!
 //! Apply does exactly the plan it is given and never re-plans. A step starts once every
-//! step it depends on has succeeded; up to `parallelism` steps run at once. When a step
+//! step it depends on has succeeded; up to `limits.total()` steps run at once, and up to
+//! `limits.service(s)` of them call service `s`. When a step
 //! fails, the steps that depend on it are skipped, the independent ones still run, and
 //! the outcome says what was done and what remains: a re-run of `plan`/`apply` picks up
 //! from there, because every step is idempotent and ownership is in the account.
@@ -24,20 +25,11 @@ use crate::diff::{Output, Ref};
 use crate::model::Artifact;
 use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
 
-/// Default number of steps in flight at once, across all services.
-pub const DEFAULT_PARALLELISM: usize = 8;
-
-/// How many steps may call one service at once, within the overall bound. API
-/// Gateway's control plane has the tightest rate limits (a few requests per second per
-/// account for most writes), so it gets the fewest; the SDK's adaptive retry absorbs
-/// what throttling remains.
-pub fn service_limit(service: Service) -> usize {
-    match service {
-        Service::Iam => 4,
-        Service::Lambda => 8,
-        Service::ApiGateway => 2,
-    }
-}
+/// The bounds on steps in flight are [`Limits`]: overall, and per service from AWS's
+/// documented control-plane quotas (see `cloud::limits`). API Gateway's are the
+/// tightest, so it gets the fewest; the SDK's adaptive retry absorbs what throttling
+/// remains.
+pub use crate::cloud::Limits;
 
 /// Progress of an apply, one event per step transition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,10 +118,10 @@ pub async fn execute(
     inputs: &Inputs,
     cloud: &dyn Cloud,
     reporter: &dyn Reporter,
-    parallelism: usize,
+    limits: &Limits,
 ) -> Outcome {
     let started_at = Instant::now();
-    let parallelism = parallelism.max(1);
+    let parallelism = limits.total();
     let context = Context {
         cloud,
         plan,
@@ -165,7 +157,7 @@ pub async fn execute(
             let ready = step.depends_on.iter().all(|&d| state[d] == State::Done);
             let service = step.op.service();
             let in_service = busy.get(&service).copied().unwrap_or(0);
-            if ready && running.len() < parallelism && in_service < service_limit(service) {
+            if ready && running.len() < parallelism && in_service < limits.service(service) {
                 state[step.id] = State::Running;
                 *busy.entry(service).or_default() += 1;
                 reporter.report(&Event::Started {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cloud::limits::Setting;
+
 /// Deploy serverless apps (Lambda functions, IAM roles, API Gateway routes) to AWS from a manifest.
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +52,11 @@ pub struct Output {
     /// output asked for by name (--json, --format, graph, outputs) still prints.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// When done, print to stderr the AWS requests made, per service and operation,
+    /// with attempts, retries, waiter polls, errors and time, and the total time spent
+    /// waiting on AWS. One JSON object line instead with --json or --format json.
+    #[arg(long, global = true)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,6 +85,17 @@ pub struct Common {
     /// --var and --secret-var win over files.
     #[arg(long = "var-file", value_name = "FILE", global = true)]
     pub var_files: Vec<PathBuf>,
+    /// How many AWS requests or steps may be in flight: N overall, SERVICE=N for one
+    /// service (lambda, iam, apigateway). Comma-separated and repeatable; a later one
+    /// wins. Defaults follow AWS's quotas: 16 overall, lambda=10, iam=4, apigateway=2.
+    #[arg(
+        long,
+        value_name = "N|SERVICE=N",
+        value_delimiter = ',',
+        value_parser = clap::value_parser!(Setting),
+        global = true
+    )]
+    pub parallelism: Vec<Setting>,
 }
 
 /// Parses `NAME=VALUE`.
@@ -208,7 +226,4 @@ pub struct Run {
     /// Print one JSON event per line instead of text.
     #[arg(long)]
     pub json: bool,
-    /// How many steps may run at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
 }

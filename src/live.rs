@@ -5,66 +5,419 @@
 //! for functions. A name the manifest wants that is held by a resource lade does not own
 //! is recorded in [`Live::foreign`]; the caller refuses to plan over it.
 //!
-//! Call pattern: one `ListRoles` (paginated) plus the policy reads for each owned role;
-//! one tag query for functions; one `GetFunction` per owned or wanted function; one
-//! `GetRole` per wanted role that is not found under lade's path; one `GetRestApis`
-//! (paginated), and for the owned API one `GetResources` (embedded methods), one
-//! `GetStage` and one `GetDeployments`; when an API is involved, one `GetPolicy` per
-//! owned function. Reads run
-//! concurrently, bounded by [`READ_CONCURRENCY`].
+//! # Call pattern
+//!
+//! Three branches run concurrently, then the permissions:
+//!
+//! 1. **Roles**: one `ListRoles` under the project's path (paginated), and for each
+//!    owned role `ListRolePolicies`, one `GetRolePolicy` per inline policy and
+//!    `ListAttachedRolePolicies`; then one `GetRole` per wanted role not found under
+//!    lade's path (to tell "free" from "someone else's").
+//! 2. **Functions**: one tagging-API `GetResources` (paginated) gives the owned
+//!    functions *with their tags*; then `ListFunctions`, 50 functions a page, gives
+//!    every function's configuration (code hash, revision, environment, architecture,
+//!    role) but no tags. Paging stops once every owned and wanted name has been seen,
+//!    and is skipped when there is none. The two are joined by name, so an owned
+//!    function needs no `GetFunction`. `GetFunction` is sent only for anomalies:
+//!    - a wanted name that exists but is not in the owned set: to read its tags, and
+//!      report it as foreign, or as owned when the tagging index lagged behind;
+//!    - an owned name missing from the listing (deleted moments ago, or a lagging
+//!      listing);
+//!    - an owned function whose `lade:config` tag does not match its listed
+//!      configuration: the tagging index may lag a recent `TagResource`, so the
+//!      apparent drift is confirmed against `GetFunction`'s consistent tags.
+//! 3. **API**: one `GetRestApis` (paginated), and for each owned API one
+//!    `GetResources` (methods embedded, paginated), one `GetStage` and one
+//!    `GetDeployments`.
+//!
+//! Then **permissions**: one `GetPolicy` per owned function that lade's invoke
+//! statement can matter for: the functions the desired routes target, and the ones
+//! the live API's integrations point at (whose statement is stale once no route
+//! targets them). Any other function's statement would let an API invoke a function
+//! no integration points at, which API Gateway never does.
+//!
+//! A no-op plan of N functions behind N routes with R roles and P inline policies
+//! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
+//! at most (F functions in the account), `ListRoles` + R·(2 + P) IAM reads, and four
+//! API Gateway reads: no `GetFunction`.
+//!
+//! Every read goes through [`Gates`]: at most `limits.total()` in flight, and at most
+//! `limits.service(s)` for each service (the tagging API counts only against the total).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use tokio::sync::Semaphore;
 
-use crate::cloud::{Cloud, CloudError};
-use crate::model::{Desired, Foreign, Live, LiveApi, ResourceKind, Scope};
+use crate::cloud::{Cloud, CloudError, FunctionConfig, Limits};
+use crate::diff::{TAG_CONFIG, config_fingerprint};
+use crate::model::{
+    Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope, TAG_PROJECT,
+    TAG_STAGE,
+};
+use crate::plan::Service;
 
-/// How many reads may be in flight at once.
-pub const READ_CONCURRENCY: usize = 8;
+/// Bounds on reads in flight: one semaphore overall and one per service.
+pub struct Gates {
+    limits: Limits,
+    overall: Semaphore,
+    lambda: Semaphore,
+    iam: Semaphore,
+    api_gateway: Semaphore,
+}
+
+impl Gates {
+    pub fn new(limits: &Limits) -> Self {
+        Gates {
+            limits: *limits,
+            overall: Semaphore::new(limits.total()),
+            lambda: Semaphore::new(limits.service(Service::Lambda)),
+            iam: Semaphore::new(limits.service(Service::Iam)),
+            api_gateway: Semaphore::new(limits.service(Service::ApiGateway)),
+        }
+    }
+
+    /// Runs `read` once its service (if any) and the overall bound allow.
+    async fn run<T>(&self, service: Option<Service>, read: impl Future<Output = T>) -> T {
+        // The service's permit first, so that a read waiting for its service does not
+        // hold a place other services could use.
+        let _service = match service {
+            Some(Service::Lambda) => Some(self.lambda.acquire().await),
+            Some(Service::Iam) => Some(self.iam.acquire().await),
+            Some(Service::ApiGateway) => Some(self.api_gateway.acquire().await),
+            None => None,
+        };
+        let _overall = self.overall.acquire().await;
+        read.await
+    }
+
+    /// How many reads of `service` a stream should keep going.
+    fn width(&self, service: Service) -> usize {
+        self.limits.service(service)
+    }
+}
+
+/// Reads the live state for `desired.scope` with the default [`Limits`].
+pub async fn read(cloud: &dyn Cloud, desired: &Desired) -> Result<Live, CloudError> {
+    read_with(cloud, desired, &Limits::default()).await
+}
 
 /// Reads the live state for `desired.scope`, including the resources the manifest
 /// names, so that a name held by someone else is found before anything is planned.
-pub async fn read(cloud: &dyn Cloud, desired: &Desired) -> Result<Live, CloudError> {
-    let scope = &desired.scope;
+pub async fn read_with(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    limits: &Limits,
+) -> Result<Live, CloudError> {
+    let gates = Gates::new(limits);
     let wanted_functions: BTreeSet<String> =
         desired.functions.values().map(|f| f.name.clone()).collect();
     let wanted_roles: BTreeSet<String> = desired.roles.values().map(|r| r.name.clone()).collect();
-    let mut live = read_names(cloud, scope, &wanted_roles, &wanted_functions).await?;
-    // Permissions matter only where an API invokes functions, or did.
-    if desired.api.is_some() || live.api.is_some() {
-        let names: Vec<String> = live.functions.keys().cloned().collect();
-        live.permissions = stream::iter(names)
-            .map(|name| async move {
-                let statements = cloud.get_function_permissions(&name).await?;
+    let mut live = read_scope(
+        cloud,
+        &desired.scope,
+        &wanted_roles,
+        &wanted_functions,
+        &gates,
+    )
+    .await?;
+    confirm_drift(cloud, desired, &mut live, &gates).await?;
+
+    let targets = permission_targets(desired, &live);
+    live.permissions = stream::iter(targets)
+        .map(|name| {
+            let gates = &gates;
+            async move {
+                let statements = gates
+                    .run(Some(Service::Lambda), cloud.get_function_permissions(&name))
+                    .await?;
                 Ok::<_, CloudError>((name, statements))
-            })
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-    }
+            }
+        })
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
     Ok(live)
 }
 
-/// Reads the owned REST API with its resources, stage and deployments. More than one
-/// owned API means an earlier apply was interrupted after `CreateRestApi` succeeded
-/// but before its answer arrived: the one with the most resources is kept and the
-/// others are reported for deletion.
-async fn read_api(cloud: &dyn Cloud, scope: &Scope, live: &mut Live) -> Result<(), CloudError> {
-    let apis = cloud.find_rest_apis(&scope.ownership_tags()).await?;
+/// Reads what `scope` owns, and checks who holds each of the wanted names, with the
+/// default [`Limits`]. No permissions: see [`read_with`].
+pub async fn read_names(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    wanted_roles: &BTreeSet<String>,
+    wanted_functions: &BTreeSet<String>,
+) -> Result<Live, CloudError> {
+    let gates = Gates::new(&Limits::default());
+    read_scope(cloud, scope, wanted_roles, wanted_functions, &gates).await
+}
+
+/// Reads only the owned REST API (its resources, stage and deployments): all that the
+/// API's URLs need, in four requests, for `lade outputs` and after an apply.
+pub async fn read_api_only(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    limits: &Limits,
+) -> Result<Live, CloudError> {
+    let (api, extra_apis) = read_api(cloud, scope, &Gates::new(limits)).await?;
+    Ok(Live {
+        region: cloud.region(),
+        api,
+        extra_apis,
+        ..Live::default()
+    })
+}
+
+async fn read_scope(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    wanted_roles: &BTreeSet<String>,
+    wanted_functions: &BTreeSet<String>,
+    gates: &Gates,
+) -> Result<Live, CloudError> {
+    let ((roles, foreign_roles), (functions, foreign_functions), (api, extra_apis)) = futures::try_join!(
+        read_roles(cloud, scope, wanted_roles, gates),
+        read_functions(cloud, scope, wanted_functions, gates),
+        read_api(cloud, scope, gates),
+    )?;
+    let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
+    foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    Ok(Live {
+        region: cloud.region(),
+        roles,
+        functions,
+        foreign,
+        api,
+        extra_apis,
+        permissions: BTreeMap::new(),
+    })
+}
+
+/// The owned roles, and the wanted role names someone else holds.
+async fn read_roles(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    wanted: &BTreeSet<String>,
+    gates: &Gates,
+) -> Result<(BTreeMap<String, LiveRole>, Vec<Foreign>), CloudError> {
+    let path = scope.iam_path();
+    let listed = gates
+        .run(Some(Service::Iam), cloud.list_roles(&path))
+        .await?;
+    // ListRoles matches by prefix; `/lade/p/s/` cannot be a prefix of another
+    // project's path because of the trailing slash, but check the exact path anyway.
+    let owned: BTreeMap<String, LiveRole> = listed
+        .into_iter()
+        .filter(|role| role.path == path)
+        .map(|role| (role.name.clone(), role))
+        .collect();
+    let missing = wanted.iter().filter(|name| !owned.contains_key(*name));
+    let found: Vec<_> = stream::iter(missing)
+        .map(|name| gates.run(Some(Service::Iam), cloud.get_role(name)))
+        .buffer_unordered(gates.width(Service::Iam))
+        .try_collect()
+        .await?;
+    let foreign = found
+        .into_iter()
+        .flatten()
+        .map(|role| Foreign {
+            kind: ResourceKind::Role,
+            name: role.name,
+            reason: format!(
+                "its IAM path is `{}`, not `{path}`, so lade does not own it",
+                role.path
+            ),
+        })
+        .collect();
+    Ok((owned, foreign))
+}
+
+/// The owned functions (tags from the tagging API joined with configuration from
+/// `ListFunctions`), and the wanted names someone else holds. See the module docs.
+async fn read_functions(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    wanted: &BTreeSet<String>,
+    gates: &Gates,
+) -> Result<(BTreeMap<String, LiveFunction>, Vec<Foreign>), CloudError> {
+    let tagged = gates
+        .run(None, cloud.find_functions(&scope.ownership_tags()))
+        .await?;
+    let names: BTreeSet<String> = tagged.keys().chain(wanted).cloned().collect();
+    let mut listed: BTreeMap<String, LiveFunction> = if names.is_empty() {
+        BTreeMap::new()
+    } else {
+        gates
+            .run(Some(Service::Lambda), cloud.list_functions(&names))
+            .await?
+            .into_iter()
+            .filter(|f| names.contains(&f.name))
+            .map(|f| (f.name.clone(), f))
+            .collect()
+    };
+
+    let mut owned = BTreeMap::new();
+    let mut anomalies = Vec::new();
+    for name in names {
+        match (tagged.get(&name), listed.remove(&name)) {
+            (Some(tags), Some(function)) => {
+                owned.insert(
+                    name,
+                    LiveFunction {
+                        tags: tags.clone(),
+                        ..function
+                    },
+                );
+            }
+            // Owned but not listed, or listed and wanted but not known to be ours.
+            (Some(_), None) | (None, Some(_)) => anomalies.push(name),
+            // Wanted, and free.
+            (None, None) => {}
+        }
+    }
+
+    let read: Vec<_> = stream::iter(anomalies)
+        .map(|name| async move {
+            gates
+                .run(Some(Service::Lambda), cloud.get_function(&name))
+                .await
+        })
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    let mut foreign = Vec::new();
+    for function in read.into_iter().flatten() {
+        if scope.owns_tags(&function.tags) {
+            owned.insert(function.name.clone(), function);
+        } else if wanted.contains(&function.name) {
+            foreign.push(Foreign {
+                kind: ResourceKind::Function,
+                name: function.name.clone(),
+                reason: foreign_tags_reason(scope, &function.tags),
+            });
+        }
+    }
+    Ok((owned, foreign))
+}
+
+/// Re-reads, with `GetFunction`, each owned function whose `lade:config` tag (from
+/// the eventually consistent tagging index) does not match its listed configuration,
+/// so that a lagging index is not reported as drift.
+async fn confirm_drift(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    live: &mut Live,
+    gates: &Gates,
+) -> Result<(), CloudError> {
+    let suspects: Vec<String> = desired
+        .functions
+        .values()
+        .filter(|wanted| {
+            live.functions.get(&wanted.name).is_some_and(|function| {
+                let sensitive = wanted
+                    .environment
+                    .iter()
+                    .filter(|(_, value)| value.sensitive)
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                function
+                    .tags
+                    .get(TAG_CONFIG)
+                    .is_some_and(|applied| *applied != fingerprint(function, &sensitive))
+            })
+        })
+        .map(|wanted| wanted.name.clone())
+        .collect();
+    let read: Vec<_> = stream::iter(suspects)
+        .map(|name| async move {
+            gates
+                .run(Some(Service::Lambda), cloud.get_function(&name))
+                .await
+        })
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    for function in read.into_iter().flatten() {
+        if live.functions.contains_key(&function.name) {
+            live.functions.insert(function.name.clone(), function);
+        }
+    }
+    Ok(())
+}
+
+/// The `lade:config` fingerprint of a live function's configuration.
+fn fingerprint(function: &LiveFunction, sensitive: &BTreeSet<String>) -> String {
+    let config = FunctionConfig {
+        handler: function.handler.clone(),
+        runtime: function.runtime.clone(),
+        role_arn: function.role_arn.clone(),
+        memory: function.memory,
+        timeout: function.timeout,
+        environment: function.environment.clone(),
+        description: function.description.clone(),
+    };
+    config_fingerprint(&config, sensitive)
+}
+
+/// The owned functions whose resource policy can hold a statement of lade that
+/// matters: those the desired routes target and those the live API's integrations
+/// point at.
+fn permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
+    let routed = desired.api.iter().flat_map(|api| &api.routes).map(|route| {
+        desired
+            .functions
+            .get(&route.function)
+            .map_or(route.function.clone(), |f| f.name.clone())
+    });
+    let integrated = live
+        .api
+        .iter()
+        .flat_map(|api| api.resources.values())
+        .flat_map(|resource| resource.methods.values())
+        .filter_map(|method| method.integration.as_ref())
+        .filter_map(|integration| integration_target(&integration.uri));
+    routed
+        .chain(integrated)
+        .filter(|name| live.functions.contains_key(name))
+        .collect()
+}
+
+/// The function a Lambda proxy integration invokes:
+/// `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]/invocations`
+/// → `<name>`.
+fn integration_target(uri: &str) -> Option<String> {
+    let rest = uri.split(":function:").nth(1)?;
+    let name = rest.split(['/', ':']).next()?;
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Reads the owned REST APIs with their resources, stage and deployments. More than
+/// one owned API means an earlier apply was interrupted after `CreateRestApi`
+/// succeeded but before its answer arrived: the one with the most resources is kept
+/// and the others are reported for deletion.
+async fn read_api(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    gates: &Gates,
+) -> Result<(Option<LiveApi>, Vec<String>), CloudError> {
+    let api_gateway = Some(Service::ApiGateway);
+    let apis = gates
+        .run(api_gateway, cloud.find_rest_apis(&scope.ownership_tags()))
+        .await?;
     let mut read: Vec<LiveApi> = stream::iter(apis)
         .map(|mut api| async move {
             let (resources, stage, deployments) = futures::try_join!(
-                cloud.get_api_resources(&api.id),
-                cloud.get_stage(&api.id, &scope.stage),
-                cloud.get_deployments(&api.id),
+                gates.run(api_gateway, cloud.get_api_resources(&api.id)),
+                gates.run(api_gateway, cloud.get_stage(&api.id, &scope.stage)),
+                gates.run(api_gateway, cloud.get_deployments(&api.id)),
             )?;
             api.resources = resources.into_iter().map(|r| (r.path.clone(), r)).collect();
             api.stage = stage;
             api.deployments = deployments;
             Ok::<_, CloudError>(api)
         })
-        .buffer_unordered(READ_CONCURRENCY)
+        .buffer_unordered(gates.width(Service::ApiGateway))
         .try_collect()
         .await?;
     read.sort_by(|a, b| {
@@ -75,87 +428,12 @@ async fn read_api(cloud: &dyn Cloud, scope: &Scope, live: &mut Live) -> Result<(
         ))
     });
     let mut apis = read.into_iter();
-    live.api = apis.next();
-    live.extra_apis = apis.map(|api| api.id).collect();
-    Ok(())
+    let kept = apis.next();
+    Ok((kept, apis.map(|api| api.id).collect()))
 }
 
-/// Reads what `scope` owns, and checks who holds each of the wanted names.
-pub async fn read_names(
-    cloud: &dyn Cloud,
-    scope: &Scope,
-    wanted_roles: &BTreeSet<String>,
-    wanted_functions: &BTreeSet<String>,
-) -> Result<Live, CloudError> {
-    let (path, tags) = (scope.iam_path(), scope.ownership_tags());
-    let (roles, tagged) = futures::try_join!(cloud.list_roles(&path), cloud.find_functions(&tags))?;
-
-    let mut live = Live {
-        region: cloud.region(),
-        ..Live::default()
-    };
-    for role in roles {
-        // ListRoles matches by prefix; `/lade/p/s/` cannot be a prefix of another
-        // project's path because of the trailing slash, but check the exact path anyway.
-        if role.path == scope.iam_path() {
-            live.roles.insert(role.name.clone(), role);
-        }
-    }
-
-    // Every tagged function, plus every wanted name the tag query did not return: the
-    // tagging index is eventually consistent, and a wanted name may be taken.
-    let names: BTreeSet<String> = tagged
-        .into_iter()
-        .chain(wanted_functions.iter().cloned())
-        .collect();
-    let functions: Vec<_> = stream::iter(names)
-        .map(|name| async move { cloud.get_function(&name).await })
-        .buffer_unordered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    for function in functions.into_iter().flatten() {
-        if scope.owns_tags(&function.tags) {
-            live.functions.insert(function.name.clone(), function);
-        } else if wanted_functions.contains(&function.name) {
-            live.foreign.push(Foreign {
-                kind: ResourceKind::Function,
-                name: function.name.clone(),
-                reason: foreign_tags_reason(scope, &function.tags),
-            });
-        }
-    }
-
-    let missing_roles: Vec<&String> = wanted_roles
-        .iter()
-        .filter(|name| !live.roles.contains_key(*name))
-        .collect();
-    let found: Vec<_> = stream::iter(missing_roles)
-        .map(|name| async move { cloud.get_role(name).await })
-        .buffer_unordered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    for role in found.into_iter().flatten() {
-        live.foreign.push(Foreign {
-            kind: ResourceKind::Role,
-            name: role.name,
-            reason: format!(
-                "its IAM path is `{}`, not `{}`, so lade does not own it",
-                role.path,
-                scope.iam_path()
-            ),
-        });
-    }
-    live.foreign
-        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    read_api(cloud, scope, &mut live).await?;
-    Ok(live)
-}
-
-fn foreign_tags_reason(scope: &Scope, tags: &std::collections::BTreeMap<String, String>) -> String {
-    match (
-        tags.get(crate::model::TAG_PROJECT),
-        tags.get(crate::model::TAG_STAGE),
-    ) {
+fn foreign_tags_reason(scope: &Scope, tags: &BTreeMap<String, String>) -> String {
+    match (tags.get(TAG_PROJECT), tags.get(TAG_STAGE)) {
         (None, _) => "it has no `lade:project` tag, so lade does not own it".to_string(),
         (Some(project), stage) => format!(
             "it belongs to lade project `{project}` stage `{}`, not `{}` stage `{}`",
@@ -163,5 +441,23 @@ fn foreign_tags_reason(scope: &Scope, tags: &std::collections::BTreeMap<String, 
             scope.project,
             scope.stage
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrations_name_the_function_they_invoke() {
+        let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/\
+                   arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list/invocations";
+        assert_eq!(integration_target(uri).as_deref(), Some("shop-dev-list"));
+        let qualified = uri.replace("shop-dev-list/", "shop-dev-list:live/");
+        assert_eq!(
+            integration_target(&qualified).as_deref(),
+            Some("shop-dev-list")
+        );
+        assert_eq!(integration_target("https://example.com/"), None);
     }
 }

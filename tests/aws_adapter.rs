@@ -323,16 +323,62 @@ async fn find_functions_finds_exactly_the_projects_functions() {
     }
 
     names.sort();
-    assert_eq!(
-        cloud.find_functions(&ours.ownership_tags()).await.unwrap(),
-        names
-    );
+    let found = cloud.find_functions(&ours.ownership_tags()).await.unwrap();
+    assert_eq!(found.keys().cloned().collect::<Vec<_>>(), names);
+    // Each comes with its tags, ownership tags included: no GetFunction needed.
+    for tags in found.values() {
+        assert_eq!(tags.get("lade:project"), Some(&ours.project));
+        assert_eq!(tags.get("lade:stage").map(String::as_str), Some("dev"));
+    }
     assert_eq!(
         cloud
             .find_functions(&other_stage.ownership_tags())
             .await
-            .unwrap(),
+            .unwrap()
+            .into_keys()
+            .collect::<Vec<_>>(),
         vec![other_stage.physical_name("a")]
+    );
+}
+
+#[tokio::test]
+async fn list_functions_gives_the_configuration_get_function_gives_without_tags() {
+    let cloud = cloud().await;
+    let ours = scope(&unique("list"), "dev");
+    let request = function_request(&cloud, &ours, "a").await;
+    cloud.create_function(&request).await.unwrap();
+    let got = cloud.get_function(&request.name).await.unwrap().unwrap();
+
+    let wanted = std::collections::BTreeSet::from([request.name.clone()]);
+    let listed = cloud.list_functions(&wanted).await.unwrap();
+    let found = listed
+        .iter()
+        .find(|f| f.name == request.name)
+        .expect("the function is listed");
+    assert!(found.tags.is_empty(), "ListFunctions carries no tags");
+    assert_eq!(
+        *found,
+        lade::model::LiveFunction {
+            tags: Default::default(),
+            ..got
+        }
+    );
+    let pages = cloud
+        .stats()
+        .get("lambda", "ListFunctions")
+        .unwrap()
+        .requests;
+    assert!(pages >= 1, "{pages} pages");
+
+    // Nothing wanted: no request at all.
+    assert_eq!(cloud.list_functions(&Default::default()).await.unwrap(), []);
+    assert_eq!(
+        cloud
+            .stats()
+            .get("lambda", "ListFunctions")
+            .unwrap()
+            .requests,
+        pages
     );
 }
 
@@ -500,9 +546,12 @@ async fn deleting_a_function_twice_succeeds() {
     cloud.delete_function(&request.name).await.unwrap();
     assert_eq!(cloud.get_function(&request.name).await.unwrap(), None);
     cloud.delete_function(&request.name).await.unwrap();
-    assert_eq!(
-        cloud.find_functions(&scope.ownership_tags()).await.unwrap(),
-        Vec::<String>::new()
+    assert!(
+        cloud
+            .find_functions(&scope.ownership_tags())
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

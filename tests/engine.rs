@@ -113,7 +113,14 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    let outcome = apply::execute(&again, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &again,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success());
     assert_eq!(
         cloud.mutations(),
@@ -137,7 +144,14 @@ async fn changing_memory_is_exactly_one_configuration_update() {
     assert_eq!(plan.changes[0].fields[0].old, Some(json!(128)));
     assert_eq!(plan.changes[0].fields[0].new, Some(json!(512)));
     cloud.clear_calls();
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     // The tag records what lade applied, so later drift can be told apart.
     assert_eq!(
         cloud.mutations(),
@@ -157,7 +171,14 @@ async fn changing_code_is_exactly_one_code_update() {
     let plan = plan_for(&cloud, &desired, &changed).await;
     assert_eq!(ops(&plan), ["UpdateFunctionCode"]);
     cloud.clear_calls();
-    apply::execute(&plan, &changed.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &changed.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert_eq!(cloud.mutations(), ["UpdateFunctionCode"]);
     assert!(plan_for(&cloud, &desired, &changed).await.is_empty());
 }
@@ -173,7 +194,14 @@ async fn removing_a_function_deletes_exactly_that_function() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["DeleteFunction"]);
     assert!(matches!(&plan.steps[0].op, Op::DeleteFunction { name } if name == "shop-dev-get"));
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     let names: Vec<String> = cloud.snapshot().functions.into_keys().collect();
     assert_eq!(names, ["shop-dev-list", "shop-dev-work"]);
 }
@@ -209,7 +237,14 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
             "DeleteRole"
         ]
     );
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.snapshot().roles.contains_key("shop-dev-api"));
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
@@ -233,7 +268,14 @@ async fn moving_a_function_to_a_new_role_waits_for_the_role() {
         ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]
     );
     assert!(depends(&plan, 2, 1) && depends(&plan, 2, 0));
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert_eq!(
@@ -324,7 +366,14 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
             destroy: 5
         }
     );
-    let outcome = apply::execute(&plan, &apply::Inputs::default(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &apply::Inputs::default(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert!(
@@ -350,7 +399,14 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
     // The package for `list` changed after planning: its create must fail, alone.
     let mut changed = artifacts.clone();
     changed.insert("list".into(), artifact(b"edited after planning"));
-    let outcome = apply::execute(&plan, &changed.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &changed.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert_eq!(outcome.failed.len(), 1);
     assert!(
         outcome.failed[0].1.contains("changed since the plan"),
@@ -525,7 +581,14 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    apply::execute(&again, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &again,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert_eq!(cloud.mutations(), Vec::<String>::new());
     assert_eq!(
         the_api(&cloud).deployments.len(),
@@ -545,7 +608,14 @@ async fn retargeting_a_route_is_one_integration_and_one_deployment() {
     desired.api.as_mut().unwrap().routes[1].function = "get".into(); // POST /items → get
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["PutIntegration", "CreateDeployment"]);
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     let after = the_api(&cloud);
     assert_eq!(after.deployments.len(), 2);
     assert_ne!(
@@ -586,7 +656,14 @@ async fn removing_a_route_deletes_its_method_and_empty_resources_only() {
             "RemovePermission"
         ]
     );
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let paths: Vec<String> = the_api(&cloud).resources.into_keys().collect();
     assert_eq!(paths, ["/", "/items", "/items/{id}"]);
@@ -629,7 +706,14 @@ async fn adding_a_route_under_an_existing_path_creates_only_what_is_new() {
     assert!(
         matches!(&plan.steps[0].op, Op::CreateResource { path, parent: Ref::Known(_), .. } if path == "/items/{id}/tags")
     );
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
 
@@ -696,7 +780,14 @@ async fn destroy_deletes_the_api_functions_and_roles() {
             .any(|s| matches!(s.op, Op::RemovePermission { .. })),
         "functions take their policies with them"
     );
-    let outcome = apply::execute(&plan, &apply::Inputs::default(), &cloud, &Silent, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &apply::Inputs::default(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(
         cloud.snapshot(),
@@ -725,7 +816,14 @@ async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
     };
     use lade::cloud::Cloud;
     let orphan = cloud.create_rest_api(api).await.unwrap();
-    apply::execute(&plan, &artifacts.clone().into(), &cloud, &Silent, 8).await;
+    apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
 
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert!(
@@ -794,7 +892,14 @@ async fn independent_steps_run_together_within_each_service_bound() {
         services: plan.steps.iter().map(|s| s.op.service()).collect(),
         state: Default::default(),
     };
-    let outcome = apply::execute(&plan, &artifacts.clone().into(), &cloud, &reporter, 8).await;
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &reporter,
+        &apply::Limits::default(),
+    )
+    .await;
     assert!(outcome.is_success(), "{outcome:?}");
     let (_, max) = reporter.state.into_inner().unwrap();
     assert!(
@@ -803,7 +908,7 @@ async fn independent_steps_run_together_within_each_service_bound() {
     );
     for (service, peak) in &max {
         assert!(
-            *peak <= apply::service_limit(*service),
+            *peak <= apply::Limits::default().service(*service),
             "{service:?} exceeded its bound: {max:?}"
         );
     }
@@ -958,7 +1063,7 @@ async fn everything_printed(
         secrets: lade::diff::env::secrets(desired, &live),
     };
     let events = Recorder::default();
-    let outcome = apply::execute(&plan, &inputs, cloud, &events, 8).await;
+    let outcome = apply::execute(&plan, &inputs, cloud, &events, &apply::Limits::default()).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
     printed += &render::outcome_text(&plan, &outcome);
@@ -1042,7 +1147,7 @@ async fn a_secret_changed_after_planning_is_refused() {
         artifacts: artifacts.clone(),
         secrets: lade::diff::env::secrets(&desired, &live),
     };
-    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, 8).await;
+    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, &apply::Limits::default()).await;
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     assert!(
         outcome.failed[0].1.contains("sensitive value of API_KEY"),
@@ -1157,4 +1262,198 @@ async fn a_change_made_outside_lade_is_marked_as_drift() {
     let tags = &cloud.snapshot().functions["shop-dev-get"].tags;
     assert!(tags.contains_key("lade:config"));
     assert!(!tags.values().any(|v| v.contains(CANARY)));
+}
+
+// ---- how many reads a plan makes (the call pattern in live.rs) ----
+
+/// `desired()` plus functions `f1`..`fn` on role `api`, each behind `GET /fK`.
+fn routed(n: usize) -> Desired {
+    let mut desired = desired();
+    let mut routes = Vec::new();
+    for k in 1..=n {
+        let key = format!("f{k}");
+        desired.functions.insert(key.clone(), function(&key, "api"));
+        routes.push(route("GET", &format!("/{key}"), &key));
+    }
+    with_api(desired, routes)
+}
+
+/// The calls made so far, counted by operation.
+fn counted(cloud: &MemoryCloud) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in cloud.calls() {
+        *counts.entry(call).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_no_op_plan_reads_each_routed_function_once_and_gets_none() {
+    let cloud = MemoryCloud::new();
+    let desired = routed(5);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    cloud.clear_calls();
+
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert!(plan.is_empty(), "{}", render::plan_text(&plan));
+    let expected: BTreeMap<String, usize> = [
+        // One GetPolicy per routed function: list, get, work are not routed here.
+        ("GetPolicy", 5),
+        ("GetResources", 1),
+        ("ListFunctions", 1),
+        ("ListRoles", 1),
+        ("GetRestApis", 1),
+        ("GetApiResources", 1),
+        ("GetStage", 1),
+        ("GetDeployments", 1),
+    ]
+    .into_iter()
+    .map(|(op, n)| (op.to_string(), n))
+    .collect();
+    assert_eq!(counted(&cloud), expected);
+    assert!(cloud.mutations().is_empty());
+}
+
+#[tokio::test]
+async fn listing_stops_at_the_page_with_the_last_wanted_function() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // 120 functions of someone else, named to sort after ours: pages 1..3 of 50.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let template = account.functions["shop-dev-list"].clone();
+        for i in 0..120 {
+            let name = format!("zz-other-{i:03}");
+            account.functions.insert(
+                name.clone(),
+                LiveFunction {
+                    name,
+                    tags: BTreeMap::new(),
+                    ..template.clone()
+                },
+            );
+        }
+    }
+    cloud.clear_calls();
+    let live = live::read(&cloud, &desired).await.unwrap();
+    assert_eq!(live.functions.len(), 3);
+    assert_eq!(counted(&cloud)["ListFunctions"], 1, "{:?}", cloud.calls());
+
+    // A wanted function that does not exist yet: every page is read to be sure.
+    let mut more = desired.clone();
+    more.functions.insert("new".into(), function("new", "api"));
+    cloud.clear_calls();
+    live::read(&cloud, &more).await.unwrap();
+    assert_eq!(counted(&cloud)["ListFunctions"], 3, "{:?}", cloud.calls());
+    assert!(!counted(&cloud).contains_key("GetFunction"));
+
+    // Nothing owned and nothing wanted (destroy of an empty stage): no listing at all.
+    cloud.clear_calls();
+    let other = Scope {
+        project: "empty".into(),
+        stage: "dev".into(),
+    };
+    live::read_names(&cloud, &other, &BTreeSet::new(), &BTreeSet::new())
+        .await
+        .unwrap();
+    assert!(!counted(&cloud).contains_key("ListFunctions"));
+}
+
+#[tokio::test]
+async fn get_function_is_only_for_a_wanted_name_that_is_not_known_to_be_ours() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // Someone else's function under a name the manifest now wants.
+    let mut more = desired.clone();
+    more.functions
+        .insert("taken".into(), function("taken", "api"));
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let mut theirs = account.functions["shop-dev-list"].clone();
+        theirs.name = "shop-dev-taken".into();
+        theirs.tags = BTreeMap::from([("owner".to_string(), "someone".to_string())]);
+        account.functions.insert(theirs.name.clone(), theirs);
+    }
+    cloud.clear_calls();
+    let live = live::read(&cloud, &more).await.unwrap();
+    assert_eq!(
+        counted(&cloud).get("GetFunction"),
+        Some(&1),
+        "{:?}",
+        cloud.calls()
+    );
+    assert_eq!(live.foreign.len(), 1);
+    assert_eq!(live.foreign[0].name, "shop-dev-taken");
+    assert!(!live.functions.contains_key("shop-dev-taken"));
+    // The owned ones came from the listing, with their tags from the tagging API.
+    assert_eq!(live.functions["shop-dev-list"].tags["team"], "web");
+}
+
+#[tokio::test]
+async fn an_apparent_drift_is_confirmed_with_get_function() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut("shop-dev-get")
+        .unwrap()
+        .memory = 512;
+    cloud.clear_calls();
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        counted(&cloud).get("GetFunction"),
+        Some(&1),
+        "{:?}",
+        cloud.calls()
+    );
+    assert!(
+        plan.changes.iter().any(|c| c.drift),
+        "{}",
+        render::plan_text(&plan)
+    );
+}
+
+#[tokio::test]
+async fn removing_a_route_still_removes_its_permission_and_reads_only_routed_policies() {
+    let cloud = MemoryCloud::new();
+    let mut desired = routed(2);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // Drop the route to f2; f2 stays a function.
+    desired
+        .api
+        .as_mut()
+        .unwrap()
+        .routes
+        .retain(|r| r.function != "f2");
+    cloud.clear_calls();
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    let reads: Vec<String> = cloud
+        .calls()
+        .into_iter()
+        .filter(|c| c == "GetPolicy")
+        .collect();
+    // f1 (routed) and f2 (still integrated in the live API) only.
+    assert_eq!(reads.len(), 2, "{:?}", cloud.calls());
+    assert!(
+        plan.steps.iter().any(
+            |s| matches!(&s.op, Op::RemovePermission { function, .. } if function == "shop-dev-f2")
+        ),
+        "{}",
+        render::plan_text(&plan)
+    );
+    assert!(
+        cloud.snapshot().permissions["shop-dev-f2"].is_empty(),
+        "the stale statement is gone"
+    );
 }

@@ -541,7 +541,7 @@ async fn plan_and_apply(
         secrets: lade::diff::env::secrets(&model.desired, &live),
     };
     let recorder = Recorder::default();
-    let outcome = apply::execute(&plan, &inputs, cloud, &recorder, 8).await;
+    let outcome = apply::execute(&plan, &inputs, cloud, &recorder, &apply::Limits::default()).await;
     prop_assert!(
         outcome.is_success(),
         "apply failed: {:?}\nsteps: {:#?}",
@@ -835,7 +835,7 @@ proptest! {
             prop_assert!(plan.is_empty(), "plan is not empty: {:#?}", plan.changes);
             prop_assert!(plan.changes.is_empty());
             let outcome =
-                apply::execute(&plan, &target.artifacts().into(), &cloud, &apply::Silent, 8).await;
+                apply::execute(&plan, &target.artifacts().into(), &cloud, &apply::Silent, &apply::Limits::default()).await;
             prop_assert!(outcome.is_success());
             prop_assert_eq!(cloud.mutations(), Vec::<String>::new());
             Ok(())
@@ -884,7 +884,7 @@ proptest! {
             let plan = plan::destroy(&scope(), None, &live).unwrap();
             let recorder = Recorder::default();
             let outcome =
-                apply::execute(&plan, &Default::default(), &cloud, &recorder, 8).await;
+                apply::execute(&plan, &Default::default(), &cloud, &recorder, &apply::Limits::default()).await;
             prop_assert!(outcome.is_success(), "destroy failed: {:?}", outcome);
             check_order(&plan, &recorder.events())?;
             let account = cloud.snapshot();

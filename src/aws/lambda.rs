@@ -9,14 +9,16 @@
 //! function and API under a deterministic statement ID, so `AddPermission` reads the
 //! policy first and adds only what is missing or different.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, FunctionCode, PackageType, Runtime};
+use aws_sdk_lambda::types::{
+    Environment, FunctionCode, FunctionConfiguration, PackageType, Runtime,
+};
 use aws_sdk_lambda::waiters::function_active_v2::WaitUntilFunctionActiveV2Error as WaiterError;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
@@ -37,7 +39,7 @@ const FUNCTION_RESOURCE_TYPE: &str = "lambda:function";
 pub(super) async fn find_functions(
     aws: &AwsCloud,
     tags: &BTreeMap<String, String>,
-) -> Result<Vec<String>, CloudError> {
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
     let filters = tags
         .iter()
         .map(|(key, value)| TagFilter::builder().key(key).values(value).build())
@@ -55,15 +57,55 @@ pub(super) async fn find_functions(
                 .try_collect(),
         )
         .await?;
-    let mut names: Vec<String> = resources
+    Ok(resources
         .iter()
-        .filter_map(|resource| resource.resource_arn())
-        .filter_map(function_name_from_arn)
-        .map(str::to_owned)
-        .collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
+        .filter_map(|resource| {
+            let name = function_name_from_arn(resource.resource_arn()?)?;
+            let tags = resource
+                .tags()
+                .iter()
+                .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+                .collect();
+            Some((name.to_owned(), tags))
+        })
+        .collect())
+}
+
+/// Functions per `ListFunctions` page: Lambda's default and maximum is 50.
+const LIST_PAGE: i32 = 50;
+
+pub(super) async fn list_functions(
+    aws: &AwsCloud,
+    wanted: &BTreeSet<String>,
+) -> Result<Vec<LiveFunction>, CloudError> {
+    let mut missing = wanted.clone();
+    let mut listed = Vec::new();
+    let mut marker: Option<String> = None;
+    // Page by hand rather than with the SDK's paginator, to stop as soon as every
+    // wanted function has been seen: an account may hold far more functions than
+    // the project.
+    while !missing.is_empty() {
+        let page = aws
+            .call(
+                "ListFunctions",
+                aws.lambda
+                    .list_functions()
+                    .max_items(LIST_PAGE)
+                    .set_marker(marker.take())
+                    .send(),
+            )
+            .await?;
+        for config in page.functions() {
+            let function = from_configuration(config, "", BTreeMap::new());
+            missing.remove(&function.name);
+            listed.push(function);
+        }
+        match page.next_marker() {
+            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(listed)
 }
 
 /// `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` → `<name>`.
@@ -99,12 +141,23 @@ fn live_function(name: &str, output: &GetFunctionOutput) -> Result<LiveFunction,
             message: format!("Lambda returned no configuration for function {name}"),
         });
     };
+    let tags = output.tags().map(sorted).unwrap_or_default();
+    Ok(from_configuration(config, name, tags))
+}
+
+/// A function from its configuration, as `GetFunction` and `ListFunctions` both
+/// return it, and its tags.
+fn from_configuration(
+    config: &FunctionConfiguration,
+    name: &str,
+    tags: BTreeMap<String, String>,
+) -> LiveFunction {
     let architecture = match config.architectures().first().map(|a| a.as_str()) {
         Some("arm64") => Architecture::Arm64,
         // Lambda's default, and what it reports for functions created before arm64.
         _ => Architecture::X86_64,
     };
-    Ok(LiveFunction {
+    LiveFunction {
         name: config.function_name().unwrap_or(name).to_owned(),
         arn: config.function_arn().unwrap_or_default().to_owned(),
         handler: config.handler().unwrap_or_default().to_owned(),
@@ -126,8 +179,8 @@ fn live_function(name: &str, output: &GetFunctionOutput) -> Result<LiveFunction,
         code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
         code_size: config.code_size(),
         revision_id: config.revision_id().unwrap_or_default().to_owned(),
-        tags: output.tags().map(sorted).unwrap_or_default(),
-    })
+        tags,
+    }
 }
 
 fn sorted(map: &HashMap<String, String>) -> BTreeMap<String, String> {
@@ -578,22 +631,26 @@ impl Goal {
 async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> {
     let started = Instant::now();
     let limit = aws.patience.wait_limit;
-    let result = match goal {
-        Goal::Active => {
-            aws.lambda
-                .wait_until_function_active_v2()
-                .function_name(name)
-                .wait(limit)
-                .await
+    // Under `waiting`, so that `--stats` counts the waiter's polls as waits.
+    let result = super::stats::waiting(async {
+        match goal {
+            Goal::Active => {
+                aws.lambda
+                    .wait_until_function_active_v2()
+                    .function_name(name)
+                    .wait(limit)
+                    .await
+            }
+            Goal::Updated => {
+                aws.lambda
+                    .wait_until_function_updated_v2()
+                    .function_name(name)
+                    .wait(limit)
+                    .await
+            }
         }
-        Goal::Updated => {
-            aws.lambda
-                .wait_until_function_updated_v2()
-                .function_name(name)
-                .wait(limit)
-                .await
-        }
-    };
+    })
+    .await;
     let Err(error) = result else {
         return Ok(());
     };

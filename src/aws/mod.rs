@@ -14,7 +14,9 @@
 //!   with a long deadline (`apigateway.rs`);
 //! - the idempotency of every write: "already exists here" and "already gone" are
 //!   success, "exists but someone else's" is [`CloudError::NotOwned`];
-//! - decoding IAM's URL-encoded policy documents (`document.rs`).
+//! - decoding IAM's URL-encoded policy documents (`document.rs`);
+//! - counting every request per service and operation for `--stats`, with an SDK
+//!   interceptor on every client (`stats.rs`).
 //!
 //! It does not decide what to change (that is `diff` and `plan`), order steps, read
 //! manifests or print anything. It has no code path for the emulator: tests reach moto
@@ -26,8 +28,11 @@ mod error;
 mod iam;
 mod lambda;
 mod retry;
+mod stats;
 
-use std::collections::BTreeMap;
+pub use stats::{Report as StatsReport, Row as StatsRow, Stats};
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,18 +92,47 @@ pub struct AwsCloud {
     /// The SDK's attempt budget per request, reported when throttling outlasts it.
     max_attempts: u32,
     patience: Patience,
+    /// Every request the clients send, counted by an interceptor (`stats.rs`).
+    stats: Arc<Stats>,
 }
 
 impl AwsCloud {
     /// Clients built from `config` exactly as given (region, credentials, endpoint,
     /// retry settings).
     pub fn new(config: &SdkConfig) -> Self {
+        Self::counting(config, Arc::default())
+    }
+
+    /// Clients built from `config` that count every request into `stats`.
+    pub fn counting(config: &SdkConfig, stats: Arc<Stats>) -> Self {
+        let counter = stats::Counter(stats.clone());
         AwsCloud {
-            apigateway: aws_sdk_apigateway::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            lambda: aws_sdk_lambda::Client::new(config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
+            apigateway: aws_sdk_apigateway::Client::from_conf(
+                aws_sdk_apigateway::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            tagging: aws_sdk_resourcegroupstagging::Client::from_conf(
+                aws_sdk_resourcegroupstagging::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config)
+                    .interceptor(counter)
+                    .build(),
+            ),
+            stats,
             region: config.region().map(|r| r.to_string()),
             max_attempts: config
                 .retry_config()
@@ -112,12 +146,22 @@ impl AwsCloud {
     /// manifest), overrides the region those sources would choose. Throttled requests
     /// are retried with adaptive backoff, up to [`MAX_ATTEMPTS`] tries.
     pub async fn from_env(region: Option<&str>) -> Self {
+        Self::from_env_counting(region, Arc::default()).await
+    }
+
+    /// [`AwsCloud::from_env`], counting every request into `stats`.
+    pub async fn from_env_counting(region: Option<&str>, stats: Arc<Stats>) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS));
         if let Some(region) = region {
             loader = loader.region(Region::new(region.to_owned()));
         }
-        Self::new(&loader.load().await)
+        Self::counting(&loader.load().await, stats)
+    }
+
+    /// The requests sent so far, by service and operation.
+    pub fn stats(&self) -> StatsReport {
+        self.stats.report()
     }
 
     /// The same clients with other deadlines for eventual consistency.
@@ -162,8 +206,15 @@ impl Cloud for AwsCloud {
     async fn find_functions(
         &self,
         tags: &BTreeMap<String, String>,
-    ) -> Result<Vec<String>, CloudError> {
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
         lambda::find_functions(self, tags).await
+    }
+
+    async fn list_functions(
+        &self,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Vec<LiveFunction>, CloudError> {
+        lambda::list_functions(self, wanted).await
     }
 
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {

@@ -46,7 +46,10 @@ where
     loop {
         attempts += 1;
         let span = tracing::debug_span!("retry", attempt = attempts);
-        let reason = match attempt().instrument(span).await? {
+        let reason = match super::stats::attempt(attempts, attempt())
+            .instrument(span)
+            .await?
+        {
             Attempt::Done(value) => {
                 if attempts > 1 {
                     tracing::debug!(%waiting_for, attempts, "done after retrying");

@@ -585,3 +585,82 @@ async fn a_permission_waits_for_an_update_in_progress() {
         ]
     );
 }
+
+// ---- --stats: what the interceptor counts ----
+
+#[tokio::test]
+async fn stats_count_sdk_retries_lade_retries_and_waiter_polls() {
+    let (cloud, _) = scripted(vec![
+        // The SDK retries a throttled request itself: one request, two attempts.
+        Reply(
+            429,
+            Some("TooManyRequestsException"),
+            r#"{"message":"Rate exceeded"}"#,
+        ),
+        // Then an update in progress: a waiter poll and lade's own retry.
+        Reply(
+            409,
+            Some("ResourceConflictException"),
+            r#"{"message":"An update is in progress for resource: f"}"#,
+        ),
+        Reply(200, None, UPDATED),
+        Reply(200, None, r#"{"FunctionName":"f"}"#),
+        // The final wait for LastUpdateStatus=Successful.
+        Reply(200, None, UPDATED),
+    ])
+    .await;
+    cloud
+        .update_function_configuration("f", &config())
+        .await
+        .unwrap();
+    let report = cloud.stats();
+    let update = report.get("lambda", "UpdateFunctionConfiguration").unwrap();
+    // Two requests (the first one attempted twice), the second sent by lade's retry.
+    assert_eq!(
+        (
+            update.requests,
+            update.attempts,
+            update.retries,
+            update.errors
+        ),
+        (2, 3, 2, 1)
+    );
+    let polls = report.get("lambda", "GetFunction").unwrap();
+    assert_eq!((polls.requests, polls.waits, polls.retries), (2, 2, 0));
+    assert_eq!(report.total.requests, 4);
+    assert_eq!(report.total.attempts, 5);
+}
+
+#[tokio::test]
+async fn listing_pages_until_every_wanted_function_is_seen() {
+    let page = |names: &[&str], next: Option<&str>| {
+        let functions: Vec<Value> = names
+            .iter()
+            .map(|n| json!({"FunctionName": n, "CodeSha256": format!("sha-{n}"), "Architectures": ["arm64"]}))
+            .collect();
+        let body = json!({"Functions": functions, "NextMarker": next}).to_string();
+        Reply(200, None, Box::leak(body.into_boxed_str()))
+    };
+    let (cloud, script) = scripted(vec![
+        page(&["a", "b"], Some("m1")),
+        page(&["c", "d"], Some("m2")),
+        // Never asked for: "d" was the last wanted one.
+        page(&["e"], None),
+    ])
+    .await;
+    let wanted = ["b", "d"].map(str::to_owned).into();
+    let listed = cloud.list_functions(&wanted).await.unwrap();
+    let names: Vec<&str> = listed.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c", "d"]);
+    assert_eq!(listed[1].code_sha256, "sha-b");
+    assert_eq!(listed[1].architecture, Architecture::Arm64);
+    assert_eq!(seen(&script).len(), 2);
+    assert_eq!(
+        cloud
+            .stats()
+            .get("lambda", "ListFunctions")
+            .unwrap()
+            .requests,
+        2
+    );
+}

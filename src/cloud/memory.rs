@@ -3,8 +3,10 @@
 //! It keeps roles and functions in maps, follows the idempotency contract of the trait,
 //! and records every call by its AWS operation name, so tests can assert exactly which
 //! calls a plan or an apply made (a no-op apply must make no mutating call at all).
+//! A paginated read is recorded once per page where the read-count tests rely on it:
+//! `ListFunctions` pages hold [`LIST_PAGE`] functions, in name order, like Lambda's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -57,6 +59,9 @@ fn resource_path(api: &LiveApi, resource_id: &str) -> Result<String, CloudError>
         .ok_or_else(|| no_such("resource", resource_id))
 }
 
+/// How many functions one `ListFunctions` page holds, as Lambda's default.
+pub const LIST_PAGE: usize = 50;
+
 /// An in-memory account that records calls.
 #[derive(Debug, Default)]
 pub struct MemoryCloud {
@@ -69,6 +74,7 @@ const READS: &[&str] = &[
     "ListRoles",
     "GetRole",
     "GetResources",
+    "ListFunctions",
     "GetFunction",
     "GetRestApis",
     "GetApiResources",
@@ -193,15 +199,45 @@ impl Cloud for MemoryCloud {
     async fn find_functions(
         &self,
         tags: &BTreeMap<String, String>,
-    ) -> Result<Vec<String>, CloudError> {
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
         self.record("GetResources");
         let account = self.account.lock().unwrap();
         Ok(account
             .functions
             .values()
             .filter(|f| tags.iter().all(|(k, v)| f.tags.get(k) == Some(v)))
-            .map(|f| f.name.clone())
+            .map(|f| (f.name.clone(), f.tags.clone()))
             .collect())
+    }
+
+    async fn list_functions(
+        &self,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Vec<LiveFunction>, CloudError> {
+        let account = self.account.lock().unwrap();
+        let mut listed = Vec::new();
+        let mut missing = wanted.clone();
+        // Like Lambda: pages of LIST_PAGE, each one request, stopping once every
+        // wanted name has been seen.
+        for page in account
+            .functions
+            .values()
+            .collect::<Vec<_>>()
+            .chunks(LIST_PAGE)
+        {
+            if missing.is_empty() {
+                break;
+            }
+            self.record("ListFunctions");
+            for function in page {
+                missing.remove(&function.name);
+                listed.push(LiveFunction {
+                    tags: BTreeMap::new(),
+                    ..(*function).clone()
+                });
+            }
+        }
+        Ok(listed)
     }
 
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {

@@ -9,7 +9,7 @@
 //! Each method that changes a Lambda function returns only once the function is ready
 //! for the next call (`State=Active`, `LastUpdateStatus=Successful`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -120,11 +120,23 @@ pub trait Cloud: Send + Sync {
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError>;
     /// One role by name, whoever owns it.
     async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError>;
-    /// Names of the functions tagged with every one of `tags`.
+    /// The functions tagged with every one of `tags`, by name, each with all its tags
+    /// (one tagging-API `GetResources`, paginated). The tagging index is eventually
+    /// consistent: a function tagged moments ago may be missing, and one deleted
+    /// moments ago may still be listed.
     async fn find_functions(
         &self,
         tags: &BTreeMap<String, String>,
-    ) -> Result<Vec<String>, CloudError>;
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError>;
+    /// The account's functions with their configuration and code hash but **without
+    /// tags** (`tags` left empty), read with `ListFunctions` 50 to a page. Paging stops
+    /// after the page on which the last of `wanted` was seen, so the answer may hold
+    /// other functions too, and holds every function of `wanted` that exists. An empty
+    /// `wanted` makes no request.
+    async fn list_functions(
+        &self,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Vec<LiveFunction>, CloudError>;
     /// One function by name with its configuration, code hash and tags, whoever owns it.
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError>;
 
@@ -254,4 +266,7 @@ pub trait Cloud: Send + Sync {
     async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError>;
 }
 
+pub mod limits;
 pub mod memory;
+
+pub use limits::Limits;

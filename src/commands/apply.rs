@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
@@ -12,6 +13,7 @@ use super::reporters::{JsonLines, Lines};
 use super::{Exit, Ui};
 
 use crate::apply::{self, Inputs, Reporter, Silent};
+use crate::aws::Stats;
 use crate::cli::{Common, Run};
 use crate::render::colour;
 use crate::{diff, live, outputs, plan, render};
@@ -23,7 +25,13 @@ pub enum Mode {
     Destroy,
 }
 
-pub async fn run(common: &Common, run: &Run, mode: Mode, ui: &Ui) -> anyhow::Result<Exit> {
+pub async fn run(
+    common: &Common,
+    run: &Run,
+    mode: Mode,
+    ui: &Ui,
+    stats: &Arc<Stats>,
+) -> anyhow::Result<Exit> {
     let verb = match mode {
         Mode::Apply(_) => "apply",
         Mode::Destroy => "destroy",
@@ -35,11 +43,12 @@ pub async fn run(common: &Common, run: &Run, mode: Mode, ui: &Ui) -> anyhow::Res
              Pass --yes to {verb} non-interactively (for example in CI)."
         );
     }
-    let (desired, cloud) = super::load_and_connect(common).await?;
+    let (desired, cloud) = super::load_and_connect(common, stats).await?;
+    let limits = super::limits(common);
     let (inputs, plan) = match &mode {
         Mode::Apply(saved) => {
             let artifacts = super::package_all(&desired)?;
-            let live = super::read_live(&cloud, &desired).await?;
+            let live = super::read_live(&cloud, &desired, common).await?;
             let secrets = diff::env::secrets(&desired, &live);
             let inputs = Inputs { artifacts, secrets };
             let plan = match saved {
@@ -80,14 +89,7 @@ pub async fn run(common: &Common, run: &Run, mode: Mode, ui: &Ui) -> anyhow::Res
     } else {
         Box::new(Lines { colour: ui.colour })
     };
-    let outcome = apply::execute(
-        &plan,
-        &inputs,
-        &cloud,
-        reporter.as_ref(),
-        usize::from(run.parallelism),
-    )
-    .await;
+    let outcome = apply::execute(&plan, &inputs, &cloud, reporter.as_ref(), &limits).await;
     // The spinners must be finished and gone before the summary prints below them.
     drop(reporter);
     if !run.json {
@@ -105,7 +107,8 @@ pub async fn run(common: &Common, run: &Run, mode: Mode, ui: &Ui) -> anyhow::Res
         );
     }
     if matches!(mode, Mode::Apply(_)) && desired.api.is_some() {
-        let live = live::read(&cloud, &desired).await?;
+        // Only the API: its URLs are all the outputs need.
+        let live = live::read_api_only(&cloud, &desired.scope, &limits).await?;
         let region = cloud.region().unwrap_or_default();
         let outputs = outputs::collect(&live, &desired.scope.stage, &region);
         if run.json {

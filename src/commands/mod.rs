@@ -13,6 +13,7 @@ mod outputs;
 mod plan;
 mod progress;
 mod reporters;
+mod stats;
 mod ui;
 mod validate;
 
@@ -21,12 +22,13 @@ pub use ui::Ui;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
-use crate::aws::AwsCloud;
-use crate::cli::{Cli, Command, Common};
-use crate::cloud::Cloud;
+use crate::aws::{AwsCloud, Stats};
+use crate::cli::{Cli, Command, Common, PlanFormat};
+use crate::cloud::{Cloud, Limits};
 use crate::model::{Artifact, Desired};
 use crate::{live, manifest, package};
 
@@ -42,21 +44,38 @@ pub enum Exit {
 pub fn run(cli: Cli) -> ExitCode {
     logging::init(cli.output.verbose);
     let ui = Ui::new(&cli.output);
+    // Every AWS request of the command is counted here, for `--stats`.
+    let counted = Arc::new(Stats::default());
+    let json = match &cli.command {
+        Command::Plan { options, .. } => options.json || options.format == PlanFormat::Json,
+        Command::Apply { run, .. } | Command::Destroy { run, .. } => run.json,
+        Command::Outputs { json, .. } => *json,
+        _ => false,
+    };
+    let aws = &counted;
     let result = match cli.command {
         Command::Validate { common } => validate::run(&common, &ui).map(|()| Exit::Success),
-        Command::Plan { common, options } => with_runtime(plan::run(&common, &options, &ui)),
-        Command::Apply { common, saved, run } => {
-            with_runtime(apply::run(&common, &run, apply::Mode::Apply(saved), &ui))
-        }
-        Command::Graph { common, format } => with_runtime(plan::graph(&common, format)),
+        Command::Plan { common, options } => with_runtime(plan::run(&common, &options, &ui, aws)),
+        Command::Apply { common, saved, run } => with_runtime(apply::run(
+            &common,
+            &run,
+            apply::Mode::Apply(saved),
+            &ui,
+            aws,
+        )),
+        Command::Graph { common, format } => with_runtime(plan::graph(&common, format, aws)),
         Command::Outputs { common, json } => {
-            with_runtime(outputs::run(&common, json)).map(|()| Exit::Success)
+            with_runtime(outputs::run(&common, json, aws)).map(|()| Exit::Success)
         }
         Command::Destroy { common, run } => {
-            with_runtime(apply::run(&common, &run, apply::Mode::Destroy, &ui))
+            with_runtime(apply::run(&common, &run, apply::Mode::Destroy, &ui, aws))
         }
         Command::Completions { shell } => completions::run(shell).map(|()| Exit::Success),
     };
+    // Printed whether the command succeeded or not: a failed apply is when it helps most.
+    if cli.output.stats {
+        stats::print(&counted.report(), json);
+    }
     match result {
         Ok(Exit::Success) => ExitCode::SUCCESS,
         Ok(Exit::Changes) => ExitCode::from(2),
@@ -102,11 +121,15 @@ fn load_options(common: &Common) -> manifest::LoadOptions {
     }
 }
 
-/// Loads and validates the manifest offline, then connects to AWS; when the manifest
-/// uses `${account}`, looks the account up and resolves the manifest again with it.
-async fn load_and_connect(common: &Common) -> anyhow::Result<(Desired, AwsCloud)> {
+/// Loads and validates the manifest offline, then connects to AWS, counting every
+/// request into `stats`; when the manifest uses `${account}`, looks the account up and
+/// resolves the manifest again with it.
+async fn load_and_connect(
+    common: &Common,
+    stats: &Arc<Stats>,
+) -> anyhow::Result<(Desired, AwsCloud)> {
     let desired = load(common)?;
-    let cloud = AwsCloud::from_env(desired.region.as_deref()).await;
+    let cloud = AwsCloud::from_env_counting(desired.region.as_deref(), stats.clone()).await;
     if !desired.uses_account {
         return Ok((desired, cloud));
     }
@@ -139,11 +162,20 @@ fn package_all(desired: &Desired) -> anyhow::Result<BTreeMap<String, Artifact>> 
     Ok(artifacts)
 }
 
-/// Reads what the project and stage own.
-async fn read_live(cloud: &AwsCloud, desired: &Desired) -> anyhow::Result<crate::model::Live> {
-    live::read(cloud, desired)
+/// Reads what the project and stage own, within `--parallelism`.
+async fn read_live(
+    cloud: &AwsCloud,
+    desired: &Desired,
+    common: &Common,
+) -> anyhow::Result<crate::model::Live> {
+    live::read_with(cloud, desired, &limits(common))
         .await
         .context("could not read the live state from AWS")
+}
+
+/// The bounds `--parallelism` sets, over the defaults.
+fn limits(common: &Common) -> Limits {
+    Limits::from_settings(&common.parallelism)
 }
 
 /// Whether a person is at the terminal to answer a question.

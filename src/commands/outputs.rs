@@ -1,11 +1,15 @@
 //! `lade outputs`: the API's URLs, from live state.
 
+use std::sync::Arc;
+
+use crate::aws::Stats;
 use crate::cli::Common;
 use crate::outputs;
 
-pub async fn run(common: &Common, json: bool) -> anyhow::Result<()> {
-    let (desired, cloud) = super::load_and_connect(common).await?;
-    let live = super::read_live(&cloud, &desired).await?;
+pub async fn run(common: &Common, json: bool, stats: &Arc<Stats>) -> anyhow::Result<()> {
+    let (desired, cloud) = super::load_and_connect(common, stats).await?;
+    // Only the API: its URLs are all the outputs need.
+    let live = crate::live::read_api_only(&cloud, &desired.scope, &super::limits(common)).await?;
     let outputs = outputs::collect(
         &live,
         &desired.scope.stage,

@@ -1,21 +1,29 @@
 //! `lade plan`: show what apply would do, and optionally save it.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 
 use super::{Exit, Ui};
+use crate::aws::Stats;
 use crate::cli::{Common, GraphFormat, PlanFormat, PlanOptions};
 use crate::{plan, render};
 
 /// Loads the manifest, reads the account and builds the plan.
-async fn make(common: &Common) -> anyhow::Result<plan::Plan> {
-    let (desired, cloud) = super::load_and_connect(common).await?;
+async fn make(common: &Common, stats: &Arc<Stats>) -> anyhow::Result<plan::Plan> {
+    let (desired, cloud) = super::load_and_connect(common, stats).await?;
     let artifacts = super::package_all(&desired)?;
-    let live = super::read_live(&cloud, &desired).await?;
+    let live = super::read_live(&cloud, &desired, common).await?;
     Ok(plan::build(&desired, &live, &artifacts)?)
 }
 
-pub async fn run(common: &Common, options: &PlanOptions, ui: &Ui) -> anyhow::Result<Exit> {
-    let plan = make(common).await?;
+pub async fn run(
+    common: &Common,
+    options: &PlanOptions,
+    ui: &Ui,
+    stats: &Arc<Stats>,
+) -> anyhow::Result<Exit> {
+    let plan = make(common, stats).await?;
     let format = if options.json {
         PlanFormat::Json
     } else {
@@ -45,8 +53,12 @@ pub async fn run(common: &Common, options: &PlanOptions, ui: &Ui) -> anyhow::Res
 }
 
 /// `lade graph`: the plan's DAG.
-pub async fn graph(common: &Common, format: GraphFormat) -> anyhow::Result<Exit> {
-    let plan = make(common).await?;
+pub async fn graph(
+    common: &Common,
+    format: GraphFormat,
+    stats: &Arc<Stats>,
+) -> anyhow::Result<Exit> {
+    let plan = make(common, stats).await?;
     match format {
         GraphFormat::Mermaid => print!("{}", render::graph::mermaid(&plan)),
         GraphFormat::Dot => print!("{}", render::graph::dot(&plan)),

@@ -1,0 +1,244 @@
+//! How many AWS requests lade makes, counted by `--stats`, against moto: a no-op plan
+//! reads each routed function once, a no-op apply changes nothing, a code change is
+//! exactly one `UpdateFunctionCode`, and independent steps run together.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use serde_json::Value;
+use support::project::{Project, write};
+
+/// One role and `n` functions `f1`..`fn`, each behind `GET /fK`.
+fn manifest(n: usize) -> String {
+    let mut text =
+        String::from("project: {project}\nregion: us-east-1\nroles:\n  api: {}\nfunctions:\n");
+    for k in 1..=n {
+        text.push_str(&format!(
+            "  f{k}:\n    source: ./f{k}\n    handler: app.handler\n    runtime: python3.12\n    role: api\n"
+        ));
+    }
+    text.push_str("api:\n  routes:\n");
+    for k in 1..=n {
+        text.push_str(&format!("    GET /f{k}: f{k}\n"));
+    }
+    text
+}
+
+fn project(n: usize, prefix: &str) -> Project {
+    let project = Project::new(prefix);
+    for k in 1..=n {
+        write(
+            &project.path().join(format!("f{k}/app.py")),
+            &format!("def handler(event, context):\n    return {k}\n"),
+        );
+    }
+    project.manifest(&manifest(n));
+    project
+}
+
+/// The `--stats` JSON object from stderr.
+fn stats(output: &Output) -> Value {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "lade failed:\n{}\n{stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("{\"stats\""))
+        .unwrap_or_else(|| panic!("no stats line in:\n{stderr}"));
+    serde_json::from_str::<Value>(line).unwrap()["stats"].clone()
+}
+
+/// `(service, operation)` → requests.
+fn requests(stats: &Value) -> BTreeMap<(String, String), u64> {
+    stats["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                (
+                    row["service"].as_str().unwrap().to_owned(),
+                    row["operation"].as_str().unwrap().to_owned(),
+                ),
+                row["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn is_read(operation: &str) -> bool {
+    ["Get", "List"].iter().any(|p| operation.starts_with(p))
+}
+
+/// The mutating requests, by operation.
+fn mutations(stats: &Value) -> BTreeMap<String, u64> {
+    requests(stats)
+        .into_iter()
+        .filter(|((_, op), _)| !is_read(op))
+        .map(|((_, op), n)| (op, n))
+        .collect()
+}
+
+fn row<'a>(stats: &'a Value, service: &str, operation: &str) -> Option<&'a Value> {
+    stats["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service"] == service && r["operation"] == operation)
+}
+
+#[test]
+fn a_no_op_plan_reads_each_routed_function_once() {
+    let project = project(5, "noop");
+    project.ok(&["apply", "--yes"]);
+
+    let output = project.lade(&["plan", "--json", "--stats"]);
+    let stats = stats(&output);
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 0, "{plan}");
+
+    let key = |s: &str, o: &str| (s.to_owned(), o.to_owned());
+    let expected = BTreeMap::from([
+        // One read per function: its resource policy.
+        (key("lambda", "GetPolicy"), 5),
+        // A small constant: the listing (moto answers in one page), the tag query,
+        (key("lambda", "ListFunctions"), 1),
+        (key("tagging", "GetResources"), 1),
+        // the role and its policies,
+        (key("iam", "ListRoles"), 1),
+        (key("iam", "ListRolePolicies"), 1),
+        (key("iam", "ListAttachedRolePolicies"), 1),
+        // and the API.
+        (key("apigateway", "GetRestApis"), 1),
+        (key("apigateway", "GetResources"), 1),
+        (key("apigateway", "GetStage"), 1),
+        (key("apigateway", "GetDeployments"), 1),
+    ]);
+    assert_eq!(requests(&stats), expected);
+    assert_eq!(stats["total"]["requests"], 14);
+    assert_eq!(stats["total"]["retries"], 0);
+    assert_eq!(stats["total"]["attempts"], 14);
+}
+
+#[test]
+fn a_no_op_apply_sends_no_mutating_request() {
+    let project = project(2, "noapply");
+    project.ok(&["apply", "--yes"]);
+
+    let output = project.lade(&["apply", "--yes", "--json", "--stats"]);
+    let stats = stats(&output);
+    assert_eq!(mutations(&stats), BTreeMap::new(), "{stats}");
+    assert!(stats["total"]["requests"].as_u64().unwrap() > 0, "it read");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("\"started\""), "no step ran: {stdout}");
+}
+
+#[test]
+fn a_code_change_is_exactly_one_update_function_code() {
+    let project = project(3, "code");
+    project.ok(&["apply", "--yes"]);
+    write(
+        &project.path().join("f2/app.py"),
+        "def handler(event, context):\n    return 'changed'\n",
+    );
+
+    let output = project.lade(&["apply", "--yes", "--json", "--stats"]);
+    let stats = stats(&output);
+    assert_eq!(
+        mutations(&stats),
+        BTreeMap::from([("UpdateFunctionCode".to_owned(), 1)]),
+        "{stats}"
+    );
+    assert!(row(&stats, "apigateway", "CreateDeployment").is_none());
+    // Every GetFunction was a poll of the waiter for LastUpdateStatus=Successful.
+    let polls = row(&stats, "lambda", "GetFunction").expect("the update is waited for");
+    assert!(polls["waits"].as_u64().unwrap() >= 1, "{polls}");
+    assert_eq!(polls["waits"], polls["requests"], "{polls}");
+    // The plan read the three routed functions' policies; the outputs read after the
+    // apply reads only the API.
+    assert_eq!(row(&stats, "lambda", "GetPolicy").unwrap()["requests"], 3);
+    assert_eq!(
+        row(&stats, "apigateway", "GetRestApis").unwrap()["requests"],
+        2
+    );
+}
+
+#[test]
+fn independent_steps_run_together_within_the_service_bound() {
+    let project = project(5, "conc");
+    let output = project.lade(&["apply", "--yes", "--json", "--parallelism", "lambda=2"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    // Steps in flight at once, overall and for `create function` steps (Lambda).
+    let (mut running, mut peak) = (BTreeMap::new(), 0);
+    let mut peak_functions = 0;
+    for event in &events {
+        let step = event["step"].as_u64();
+        match event["event"].as_str() {
+            Some("started") => {
+                running.insert(step, event["description"].as_str().unwrap().to_owned());
+            }
+            Some("succeeded" | "failed") => {
+                running.remove(&step);
+            }
+            _ => continue,
+        }
+        peak = peak.max(running.len());
+        let functions = running
+            .values()
+            .filter(|d| d.starts_with("create function"))
+            .count();
+        peak_functions = peak_functions.max(functions);
+    }
+    assert!(peak >= 2, "two steps were in flight together: {events:?}");
+    assert_eq!(peak_functions, 2, "Lambda is held to 2: {events:?}");
+    assert!(events.iter().all(|e| e["event"] != "failed"), "{events:?}");
+}
+
+#[test]
+fn the_stats_table_lists_what_the_json_counts() {
+    let project = project(2, "table");
+    project.ok(&["apply", "--yes"]);
+
+    let json = stats(&project.lade(&["plan", "--json", "--stats"]));
+    let output = project.lade(&["plan", "--stats"]);
+    assert!(output.status.success());
+    let table = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        table.contains("SERVICE") && table.contains("RETRIES") && table.contains("Waiting on AWS:"),
+        "{table}"
+    );
+    // The same reads, so the same counts: each row's service, operation and requests.
+    for ((service, operation), n) in requests(&json) {
+        let line = table
+            .lines()
+            .find(|l| {
+                let cells: Vec<&str> = l.split_whitespace().collect();
+                cells.len() > 2 && cells[0] == service && cells[1] == operation
+            })
+            .unwrap_or_else(|| panic!("no row for {service} {operation}:\n{table}"));
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells[2], n.to_string(), "{line}");
+    }
+    let total = table.lines().find(|l| l.starts_with("total")).unwrap();
+    assert_eq!(
+        total.split_whitespace().nth(1).unwrap(),
+        json["total"]["requests"].to_string(),
+        "{table}"
+    );
+    // The plan itself still goes to stdout, untouched.
+    assert!(String::from_utf8_lossy(&output.stdout).contains("No changes"));
+}
