@@ -102,6 +102,12 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
     ("iam.rs", "DeleteRole", &[("iam:DeleteRole", LADE_ROLE)]),
     // Lambda, and the tagging API that finds functions by tag.
     ("lambda.rs", "GetResources", &[("tag:GetResources", "*")]),
+    // Reads the configuration of many functions per request; it has no resource ARN.
+    (
+        "lambda.rs",
+        "ListFunctions",
+        &[("lambda:ListFunctions", "*")],
+    ),
     (
         "lambda.rs",
         "GetFunction",
@@ -495,9 +501,14 @@ fn the_policy_allows_nothing_lade_does_not_need() {
 fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
     let policy = policy();
     // `*` only where the action supports no resource-level permission.
-    let anywhere: BTreeSet<&str> = ["sts:GetCallerIdentity", "tag:GetResources", "iam:ListRoles"]
-        .into_iter()
-        .collect();
+    let anywhere: BTreeSet<&str> = [
+        "sts:GetCallerIdentity",
+        "tag:GetResources",
+        "iam:ListRoles",
+        "lambda:ListFunctions",
+    ]
+    .into_iter()
+    .collect();
     for statement in &policy {
         for action in &statement.actions {
             let (service, name) = action.split_once(':').unwrap();
