@@ -31,6 +31,28 @@
 //! update per function. The pinned-hash test below fails when that happens, so it is
 //! a choice made on purpose and not a surprise.
 //!
+//! # Speed
+//!
+//! Each file is read once, whole, and compressed straight from those bytes. A tree of
+//! more than [`PARALLEL_MIN_FILES`] files or [`PARALLEL_MIN_BYTES`] bytes is
+//! compressed on every core: each file becomes a one-entry zip of its own, written
+//! with exactly the options above, and those entries are then copied raw (no second
+//! deflate) into the archive in sorted order. Deflate's output for a file depends only
+//! on that file, so the result is byte-identical to compressing one file after the
+//! other, and a test checks it.
+//!
+//! Work is skipped when it cannot change the result:
+//!
+//! - within one run, functions that share a `source:` (with the same `exclude:`) are
+//!   packaged once and share the [`Artifact`] ([`build_all`]);
+//! - across runs, a directory's zip is kept in a [`Cache`] (`.lade/cache/`), keyed
+//!   by the SHA-256 of every included file's name, mode, size and content (plus the
+//!   encoder's fingerprint). Content, not timestamps: copies keep file times (`cp -p`,
+//!   `rsync -a`, `tar -x`, `touch -r`) and an edit within the file system's timestamp
+//!   granularity keeps the old one, so a key of sizes and mtimes could serve a stale
+//!   zip; hashing is sound and still far cheaper than deflate. A zip source is read as
+//!   it is and never cached.
+//!
 //! # What goes in
 //!
 //! Regular files, found by walking the directory and following symbolic links (to
