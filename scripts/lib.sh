@@ -129,5 +129,7 @@ ensure_awscli() {
 moto_requests() {
   local log
   log="$(readlink "/proc/$MOTO_PID/fd/2")" || die "cannot find moto's log"
-  grep -E '"(GET|POST|PUT|DELETE|PATCH|HEAD) ' "$log" | grep -vc '"[A-Z]* /moto-api/' || true
+  # The server colours the request of any status but 200, so strip colour codes first.
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '"(GET|POST|PUT|DELETE|PATCH|HEAD) ' |
+    grep -vc '"[A-Z]* /moto-api/' || true
 }
