@@ -100,3 +100,36 @@ use_moto_env() {
   export AWS_EC2_METADATA_DISABLED=true
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
+
+# --- Used by scripts/bench ---------------------------------------------------------
+
+# ensure_awscli: installs the pinned AWS CLI v1 (PyPI `awscli`) into its own venv under
+#              .venv/, as $AWSCLI, for the hand-written "classic" deploy script that
+#              scripts/bench compares lade with. Its own venv, because awscli pins an
+#              exact botocore that must not replace the one moto runs on.
+AWSCLI_VERSION="1.46.3"
+AWSCLI_VENV="$VENV/bench-awscli"
+AWSCLI="$AWSCLI_VENV/bin/aws"
+
+ensure_awscli() {
+  if [ -x "$AWSCLI" ] && "$AWSCLI_VENV/bin/python" -c "import awscli, sys; sys.exit(awscli.__version__ != '$AWSCLI_VERSION')" 2>/dev/null; then
+    return
+  fi
+  say "installing awscli==$AWSCLI_VERSION into .venv/bench-awscli/ (once)"
+  [ -x "$AWSCLI_VENV/bin/python" ] || python3 -m venv "$AWSCLI_VENV" || die "could not create $AWSCLI_VENV"
+  "$AWSCLI_VENV/bin/pip" install --quiet --disable-pip-version-check "awscli==$AWSCLI_VERSION" \
+    || die "could not install awscli from PyPI"
+}
+
+# moto_requests: how many AWS API requests the moto started by start_moto has answered
+#              so far, counted from its request log (one line per request; moto's own
+#              /moto-api/ calls are not counted). Linux only: finds the log through
+#              /proc. A request is logged just after its response is sent, so wait a
+#              moment after the client exits before counting.
+moto_requests() {
+  local log
+  log="$(readlink "/proc/$MOTO_PID/fd/2")" || die "cannot find moto's log"
+  # The server colours the request of any status but 200, so strip colour codes first.
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '"(GET|POST|PUT|DELETE|PATCH|HEAD) ' |
+    grep -vc '"[A-Z]* /moto-api/' || true
+}

@@ -31,6 +31,28 @@
 //! update per function. The pinned-hash test below fails when that happens, so it is
 //! a choice made on purpose and not a surprise.
 //!
+//! # Speed
+//!
+//! Each file is read once, whole, and compressed straight from those bytes. A tree of
+//! more than [`PARALLEL_MIN_FILES`] files or [`PARALLEL_MIN_BYTES`] bytes is
+//! compressed on every core: each file becomes a one-entry zip of its own, written
+//! with exactly the options above, and those entries are then copied raw (no second
+//! deflate) into the archive in sorted order. Deflate's output for a file depends only
+//! on that file, so the result is byte-identical to compressing one file after the
+//! other, and a test checks it.
+//!
+//! Work is skipped when it cannot change the result:
+//!
+//! - within one run, functions that share a `source:` (with the same `exclude:`) are
+//!   packaged once and share the [`Artifact`] ([`build_all`]);
+//! - across runs, a directory's zip is kept in a [`Cache`] (`.lade/cache/`), keyed
+//!   by the SHA-256 of every included file's name, mode, size and content (plus the
+//!   encoder's fingerprint). Content, not timestamps: copies keep file times (`cp -p`,
+//!   `rsync -a`, `tar -x`, `touch -r`) and an edit within the file system's timestamp
+//!   granularity keeps the old one, so a key of sizes and mtimes could serve a stale
+//!   zip; hashing is sound and still far cheaper than deflate. A zip source is read as
+//!   it is and never cached.
+//!
 //! # What goes in
 //!
 //! Regular files, found by walking the directory and following symbolic links (to
@@ -45,7 +67,7 @@
 //! they match.
 
 use std::fs::{self, File};
-use std::io::{self, Cursor};
+use std::io::{self, Cursor, Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -269,14 +291,47 @@ impl Limits {
 }
 
 fn build_with_limits(source: &Source, limits: Limits) -> Result<Artifact, PackageError> {
+    build_with(source, limits, None)
+}
+
+fn build_with(
+    source: &Source,
+    limits: Limits,
+    cache: Option<&Cache>,
+) -> Result<Artifact, PackageError> {
     let bytes = match source {
-        Source::Dir { path, exclude } => zip_dir(path, exclude, limits)?,
+        Source::Dir { path, exclude } => zip_dir(path, exclude, limits, cache)?,
         Source::Zip { path } => read_zip(path, limits)?,
     };
     Ok(Artifact {
         sha256: code_sha256(&bytes),
         bytes: Arc::new(bytes),
     })
+}
+
+/// Builds the package of each of `sources`, building equal sources only once.
+///
+/// Result `i` is for `sources[i]`. Functions that share a `source:` (and `exclude:`)
+/// share one [`Artifact`], bytes and all, and one error when it fails. With a
+/// `cache`, a directory whose files are unchanged since a zip was cached is not
+/// compressed again (see [`Cache`]).
+pub fn build_all(
+    sources: &[&Source],
+    cache: Option<&Cache>,
+) -> Vec<Result<Artifact, Arc<PackageError>>> {
+    // A handful of distinct sources at most, so a linear search is the simplest map.
+    let mut built: Vec<(&Source, Result<Artifact, Arc<PackageError>>)> = Vec::new();
+    sources
+        .iter()
+        .map(|&source| {
+            if let Some((_, result)) = built.iter().find(|(seen, _)| *seen == source) {
+                return result.clone();
+            }
+            let result = build_with(source, Limits::LAMBDA, cache).map_err(Arc::new);
+            built.push((source, result.clone()));
+            result
+        })
+        .collect()
 }
 
 /// The base64 (standard alphabet, padded) SHA-256 of `bytes`: Lambda's `CodeSha256`.
@@ -294,7 +349,17 @@ struct Entry {
     size: u64,
 }
 
-fn zip_dir(root: &Path, exclude: &[String], limits: Limits) -> Result<Vec<u8>, PackageError> {
+/// A tree with more files than this, or more bytes, is compressed on several threads.
+const PARALLEL_MIN_FILES: usize = 64;
+/// See [`PARALLEL_MIN_FILES`].
+const PARALLEL_MIN_BYTES: u64 = 4 * 1024 * 1024;
+
+fn zip_dir(
+    root: &Path,
+    exclude: &[String],
+    limits: Limits,
+    cache: Option<&Cache>,
+) -> Result<Vec<u8>, PackageError> {
     let excludes = Excludes::new(root, exclude)?;
     let entries = collect(root, &excludes)?;
     if entries.is_empty() {
@@ -308,33 +373,156 @@ fn zip_dir(root: &Path, exclude: &[String], limits: Limits) -> Result<Vec<u8>, P
         .fold(0u64, |sum, e| sum.saturating_add(e.size));
     limits.check_unzipped(root, unzipped)?;
 
-    let write_err = |source| PackageError::Write {
-        path: root.to_path_buf(),
-        source,
+    let cached = match cache {
+        Some(cache) => {
+            let key = cache_key(&entries)?;
+            if let Some(bytes) = cache.get(&key, entries.len()) {
+                limits.check_zipped(root, bytes.len() as u64)?;
+                return Ok(bytes);
+            }
+            Some((cache, key))
+        }
+        None => None,
     };
-    let base = SimpleFileOptions::DEFAULT
+
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bytes =
+        if threads > 1 && (entries.len() > PARALLEL_MIN_FILES || unzipped > PARALLEL_MIN_BYTES) {
+            zip_parallel(root, &entries, threads)?
+        } else {
+            zip_serial(root, &entries)?
+        };
+    limits.check_zipped(root, bytes.len() as u64)?;
+    if let Some((cache, key)) = cached {
+        cache.put(&key, &bytes);
+    }
+    Ok(bytes)
+}
+
+/// The options every entry is written with; only the mode varies.
+fn entry_options(entry: &Entry) -> SimpleFileOptions {
+    let mode = if entry.executable { 0o755 } else { 0o644 };
+    SimpleFileOptions::DEFAULT
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(DEFLATE_LEVEL))
         .last_modified_time(DateTime::DEFAULT)
         .system(System::Unix)
-        .large_file(false);
+        .large_file(false)
+        .unix_permissions(mode)
+}
+
+/// Reads a whole file: one allocation of its size, and no other copy of it.
+fn read_entry(entry: &Entry) -> Result<Vec<u8>, PackageError> {
+    fs::read(&entry.path).map_err(|source| PackageError::Io {
+        path: entry.path.clone(),
+        source,
+    })
+}
+
+fn write_error(root: &Path) -> impl Fn(zip::result::ZipError) -> PackageError + '_ {
+    move |source| PackageError::Write {
+        path: root.to_path_buf(),
+        source,
+    }
+}
+
+/// Compresses each file in turn, straight from its bytes into the archive.
+fn zip_serial(root: &Path, entries: &[Entry]) -> Result<Vec<u8>, PackageError> {
+    let write_err = write_error(root);
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    for entry in &entries {
-        let mode = if entry.executable { 0o755 } else { 0o644 };
-        zip.start_file(entry.name.as_str(), base.unix_permissions(mode))
-            .map_err(write_err)?;
-        let mut file = File::open(&entry.path).map_err(|source| PackageError::Io {
-            path: entry.path.clone(),
-            source,
-        })?;
-        io::copy(&mut file, &mut zip).map_err(|source| PackageError::Io {
+    for entry in entries {
+        let content = read_entry(entry)?;
+        zip.start_file(entry.name.as_str(), entry_options(entry))
+            .map_err(&write_err)?;
+        zip.write_all(&content).map_err(|source| PackageError::Io {
             path: entry.path.clone(),
             source,
         })?;
     }
-    let bytes = zip.finish().map_err(write_err)?.into_inner();
-    limits.check_zipped(root, bytes.len() as u64)?;
-    Ok(bytes)
+    Ok(zip.finish().map_err(&write_err)?.into_inner())
+}
+
+/// One file compressed on its own, as a zip with that single entry, written exactly
+/// as [`zip_serial`] writes it.
+fn zip_one(root: &Path, entry: &Entry) -> Result<Vec<u8>, PackageError> {
+    let write_err = write_error(root);
+    let content = read_entry(entry)?;
+    // Deflate rarely grows data; the headers need well under 1 KiB.
+    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(content.len() / 2 + 1024)));
+    zip.start_file(entry.name.as_str(), entry_options(entry))
+        .map_err(&write_err)?;
+    zip.write_all(&content).map_err(|source| PackageError::Io {
+        path: entry.path.clone(),
+        source,
+    })?;
+    drop(content);
+    Ok(zip.finish().map_err(&write_err)?.into_inner())
+}
+
+/// Compresses files on `threads` threads, and copies each compressed entry into the
+/// archive in sorted order as soon as it and those before it are ready.
+///
+/// The entries are copied raw (no second deflate), with the same name, options, CRC
+/// and sizes, so the archive is byte-identical to [`zip_serial`]'s; a test holds us to
+/// that. Workers take files in order, so few finished entries wait at a time, and
+/// memory stays near the size of the zip itself.
+fn zip_parallel(root: &Path, entries: &[Entry], threads: usize) -> Result<Vec<u8>, PackageError> {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::mpsc;
+
+    let write_err = write_error(root);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<(usize, Result<Vec<u8>, PackageError>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(entries.len()) {
+            let sender = sender.clone();
+            let (next, failed) = (&next, &failed);
+            scope.spawn(move || {
+                while !failed.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(entry) = entries.get(index) else {
+                        break;
+                    };
+                    let one = zip_one(root, entry);
+                    if one.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if sender.send((index, one)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        let mut waiting = BTreeMap::new();
+        let mut written = 0;
+        let result = (|| {
+            for (index, one) in &receiver {
+                waiting.insert(index, one?);
+                while let Some(one) = waiting.remove(&written) {
+                    let mut single = ZipArchive::new(Cursor::new(one)).map_err(&write_err)?;
+                    let file = single.by_index_raw(0).map_err(&write_err)?;
+                    zip.raw_copy_file(file).map_err(&write_err)?;
+                    written += 1;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(error) = result {
+            // Stop the workers early; their remaining results are dropped.
+            failed.store(true, Ordering::Relaxed);
+            drop(receiver);
+            return Err(error);
+        }
+        // Every worker sent every entry it took, and they took them all, unless one
+        // failed, in which case its error came through above.
+        debug_assert_eq!(written, entries.len());
+        Ok(zip.finish().map_err(&write_err)?.into_inner())
+    })
 }
 
 /// Walks `root` and returns the files to package, sorted by name.
@@ -629,6 +817,162 @@ fn read_zip(path: &Path, limits: Limits) -> Result<Vec<u8>, PackageError> {
     }
     limits.check_unzipped(path, unzipped)?;
     Ok(bytes)
+}
+
+/// Zips built before, kept on disk by the hash of what went into them, so an
+/// unchanged source tree is not compressed again on the next run.
+///
+/// The key is the SHA-256 of, for every file that goes in (in entry order): its
+/// entry name, its mode as stored (`0o755` or `0o644`), its size and the SHA-256 of
+/// its content; plus lade's version, [`DEFLATE_LEVEL`] and a fingerprint of the zip
+/// writer and deflate encoder (the hash of a small zip built with them at run time).
+/// So the key changes whenever anything that could change the zip changes: a file's
+/// content, name or execute bit, a file added or removed (or excluded), or the
+/// encoder. Reading and hashing every file is sound whatever the file system's
+/// timestamps say (copies that preserve mtimes, clocks that go back, edits within
+/// one timestamp tick), which a key made of sizes and mtimes would not be, and
+/// SHA-256 runs about 20 times faster than deflate at level 6. The price: on a miss,
+/// files are read twice (the second time from the page cache).
+///
+/// Entries are written atomically (a temporary file, then a rename), and one that
+/// does not read back as a zip with the expected number of entries is ignored, so
+/// a crash or two processes at once cannot poison it. The cache is best effort: a
+/// failure to read or write it only costs the compression. Nothing is ever evicted;
+/// deleting the directory is always safe.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// A cache in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Cache { dir: dir.into() }
+    }
+
+    /// `.lade/cache/` in the directory of the manifest at `manifest`.
+    pub fn next_to(manifest: &Path) -> Self {
+        let dir = manifest.parent().unwrap_or(Path::new(""));
+        Cache::new(dir.join(".lade").join("cache"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.zip"))
+    }
+
+    /// The cached zip for `key`, if there is one that reads back with `entries`
+    /// entries.
+    fn get(&self, key: &str, entries: usize) -> Option<Vec<u8>> {
+        let bytes = fs::read(self.path(key)).ok()?;
+        let archive = ZipArchive::new(Cursor::new(bytes.as_slice())).ok()?;
+        (archive.len() == entries).then_some(())?;
+        drop(archive);
+        Some(bytes)
+    }
+
+    /// Stores `bytes` under `key`; failures are ignored (see the type's docs).
+    fn put(&self, key: &str, bytes: &[u8]) {
+        let _ = self.try_put(key, bytes);
+    }
+
+    fn try_put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        // Keeps the cache out of version control even without a .gitignore entry.
+        if let Some(lade_dir) = self.dir.parent()
+            && lade_dir.file_name() == Some(std::ffi::OsStr::new(".lade"))
+        {
+            let ignore = lade_dir.join(".gitignore");
+            if !ignore.exists() {
+                fs::write(ignore, "# Written by lade: a cache, safe to delete.\n*\n")?;
+            }
+        }
+        let temporary = self.dir.join(format!(".{key}.{}.tmp", std::process::id()));
+        let written =
+            fs::write(&temporary, bytes).and_then(|()| fs::rename(&temporary, self.path(key)));
+        if written.is_err() {
+            let _ = fs::remove_file(&temporary);
+        }
+        written
+    }
+}
+
+/// The cache key of a tree (see [`Cache`]), as lowercase hex.
+fn cache_key(entries: &[Entry]) -> Result<String, PackageError> {
+    let mut key = Sha256::new();
+    key.update(b"lade package cache v1\0");
+    key.update(env!("CARGO_PKG_VERSION").as_bytes());
+    key.update([0, DEFLATE_LEVEL as u8]);
+    key.update(encoder_fingerprint());
+    let mut buffer = vec![0u8; 256 * 1024];
+    for entry in entries {
+        let mut file = File::open(&entry.path).map_err(|source| PackageError::Io {
+            path: entry.path.clone(),
+            source,
+        })?;
+        let mut content = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let read = match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(PackageError::Io {
+                        path: entry.path.clone(),
+                        source,
+                    });
+                }
+            };
+            content.update(&buffer[..read]);
+            size += read as u64;
+        }
+        key.update((entry.name.len() as u64).to_le_bytes());
+        key.update(entry.name.as_bytes());
+        key.update([u8::from(entry.executable)]);
+        key.update(size.to_le_bytes());
+        key.update(content.finalize());
+    }
+    Ok(key
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+/// The SHA-256 of a small zip built exactly as packages are: it changes when the zip
+/// writer or the deflate encoder writes anything differently.
+fn encoder_fingerprint() -> [u8; 32] {
+    static FINGERPRINT: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    *FINGERPRINT.get_or_init(|| {
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        // Text with repeats and with noise, so both matching and literals show.
+        let mut probe = Vec::new();
+        for i in 0u32..2048 {
+            probe.extend_from_slice(b"def handler(event, context): return ");
+            probe.extend_from_slice(&i.wrapping_mul(2_654_435_761).to_le_bytes());
+        }
+        for (name, executable) in [("a.py", false), ("bin/run", true)] {
+            let entry = Entry {
+                name: name.to_string(),
+                path: PathBuf::new(),
+                executable,
+                size: probe.len() as u64,
+            };
+            let written = zip
+                .start_file(name, entry_options(&entry))
+                .and_then(|()| zip.write_all(&probe).map_err(Into::into));
+            if written.is_err() {
+                return [0; 32];
+            }
+        }
+        zip.finish()
+            .map(|out| Sha256::digest(out.into_inner()).into())
+            .unwrap_or([0; 32])
+    })
 }
 
 /// `1234567` → `1,234,567 bytes (1.2 MB)`, with MB meaning MiB as Lambda's limits do.
@@ -1393,6 +1737,230 @@ mod tests {
                 "the package for `dist/api.zip` is 300,000,000 bytes (286.1 MB) unzipped, over Lambda's unzipped limit of 262,144,000 bytes (250.0 MB), which counts the function's layers too; add files the function does not need at run time (tests, docs, build tools) to its `exclude:`, or ship the function as a container image",
             ]
         );
+    }
+
+    /// A tree big enough to be compressed in parallel: many small files in nested
+    /// directories, a few large ones (repetitive and noisy), an executable and an
+    /// empty file.
+    fn big_tree(root: &Path) {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut noise = |len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    b"abcdefgh \n"[(state % 10) as usize]
+                })
+                .collect()
+        };
+        for i in 0..150 {
+            let name = format!("pkg{}/mod{i:03}.py", i % 7);
+            let content = format!("def f{i}():\n    return {i}\n").repeat(i % 13 + 1);
+            write_tree(root, &[(&name, content.as_bytes(), 0o644)]);
+        }
+        for i in 0..3 {
+            let content = noise(1_500_000 + i * 7);
+            write_tree(root, &[(&format!("data/blob{i}.bin"), &content, 0o644)]);
+        }
+        let repeated = b"0123456789".repeat(300_000);
+        write_tree(
+            root,
+            &[
+                ("data/zeros.txt", &repeated, 0o600),
+                ("bin/bootstrap", b"#!/bin/sh\nexec python3 app.py\n", 0o755),
+                ("empty", b"", 0o644),
+            ],
+        );
+    }
+
+    #[test]
+    fn parallel_and_serial_builds_give_identical_bytes() {
+        let root = tempfile::tempdir().unwrap();
+        big_tree(root.path());
+        let entries = collect(root.path(), &Excludes::new(root.path(), &[]).unwrap()).unwrap();
+        assert!(entries.len() > PARALLEL_MIN_FILES);
+        let serial = zip_serial(root.path(), &entries).unwrap();
+        for threads in [2, 3, 8] {
+            let parallel = zip_parallel(root.path(), &entries, threads).unwrap();
+            assert!(parallel == serial, "{threads} threads differ from one");
+        }
+        // `build` picks the parallel path for this tree (on a machine with more than one
+        // core), and its zip is still the serial one.
+        let artifact = build(&dir(root.path(), &[])).unwrap();
+        assert!(*artifact.bytes == serial);
+        let mut archive = ZipArchive::new(Cursor::new(artifact.bytes.as_slice())).unwrap();
+        assert_eq!(
+            archive.by_name("bin/bootstrap").unwrap().unix_mode(),
+            Some(0o100755)
+        );
+        let mut blob = Vec::new();
+        archive
+            .by_name("data/blob2.bin")
+            .unwrap()
+            .read_to_end(&mut blob)
+            .unwrap();
+        assert_eq!(blob, fs::read(root.path().join("data/blob2.bin")).unwrap());
+    }
+
+    #[test]
+    fn a_parallel_build_reports_an_unreadable_file() {
+        let root = tempfile::tempdir().unwrap();
+        big_tree(root.path());
+        let mut entries = collect(root.path(), &Excludes::new(root.path(), &[]).unwrap()).unwrap();
+        entries[40].path = root.path().join("gone.py");
+        let err = zip_parallel(root.path(), &entries, 2).unwrap_err();
+        assert!(
+            matches!(&err, PackageError::Io { path, .. } if path.ends_with("gone.py")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn functions_that_share_a_source_are_packaged_once() {
+        let root = tempfile::tempdir().unwrap();
+        write_tree(root.path(), TREE);
+        let other = tempfile::tempdir().unwrap();
+        write_tree(other.path(), &[("app.py", b"other", 0o644)]);
+        let shared = dir(root.path(), &[]);
+        let excluded = dir(root.path(), &["*.txt"]);
+        let elsewhere = dir(other.path(), &[]);
+        let missing = dir(&root.path().join("missing"), &[]);
+        let sources = [
+            &shared, &elsewhere, &shared, &excluded, &shared, &missing, &missing,
+        ];
+        let results = build_all(&sources, None);
+        let artifact = |i: usize| results[i].as_ref().unwrap();
+        // The same allocation: built once, not built three times the same.
+        assert!(Arc::ptr_eq(&artifact(0).bytes, &artifact(2).bytes));
+        assert!(Arc::ptr_eq(&artifact(0).bytes, &artifact(4).bytes));
+        assert_eq!(*artifact(0), build(&shared).unwrap());
+        // Different excludes or directories are different packages.
+        assert_ne!(artifact(0).sha256, artifact(3).sha256);
+        assert_eq!(*artifact(1), build(&elsewhere).unwrap());
+        let (Err(one), Err(two)) = (&results[5], &results[6]) else {
+            panic!("a missing source must fail");
+        };
+        assert!(Arc::ptr_eq(one, two));
+        assert!(one.to_string().contains("does not exist"), "{one}");
+    }
+
+    /// Builds `source` through `cache` and says whether the zip came from it, by
+    /// planting a different (valid) zip with as many entries under every key first.
+    fn build_through(cache: &Cache, source: &Source) -> (Artifact, bool) {
+        let planted = |bytes: &[u8]| {
+            let count = ZipArchive::new(Cursor::new(bytes)).unwrap().len();
+            let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+            for i in 0..count {
+                zip.start_file(format!("planted{i}"), SimpleFileOptions::DEFAULT)
+                    .unwrap();
+            }
+            zip.finish().unwrap().into_inner()
+        };
+        if let Ok(listing) = fs::read_dir(cache.dir()) {
+            for file in listing {
+                let path = file.unwrap().path();
+                let bytes = fs::read(&path).unwrap();
+                fs::write(&path, planted(&bytes)).unwrap();
+            }
+        }
+        let artifact = build_all(&[source], Some(cache)).pop().unwrap().unwrap();
+        let hit = names(&artifact).iter().all(|n| n.starts_with("planted"));
+        (artifact, hit)
+    }
+
+    #[test]
+    fn the_cache_serves_an_unchanged_tree_and_misses_any_change() {
+        let root = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        write_tree(root.path(), TREE);
+        let source = dir(root.path(), &[]);
+        let cache = Cache::next_to(&work.path().join("lade.yaml"));
+        assert_eq!(cache.dir(), work.path().join(".lade/cache"));
+
+        let (first, hit) = build_through(&cache, &source);
+        assert!(!hit);
+        assert_eq!(
+            first,
+            build(&source).unwrap(),
+            "a cached build is the same zip"
+        );
+        assert_eq!(fs::read_dir(cache.dir()).unwrap().count(), 1);
+        let ignore = fs::read_to_string(work.path().join(".lade/.gitignore")).unwrap();
+        assert!(ignore.ends_with("*\n"), "{ignore}");
+        let (_, hit) = build_through(&cache, &source);
+        assert!(hit, "an unchanged tree comes from the cache");
+
+        // Each change is a miss, and then the fresh zip is served.
+        let file = root.path().join("a/b.txt");
+        let mtime = fs::metadata(&file).unwrap().modified().unwrap();
+        type Change<'a> = (&'a str, Box<dyn Fn() + 'a>);
+        let changes: Vec<Change> = vec![
+            (
+                "the content, with the same size and mtime",
+                Box::new(|| {
+                    fs::write(&file, b"NESTED\n").unwrap();
+                    File::options()
+                        .write(true)
+                        .open(&file)
+                        .unwrap()
+                        .set_modified(mtime)
+                        .unwrap();
+                }),
+            ),
+            #[cfg(unix)]
+            ("the execute bit", Box::new(|| set_mode(&file, 0o744))),
+            (
+                "the name",
+                Box::new(|| fs::rename(&file, root.path().join("a/c.txt")).unwrap()),
+            ),
+            (
+                "a new file",
+                Box::new(|| write_tree(root.path(), &[("new.py", b"x", 0o644)])),
+            ),
+            (
+                "a removed file",
+                Box::new(|| fs::remove_file(root.path().join("empty")).unwrap()),
+            ),
+        ];
+        for (what, change) in changes {
+            change();
+            let (artifact, hit) = build_through(&cache, &source);
+            assert!(!hit, "a change to {what} must miss the cache");
+            assert_eq!(artifact, build(&source).unwrap(), "after {what}");
+            let (_, hit) = build_through(&cache, &source);
+            assert!(hit, "after {what}, the new zip is cached");
+        }
+    }
+
+    #[test]
+    fn a_damaged_cache_entry_is_ignored_and_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        write_tree(root.path(), TREE);
+        let source = dir(root.path(), &[]);
+        let cache = Cache::new(work.path().join("cache"));
+        let expected = build(&source).unwrap();
+        build_all(&[&source], Some(&cache)).pop().unwrap().unwrap();
+        let entry = fs::read_dir(cache.dir())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        for damage in [
+            &b"not a zip"[..],
+            &expected.bytes[..expected.bytes.len() / 2],
+        ] {
+            fs::write(&entry, damage).unwrap();
+            let artifact = build_all(&[&source], Some(&cache)).pop().unwrap().unwrap();
+            assert_eq!(artifact, expected);
+            assert!(fs::read(&entry).unwrap() == *expected.bytes);
+        }
+        // A cache that cannot be written costs only the compression.
+        let blocked = Cache::new(root.path().join("app.py/cache"));
+        write_tree(root.path(), &[("app.py", b"x", 0o644)]);
+        assert!(build_all(&[&source], Some(&blocked))[0].is_ok());
     }
 
     #[test]

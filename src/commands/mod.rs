@@ -145,11 +145,23 @@ async fn load_and_connect(
 }
 
 /// Builds every function's package, reporting all failures together.
+///
+/// Functions that share a `source:` are packaged once, and an unchanged tree is
+/// taken from the zip cache in `.lade/cache/` (see `package::Cache`). The cache sits
+/// in the working directory, which is the manifest's directory for the usual
+/// `lade plan`; where it is makes no difference to what is deployed, since entries
+/// are keyed by the content of the files.
 fn package_all(desired: &Desired) -> anyhow::Result<BTreeMap<String, Artifact>> {
+    let cache = package::Cache::new(std::path::Path::new(".lade").join("cache"));
+    let functions: Vec<_> = desired.functions.values().collect();
+    let sources: Vec<_> = functions.iter().map(|f| &f.source).collect();
     let mut artifacts = BTreeMap::new();
     let mut errors = Vec::new();
-    for function in desired.functions.values() {
-        match package::build(&function.source) {
+    for (function, result) in functions
+        .iter()
+        .zip(package::build_all(&sources, Some(&cache)))
+    {
+        match result {
             Ok(artifact) => {
                 artifacts.insert(function.key.clone(), artifact);
             }
