@@ -62,8 +62,9 @@
 //! (socket, FIFO, device) is an error, unless it is excluded.
 //!
 //! Always excluded: anything named `.git` (the directory, or the file a worktree or
-//! submodule has), `__pycache__` directories, `*.pyc` files and `.DS_Store` files, at
-//! any depth. The manifest's `exclude:` patterns come on top; see [`Excludes`] for how
+//! submodule has), `__pycache__` directories, `.lade` directories (lade's own cache,
+//! which sits next to the manifest and so often inside a `source: .`), `*.pyc` files
+//! and `.DS_Store` files, at any depth. The manifest's `exclude:` patterns come on top; see [`Excludes`] for how
 //! they match.
 
 use std::fs::{self, File};
@@ -688,7 +689,7 @@ struct Excludes {
 impl Excludes {
     /// Always excluded, whatever the manifest says.
     const DEFAULT_ANY: [&str; 3] = ["**/.git", "**/*.pyc", "**/.DS_Store"];
-    const DEFAULT_DIRS: [&str; 1] = ["**/__pycache__"];
+    const DEFAULT_DIRS: [&str; 2] = ["**/__pycache__", "**/.lade"];
 
     fn new(root: &Path, patterns: &[String]) -> Result<Self, PackageError> {
         let invalid = |pattern: &str, reason: String| PackageError::InvalidExclude {
@@ -1209,6 +1210,8 @@ mod tests {
                 ("pkg/old.pyc", b"x", 0o644),
                 (".DS_Store", b"x", 0o644),
                 ("pkg/.DS_Store", b"x", 0o644),
+                (".lade/cache/0123.zip", b"x", 0o644),
+                (".lade/.gitignore", b"*\n", 0o644),
                 ("README.md", b"x", 0o644),
                 ("docs/guide.md", b"x", 0o644),
                 ("tests/test_app.py", b"x", 0o644),

@@ -47,7 +47,7 @@ pub async fn run(
     let limits = super::limits(common);
     let (inputs, plan) = match &mode {
         Mode::Apply(saved) => {
-            let artifacts = super::package_all(&desired)?;
+            let artifacts = super::package_all(&common.file, &desired)?;
             let live = super::read_live(&cloud, &desired, common).await?;
             let secrets = diff::env::secrets(&desired, &live);
             let inputs = Inputs { artifacts, secrets };

@@ -147,12 +147,15 @@ async fn load_and_connect(
 /// Builds every function's package, reporting all failures together.
 ///
 /// Functions that share a `source:` are packaged once, and an unchanged tree is
-/// taken from the zip cache in `.lade/cache/` (see `package::Cache`). The cache sits
-/// in the working directory, which is the manifest's directory for the usual
-/// `lade plan`; where it is makes no difference to what is deployed, since entries
-/// are keyed by the content of the files.
-fn package_all(desired: &Desired) -> anyhow::Result<BTreeMap<String, Artifact>> {
-    let cache = package::Cache::new(std::path::Path::new(".lade").join("cache"));
+/// taken from the zip cache in `.lade/cache/` next to the manifest (see
+/// `package::Cache`), whatever the working directory. Where it is makes no
+/// difference to what is deployed, since entries are keyed by the content of the
+/// files, and packaging always leaves `.lade` directories out.
+fn package_all(
+    manifest: &std::path::Path,
+    desired: &Desired,
+) -> anyhow::Result<BTreeMap<String, Artifact>> {
+    let cache = package::Cache::next_to(manifest);
     let functions: Vec<_> = desired.functions.values().collect();
     let sources: Vec<_> = functions.iter().map(|f| &f.source).collect();
     let mut artifacts = BTreeMap::new();

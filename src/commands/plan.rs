@@ -12,7 +12,7 @@ use crate::{plan, render};
 /// Loads the manifest, reads the account and builds the plan.
 async fn make(common: &Common, stats: &Arc<Stats>) -> anyhow::Result<plan::Plan> {
     let (desired, cloud) = super::load_and_connect(common, stats).await?;
-    let artifacts = super::package_all(&desired)?;
+    let artifacts = super::package_all(&common.file, &desired)?;
     let live = super::read_live(&cloud, &desired, common).await?;
     Ok(plan::build(&desired, &live, &artifacts)?)
 }
