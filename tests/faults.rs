@@ -120,7 +120,7 @@ fn assert_clear_failure(output: &Output) {
         "ServiceError {",
         "ConnectorError",
         "Some(",
-        "source: ",
+        "{ source",
     ] {
         assert!(
             !stdout.contains(noise) && !stderr.contains(noise),
@@ -656,6 +656,51 @@ async fn an_apply_that_fails_explains_itself_and_the_rerun_converges() {
     let plan = lade(&project, &proxy, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
     account.assert_exactly(&project.name, &SMALL).await;
+    destroy(&project, &proxy).await;
+}
+
+/// Regression: when `UpdateFunctionConfiguration` succeeded but the `TagResource`
+/// that records the applied configuration (`lade:config`) did not, nothing repaired
+/// the record: the re-run had nothing to do, and the next change to the function was
+/// shown as "changed outside lade".
+#[tokio::test]
+async fn a_lost_configuration_record_is_written_by_the_rerun() {
+    let project = Project::new("record");
+    project.manifest(SMALL_MANIFEST);
+    let proxy = Proxy::start(moto().endpoint(), Faults::none());
+    let applied = lade(&project, &proxy, &["apply", "--yes"]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+
+    project
+        .edit(|manifest| manifest.replace("    role: api\n", "    role: api\n    memory: 256\n"));
+    proxy.set_faults(
+        Faults::seeded(5, 1.0)
+            .kinds([Fault::Drop])
+            .only(|seen| seen.name == "TagResource"),
+    );
+    let failed = lade(&project, &proxy, &["apply", "--yes", "--json"]);
+    assert_clear_failure(&failed);
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|s| s.name == "UpdateFunctionConfiguration" && s.fault.is_none()),
+        "the configuration was not updated"
+    );
+
+    proxy.set_faults(Faults::none());
+    let rerun = lade(&project, &proxy, &["apply", "--yes"]);
+    assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+    let plan = lade(&project, &proxy, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
+
+    // The record is current: a change made through lade is not drift.
+    project.edit(|manifest| manifest.replace("    memory: 256\n", "    memory: 512\n"));
+    let plan = lade(&project, &proxy, &["plan", "--json"]);
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["drift"], Value::Null, "{changes:?}");
     destroy(&project, &proxy).await;
 }
 
