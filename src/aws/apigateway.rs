@@ -24,7 +24,8 @@
 //!   with the older ones. Harmless, so not worth a read before every deployment.
 //! - Deletes treat `NotFoundException` as done. `DeleteRestApi` and `DeleteResource`
 //!   read first, so a re-run does not spend `DeleteRestApi`'s small quota (one call
-//!   every 30 s per account) on an API that is already gone.
+//!   every 30 s per account) on an API that is already gone. After a failure without
+//!   a clear answer, `DeleteRestApi` reads again whether the API is gone.
 //!
 //! Throttling is the SDK's business (retries with backoff), except for `DeleteRestApi`,
 //! whose quota is so small that several deletes in a row outlast the SDK's attempt
@@ -458,7 +459,8 @@ fn json_pointer_escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-pub(super) async fn delete_rest_api(aws: &AwsCloud, api_id: &str) -> Result<(), CloudError> {
+/// Whether the REST API exists, from `GetRestApi`.
+async fn rest_api_exists(aws: &AwsCloud, api_id: &str) -> Result<bool, CloudError> {
     let found = aws
         .call(
             "GetRestApi",
@@ -466,9 +468,15 @@ pub(super) async fn delete_rest_api(aws: &AwsCloud, api_id: &str) -> Result<(), 
         )
         .await;
     match found {
-        Ok(_) => {}
-        Err(error) if error.is(NOT_FOUND) => return Ok(()),
-        Err(error) => return Err(error.into()),
+        Ok(_) => Ok(true),
+        Err(error) if error.is(NOT_FOUND) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub(super) async fn delete_rest_api(aws: &AwsCloud, api_id: &str) -> Result<(), CloudError> {
+    if !rest_api_exists(aws, api_id).await? {
+        return Ok(());
     }
     let patience = Patience {
         retry_deadline: aws.patience.retry_deadline.max(DELETE_API_DEADLINE),
@@ -489,6 +497,12 @@ pub(super) async fn delete_rest_api(aws: &AwsCloud, api_id: &str) -> Result<(), 
             Ok(_) => Ok(Attempt::Done(())),
             Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
             Err(error) if error.is_throttled() => Ok(Attempt::Again(error.to_string())),
+            // Perhaps deleted, its answer lost, and the SDK's retries did not say so
+            // (they get `NotFoundException` from AWS; moto 5.2 answers a bare 500).
+            Err(error) if error.is_ambiguous() => match rest_api_exists(aws, api_id).await? {
+                false => Ok(Attempt::Done(())),
+                true => Ok(Attempt::Again(error.to_string())),
+            },
             Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
         }
     })

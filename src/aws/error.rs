@@ -253,12 +253,17 @@ impl AwsCloud {
             // Never sent.
             _ => false,
         };
-        let (code, message) = match error.code() {
-            Some(code) => (
+        let (code, message) = match (error.code(), error) {
+            (Some(code), _) => (
                 Some(code.to_owned()),
                 error.message().unwrap_or_default().to_owned(),
             ),
-            None => (None, chain(error)),
+            // An answer whose body is no AWS error (a proxy's HTML page, say): the
+            // parser's complaint about it helps nobody.
+            (None, SdkError::ServiceError(_)) => {
+                (None, "an answer that is not an AWS error".to_owned())
+            }
+            (None, _) => (None, chain(error)),
         };
         AwsError {
             operation,
