@@ -414,7 +414,7 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
         outcome.failed
     );
     assert_eq!(outcome.succeeded.len(), plan.steps.len() - 1);
-    let text = render::outcome_text(&plan, &outcome);
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
     assert!(
         text.contains("Apply failed: 7 of 8 steps done, 1 failed"),
         "{text}"
@@ -877,7 +877,9 @@ impl apply::Reporter for InFlight {
             apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => {
                 *now.entry(self.services[*step]).or_default() -= 1;
             }
-            apply::Event::Skipped { .. } => {}
+            apply::Event::Skipped { .. }
+            | apply::Event::Interrupted { .. }
+            | apply::Event::Abandoned { .. } => {}
         }
     }
 }
@@ -1066,7 +1068,7 @@ async fn everything_printed(
     let outcome = apply::execute(&plan, &inputs, cloud, &events, &apply::Limits::default()).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
-    printed += &render::outcome_text(&plan, &outcome);
+    printed += &render::outcome_text(&plan, &outcome, render::Verb::Apply);
     for event in events.0.lock().unwrap().iter() {
         printed += &render::event_line(event);
         printed += &serde_json::to_string(event).unwrap();
@@ -1456,4 +1458,212 @@ async fn removing_a_route_still_removes_its_permission_and_reads_only_routed_pol
         cloud.snapshot().permissions["shop-dev-f2"].is_empty(),
         "the stale statement is gone"
     );
+}
+
+// ---- interrupts (Ctrl-C) ----
+
+/// Records every event, and asks `interrupt` to stop `times` times on the first event
+/// `when` accepts. The executor calls reporters from its own loop, so the request
+/// lands at an exact point between two events.
+struct InterruptOn<F> {
+    events: std::sync::Mutex<Vec<apply::Event>>,
+    interrupt: apply::Interrupt,
+    when: F,
+    times: usize,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl<F: Fn(&[apply::Event]) -> bool + Send + Sync> InterruptOn<F> {
+    fn new(times: usize, when: F) -> Self {
+        InterruptOn {
+            events: Default::default(),
+            interrupt: apply::Interrupt::new(),
+            when,
+            times,
+            done: Default::default(),
+        }
+    }
+
+    fn events(&self) -> Vec<apply::Event> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+impl<F: Fn(&[apply::Event]) -> bool + Send + Sync> apply::Reporter for InterruptOn<F> {
+    fn report(&self, event: &apply::Event) {
+        let mut events = self.events.lock().unwrap();
+        events.push(event.clone());
+        if !self.done.load(std::sync::atomic::Ordering::SeqCst) && (self.when)(&events) {
+            self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+            for _ in 0..self.times {
+                self.interrupt.request();
+            }
+        }
+    }
+}
+
+fn succeeded_count(events: &[apply::Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, apply::Event::Succeeded { .. }))
+        .count()
+}
+
+/// The ids of the steps whose events match.
+fn steps_of(events: &[apply::Event], kind: fn(&apply::Event) -> Option<usize>) -> Vec<usize> {
+    let mut ids: Vec<usize> = events.iter().filter_map(kind).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn an_interrupt_starts_no_new_step_finishes_the_running_ones_and_a_rerun_converges() {
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let steps = plan_for(&MemoryCloud::new(), &desired, &artifacts)
+        .await
+        .steps
+        .len();
+    // Interrupt right after the k-th step succeeded, for every k.
+    for k in 1..=steps {
+        let cloud = MemoryCloud::new();
+        let plan = plan_for(&cloud, &desired, &artifacts).await;
+        let reporter = InterruptOn::new(1, |events: &[apply::Event]| succeeded_count(events) == k);
+        let outcome = apply::execute_with(
+            &plan,
+            &artifacts.clone().into(),
+            &cloud,
+            &reporter,
+            &apply::Limits::default(),
+            &reporter.interrupt,
+        )
+        .await;
+        let events = reporter.events();
+
+        let at = events
+            .iter()
+            .position(|e| matches!(e, apply::Event::Interrupted { .. }))
+            .unwrap_or_else(|| panic!("k={k}: no interrupted event in {events:?}"));
+        let after = &events[at + 1..];
+        assert!(
+            !after
+                .iter()
+                .any(|e| matches!(e, apply::Event::Started { .. })),
+            "k={k}: a step started after the interrupt: {after:?}"
+        );
+        let apply::Event::Interrupted { in_flight } = &events[at] else {
+            unreachable!()
+        };
+        // The steps in flight finish and are reported after the interrupt.
+        let finished_after = steps_of(after, |e| match e {
+            apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => Some(*step),
+            _ => None,
+        });
+        assert_eq!(&finished_after, in_flight, "k={k}");
+        let started = steps_of(&events, |e| match e {
+            apply::Event::Started { step, .. } => Some(*step),
+            _ => None,
+        });
+        let mut succeeded = outcome.succeeded.clone();
+        succeeded.sort();
+        assert_eq!(succeeded, started, "k={k}: every started step finished");
+        assert!(outcome.interrupted, "k={k}");
+        assert!(outcome.failed.is_empty() && outcome.abandoned.is_empty());
+        let never: Vec<usize> = (0..steps).filter(|s| !started.contains(s)).collect();
+        assert_eq!(outcome.not_started, never, "k={k}");
+        assert_eq!(outcome.is_success(), never.is_empty(), "k={k}");
+
+        // What remains is exactly what the next plan does, and then nothing.
+        let rest = converge(&cloud, &desired, &artifacts).await;
+        assert_eq!(rest.is_empty(), never.is_empty(), "k={k}");
+        let again = plan_for(&cloud, &desired, &artifacts).await;
+        assert!(again.is_empty(), "k={k}: {:?}", ops(&again));
+        the_api(&cloud);
+    }
+}
+
+#[tokio::test]
+async fn a_second_interrupt_abandons_the_steps_in_flight() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // Twice, as the first step starts: before any call of it is made.
+    let reporter = InterruptOn::new(2, |events: &[apply::Event]| {
+        matches!(events.last(), Some(apply::Event::Started { .. }))
+    });
+    let outcome = apply::execute_with(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &reporter,
+        &apply::Limits::default(),
+        &reporter.interrupt,
+    )
+    .await;
+    let events = reporter.events();
+    let [
+        apply::Event::Started { step: first, .. },
+        apply::Event::Interrupted { in_flight },
+        apply::Event::Abandoned {
+            step: abandoned, ..
+        },
+    ] = &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!((in_flight, abandoned), (&vec![*first], first));
+    assert_eq!(outcome.abandoned, [*first]);
+    assert!(outcome.succeeded.is_empty() && outcome.failed.is_empty());
+    assert_eq!(outcome.not_started.len(), plan.steps.len() - 1);
+    assert!(!outcome.not_started.contains(first));
+    assert_eq!(
+        cloud.mutations(),
+        Vec::<String>::new(),
+        "nothing reached AWS"
+    );
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(
+        text.starts_with(&format!(
+            "Apply interrupted: 0 of {} steps done, 0 failed, 0 skipped, 1 abandoned, {} not started",
+            plan.steps.len(),
+            plan.steps.len() - 1
+        )),
+        "{text}"
+    );
+
+    converge(&cloud, &desired, &artifacts).await;
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupt_before_the_first_step_changes_nothing() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let interrupt = apply::Interrupt::new();
+    assert_eq!(interrupt.request(), apply::Stop::Finishing);
+    let events = Recorder::default();
+    let outcome = apply::execute_with(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &events,
+        &apply::Limits::default(),
+        &interrupt,
+    )
+    .await;
+    assert_eq!(
+        *events.0.lock().unwrap(),
+        [apply::Event::Interrupted { in_flight: vec![] }]
+    );
+    assert_eq!(
+        outcome.not_started,
+        (0..plan.steps.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(cloud.mutations(), Vec::<String>::new());
+    // Later requests only ever go one level further, and stop there.
+    assert_eq!(interrupt.request(), apply::Stop::Abandoning);
+    assert_eq!(interrupt.request(), apply::Stop::Abandoning);
 }
