@@ -1667,3 +1667,43 @@ async fn an_interrupt_before_the_first_step_changes_nothing() {
     assert_eq!(interrupt.request(), apply::Stop::Abandoning);
     assert_eq!(interrupt.request(), apply::Stop::Abandoning);
 }
+
+// ---- two applies of the same project and stage at once ----
+
+/// Regression: a role that another apply of the same project created between this
+/// run's `ListRoles` and its `GetRole` was reported as "not owned" (the path `GetRole`
+/// returned was not compared with lade's), and the run stopped with an error. IAM's
+/// `ListRoles` is eventually consistent, so a quick re-run after a crash just after
+/// `CreateRole` could hit it too. Found by tests/concurrent.rs.
+#[tokio::test]
+async fn a_role_created_between_the_listing_and_get_role_is_owned() {
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    // Another run, with the same manifest, made the roles.
+    let other = MemoryCloud::new();
+    converge(&other, &desired, &artifacts).await;
+    let roles = other.snapshot().roles;
+    assert_eq!(roles.len(), 2);
+    // This run listed the roles just before they appeared.
+    let cloud = MemoryCloud::new();
+    cloud.before("GetRole", move |account| {
+        account.roles.extend(roles.clone());
+    });
+    let live = live::read(&cloud, &desired).await.unwrap();
+    assert!(live.foreign.is_empty(), "{:?}", live.foreign);
+    assert_eq!(
+        live.roles.keys().collect::<Vec<_>>(),
+        ["shop-dev-api", "shop-dev-worker"]
+    );
+    assert_eq!(
+        live.roles["shop-dev-api"].inline_policies["read"],
+        read_policy(),
+        "read whole, policies included"
+    );
+    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    assert!(
+        !ops(&plan).iter().any(|op| op.contains("Role")),
+        "{:?}",
+        ops(&plan)
+    );
+}
