@@ -24,7 +24,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::cloud::{Cloud, CloudError, FunctionConfig, NewFunction};
+use crate::cloud::{Cloud, CloudError, CreatedApi, FunctionConfig, NewApi, NewFunction};
 use crate::diff;
 use crate::diff::api as api_diff;
 use crate::diff::env::{PlannedValue, Secrets, sensitive_hash};
@@ -451,7 +451,7 @@ impl Context<'_> {
             Op::UntagFunction { arn, keys, .. } => cloud.untag_function(arn, keys).await?,
             Op::DeleteFunction { name } => cloud.delete_function(name).await?,
             Op::CreateRestApi { api } => {
-                let created = cloud.create_rest_api(api).await?;
+                let created = self.create_rest_api(api).await?;
                 self.learn(Output::ApiId, created.id);
                 self.learn(Output::ResourceId("/".into()), created.root_resource_id);
             }
@@ -532,6 +532,65 @@ impl Context<'_> {
             } => cloud.delete_deployment(api_id, deployment_id).await?,
         }
         Ok(())
+    }
+
+    /// `CreateRestApi`, made as idempotent as API Gateway allows. API names are not
+    /// unique, so two applies of the same project and stage at once could each create
+    /// an API, and each build its routes on its own: the one whose invoke permissions
+    /// lost would answer 500 until the next apply deleted it. So:
+    ///
+    /// 1. Read first: an API that another run created since this plan was made is
+    ///    used as it is (the steps after this one are idempotent over what that run
+    ///    builds on it).
+    /// 2. Otherwise create, then read again: when another run created one at the same
+    ///    moment, the API with the smallest ID is kept. A run whose API is not that one
+    ///    deletes its own (empty, just made) and uses the kept one. Runs that see the
+    ///    same APIs agree; a run that read before the other's create keeps its own,
+    ///    and then the other agrees with it unless the other's ID is the smaller. In
+    ///    that last case both finish, each on its own API, and the next plan deletes
+    ///    the extra (`live` keeps the same smallest ID among complete APIs).
+    async fn create_rest_api(&self, api: &NewApi) -> Result<CreatedApi, CloudError> {
+        let cloud = self.cloud;
+        let tags = self.plan.scope.ownership_tags();
+        let found = cloud.find_rest_apis(&tags).await?;
+        if let Some(id) = found.into_iter().map(|a| a.id).min() {
+            tracing::info!(api = %id, "the REST API was created by another run since the plan; using it");
+            return self.existing_api(id).await;
+        }
+        let created = cloud.create_rest_api(api).await?;
+        let found = cloud.find_rest_apis(&tags).await?;
+        let kept = found
+            .into_iter()
+            .map(|a| a.id)
+            .chain([created.id.clone()])
+            .min()
+            .unwrap_or_else(|| created.id.clone());
+        if kept == created.id {
+            return Ok(created);
+        }
+        tracing::info!(
+            created = %created.id,
+            kept = %kept,
+            "another run created the REST API at the same moment; deleting ours and using theirs"
+        );
+        cloud.delete_rest_api(&created.id).await?;
+        self.existing_api(kept).await
+    }
+
+    /// The ID and root resource of an API this apply did not create.
+    async fn existing_api(&self, id: String) -> Result<CreatedApi, CloudError> {
+        let resources = self.cloud.get_api_resources(&id).await?;
+        let root = resources
+            .into_iter()
+            .find(|resource| resource.path == "/")
+            .ok_or_else(|| CloudError::Service {
+                operation: "GetResources".into(),
+                message: format!("REST API {id} has no root resource `/`"),
+            })?;
+        Ok(CreatedApi {
+            id,
+            root_resource_id: root.id,
+        })
     }
 
     /// The package for `code`, refusing one whose bytes are not what the plan saw.

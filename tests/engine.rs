@@ -798,25 +798,50 @@ async fn destroy_deletes_the_api_functions_and_roles() {
     );
 }
 
+/// The `create_rest_api` step of a cold plan.
+fn new_api(plan: &Plan) -> lade::cloud::NewApi {
+    plan.steps
+        .iter()
+        .find_map(|s| match &s.op {
+            Op::CreateRestApi { api } => Some(api.clone()),
+            _ => None,
+        })
+        .expect("the plan creates the API")
+}
+
+/// An API as another apply of the same project creates it, with the ID `id`.
+fn api_made_elsewhere(id: &str, api: &lade::cloud::NewApi) -> LiveApi {
+    LiveApi {
+        id: id.into(),
+        settings: api.settings.clone(),
+        tags: api.tags.clone(),
+        resources: BTreeMap::from([(
+            "/".to_string(),
+            LiveResource {
+                id: format!("{id}-root"),
+                path: "/".into(),
+                methods: BTreeMap::new(),
+            },
+        )]),
+        stage: None,
+        deployments: Vec::new(),
+    }
+}
+
 #[tokio::test]
-async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
+async fn a_duplicate_api_from_a_concurrent_apply_is_deleted_by_the_next_plan() {
     let cloud = MemoryCloud::new();
     let desired = with_api(desired(), crud_routes());
     let artifacts = artifacts(&desired);
-    // An apply created the API, but its answer was lost: the next run creates another.
     let plan = plan_for(&cloud, &desired, &artifacts).await;
-    let Op::CreateRestApi { api } = &plan
-        .steps
-        .iter()
-        .find(|s| s.op.api_call() == "CreateRestApi")
-        .unwrap()
-        .op
-    else {
-        unreachable!()
-    };
-    use lade::cloud::Cloud;
-    let orphan = cloud.create_rest_api(api).await.unwrap();
-    apply::execute(
+    // Another run creates its API at the same moment as this one, and reads the APIs
+    // before this one's exists: it keeps its own (ID `zz`, larger than this run's), and
+    // so does this run.
+    let other = api_made_elsewhere("zz", &new_api(&plan));
+    cloud.before("CreateRestApi", move |account| {
+        account.apis.insert(other.id.clone(), other.clone());
+    });
+    let outcome = apply::execute(
         &plan,
         &artifacts.clone().into(),
         &cloud,
@@ -824,10 +849,12 @@ async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
         &apply::Limits::default(),
     )
     .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert_eq!(cloud.snapshot().apis.len(), 2);
 
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert!(
-        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::DeleteRestApi { api_id, .. } if *api_id == orphan.id)),
+        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::DeleteRestApi { api_id, .. } if api_id == "zz")),
         "{:?}",
         ops(&plan)
     );
@@ -1706,4 +1733,77 @@ async fn a_role_created_between_the_listing_and_get_role_is_owned() {
         "{:?}",
         ops(&plan)
     );
+}
+
+#[tokio::test]
+async fn an_api_created_by_another_run_since_the_plan_is_used_not_duplicated() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // Another apply of the same project created the API after this plan was made.
+    let other = api_made_elsewhere("other", &new_api(&plan));
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .apis
+        .insert("other".into(), other);
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert!(!cloud.mutations().contains(&"CreateRestApi".to_string()));
+    assert_eq!(the_api(&cloud).id, "other");
+    assert_eq!(the_api(&cloud).resources.len(), 5);
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // Another run creates its API just before this one's, with a smaller ID.
+    let other = api_made_elsewhere("a0", &new_api(&plan));
+    assert!("a0" < "api1", "the double's IDs are `api<n>`");
+    cloud.before("CreateRestApi", move |account| {
+        account.apis.insert(other.id.clone(), other.clone());
+    });
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let mutations = cloud.mutations();
+    let created = mutations.iter().position(|c| c == "CreateRestApi").unwrap();
+    assert_eq!(
+        mutations[created + 1],
+        "DeleteRestApi",
+        "its own API, at once: {mutations:?}"
+    );
+    // The routes are on the kept API, and nothing else is left.
+    let api = the_api(&cloud);
+    assert_eq!(api.id, "a0");
+    assert_eq!(api.resources.len(), 5);
+    assert!(api.stage.is_some());
+    for statements in cloud.snapshot().permissions.values() {
+        for statement in statements {
+            assert!(
+                statement.source_arn.as_deref().unwrap().contains(":a0/"),
+                "{statement:?}"
+            );
+        }
+    }
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
