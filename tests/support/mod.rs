@@ -203,4 +203,5 @@ pub fn python_zip(body: &str) -> Vec<u8> {
 
 pub mod account;
 pub mod project;
+pub mod proxy;
 pub mod small;
