@@ -1,6 +1,10 @@
 //! Ctrl-C (SIGINT) sent to the `lade` binary: during an apply against moto, while it
 //! plans, and at its confirmation prompt. After an interrupted apply, a re-run
 //! converges to exactly the manifest.
+//!
+//! During an apply, lade talks to moto through the fault proxy, which holds lade's
+//! first mutating request until the test has interrupted: the Ctrl-C then surely comes
+//! in the middle of a step, with most of the plan still to go.
 #![cfg(unix)]
 
 mod support;
@@ -8,6 +12,8 @@ mod support;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
@@ -16,6 +22,7 @@ use serde_json::Value;
 use support::account::Account;
 use support::moto;
 use support::project::Project;
+use support::proxy::{Faults, Moment, Proxy};
 use support::small::{assert_exactly_the_manifest, small_project};
 
 /// `lade ARGS` in `project`, talking to `endpoint` (moto unless a test says), with
@@ -71,25 +78,6 @@ fn watchdog(child: &Child) -> Watchdog {
         }
     });
     Watchdog(done)
-}
-
-/// The event lines of `apply --json` that follow the first `started` event, after
-/// `on_first_start` has run.
-fn events_after_first_start(child: &mut Child, on_first_start: impl FnOnce(&Child)) -> Vec<Value> {
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut events = Vec::new();
-    let mut hook = Some(on_first_start);
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let event: Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
-        let started = event["event"] == "started";
-        events.push(event);
-        if started && let Some(hook) = hook.take() {
-            hook(child);
-        }
-    }
-    events
 }
 
 /// Checks the events of an interrupted apply against its summary line; returns the
@@ -180,25 +168,116 @@ async fn rerun_converges(project: &Project) {
     project.ok(&["destroy", "--yes"]);
 }
 
+/// An apply running through the fault proxy, whose first mutating request is held
+/// before it reaches moto until the test lets it go: lade is then surely in the middle
+/// of a step, and every step that depends on it is still waiting.
+struct HeldApply {
+    child: Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    events: Vec<Value>,
+    arrived: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+    _proxy: Proxy,
+}
+
+impl HeldApply {
+    fn start(project: &Project) -> HeldApply {
+        let proxy = Proxy::start(moto().endpoint(), Faults::none());
+        let (arrived_tx, arrived) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let held = AtomicBool::new(false);
+        let hook = Mutex::new((arrived_tx, release_rx));
+        proxy.on_request(move |seen, moment| {
+            if moment == Moment::BeforeForward
+                && seen.mutating
+                && !held.swap(true, Ordering::SeqCst)
+            {
+                let hook = hook.lock().unwrap();
+                let _ = hook.0.send(());
+                // Bounded, so that a test that fails early cannot hang the proxy.
+                let _ = hook.1.recv_timeout(Duration::from_secs(60));
+            }
+        });
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lade"));
+        command
+            .args(["apply", "--yes", "--json"])
+            .current_dir(project.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env_remove("LADE_STAGE");
+        for (key, value) in proxy.env() {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        HeldApply {
+            child,
+            lines,
+            events: Vec::new(),
+            arrived,
+            release,
+            _proxy: proxy,
+        }
+    }
+
+    /// Waits until lade's first mutating request is held at the proxy.
+    fn wait_for_the_held_request(&self) {
+        self.arrived
+            .recv_timeout(Duration::from_secs(60))
+            .expect("lade sent no mutating request");
+    }
+
+    /// Reads events up to and including the first of kind `kind`.
+    fn read_until(&mut self, kind: &str) {
+        for line in self.lines.by_ref() {
+            let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            let found = event["event"] == kind;
+            self.events.push(event);
+            if found {
+                return;
+            }
+        }
+        panic!("no `{kind}` event: {:#?}", self.events);
+    }
+
+    /// Reads the rest of the events and waits for lade to end.
+    fn finish(&mut self) -> (std::process::ExitStatus, String) {
+        for line in self.lines.by_ref() {
+            self.events
+                .push(serde_json::from_str(&line.unwrap()).unwrap());
+        }
+        let stderr = stderr_of(&mut self.child);
+        (self.child.wait().unwrap(), stderr)
+    }
+}
+
 #[tokio::test]
 async fn ctrl_c_during_apply_starts_no_new_step_and_a_rerun_converges() {
     let project = small_project("sigint");
-    let mut child = spawn(&project, &["apply", "--yes", "--json"], Stdio::null(), None);
-    let _watchdog = watchdog(&child);
-    let events = events_after_first_start(&mut child, interrupt);
-    let stderr = stderr_of(&mut child);
-    let status = child.wait().unwrap();
+    let mut apply = HeldApply::start(&project);
+    let _watchdog = watchdog(&apply.child);
+    apply.wait_for_the_held_request();
+    interrupt(&apply.child);
+    apply.read_until("interrupted");
+    // Only now does the held step's request reach moto.
+    apply.release.send(()).unwrap();
+    let (status, stderr) = apply.finish();
     assert_eq!(status.code(), Some(1), "{stderr}");
 
-    let summary = check_interrupted_stream(&events, 14);
+    let events = &apply.events;
+    let summary = check_interrupted_stream(events, 14);
     assert_eq!(summary["result"], "interrupted", "{summary}");
     assert_eq!(summary["abandoned"], serde_json::json!([]), "one Ctrl-C");
-    // The first steps (the role, the API) have a long chain of dependents: the
-    // interrupt comes long before the last of them could have started.
+    // The held step finished after the interrupt; the steps that wait for it never
+    // started: the 8 that wait for the role, or the 9 that wait for the API.
+    let interrupted = events.iter().find(|e| e["event"] == "interrupted").unwrap();
     assert!(
-        !summary["not_started"].as_array().unwrap().is_empty(),
-        "{summary}"
+        !interrupted["in_flight"].as_array().unwrap().is_empty(),
+        "{events:#?}"
     );
+    let not_started = summary["not_started"].as_array().unwrap().len();
+    assert!(not_started >= 8, "{summary}");
     assert_eq!(summary["rerun"], "lade apply");
     assert!(
         stderr.contains("apply interrupted: ") && stderr.contains("run `lade apply` again"),
@@ -211,28 +290,29 @@ async fn ctrl_c_during_apply_starts_no_new_step_and_a_rerun_converges() {
 }
 
 #[tokio::test]
-async fn ctrl_c_twice_stops_at_once_and_a_rerun_converges() {
+async fn ctrl_c_twice_abandons_the_step_in_flight_and_a_rerun_converges() {
     let project = small_project("sigint2");
-    let mut child = spawn(&project, &["apply", "--yes", "--json"], Stdio::null(), None);
-    let _watchdog = watchdog(&child);
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut events: Vec<Value> = Vec::new();
-    for line in stdout.lines() {
-        let event: Value = serde_json::from_str(&line.unwrap()).unwrap();
-        let kind = event["event"].as_str().unwrap_or_default().to_owned();
-        events.push(event);
-        let first_start =
-            kind == "started" && events.iter().filter(|e| e["event"] == "started").count() == 1;
-        // The second Ctrl-C only once the first has been seen: two signals sent at
-        // once may reach the process as one.
-        if first_start || kind == "interrupted" {
-            interrupt(&child);
-        }
-    }
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1));
-    let summary = check_interrupted_stream(&events, 14);
+    let mut apply = HeldApply::start(&project);
+    let _watchdog = watchdog(&apply.child);
+    apply.wait_for_the_held_request();
+    interrupt(&apply.child);
+    // The second Ctrl-C only once the first was handled: two signals sent at once
+    // may reach the process as one.
+    apply.read_until("interrupted");
+    interrupt(&apply.child);
+    let (status, stderr) = apply.finish();
+    // lade is gone; now the request it abandoned reaches moto, which acts on it: the
+    // step's outcome really was unknown.
+    apply.release.send(()).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+
+    let summary = check_interrupted_stream(&apply.events, 14);
     assert_eq!(summary["result"], "interrupted", "{summary}");
+    assert!(
+        !summary["abandoned"].as_array().unwrap().is_empty(),
+        "the held step was abandoned: {summary}"
+    );
+    assert!(stderr.contains("apply interrupted: "), "{stderr}");
 
     rerun_converges(&project).await;
 }
