@@ -1551,6 +1551,7 @@ async fn an_interrupt_starts_no_new_step_finishes_the_running_ones_and_a_rerun_c
         .await
         .steps
         .len();
+    assert_eq!(steps, 25, "two roles, three functions, four routes");
     // Interrupt right after the k-th step succeeded, for every k.
     for k in 1..=steps {
         let cloud = MemoryCloud::new();

@@ -107,8 +107,7 @@ pub async fn run(
         }
     }
     if outcome.interrupted {
-        let remaining = outcome.not_started.len() + outcome.abandoned.len();
-        if remaining == 0 && outcome.is_success() {
+        if outcome.is_success() {
             bail!("{command} interrupted after every step had finished; nothing remains to do");
         }
         bail!(
