@@ -14,6 +14,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use tracing::Instrument as _;
 
 use super::AwsCloud;
@@ -39,8 +40,9 @@ const BAD_CREDENTIALS: &[&str] = &[
 ];
 
 /// Codes that mean AWS throttled the request. The SDK already retried these with
-/// adaptive backoff, so reaching lade means its attempt budget ran out.
-const THROTTLED: &[&str] = &[
+/// adaptive backoff, so reaching lade means its attempt budget ran out. AWS throttles
+/// before acting, so a throttled request changed nothing.
+pub(super) const THROTTLED: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -62,6 +64,9 @@ pub(super) struct AwsError {
     pub message: String,
     /// The request never got an answer (network, DNS, endpoint, timeout).
     unreachable: bool,
+    /// AWS may have acted on the request: the answer was lost (the connection
+    /// dropped, it timed out, it could not be read) or was a server error (5xx).
+    ambiguous: bool,
     /// How long the call took, the SDK's own retries included.
     elapsed: Duration,
     /// The SDK's attempt budget for the call.
@@ -81,6 +86,13 @@ impl AwsError {
     /// Whether AWS throttled the request (and the SDK's own retries ran out).
     pub fn is_throttled(&self) -> bool {
         self.is_any(THROTTLED)
+    }
+
+    /// Whether AWS may have carried out the request although lade did not hear so: no
+    /// answer arrived, or a server error (5xx). After a non-idempotent create, read
+    /// what AWS did before trying again (`once.rs`).
+    pub fn is_ambiguous(&self) -> bool {
+        self.ambiguous
     }
 
     /// Names what the call was about, for messages whose AWS text does not (API
@@ -178,14 +190,13 @@ impl From<AwsError> for CloudError {
 
 impl AwsCloud {
     /// Sends one SDK request and classifies its failure.
-    pub(super) async fn call<T, E, R>(
+    pub(super) async fn call<T, E>(
         &self,
         operation: &'static str,
-        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<T, AwsError>
     where
         E: ProvideErrorMetadata + Error + Send + Sync + 'static,
-        R: fmt::Debug,
     {
         let service = service_of::<E>();
         let started = Instant::now();
@@ -210,20 +221,26 @@ impl AwsCloud {
     }
 
     /// Reduces an SDK error to an [`AwsError`]; `elapsed` is how long the call took.
-    pub(super) fn classify<E, R>(
+    pub(super) fn classify<E>(
         &self,
         operation: &'static str,
-        error: &SdkError<E, R>,
+        error: &SdkError<E, HttpResponse>,
         elapsed: Duration,
     ) -> AwsError
     where
         E: ProvideErrorMetadata + Error + Send + Sync + 'static,
-        R: fmt::Debug,
     {
         let unreachable = matches!(
             error,
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
         );
+        let ambiguous = match error {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
+            SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(failure) => failure.raw().status().is_server_error(),
+            // Never sent.
+            _ => false,
+        };
         let (code, message) = match error.code() {
             Some(code) => (
                 Some(code.to_owned()),
@@ -236,6 +253,7 @@ impl AwsCloud {
             code,
             message,
             unreachable,
+            ambiguous,
             elapsed,
             max_attempts: self.max_attempts,
         }
@@ -274,6 +292,7 @@ mod tests {
             code: Some(code.to_owned()),
             message: message.to_owned(),
             unreachable: false,
+            ambiguous: false,
             elapsed: Duration::from_secs(7),
             max_attempts: 8,
         }

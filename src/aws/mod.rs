@@ -13,7 +13,10 @@
 //! - API Gateway's small control-plane quotas: a throttled `DeleteRestApi` is retried
 //!   with a long deadline (`apigateway.rs`);
 //! - the idempotency of every write: "already exists here" and "already gone" are
-//!   success, "exists but someone else's" is [`CloudError::NotOwned`];
+//!   success, "exists but someone else's" is [`CloudError::NotOwned`]; the creates
+//!   that a retry cannot deduplicate (`CreateRestApi`, `CreateResource`,
+//!   `AddPermission`) are not retried blindly by the SDK after a lost answer: lade
+//!   reads what AWS did first (`once.rs`);
 //! - decoding IAM's URL-encoded policy documents (`document.rs`);
 //! - counting every request per service and operation for `--stats`, with an SDK
 //!   interceptor on every client (`stats.rs`).
@@ -27,6 +30,7 @@ mod document;
 mod error;
 mod iam;
 mod lambda;
+mod once;
 mod retry;
 mod stats;
 
@@ -201,6 +205,10 @@ impl Cloud for AwsCloud {
 
     async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError> {
         iam::get_role(self, name).await
+    }
+
+    async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
+        iam::read_role_named(self, name).await
     }
 
     async fn find_functions(

@@ -8,6 +8,7 @@
 
 mod apply;
 mod completions;
+mod interrupt;
 mod logging;
 mod outputs;
 mod plan;
