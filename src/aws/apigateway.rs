@@ -4,20 +4,29 @@
 //!
 //! Idempotency, per call:
 //!
+//! - `CreateRestApi` cannot be made idempotent (names are not unique). The SDK does
+//!   not retry it blindly (`once.rs`): after a failure without a clear answer (a lost
+//!   answer, a 5xx), the API is looked for by its tags and name, and created again
+//!   only if it is not there.
 //! - `CreateResource` is preceded by a read of the API's resources: an existing child
 //!   with the wanted path part is returned as it is. AWS answers a duplicate with
 //!   `ConflictException` (handled too, for a concurrent create), but emulators are
 //!   known to create a second resource with the same path instead, and one read is
-//!   cheaper than a duplicate route.
+//!   cheaper than a duplicate route. The SDK does not retry it blindly either: after
+//!   a failure without a clear answer, the next attempt reads first.
 //! - `PutMethod` on an existing method fails with `ConflictException`; the method is
 //!   then brought to the wanted settings with `UpdateMethod`, which keeps its
 //!   integration.
 //! - `PutIntegration` overwrites, so it is idempotent as it is.
+//! - `CreateDeployment` (with the stage name) is retried by the SDK after a lost
+//!   answer. The retry makes a second, identical deployment and points the stage at
+//!   it; the first one is left unused, counts towards the five kept, and is pruned
+//!   with the older ones. Harmless, so not worth a read before every deployment.
 //! - Deletes treat `NotFoundException` as done. `DeleteRestApi` and `DeleteResource`
 //!   read first, so a re-run does not spend `DeleteRestApi`'s small quota (one call
 //!   every 30 s per account) on an API that is already gone.
 //!
-//! Throttling is the SDK's business (adaptive retry), except for `DeleteRestApi`,
+//! Throttling is the SDK's business (retries with backoff), except for `DeleteRestApi`,
 //! whose quota is so small that several deletes in a row outlast the SDK's attempt
 //! budget: it is retried in `until_done` with a deadline of at least
 //! [`DELETE_API_DEADLINE`].
@@ -33,7 +42,11 @@ use aws_sdk_apigateway::types::{
     EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation, Resource,
 };
 
+use aws_sdk_apigateway::operation::create_resource::CreateResourceError;
+use aws_sdk_apigateway::operation::create_rest_api::CreateRestApiError;
+
 use super::error::AwsError;
+use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
 use super::{AwsCloud, Patience};
 use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi};
@@ -278,37 +291,67 @@ pub(super) async fn create_rest_api(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let binary_media_types: Vec<String> = settings.binary_media_types.iter().cloned().collect();
-    // Not idempotent: API names are not unique. An API whose creation succeeded but
-    // whose answer was lost carries our tags, so `live` finds it and the next plan
-    // deletes it as an extra.
-    let created = aws
-        .call(
-            "CreateRestApi",
-            aws.apigateway
-                .create_rest_api()
-                .name(&settings.name)
-                .set_description(non_empty(&settings.description))
-                .endpoint_configuration(
-                    EndpointConfiguration::builder()
-                        .types(EndpointType::from(settings.endpoint.as_str()))
-                        .build(),
-                )
-                .set_binary_media_types(
-                    (!binary_media_types.is_empty()).then_some(binary_media_types),
-                )
-                .set_tags((!tags.is_empty()).then_some(tags))
-                .send(),
-        )
-        .await?;
-    let Some(id) = created.id().map(str::to_owned) else {
-        return Err(CloudError::Service {
-            operation: "CreateRestApi".to_owned(),
-            message: format!("API Gateway returned no ID for REST API {}", settings.name),
-        });
-    };
-    let root_resource_id = match created.root_resource_id() {
-        Some(root) => root.to_owned(),
-        // Older responses leave it out; the root is the resource whose path is `/`.
+    let (tags, binary_media_types) = (&tags, &binary_media_types);
+    let waiting_for = format!("REST API {} to be created", settings.name);
+    // Not idempotent: API names are not unique, so a blind retry after a lost answer
+    // would make a second API. The SDK retries only throttling (`once.rs`); after
+    // any other failure without a clear answer, look for the API before creating
+    // again. (An API left by an interrupted apply carries our tags too: `live` finds
+    // it and the next plan deletes it as an extra.)
+    let created = until_done(&aws.patience, &waiting_for, move || async move {
+        let created = aws
+            .call(
+                "CreateRestApi",
+                aws.apigateway
+                    .create_rest_api()
+                    .name(&settings.name)
+                    .set_description(non_empty(&settings.description))
+                    .endpoint_configuration(
+                        EndpointConfiguration::builder()
+                            .types(EndpointType::from(settings.endpoint.as_str()))
+                            .build(),
+                    )
+                    .set_binary_media_types(
+                        (!binary_media_types.is_empty()).then(|| binary_media_types.clone()),
+                    )
+                    .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                    .customize()
+                    .config_override(
+                        aws_sdk_apigateway::config::Builder::default()
+                            .retry_classifier(NoBlindRetry::<CreateRestApiError>::new()),
+                    )
+                    .send(),
+            )
+            .await;
+        match created {
+            Ok(output) => {
+                let Some(id) = output.id().map(str::to_owned) else {
+                    return Err(CloudError::Service {
+                        operation: "CreateRestApi".to_owned(),
+                        message: format!(
+                            "API Gateway returned no ID for REST API {}",
+                            settings.name
+                        ),
+                    });
+                };
+                Ok(Attempt::Done((
+                    id,
+                    output.root_resource_id().map(str::to_owned),
+                )))
+            }
+            Err(error) if error.is_ambiguous() => match find_created(aws, api).await? {
+                Some(id) => Ok(Attempt::Done((id, None))),
+                None => Ok(Attempt::Again(error.to_string())),
+            },
+            Err(error) => Err(error.into()),
+        }
+    })
+    .await?;
+    let (id, root_resource_id) = created;
+    let root_resource_id = match root_resource_id {
+        Some(root) => root,
+        // Older responses leave it out, and a found API has only its ID; the root is
+        // the resource whose path is `/`.
         None => list_resources(aws, &id, false)
             .await?
             .iter()
@@ -323,6 +366,17 @@ pub(super) async fn create_rest_api(
         id,
         root_resource_id,
     })
+}
+
+/// The ID of an API that an unanswered `CreateRestApi` for `api` created: one with its
+/// name and every one of its tags. The plan creates an API only when the project and
+/// stage own none, so such an API is the one this apply asked for.
+async fn find_created(aws: &AwsCloud, api: &NewApi) -> Result<Option<String>, CloudError> {
+    let found = find_rest_apis(aws, &api.tags).await?;
+    Ok(found
+        .into_iter()
+        .find(|live| live.settings.name == api.settings.name)
+        .map(|live| live.id))
 }
 
 fn non_empty(text: &str) -> Option<String> {
@@ -462,6 +516,11 @@ pub(super) async fn create_resource(
                     .rest_api_id(api_id)
                     .parent_id(parent_id)
                     .path_part(path_part)
+                    .customize()
+                    .config_override(
+                        aws_sdk_apigateway::config::Builder::default()
+                            .retry_classifier(NoBlindRetry::<CreateResourceError>::new()),
+                    )
                     .send(),
             )
             .await;
@@ -469,6 +528,8 @@ pub(super) async fn create_resource(
             Ok(output) => Ok(Attempt::Done(output.id().unwrap_or_default().to_owned())),
             // Created meanwhile by someone else; the next attempt reads it.
             Err(error) if error.is(CONFLICT) => Ok(Attempt::Again(error.to_string())),
+            // Perhaps created, its answer lost: the next attempt reads first.
+            Err(error) if error.is_ambiguous() => Ok(Attempt::Again(error.to_string())),
             Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
         }
     })

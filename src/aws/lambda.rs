@@ -7,7 +7,9 @@
 //! Also the function's resource policy: the statements that let API Gateway invoke it
 //! (`AddPermission`, `RemovePermission`, `GetPolicy`). lade keeps one statement per
 //! function and API under a deterministic statement ID, so `AddPermission` reads the
-//! policy first and adds only what is missing or different.
+//! policy first and adds only what is missing or different. The SDK does not retry
+//! `AddPermission` blindly after a lost answer (`once.rs`): the next attempt reads
+//! the policy first, like the first one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -24,8 +26,11 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use serde_json::Value;
 
+use aws_sdk_lambda::operation::add_permission::AddPermissionError;
+
 use super::AwsCloud;
 use super::error::AwsError;
+use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
 use crate::cloud::{CloudError, FunctionConfig, NewFunction};
 use crate::model::{Architecture, LiveFunction, Permission, TAG_PROJECT, TAG_STAGE};
@@ -561,10 +566,17 @@ pub(super) async fn add_permission(
                     .action(INVOKE)
                     .principal(API_GATEWAY)
                     .source_arn(source_arn)
+                    .customize()
+                    .config_override(
+                        aws_sdk_lambda::config::Builder::default()
+                            .retry_classifier(NoBlindRetry::<AddPermissionError>::new()),
+                    )
                     .send(),
             )
             .await;
         match added {
+            // Perhaps added, its answer lost: the next attempt reads first.
+            Err(error) if error.is_ambiguous() => Ok(Attempt::Again(error.to_string())),
             // "The statement id (…) provided already exists": added meanwhile, so the
             // next attempt reads it and decides again.
             Err(error) if error.is(CONFLICT) && error.message.contains("already exists") => {
@@ -687,7 +699,7 @@ async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> 
             operation: "GetFunction".to_owned(),
             message: format!(
                 "waiting for function {name} {what}: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(&other)
+                super::error::chain(&other)
             ),
         },
     })

@@ -202,3 +202,4 @@ pub fn python_zip(body: &str) -> Vec<u8> {
 }
 
 pub mod project;
+pub mod proxy;
