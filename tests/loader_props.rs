@@ -715,3 +715,14 @@ fn the_examples_load() {
         assert!(result.is_ok(), "{result:?}");
     }
 }
+
+// ---- regressions found by the properties above ----
+
+/// A lone `\r` ends a line for YAML, so the parser's line numbers count it; the quoted
+/// line used to come from `str::lines`, which does not, and showed the wrong line.
+#[test]
+fn a_lone_carriage_return_is_a_line_break() {
+    for text in ["\r project:", "\r\u{1}", "project: shop\rfunctions: [\r"] {
+        check(text.as_bytes()).unwrap();
+    }
+}
