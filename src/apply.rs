@@ -34,8 +34,8 @@ use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
 
 /// The bounds on steps in flight are [`Limits`]: overall, and per service from AWS's
 /// documented control-plane quotas (see `cloud::limits`). API Gateway's are the
-/// tightest, so it gets the fewest; the SDK's adaptive retry absorbs what throttling
-/// remains.
+/// tightest, so it gets the fewest; the SDK's retries with backoff absorb what
+/// throttling remains.
 pub use crate::cloud::Limits;
 
 /// Progress of an apply, one event per step transition.

@@ -1293,6 +1293,56 @@ async fn a_change_made_outside_lade_is_marked_as_drift() {
     assert!(!tags.values().any(|v| v.contains(CANARY)));
 }
 
+/// Regression (found through the fault proxy, tests/faults.rs): when an apply stopped
+/// between `UpdateFunctionConfiguration` and the `TagResource` that records it, the
+/// configuration matched the manifest but its record did not, and nothing wrote the
+/// record again: the next change to the function passed for drift.
+#[tokio::test]
+async fn a_record_lost_after_an_update_is_written_again() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let record = |cloud: &MemoryCloud| {
+        cloud.snapshot().functions["shop-dev-get"].tags["lade:config"].clone()
+    };
+    let before = record(&cloud);
+
+    desired.functions.get_mut("get").unwrap().timeout = 20;
+    converge(&cloud, &desired, &artifacts).await;
+    // The update happened, its record did not.
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .get_mut("shop-dev-get")
+        .unwrap()
+        .tags
+        .insert("lade:config".into(), before.clone());
+
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
+    assert!(!plan.changes[0].drift);
+    assert_eq!(ops(&plan), ["TagResource"]);
+    let text = render::plan_text(&plan);
+    assert!(
+        text.contains("~ function shop-dev-get")
+            && text.contains("record of the applied configuration"),
+        "{text}"
+    );
+    assert!(!text.contains("changed outside lade"), "{text}");
+    converge(&cloud, &desired, &artifacts).await;
+    assert_ne!(record(&cloud), before);
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+
+    // The next change through lade is not drift.
+    desired.functions.get_mut("get").unwrap().memory = 512;
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.changes.len(), 1);
+    assert!(!plan.changes[0].drift);
+}
+
 // ---- how many reads a plan makes (the call pattern in live.rs) ----
 
 /// `desired()` plus functions `f1`..`fn` on role `api`, each behind `GET /fK`.

@@ -26,7 +26,7 @@
 //!   read first, so a re-run does not spend `DeleteRestApi`'s small quota (one call
 //!   every 30 s per account) on an API that is already gone.
 //!
-//! Throttling is the SDK's business (adaptive retry), except for `DeleteRestApi`,
+//! Throttling is the SDK's business (retries with backoff), except for `DeleteRestApi`,
 //! whose quota is so small that several deletes in a row outlast the SDK's attempt
 //! budget: it is retried in `until_done` with a deadline of at least
 //! [`DELETE_API_DEADLINE`].

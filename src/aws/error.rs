@@ -13,7 +13,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use tracing::Instrument as _;
 
@@ -40,7 +40,7 @@ const BAD_CREDENTIALS: &[&str] = &[
 ];
 
 /// Codes that mean AWS throttled the request. The SDK already retried these with
-/// adaptive backoff, so reaching lade means its attempt budget ran out. AWS throttles
+/// backoff, so reaching lade means its attempt budget ran out. AWS throttles
 /// before acting, so a throttled request changed nothing.
 pub(super) const THROTTLED: &[&str] = &[
     "Throttling",
@@ -67,6 +67,8 @@ pub(super) struct AwsError {
     /// AWS may have acted on the request: the answer was lost (the connection
     /// dropped, it timed out, it could not be read) or was a server error (5xx).
     ambiguous: bool,
+    /// The HTTP status of AWS's answer, when there was one.
+    status: Option<u16>,
     /// How long the call took, the SDK's own retries included.
     elapsed: Duration,
     /// The SDK's attempt budget for the call.
@@ -176,6 +178,11 @@ impl From<AwsError> for CloudError {
                 "{error}; check the network, AWS_REGION and AWS_ENDPOINT_URL (and the \
                  credentials, if the error mentions them)"
             )
+        } else if let Some(status @ 500..) = error.status {
+            format!(
+                "{error} (HTTP {status}); AWS failed on its side and retrying did not help: \
+                 try again later"
+            )
         } else if let Some(hint) = error.hint() {
             format!("{error}; {hint}")
         } else {
@@ -234,6 +241,11 @@ impl AwsCloud {
             error,
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
         );
+        let status = match error {
+            SdkError::ServiceError(failure) => Some(failure.raw().status().as_u16()),
+            SdkError::ResponseError(failure) => Some(failure.raw().status().as_u16()),
+            _ => None,
+        };
         let ambiguous = match error {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
             SdkError::ResponseError(_) => true,
@@ -246,7 +258,7 @@ impl AwsCloud {
                 Some(code.to_owned()),
                 error.message().unwrap_or_default().to_owned(),
             ),
-            None => (None, DisplayErrorContext(error).to_string()),
+            None => (None, chain(error)),
         };
         AwsError {
             operation,
@@ -254,10 +266,29 @@ impl AwsCloud {
             message,
             unreachable,
             ambiguous,
+            status,
             elapsed,
             max_attempts: self.max_attempts,
         }
     }
+}
+
+/// An error and its sources, each told once, joined by ": ", e.g. "dispatch failure:
+/// other: client error (SendRequest): connection closed before message completed".
+/// Unlike the SDK's `DisplayErrorContext`, it leaves out the `Debug` form of the whole
+/// error, which is no message for a person.
+pub(super) fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let text = error.to_string();
+        // A wrapper often repeats its source's text; say it once.
+        if !text.is_empty() && !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    parts.join(": ")
 }
 
 /// The AWS service an operation belongs to, from the SDK crate that defines its error
@@ -293,6 +324,7 @@ mod tests {
             message: message.to_owned(),
             unreachable: false,
             ambiguous: false,
+            status: Some(400),
             elapsed: Duration::from_secs(7),
             max_attempts: 8,
         }
@@ -370,5 +402,50 @@ mod tests {
         );
         assert!(error("TooManyRequestsException", "slow down").is_throttled());
         assert!(!error("ConflictException", "exists").is_throttled());
+    }
+
+    #[test]
+    fn a_server_error_that_outlasted_the_retries_says_so() {
+        let mut failure = error("ServiceUnavailable", "Service unavailable");
+        failure.status = Some(503);
+        failure.ambiguous = true;
+        assert_eq!(
+            CloudError::from(failure).to_string(),
+            "CreateFunction: ServiceUnavailable: Service unavailable (HTTP 503); AWS failed on \
+             its side and retrying did not help: try again later"
+        );
+    }
+
+    /// Regression (found through the fault proxy): a dropped connection was reported
+    /// with the SDK error's whole `Debug` form, `(DispatchFailure(DispatchFailure {
+    /// source: ConnectorError { kind: … } }))`, after its message.
+    #[test]
+    fn an_error_chain_is_told_without_debug_dumps_or_repeats() {
+        #[derive(Debug)]
+        struct Layer(&'static str, Option<Box<Layer>>);
+        impl fmt::Display for Layer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl Error for Layer {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                self.1
+                    .as_deref()
+                    .map(|layer| layer as &(dyn Error + 'static))
+            }
+        }
+        let closed = Layer("connection closed before message completed", None);
+        let repeated = Layer(
+            "connection closed before message completed",
+            Some(Box::new(closed)),
+        );
+        let client = Layer("client error (SendRequest)", Some(Box::new(repeated)));
+        let top = Layer("dispatch failure", Some(Box::new(client)));
+        assert_eq!(
+            chain(&top),
+            "dispatch failure: client error (SendRequest): connection closed before message \
+             completed"
+        );
     }
 }

@@ -699,7 +699,7 @@ async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> 
             operation: "GetFunction".to_owned(),
             message: format!(
                 "waiting for function {name} {what}: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(&other)
+                super::error::chain(&other)
             ),
         },
     })

@@ -1,7 +1,8 @@
 //! The one retry loop for AWS's eventual consistency.
 //!
-//! Throttling and transient faults are the SDK's business (adaptive retry, set up in
-//! `AwsCloud::from_env`). This loop is for conditions only lade can recognise: a new
+//! Throttling and transient faults are the SDK's business (retries with backoff, set
+//! up in `AwsCloud::from_env`), except a lost answer to a create that a retry cannot
+//! recognise (`once.rs`), which comes back here after a read. This loop is for conditions only lade can recognise: a new
 //! role that Lambda cannot assume yet, or a function whose previous update is still in
 //! progress. Each attempt says whether it is done or should be tried again, and why;
 //! the loop backs off exponentially (capped) and gives up at a deadline with a

@@ -19,8 +19,8 @@
 //!   and managing an API. Two in flight.
 //!
 //! The overall default is the sum of the three, so that by default only the
-//! per-service bounds bind. What throttling remains is absorbed by the SDK's adaptive
-//! retry (`aws::MAX_ATTEMPTS`).
+//! per-service bounds bind. What throttling remains is absorbed by the SDK's retries
+//! with backoff (`aws::MAX_ATTEMPTS`).
 //!
 //! On the command line one flag sets both: `--parallelism 16` is the overall bound and
 //! `--parallelism lambda=10,apigateway=3` sets services; they combine and repeat

@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Exit::Changes) => ExitCode::from(2),
         Err(error) => {
             if let Some(diagnostics) = error.downcast_ref::<manifest::Diagnostics>() {
-                eprint!("{diagnostics}");
+                eprintln!("{diagnostics}");
             } else {
                 eprintln!("error: {error:#}");
             }

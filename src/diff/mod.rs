@@ -64,6 +64,9 @@ pub enum Field {
     Architecture,
     Code,
     Tags,
+    /// lade's record of the configuration it applied (`lade:config`), when it is out
+    /// of date although the configuration is as the manifest asks.
+    Record,
     // REST API settings
     Name,
     Endpoint,
@@ -109,6 +112,7 @@ impl std::fmt::Display for Field {
             Field::Architecture => f.write_str("architecture"),
             Field::Code => f.write_str("code"),
             Field::Tags => f.write_str("tags"),
+            Field::Record => f.write_str("record of the applied configuration"),
             Field::Name => f.write_str("name"),
             Field::Endpoint => f.write_str("endpoint"),
             Field::BinaryMediaTypes => f.write_str("binary media types"),
@@ -197,12 +201,27 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
                 fields: function_fields(desired, live, function, &role_arn, artifact, None),
             }),
             Some(existing) => {
-                let fields =
+                let mut fields =
                     function_fields(desired, live, function, &role_arn, artifact, Some(existing));
+                let drifted = drifted(function, existing);
+                let reconfigured = fields.iter().any(|c| c.field.is_function_config());
+                if drifted && !reconfigured {
+                    // The configuration is what the manifest asks for, but the record
+                    // of it is not: an apply was stopped between
+                    // `UpdateFunctionConfiguration` and the `TagResource` that records
+                    // it. Record it again, or the next change would pass for drift.
+                    fields.push(FieldChange {
+                        field: Field::Record,
+                        old: existing.tags.get(TAG_CONFIG).map(|old| json!(old)),
+                        new: current_record(function, existing)
+                            .get(TAG_CONFIG)
+                            .map(|new| json!(new)),
+                    });
+                }
                 if !fields.is_empty() {
                     changes.push(Change {
                         replaces: None,
-                        drift: drifted(function, existing),
+                        drift: drifted && reconfigured,
                         kind: ResourceKind::Function,
                         name: function.name.clone(),
                         key: Some(function.key.clone()),
@@ -460,12 +479,9 @@ pub fn recorded_sensitive(live: &LiveFunction) -> Option<BTreeSet<String>> {
     }
 }
 
-/// Whether a live function's configuration differs from what lade last applied.
-fn drifted(function: &Function, live: &LiveFunction) -> bool {
-    let Some(applied) = live.tags.get(TAG_CONFIG) else {
-        return false;
-    };
-    let config = FunctionConfig {
+/// A live function's configuration, as `UpdateFunctionConfiguration` sets it.
+fn live_config(live: &LiveFunction) -> FunctionConfig {
+    FunctionConfig {
         handler: live.handler.clone(),
         runtime: live.runtime.clone(),
         role_arn: live.role_arn.clone(),
@@ -473,7 +489,28 @@ fn drifted(function: &Function, live: &LiveFunction) -> bool {
         timeout: live.timeout,
         environment: live.environment.clone(),
         description: live.description.clone(),
+    }
+}
+
+/// The record (`lade:config`, `lade:sensitive`) of a live function's configuration as
+/// apply would write it for `function`: for a configuration that is already what the
+/// manifest asks for, but whose record is out of date.
+pub fn current_record(function: &Function, live: &LiveFunction) -> BTreeMap<String, String> {
+    let sensitive = function
+        .environment
+        .iter()
+        .filter(|(_, value)| value.sensitive)
+        .map(|(key, _)| key.clone())
+        .collect();
+    applied_record(&live_config(live), &sensitive)
+}
+
+/// Whether a live function's configuration differs from what lade last applied.
+fn drifted(function: &Function, live: &LiveFunction) -> bool {
+    let Some(applied) = live.tags.get(TAG_CONFIG) else {
+        return false;
     };
+    let config = live_config(live);
     // The fingerprint was taken with the sensitive set of that time.
     let sensitive = recorded_sensitive(live).unwrap_or_else(|| {
         function

@@ -625,6 +625,19 @@ pub fn build(
             );
             last = Some(id);
         }
+        if has(&Field::Record) {
+            let deps: Vec<usize> = last.into_iter().collect();
+            let why = if deps.is_empty() { "" } else { chain_why };
+            last = Some(graph.push(
+                Op::TagFunction {
+                    name: function.name.clone(),
+                    arn: existing.arn.clone(),
+                    tags: diff::current_record(function, existing),
+                },
+                deps,
+                why,
+            ));
+        }
         if has(&Field::Tags) {
             let wanted = diff::function_tags(scope, function);
             let stale: Vec<String> = existing
