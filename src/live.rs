@@ -218,9 +218,31 @@ async fn read_roles(
         .buffer_unordered(gates.width(Service::Iam))
         .try_collect()
         .await?;
-    let foreign = found
+    // A role under lade's path that the listing did not show is ours all the same:
+    // created since the listing (by another apply of this project and stage) or not
+    // listed yet (`ListRoles` is eventually consistent). Read it whole.
+    let (late, found): (Vec<_>, Vec<_>) = found
         .into_iter()
         .flatten()
+        .partition(|role| role.path == path);
+    let late: Vec<_> = stream::iter(late)
+        .map(|role| async move {
+            gates
+                .run(Some(Service::Iam), cloud.read_role(&role.name))
+                .await
+        })
+        .buffer_unordered(gates.width(Service::Iam))
+        .try_collect()
+        .await?;
+    let mut owned = owned;
+    owned.extend(
+        late.into_iter()
+            .flatten()
+            .filter(|role| role.path == path)
+            .map(|role| (role.name.clone(), role)),
+    );
+    let foreign = found
+        .into_iter()
         .map(|role| Foreign {
             kind: ResourceKind::Role,
             name: role.name,

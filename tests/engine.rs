@@ -414,7 +414,7 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
         outcome.failed
     );
     assert_eq!(outcome.succeeded.len(), plan.steps.len() - 1);
-    let text = render::outcome_text(&plan, &outcome);
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
     assert!(
         text.contains("Apply failed: 7 of 8 steps done, 1 failed"),
         "{text}"
@@ -798,25 +798,50 @@ async fn destroy_deletes_the_api_functions_and_roles() {
     );
 }
 
+/// The `create_rest_api` step of a cold plan.
+fn new_api(plan: &Plan) -> lade::cloud::NewApi {
+    plan.steps
+        .iter()
+        .find_map(|s| match &s.op {
+            Op::CreateRestApi { api } => Some(api.clone()),
+            _ => None,
+        })
+        .expect("the plan creates the API")
+}
+
+/// An API as another apply of the same project creates it, with the ID `id`.
+fn api_made_elsewhere(id: &str, api: &lade::cloud::NewApi) -> LiveApi {
+    LiveApi {
+        id: id.into(),
+        settings: api.settings.clone(),
+        tags: api.tags.clone(),
+        resources: BTreeMap::from([(
+            "/".to_string(),
+            LiveResource {
+                id: format!("{id}-root"),
+                path: "/".into(),
+                methods: BTreeMap::new(),
+            },
+        )]),
+        stage: None,
+        deployments: Vec::new(),
+    }
+}
+
 #[tokio::test]
-async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
+async fn a_duplicate_api_from_a_concurrent_apply_is_deleted_by_the_next_plan() {
     let cloud = MemoryCloud::new();
     let desired = with_api(desired(), crud_routes());
     let artifacts = artifacts(&desired);
-    // An apply created the API, but its answer was lost: the next run creates another.
     let plan = plan_for(&cloud, &desired, &artifacts).await;
-    let Op::CreateRestApi { api } = &plan
-        .steps
-        .iter()
-        .find(|s| s.op.api_call() == "CreateRestApi")
-        .unwrap()
-        .op
-    else {
-        unreachable!()
-    };
-    use lade::cloud::Cloud;
-    let orphan = cloud.create_rest_api(api).await.unwrap();
-    apply::execute(
+    // Another run creates its API at the same moment as this one, and reads the APIs
+    // before this one's exists: it keeps its own (ID `zz`, larger than this run's), and
+    // so does this run.
+    let other = api_made_elsewhere("zz", &new_api(&plan));
+    cloud.before("CreateRestApi", move |account| {
+        account.apis.insert(other.id.clone(), other.clone());
+    });
+    let outcome = apply::execute(
         &plan,
         &artifacts.clone().into(),
         &cloud,
@@ -824,10 +849,12 @@ async fn a_duplicate_api_from_an_interrupted_apply_is_deleted() {
         &apply::Limits::default(),
     )
     .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert_eq!(cloud.snapshot().apis.len(), 2);
 
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert!(
-        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::DeleteRestApi { api_id, .. } if *api_id == orphan.id)),
+        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::DeleteRestApi { api_id, .. } if api_id == "zz")),
         "{:?}",
         ops(&plan)
     );
@@ -877,7 +904,9 @@ impl apply::Reporter for InFlight {
             apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => {
                 *now.entry(self.services[*step]).or_default() -= 1;
             }
-            apply::Event::Skipped { .. } => {}
+            apply::Event::Skipped { .. }
+            | apply::Event::Interrupted { .. }
+            | apply::Event::Abandoned { .. } => {}
         }
     }
 }
@@ -1066,7 +1095,7 @@ async fn everything_printed(
     let outcome = apply::execute(&plan, &inputs, cloud, &events, &apply::Limits::default()).await;
     assert!(outcome.is_success(), "{outcome:?}");
     let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
-    printed += &render::outcome_text(&plan, &outcome);
+    printed += &render::outcome_text(&plan, &outcome, render::Verb::Apply);
     for event in events.0.lock().unwrap().iter() {
         printed += &render::event_line(event);
         printed += &serde_json::to_string(event).unwrap();
@@ -1506,4 +1535,326 @@ async fn removing_a_route_still_removes_its_permission_and_reads_only_routed_pol
         cloud.snapshot().permissions["shop-dev-f2"].is_empty(),
         "the stale statement is gone"
     );
+}
+
+// ---- interrupts (Ctrl-C) ----
+
+/// Records every event, and asks `interrupt` to stop `times` times on the first event
+/// `when` accepts. The executor calls reporters from its own loop, so the request
+/// lands at an exact point between two events.
+struct InterruptOn<F> {
+    events: std::sync::Mutex<Vec<apply::Event>>,
+    interrupt: apply::Interrupt,
+    when: F,
+    times: usize,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl<F: Fn(&[apply::Event]) -> bool + Send + Sync> InterruptOn<F> {
+    fn new(times: usize, when: F) -> Self {
+        InterruptOn {
+            events: Default::default(),
+            interrupt: apply::Interrupt::new(),
+            when,
+            times,
+            done: Default::default(),
+        }
+    }
+
+    fn events(&self) -> Vec<apply::Event> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+impl<F: Fn(&[apply::Event]) -> bool + Send + Sync> apply::Reporter for InterruptOn<F> {
+    fn report(&self, event: &apply::Event) {
+        let mut events = self.events.lock().unwrap();
+        events.push(event.clone());
+        if !self.done.load(std::sync::atomic::Ordering::SeqCst) && (self.when)(&events) {
+            self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+            for _ in 0..self.times {
+                self.interrupt.request();
+            }
+        }
+    }
+}
+
+fn succeeded_count(events: &[apply::Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, apply::Event::Succeeded { .. }))
+        .count()
+}
+
+/// The ids of the steps whose events match.
+fn steps_of(events: &[apply::Event], kind: fn(&apply::Event) -> Option<usize>) -> Vec<usize> {
+    let mut ids: Vec<usize> = events.iter().filter_map(kind).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn an_interrupt_starts_no_new_step_finishes_the_running_ones_and_a_rerun_converges() {
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let steps = plan_for(&MemoryCloud::new(), &desired, &artifacts)
+        .await
+        .steps
+        .len();
+    assert_eq!(steps, 25, "two roles, three functions, four routes");
+    // Interrupt right after the k-th step succeeded, for every k.
+    for k in 1..=steps {
+        let cloud = MemoryCloud::new();
+        let plan = plan_for(&cloud, &desired, &artifacts).await;
+        let reporter = InterruptOn::new(1, |events: &[apply::Event]| succeeded_count(events) == k);
+        let outcome = apply::execute_with(
+            &plan,
+            &artifacts.clone().into(),
+            &cloud,
+            &reporter,
+            &apply::Limits::default(),
+            &reporter.interrupt,
+        )
+        .await;
+        let events = reporter.events();
+
+        let at = events
+            .iter()
+            .position(|e| matches!(e, apply::Event::Interrupted { .. }))
+            .unwrap_or_else(|| panic!("k={k}: no interrupted event in {events:?}"));
+        let after = &events[at + 1..];
+        assert!(
+            !after
+                .iter()
+                .any(|e| matches!(e, apply::Event::Started { .. })),
+            "k={k}: a step started after the interrupt: {after:?}"
+        );
+        let apply::Event::Interrupted { in_flight } = &events[at] else {
+            unreachable!()
+        };
+        // The steps in flight finish and are reported after the interrupt.
+        let finished_after = steps_of(after, |e| match e {
+            apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => Some(*step),
+            _ => None,
+        });
+        assert_eq!(&finished_after, in_flight, "k={k}");
+        let started = steps_of(&events, |e| match e {
+            apply::Event::Started { step, .. } => Some(*step),
+            _ => None,
+        });
+        let mut succeeded = outcome.succeeded.clone();
+        succeeded.sort();
+        assert_eq!(succeeded, started, "k={k}: every started step finished");
+        assert!(outcome.interrupted, "k={k}");
+        assert!(outcome.failed.is_empty() && outcome.abandoned.is_empty());
+        let never: Vec<usize> = (0..steps).filter(|s| !started.contains(s)).collect();
+        assert_eq!(outcome.not_started, never, "k={k}");
+        assert_eq!(outcome.is_success(), never.is_empty(), "k={k}");
+
+        // What remains is exactly what the next plan does, and then nothing.
+        let rest = converge(&cloud, &desired, &artifacts).await;
+        assert_eq!(rest.is_empty(), never.is_empty(), "k={k}");
+        let again = plan_for(&cloud, &desired, &artifacts).await;
+        assert!(again.is_empty(), "k={k}: {:?}", ops(&again));
+        the_api(&cloud);
+    }
+}
+
+#[tokio::test]
+async fn a_second_interrupt_abandons_the_steps_in_flight() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // Twice, as the first step starts: before any call of it is made.
+    let reporter = InterruptOn::new(2, |events: &[apply::Event]| {
+        matches!(events.last(), Some(apply::Event::Started { .. }))
+    });
+    let outcome = apply::execute_with(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &reporter,
+        &apply::Limits::default(),
+        &reporter.interrupt,
+    )
+    .await;
+    let events = reporter.events();
+    let [
+        apply::Event::Started { step: first, .. },
+        apply::Event::Interrupted { in_flight },
+        apply::Event::Abandoned {
+            step: abandoned, ..
+        },
+    ] = &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!((in_flight, abandoned), (&vec![*first], first));
+    assert_eq!(outcome.abandoned, [*first]);
+    assert!(outcome.succeeded.is_empty() && outcome.failed.is_empty());
+    assert_eq!(outcome.not_started.len(), plan.steps.len() - 1);
+    assert!(!outcome.not_started.contains(first));
+    assert_eq!(
+        cloud.mutations(),
+        Vec::<String>::new(),
+        "nothing reached AWS"
+    );
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(
+        text.starts_with(&format!(
+            "Apply interrupted: 0 of {} steps done, 0 failed, 0 skipped, 1 abandoned, {} not started",
+            plan.steps.len(),
+            plan.steps.len() - 1
+        )),
+        "{text}"
+    );
+
+    converge(&cloud, &desired, &artifacts).await;
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupt_before_the_first_step_changes_nothing() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let interrupt = apply::Interrupt::new();
+    assert_eq!(interrupt.request(), apply::Stop::Finishing);
+    let events = Recorder::default();
+    let outcome = apply::execute_with(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &events,
+        &apply::Limits::default(),
+        &interrupt,
+    )
+    .await;
+    assert_eq!(
+        *events.0.lock().unwrap(),
+        [apply::Event::Interrupted { in_flight: vec![] }]
+    );
+    assert_eq!(
+        outcome.not_started,
+        (0..plan.steps.len()).collect::<Vec<_>>()
+    );
+    assert_eq!(cloud.mutations(), Vec::<String>::new());
+    // Later requests only ever go one level further, and stop there.
+    assert_eq!(interrupt.request(), apply::Stop::Abandoning);
+    assert_eq!(interrupt.request(), apply::Stop::Abandoning);
+}
+
+// ---- two applies of the same project and stage at once ----
+
+/// Regression: a role that another apply of the same project created between this
+/// run's `ListRoles` and its `GetRole` was reported as "not owned" (the path `GetRole`
+/// returned was not compared with lade's), and the run stopped with an error. IAM's
+/// `ListRoles` is eventually consistent, so a quick re-run after a crash just after
+/// `CreateRole` could hit it too. Found by tests/concurrent.rs.
+#[tokio::test]
+async fn a_role_created_between_the_listing_and_get_role_is_owned() {
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    // Another run, with the same manifest, made the roles.
+    let other = MemoryCloud::new();
+    converge(&other, &desired, &artifacts).await;
+    let roles = other.snapshot().roles;
+    assert_eq!(roles.len(), 2);
+    // This run listed the roles just before they appeared.
+    let cloud = MemoryCloud::new();
+    cloud.before("GetRole", move |account| {
+        account.roles.extend(roles.clone());
+    });
+    let live = live::read(&cloud, &desired).await.unwrap();
+    assert!(live.foreign.is_empty(), "{:?}", live.foreign);
+    assert_eq!(
+        live.roles.keys().collect::<Vec<_>>(),
+        ["shop-dev-api", "shop-dev-worker"]
+    );
+    assert_eq!(
+        live.roles["shop-dev-api"].inline_policies["read"],
+        read_policy(),
+        "read whole, policies included"
+    );
+    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    assert!(
+        !ops(&plan).iter().any(|op| op.contains("Role")),
+        "{:?}",
+        ops(&plan)
+    );
+}
+
+#[tokio::test]
+async fn an_api_created_by_another_run_since_the_plan_is_used_not_duplicated() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // Another apply of the same project created the API after this plan was made.
+    let other = api_made_elsewhere("other", &new_api(&plan));
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .apis
+        .insert("other".into(), other);
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert!(!cloud.mutations().contains(&"CreateRestApi".to_string()));
+    assert_eq!(the_api(&cloud).id, "other");
+    assert_eq!(the_api(&cloud).resources.len(), 5);
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+#[tokio::test]
+async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
+    let cloud = MemoryCloud::new();
+    let desired = with_api(desired(), crud_routes());
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    // Another run creates its API just before this one's, with a smaller ID.
+    let other = api_made_elsewhere("a0", &new_api(&plan));
+    assert!("a0" < "api1", "the double's IDs are `api<n>`");
+    cloud.before("CreateRestApi", move |account| {
+        account.apis.insert(other.id.clone(), other.clone());
+    });
+    let outcome = apply::execute(
+        &plan,
+        &artifacts.clone().into(),
+        &cloud,
+        &Silent,
+        &apply::Limits::default(),
+    )
+    .await;
+    assert!(outcome.is_success(), "{outcome:?}");
+    let mutations = cloud.mutations();
+    let created = mutations.iter().position(|c| c == "CreateRestApi").unwrap();
+    assert_eq!(
+        mutations[created + 1],
+        "DeleteRestApi",
+        "its own API, at once: {mutations:?}"
+    );
+    // The routes are on the kept API, and nothing else is left.
+    let api = the_api(&cloud);
+    assert_eq!(api.id, "a0");
+    assert_eq!(api.resources.len(), 5);
+    assert!(api.stage.is_some());
+    for statements in cloud.snapshot().permissions.values() {
+        for statement in statements {
+            assert!(
+                statement.source_arn.as_deref().unwrap().contains(":a0/"),
+                "{statement:?}"
+            );
+        }
+    }
+    assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }

@@ -1,5 +1,5 @@
 //! Properties of the engine over random desired models and random live states, run
-//! against the in-memory cloud, and of the manifest loader over random text.
+//! against the in-memory cloud. The manifest loader's are in `loader_props.rs`.
 //!
 //! The models are valid by construction: role and function references point at keys
 //! that exist, environment references to other functions only point "backwards" (no
@@ -8,14 +8,12 @@
 //! model leaves, optionally changed out of band afterwards.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use lade::apply::{self, Event};
 use lade::cloud::memory::{Account, MemoryCloud};
 use lade::diff::api::{integration_uri, invoke_url, source_arn, statement_id, wanted_paths};
 use lade::diff::{TAG_CONFIG, TAG_SENSITIVE, function_tags};
 use lade::live;
-use lade::manifest::{self, LoadOptions};
 use lade::model::*;
 use lade::plan::{self, Plan};
 use proptest::prelude::*;
@@ -897,147 +895,6 @@ proptest! {
             prop_assert!(account.apis.is_empty(), "APIs left: {:?}", account.apis.keys());
             Ok(())
         })?;
-    }
-}
-
-// ---- the manifest loader never panics ----
-
-const YAML_PIECES: &[&str] = &[
-    "project:",
-    "stage:",
-    "region:",
-    "roles:",
-    "functions:",
-    "api:",
-    "routes:",
-    "source:",
-    "handler:",
-    "runtime:",
-    "role:",
-    "memory:",
-    "timeout:",
-    "environment:",
-    "secrets:",
-    "tags:",
-    "name:",
-    "description:",
-    "architecture:",
-    "exclude:",
-    "trust:",
-    "managed_policies:",
-    "policies:",
-    "Statement:",
-    "Version:",
-    "Effect:",
-    "Action:",
-    "Resource:",
-    "endpoint:",
-    "binary_media_types:",
-    "authorization:",
-    "api_key_required:",
-    "function:",
-    "defaults:",
-    "GET /items:",
-    "ANY /admin/{proxy+}:",
-    "POST /items/{id}:",
-    "GET /{proxy+}/x:",
-    "shop",
-    "dev",
-    "api",
-    "list",
-    "app.handler",
-    "python3.12",
-    "arm64",
-    "AWS_IAM",
-    "128",
-    "-1",
-    "99999999999999999999",
-    "0x10",
-    "1e400",
-    ".inf",
-    "~",
-    "null",
-    "true",
-    "yes",
-    "\"\"",
-    "''",
-    "- ",
-    "-",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ":",
-    "? ",
-    "&a",
-    "*a",
-    "<<: *a",
-    "!!str",
-    "!!binary",
-    "!custom",
-    "|",
-    ">-",
-    "#",
-    "---",
-    "...",
-    "%YAML 1.2",
-    "${stage}",
-    "${env:HOME}",
-    "${env:MISSING}",
-    "${var:x}",
-    "${function:list.arn}",
-    "${role:api.arn}",
-    "${api.url}",
-    "${account}",
-    "${region}",
-    "${",
-    "$${x}",
-    "\t",
-    "\u{feff}",
-    "é",
-    "\0",
-    "./src",
-    "x.zip",
-    "/",
-    "\\",
-];
-
-fn yamlish() -> impl Strategy<Value = String> {
-    let line = (
-        0..8usize,
-        prop::collection::vec(prop::sample::select(YAML_PIECES), 1..5),
-    )
-        .prop_map(|(indent, pieces)| format!("{}{}", " ".repeat(indent), pieces.join(" ")));
-    prop::collection::vec(line, 0..30).prop_map(|lines| lines.join("\n"))
-}
-
-fn load(text: &str) -> Result<Desired, manifest::Diagnostics> {
-    let options = LoadOptions {
-        env: BTreeMap::from([("HOME".to_string(), "/home/ci".to_string())]),
-        vars: vec![("x".into(), "1".into())],
-        ..LoadOptions::default()
-    };
-    manifest::load_str(text, Path::new("lade.yaml"), &options)
-}
-
-proptest! {
-    #![proptest_config(config(256))]
-
-    #[test]
-    fn the_loader_never_panics_on_any_text(text in any::<String>()) {
-        let result = std::panic::catch_unwind(|| load(&text).map(|_| ()));
-        prop_assert!(result.is_ok(), "load_str panicked on {:?}", text);
-    }
-
-    #[test]
-    fn the_loader_never_panics_on_yaml_like_text(text in yamlish()) {
-        let result = std::panic::catch_unwind(|| load(&text).map(|_| ()));
-        prop_assert!(result.is_ok(), "load_str panicked on:\n{}", text);
-        // An error always says something.
-        if let Ok(Err(diagnostics)) = result {
-            prop_assert!(!diagnostics.to_string().trim().is_empty());
-        }
     }
 }
 

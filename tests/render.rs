@@ -407,3 +407,96 @@ async fn a_plan_that_fits_is_not_truncated() {
     assert!(text.contains("### Steps, in order"));
     assert!(text.contains("<details>"));
 }
+
+// ---- the end of an interrupted apply ----
+
+/// An apply of the cold plan interrupted twice: four steps done, one failed before
+/// the interrupt, one abandoned in flight, and the rest not started.
+fn interrupted(plan: &Plan) -> lade::apply::Outcome {
+    let n = plan.steps.len();
+    lade::apply::Outcome {
+        succeeded: vec![0, 2, 3, 5],
+        failed: vec![(1, "access denied: iam:AttachRolePolicy".into())],
+        skipped: vec![],
+        abandoned: vec![4],
+        not_started: (6..n).collect(),
+        interrupted: true,
+        elapsed: std::time::Duration::from_millis(2_345),
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_apply_says_what_was_done_and_what_remains() {
+    let plan = cold_plan().await;
+    let outcome = interrupted(&plan);
+    let events = [
+        lade::apply::Event::Interrupted {
+            in_flight: vec![4, 5],
+        },
+        lade::apply::Event::Interrupted { in_flight: vec![4] },
+        lade::apply::Event::Interrupted { in_flight: vec![] },
+        lade::apply::Event::Abandoned {
+            step: 4,
+            description: plan.steps[4].op.describe(),
+        },
+    ];
+    let mut text: String = events
+        .iter()
+        .map(|e| render::event_line(e) + "\n")
+        .collect();
+    text += "\n";
+    text += &render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    insta::assert_snapshot!("interrupted_apply_text", text);
+    insta::assert_json_snapshot!(
+        "interrupted_apply_summary",
+        render::outcome_json(&outcome, render::Verb::Apply)
+    );
+    // Every line, the summary's included, is one JSON object in the event format.
+    for event in &events {
+        let line = serde_json::to_string(event).unwrap();
+        assert!(!line.contains('\n'));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(value["event"].is_string(), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn a_destroy_says_to_run_destroy_again() {
+    let plan = cold_plan().await;
+    let mut outcome = interrupted(&plan);
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Destroy);
+    assert!(text.starts_with("Destroy interrupted: 4 of "), "{text}");
+    assert!(text.contains("run `lade destroy` again"), "{text}");
+    assert!(!text.contains("lade apply"), "{text}");
+    // A failure without an interrupt: the same advice.
+    outcome.interrupted = false;
+    outcome.abandoned.clear();
+    outcome.not_started.clear();
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Destroy);
+    assert!(text.starts_with("Destroy failed: 4 of "), "{text}");
+    assert!(text.contains("run `lade destroy` again"), "{text}");
+    let json = render::outcome_json(&outcome, render::Verb::Destroy);
+    assert_eq!(json["result"], "failed");
+    assert_eq!(json["rerun"], "lade destroy");
+}
+
+#[tokio::test]
+async fn a_long_list_of_steps_not_started_is_cut_short() {
+    let plan = cold_plan().await;
+    let outcome = lade::apply::Outcome {
+        succeeded: vec![0],
+        not_started: (1..plan.steps.len()).collect(),
+        interrupted: true,
+        ..Default::default()
+    };
+    assert!(plan.steps.len() > 12, "the cold plan is long enough");
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert_eq!(text.matches("  not started: ").count(), 10, "{text}");
+    assert!(
+        text.contains(&format!(
+            "  … and {} more not started\n",
+            plan.steps.len() - 11
+        )),
+        "{text}"
+    );
+}

@@ -126,6 +126,24 @@ pub(super) async fn get_role(
     }
 }
 
+/// One role by name with its policies: `GetRole`, then the reads of `read_role`.
+pub(super) async fn read_role_named(
+    aws: &AwsCloud,
+    name: &str,
+) -> Result<Option<LiveRole>, CloudError> {
+    match aws
+        .call("GetRole", aws.iam.get_role().role_name(name).send())
+        .await
+    {
+        Ok(output) => match output.role {
+            Some(role) => Ok(Some(read_role(aws, role).await?)),
+            None => Ok(None),
+        },
+        Err(error) if error.is(NO_SUCH_ENTITY) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 pub(super) async fn create_role(aws: &AwsCloud, role: &NewRole) -> Result<String, CloudError> {
     let tags = role
         .tags

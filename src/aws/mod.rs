@@ -219,6 +219,10 @@ impl Cloud for AwsCloud {
         iam::get_role(self, name).await
     }
 
+    async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
+        iam::read_role_named(self, name).await
+    }
+
     async fn find_functions(
         &self,
         tags: &BTreeMap<String, String>,

@@ -62,11 +62,25 @@ fn resource_path(api: &LiveApi, resource_id: &str) -> Result<String, CloudError>
 /// How many functions one `ListFunctions` page holds, as Lambda's default.
 pub const LIST_PAGE: usize = 50;
 
+/// Something another client does to the account, at a moment a test chooses.
+type Hook = Arc<dyn Fn(&mut Account) + Send + Sync>;
+
 /// An in-memory account that records calls.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryCloud {
     pub account: Mutex<Account>,
     calls: Mutex<Vec<String>>,
+    /// By operation: run on the account just before each call of it.
+    hooks: Mutex<Vec<(String, Hook)>>,
+}
+
+impl std::fmt::Debug for MemoryCloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryCloud")
+            .field("account", &self.account)
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Read operations; everything else the double records is a mutation.
@@ -110,8 +124,36 @@ impl MemoryCloud {
         self.account.lock().unwrap().clone()
     }
 
+    /// Runs `hook` on the account just before every later call of `operation` (an AWS
+    /// operation name, as [`calls`](Self::calls) records it), as if another client
+    /// acted at that moment: another apply of the same project, or a read that lags.
+    pub fn before(&self, operation: &str, hook: impl Fn(&mut Account) + Send + Sync + 'static) {
+        self.hooks
+            .lock()
+            .unwrap()
+            .push((operation.to_string(), Arc::new(hook)));
+    }
+
+    /// Records a call, after running the hooks for it. Every method calls this first,
+    /// before it takes the account's lock.
     fn record(&self, call: &str) {
+        self.run_hooks(call);
         self.calls.lock().unwrap().push(call.to_string());
+    }
+
+    /// Runs the hooks for `call`; the account's lock must not be held.
+    fn run_hooks(&self, call: &str) {
+        let hooks: Vec<Hook> = self
+            .hooks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(operation, _)| operation == call)
+            .map(|(_, hook)| hook.clone())
+            .collect();
+        for hook in hooks {
+            hook(&mut self.account.lock().unwrap());
+        }
     }
 
     fn with_role<T>(
@@ -196,6 +238,11 @@ impl Cloud for MemoryCloud {
         }))
     }
 
+    async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
+        self.record("GetRole");
+        Ok(self.account.lock().unwrap().roles.get(name).cloned())
+    }
+
     async fn find_functions(
         &self,
         tags: &BTreeMap<String, String>,
@@ -214,6 +261,7 @@ impl Cloud for MemoryCloud {
         &self,
         wanted: &BTreeSet<String>,
     ) -> Result<Vec<LiveFunction>, CloudError> {
+        self.run_hooks("ListFunctions");
         let account = self.account.lock().unwrap();
         let mut listed = Vec::new();
         let mut missing = wanted.clone();
@@ -228,7 +276,8 @@ impl Cloud for MemoryCloud {
             if missing.is_empty() {
                 break;
             }
-            self.record("ListFunctions");
+            // Each page is a request; the hooks ran once, before the first.
+            self.calls.lock().unwrap().push("ListFunctions".to_string());
             for function in page {
                 missing.remove(&function.name);
                 listed.push(LiveFunction {

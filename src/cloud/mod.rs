@@ -120,6 +120,10 @@ pub trait Cloud: Send + Sync {
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError>;
     /// One role by name, whoever owns it.
     async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError>;
+    /// One role by name, read whole as [`list_roles`](Cloud::list_roles) reads each:
+    /// for a role under lade's path that the listing did not show (it was created
+    /// since, by another run, or the eventually consistent listing lags).
+    async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError>;
     /// The functions tagged with every one of `tags`, by name, each with all its tags
     /// (one tagging-API `GetResources`, paginated). The tagging index is eventually
     /// consistent: a function tagged moments ago may be missing, and one deleted

@@ -1,4 +1,9 @@
 //! `lade apply` and `lade destroy`: plan, confirm, execute, report.
+//!
+//! Ctrl-C: before execution it cancels and nothing is changed; during execution the
+//! first one lets the steps in flight finish and starts no other, the second stops at
+//! once (see `interrupt.rs` and `apply::execute_with`). Either way the exit code is 1
+//! and the summary says what remains, which a re-run of the command finishes.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
@@ -8,14 +13,16 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
+use super::interrupt;
 use super::progress::Progress;
 use super::reporters::{JsonLines, Lines};
 use super::{Exit, Ui};
 
-use crate::apply::{self, Inputs, Reporter, Silent};
-use crate::aws::Stats;
+use crate::apply::{self, Inputs, Interrupt, Reporter, Silent, Stop};
+use crate::aws::{AwsCloud, Stats};
 use crate::cli::{Common, Run};
-use crate::render::colour;
+use crate::model::Desired;
+use crate::render::{Verb, colour};
 use crate::{diff, live, outputs, plan, render};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,19 +40,119 @@ pub async fn run(
     stats: &Arc<Stats>,
 ) -> anyhow::Result<Exit> {
     let verb = match mode {
-        Mode::Apply(_) => "apply",
-        Mode::Destroy => "destroy",
+        Mode::Apply(_) => Verb::Apply,
+        Mode::Destroy => Verb::Destroy,
     };
+    let command = verb.command();
     // Refuse before touching AWS: nobody can answer the question.
     if !run.yes && !super::interactive() {
         bail!(
-            "refusing to {verb} without confirmation: stdin is not a terminal. \
-             Pass --yes to {verb} non-interactively (for example in CI)."
+            "refusing to {command} without confirmation: stdin is not a terminal. \
+             Pass --yes to {command} non-interactively (for example in CI)."
         );
     }
-    let (desired, cloud) = super::load_and_connect(common, stats).await?;
+    // From the first AWS request on, Ctrl-C is handled here (see `interrupt.rs`).
+    let interrupt = Interrupt::new();
+    let _listener = interrupt::listen(&interrupt);
+    let prepared = until_interrupted(&interrupt, prepare(common, &mode, stats)).await;
+    let Some(prepared) = prepared else {
+        bail!("{command} cancelled; nothing was changed");
+    };
+    let (desired, cloud, inputs, plan) = prepared?;
     let limits = super::limits(common);
-    let (inputs, plan) = match &mode {
+
+    if !run.json {
+        ui.plan(&render::plan_text(&plan));
+    }
+    if plan.is_empty() {
+        return Ok(Exit::Success);
+    }
+    if !run.yes && !confirm(&plan, verb, &interrupt).await? {
+        bail!("{command} cancelled; nothing was changed");
+    }
+    // A Ctrl-C that came after the answer but before the first step.
+    if interrupt.level() > Stop::Running {
+        bail!("{command} cancelled; nothing was changed");
+    }
+
+    // JSON when asked for; nothing when quiet; spinners at a terminal; else log lines.
+    let reporter: Box<dyn Reporter> = if run.json {
+        Box::new(JsonLines)
+    } else if ui.quiet {
+        Box::new(Silent)
+    } else if ui.live {
+        Box::new(Progress::new(ui.colour))
+    } else {
+        Box::new(Lines { colour: ui.colour })
+    };
+    let outcome = apply::execute_with(
+        &plan,
+        &inputs,
+        &cloud,
+        reporter.as_ref(),
+        &limits,
+        &interrupt,
+    )
+    .await;
+    // The spinners must be finished and gone before the summary prints below them.
+    drop(reporter);
+    if run.json {
+        println!("{}", render::outcome_json(&outcome, verb));
+    } else {
+        let text = render::outcome_text(&plan, &outcome, verb);
+        if ui.colour {
+            ui.say(&format!("\n{}", colour::paint_outcome(&text)));
+        } else {
+            ui.say(&format!("\n{text}"));
+        }
+    }
+    if outcome.interrupted {
+        if outcome.is_success() {
+            bail!("{command} interrupted after every step had finished; nothing remains to do");
+        }
+        bail!(
+            "{command} interrupted: {} of {} step(s) done; run `lade {command}` again to finish",
+            outcome.succeeded.len(),
+            plan.steps.len()
+        );
+    }
+    if !outcome.is_success() {
+        bail!(
+            "{command} did not finish: {} step(s) failed",
+            outcome.failed.len()
+        );
+    }
+    if matches!(mode, Mode::Apply(_)) && desired.api.is_some() {
+        // Only the API: its URLs are all the outputs need.
+        let read = live::read_api_only(&cloud, &desired.scope, &limits);
+        let Some(live) = until_interrupted(&interrupt, read).await else {
+            bail!(
+                "interrupted while reading the outputs; the {command} is complete, and \
+                 `lade outputs` prints them"
+            );
+        };
+        let live = live?;
+        let region = cloud.region().unwrap_or_default();
+        let outputs = outputs::collect(&live, &desired.scope.stage, &region);
+        if run.json {
+            let line = serde_json::json!({"event": "outputs", "outputs": outputs});
+            println!("{line}");
+        } else {
+            ui.say(&format!("\n{}", outputs::text(&outputs)));
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Everything before the first change: the manifest, the packages, the live state and
+/// the plan (or the checked saved plan).
+async fn prepare(
+    common: &Common,
+    mode: &Mode,
+    stats: &Arc<Stats>,
+) -> anyhow::Result<(Desired, AwsCloud, Inputs, plan::Plan)> {
+    let (desired, cloud) = super::load_and_connect(common, stats).await?;
+    let (inputs, plan) = match mode {
         Mode::Apply(saved) => {
             let artifacts = super::package_all(&common.file, &desired)?;
             let live = super::read_live(&cloud, &desired, common).await?;
@@ -68,57 +175,16 @@ pub async fn run(
             (Inputs::default(), plan)
         }
     };
+    Ok((desired, cloud, inputs, plan))
+}
 
-    if !run.json {
-        ui.plan(&render::plan_text(&plan));
+/// `work`'s result, or `None` if Ctrl-C came first (or came while it finished).
+async fn until_interrupted<T>(interrupt: &Interrupt, work: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        biased;
+        () = interrupt.reached(Stop::Finishing) => None,
+        done = work => (interrupt.level() == Stop::Running).then_some(done),
     }
-    if plan.is_empty() {
-        return Ok(Exit::Success);
-    }
-    if !run.yes && !confirm(&plan, verb)? {
-        bail!("{verb} cancelled; nothing was changed");
-    }
-
-    // JSON when asked for; nothing when quiet; spinners at a terminal; else log lines.
-    let reporter: Box<dyn Reporter> = if run.json {
-        Box::new(JsonLines)
-    } else if ui.quiet {
-        Box::new(Silent)
-    } else if ui.live {
-        Box::new(Progress::new(ui.colour))
-    } else {
-        Box::new(Lines { colour: ui.colour })
-    };
-    let outcome = apply::execute(&plan, &inputs, &cloud, reporter.as_ref(), &limits).await;
-    // The spinners must be finished and gone before the summary prints below them.
-    drop(reporter);
-    if !run.json {
-        let text = render::outcome_text(&plan, &outcome);
-        if ui.colour {
-            ui.say(&format!("\n{}", colour::paint_outcome(&text)));
-        } else {
-            ui.say(&format!("\n{text}"));
-        }
-    }
-    if !outcome.is_success() {
-        bail!(
-            "{verb} did not finish: {} step(s) failed",
-            outcome.failed.len()
-        );
-    }
-    if matches!(mode, Mode::Apply(_)) && desired.api.is_some() {
-        // Only the API: its URLs are all the outputs need.
-        let live = live::read_api_only(&cloud, &desired.scope, &limits).await?;
-        let region = cloud.region().unwrap_or_default();
-        let outputs = outputs::collect(&live, &desired.scope.stage, &region);
-        if run.json {
-            let line = serde_json::json!({"event": "outputs", "outputs": outputs});
-            println!("{line}");
-        } else {
-            ui.say(&format!("\n{}", outputs::text(&outputs)));
-        }
-    }
-    Ok(Exit::Success)
 }
 
 /// Reads a plan saved with `lade plan --out`.
@@ -180,21 +246,35 @@ fn check_saved(
     Ok(())
 }
 
-fn confirm(plan: &plan::Plan, verb: &str) -> anyhow::Result<bool> {
+/// Asks at the terminal; `false` unless the answer is yes. Ctrl-C at the prompt is a no.
+async fn confirm(plan: &plan::Plan, verb: Verb, interrupt: &Interrupt) -> anyhow::Result<bool> {
     let summary = plan.summary();
     let count = summary.add + summary.change + summary.destroy;
     print!(
         "\n{} {count} change(s) to project {} stage {}? [y/N] ",
-        if verb == "apply" {
-            "Apply"
-        } else {
-            "Destroy with"
+        match verb {
+            Verb::Apply => "Apply",
+            Verb::Destroy => "Destroy with",
         },
         plan.scope.project,
         plan.scope.stage
     );
     std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    // A thread of its own, not the runtime's blocking pool: a read of the terminal
+    // cannot be cancelled, and the process must be free to exit without waiting for it.
+    let (answered, answer) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
+        let _ = answered.send(read);
+    });
+    let Some(answer) = until_interrupted(interrupt, answer).await else {
+        // The terminal echoed `^C` on the prompt's line.
+        println!();
+        return Ok(false);
+    };
+    let answer = answer
+        .context("the confirmation prompt stopped")?
+        .context("could not read the answer")?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }

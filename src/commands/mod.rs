@@ -8,6 +8,7 @@
 
 mod apply;
 mod completions;
+mod interrupt;
 mod logging;
 mod outputs;
 mod plan;
@@ -81,7 +82,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Exit::Changes) => ExitCode::from(2),
         Err(error) => {
             if let Some(diagnostics) = error.downcast_ref::<manifest::Diagnostics>() {
-                eprint!("{diagnostics}");
+                eprintln!("{diagnostics}");
             } else {
                 eprintln!("error: {error:#}");
             }

@@ -1,6 +1,7 @@
 //! The live view of `apply` and `destroy` at a terminal: one line per started step,
-//! with a spinner and the time so far, that turns into `✓ step (1.2s)`, `✗ step: error`
-//! or `- step: skipped…` when the step ends.
+//! with a spinner and the time so far, that turns into `✓ step (1.2s)`, `✗ step: error`,
+//! `- step: skipped…` or `? step: abandoned…` when the step ends; an interrupt prints
+//! its line above the spinners of the steps still finishing.
 //!
 //! It is only a [`Reporter`]: the engine neither knows nor waits for it. Without a
 //! terminal the commands use the plain lines of `reporters.rs` instead.
@@ -86,7 +87,18 @@ impl Reporter for Progress {
             }
             Event::Succeeded { step, .. }
             | Event::Failed { step, .. }
-            | Event::Skipped { step, .. } => self.finish(*step, event),
+            | Event::Skipped { step, .. }
+            | Event::Abandoned { step, .. } => self.finish(*step, event),
+            // Above the spinners of the steps that are still finishing.
+            Event::Interrupted { .. } => {
+                let line = render::event_line(event);
+                let line = if self.colour {
+                    colour::paint_event(&line)
+                } else {
+                    line
+                };
+                let _ = self.multi.println(line);
+            }
         }
     }
 }

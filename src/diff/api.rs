@@ -226,7 +226,9 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
             action: Action::Delete,
             fields: vec![FieldChange {
                 field: Field::Name,
-                old: Some(json!("a duplicate left by an interrupted apply")),
+                old: Some(json!(
+                    "a duplicate left by an interrupted or concurrent apply"
+                )),
                 new: None,
             }],
         });

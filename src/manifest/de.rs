@@ -326,6 +326,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             let path = t.path.clone();
             t.structs.insert(path, name);
         });
+        // A derived struct also accepts a list of its fields in order, which no manifest
+        // means: a list where a mapping belongs is a wrong type, not a short tuple.
+        if let Kind::Seq(_) = self.node.kind {
+            return Err(de::Error::invalid_type(Unexpected::Seq, &visitor));
+        }
         self.deserialize_any(visitor)
     }
 

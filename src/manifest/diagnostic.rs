@@ -161,7 +161,7 @@ impl<'a> Reporter<'a> {
     pub fn new(file: String, text: &'a str) -> Self {
         Reporter {
             file,
-            lines: text.lines().collect(),
+            lines: lines(text),
             items: Vec::new(),
             suppressed: Vec::new(),
             discarded: Vec::new(),
@@ -220,6 +220,22 @@ impl<'a> Reporter<'a> {
     pub fn finish(self) -> Diagnostics {
         Diagnostics::new(self.items)
     }
+}
+
+/// The lines of `text` as YAML counts them, and so as the parser's line numbers do:
+/// a line ends at `\r\n`, `\n` or a lone `\r` (which `str::lines` would not split).
+pub(crate) fn lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['\n', '\r']) {
+        lines.push(&rest[..i]);
+        let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[i + skip..];
+    }
+    if !rest.is_empty() {
+        lines.push(rest);
+    }
+    lines
 }
 
 /// Adds `= help:` lines to the diagnostic just reported.

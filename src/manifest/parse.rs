@@ -21,6 +21,9 @@ use super::rules::suggest;
 /// The largest manifest lade reads. Real manifests are a few KB.
 pub(crate) const MAX_BYTES: usize = 1024 * 1024;
 
+/// The deepest nesting lade reads; a real manifest is about 8 levels deep.
+const MAX_DEPTH: usize = 32;
+
 /// Parses `text` into a tree, or reports why it is not YAML lade can read.
 pub(crate) fn tree(text: &str, r: &mut Reporter) -> Option<Node> {
     if text.len() > MAX_BYTES {
@@ -58,7 +61,7 @@ pub(crate) fn yaml(text: &str, r: &mut Reporter) -> Option<Node> {
     budget.max_nodes = 50_000;
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
-    budget.max_depth = 32;
+    budget.max_depth = MAX_DEPTH;
     budget.max_documents = 1;
     budget.max_total_scalar_bytes = MAX_BYTES;
     budget.max_recorded_anchor_events = 50_000;
@@ -70,19 +73,188 @@ pub(crate) fn yaml(text: &str, r: &mut Reporter) -> Option<Node> {
     match serde_saphyr::from_str_with_options::<Node>(text, options) {
         Ok(node) => Some(node),
         Err(err) => {
-            let loc = err.location().map(Loc::from).unwrap_or_default();
-            let message = bare_message(&err.without_snippet().to_string());
-            let budget = matches!(err.without_snippet(), serde_saphyr::Error::Budget { .. })
-                || message.contains("budget breached");
-            if budget {
-                r.error(loc, "the manifest expands into too many values (anchors and aliases reused too often, or nesting too deep)")
-                    .help("lade refuses documents that expand into more than a few thousand nodes (for example through repeated aliases); write the manifest out plainly");
-            } else {
-                r.error(loc, format!("invalid YAML: {message}"));
-            }
+            syntax_error(&err, text, r);
             None
         }
     }
+}
+
+/// Reports why serde-saphyr could not read `text`, in the manifest's words where the
+/// cause is known, and pointing at the place to fix: the tab, the unclosed bracket.
+fn syntax_error(err: &serde_saphyr::Error, text: &str, r: &mut Reporter) {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let loc = err.location().map(Loc::from).unwrap_or_default();
+    let message = bare_message(&err.without_snippet().to_string());
+    let mut cause = err;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = cause {
+        cause = error;
+    }
+    match cause {
+        Error::Budget {
+            breach: BudgetBreach::Documents { .. },
+            ..
+        } => {
+            r.error(loc, "the manifest holds more than one YAML document")
+                .help("lade reads one document per file: remove this `---` line and what follows it, or give each document a manifest of its own");
+        }
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => {
+            r.error(
+                loc,
+                format!("the manifest nests deeper than {MAX_DEPTH} levels"),
+            )
+            .help("no manifest needs that much nesting; look for brackets opened by mistake");
+        }
+        Error::Budget { .. } => alias_bomb(loc, r),
+        _ if message.contains("budget breached") => alias_bomb(loc, r),
+        Error::NonFiniteFloat { value, .. } => {
+            r.error(loc, format!("`{value}` is not a finite number"))
+                .help(format!(
+                    "YAML reads it as a number too large for any field (or as infinity or NaN); if you meant text, quote it: `\"{value}\"`"
+                ));
+        }
+        _ if message.contains("tab") => match tab_in_indentation(text, loc.line) {
+            Some(at) => {
+                r.error(at, "invalid YAML: a tab in the indentation")
+                    .help("YAML indents with spaces only; replace the tab with spaces");
+            }
+            None => {
+                r.error(loc, format!("invalid YAML: {message}"))
+                    .help("YAML does not allow a tab here; use spaces");
+            }
+        },
+        _ => match unclosed_flow(text, loc) {
+            Some((bracket, at)) => {
+                let close = if bracket == '[' { ']' } else { '}' };
+                r.error(at, format!("invalid YAML: this `{bracket}` is never closed"))
+                    .help(format!(
+                        "close it with `{close}`; the parser read on to line {}, and stopped there: {message}",
+                        loc.line
+                    ));
+            }
+            None => {
+                let help = if message.contains("did not find expected key")
+                    || message.contains("mapping values are not allowed")
+                    || message.contains("did not find expected '-'")
+                {
+                    Some("check this line's indentation: the keys of one mapping start in the same column, and a nested mapping starts further right than its key".to_owned())
+                } else if message.contains("simple key expected ':'") {
+                    Some("a mapping entry is `key: value`, with a colon after the key".to_owned())
+                } else {
+                    None
+                };
+                r.error(loc, format!("invalid YAML: {message}"))
+                    .help_if(help);
+            }
+        },
+    }
+}
+
+fn alias_bomb(loc: Loc, r: &mut Reporter) {
+    r.error(loc, "the manifest expands into too many values (anchors and aliases reused too often)")
+        .help("lade refuses documents that expand into more than a few thousand nodes (for example through repeated aliases); write the manifest out plainly");
+}
+
+/// The first tab in the indentation of line `from` or one of the few lines after it:
+/// the parser may notice a tab only on the token after it.
+fn tab_in_indentation(text: &str, from: u32) -> Option<Loc> {
+    let lines = super::diagnostic::lines(text);
+    let first = (from as usize).max(1);
+    (first..=first + 3)
+        .filter_map(|n| Some((n, *lines.get(n - 1)?)))
+        .find_map(|(n, line)| {
+            let indent: String = line
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            let column = indent.find('\t')?;
+            Some(Loc {
+                line: u32::try_from(n).ok()?,
+                column: u32::try_from(column + 1).ok()?,
+                len: 1,
+            })
+        })
+}
+
+/// A flow collection (`[` or `{`) still open where the parser stopped, on an earlier
+/// line: the parser's own location is where it gave up, often a line or more later.
+///
+/// A light scan, not a parser: it knows quotes, comments and block scalars well enough
+/// to find the bracket a person forgot to close.
+fn unclosed_flow(text: &str, stop: Loc) -> Option<(char, Loc)> {
+    let mut open: Vec<(char, Loc)> = Vec::new();
+    let mut quote: Option<char> = None;
+    // The indentation of the key whose block scalar (`|`, `>`) is being skipped.
+    let mut block: Option<usize> = None;
+    for (i, line) in super::diagnostic::lines(text).iter().enumerate() {
+        let number = u32::try_from(i + 1).ok()?;
+        if number > stop.line {
+            break;
+        }
+        let indent = line.chars().take_while(|c| *c == ' ').count();
+        if let Some(key_indent) = block {
+            if line.trim().is_empty() || indent > key_indent {
+                continue;
+            }
+            block = None;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut value_start = true;
+        let mut j = 0;
+        while j < chars.len() {
+            let c = chars[j];
+            let column = u32::try_from(j + 1).ok()?;
+            if number == stop.line && column >= stop.column {
+                break;
+            }
+            match quote {
+                Some('"') if c == '\\' => j += 1,
+                Some(q) if c == q => {
+                    if q == '\'' && chars.get(j + 1) == Some(&'\'') {
+                        j += 1;
+                    } else {
+                        quote = None;
+                        value_start = false;
+                    }
+                }
+                Some(_) => {}
+                None => match c {
+                    ' ' | '\t' => {}
+                    '#' if j == 0 || chars[j - 1] == ' ' || chars[j - 1] == '\t' => break,
+                    '"' | '\'' if value_start => quote = Some(c),
+                    '[' | '{' if value_start => open.push((
+                        c,
+                        Loc {
+                            line: number,
+                            column,
+                            len: 1,
+                        },
+                    )),
+                    ']' | '}' if !open.is_empty() => {
+                        open.pop();
+                        value_start = false;
+                    }
+                    ',' if !open.is_empty() => value_start = true,
+                    ':' if chars.get(j + 1).is_none_or(|n| *n == ' ' || *n == '\t')
+                        || !open.is_empty() =>
+                    {
+                        value_start = true;
+                    }
+                    '-' | '?' if value_start && chars.get(j + 1).is_none_or(|n| *n == ' ') => {}
+                    '|' | '>' if value_start && open.is_empty() => {
+                        block = Some(indent);
+                        break;
+                    }
+                    _ => value_start = false,
+                },
+            }
+            j += 1;
+        }
+    }
+    open.pop().filter(|(_, at)| at.line < stop.line)
 }
 
 /// serde-saphyr's message without its trailing " at line L, column C".
@@ -160,9 +332,29 @@ fn report(
                     }),
                 _ => None,
             };
-            r.error(loc, format!("{subject} must be {expected}, not {found}"))
+            // A whole number too large for any integer type reaches here as a float,
+            // and would be shown as one (`1.2345e59`): show what was written instead.
+            let huge = (expected == "a whole number")
+                .then(|| node.filter(|n| matches!(n.kind, Kind::Float(_))))
+                .flatten()
+                .and_then(|_| r.token(loc))
+                .filter(|t| {
+                    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+                    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+                });
+            let root = err.path.is_empty().then(|| {
+                "a manifest is a mapping of keys such as `project:` and `functions:`; see examples/hello/lade.yaml".to_owned()
+            });
+            let message = match huge {
+                Some(token) => {
+                    format!("{subject} must be a whole number, and `{token}` is far too large")
+                }
+                None => format!("{subject} must be {expected}, not {found}"),
+            };
+            r.error(loc, message)
                 .help_if(quote)
-                .help_if(about);
+                .help_if(about)
+                .help_if(root);
         }
         ErrorKind::UnknownField { field, expected } => {
             let owner = &names[..names.len().saturating_sub(1)];

@@ -351,6 +351,10 @@ impl<'de> Deserialize<'de> for RawRoute {
             ) -> Result<RawRoute, D::Error> {
                 match take_shape() {
                     Some(Shape::Map) => RawRouteLong::deserialize(d).map(RawRoute::Long),
+                    Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
+                        serde::de::Unexpected::Seq,
+                        &self,
+                    )),
                     _ => Sp::deserialize(d).map(RawRoute::Short),
                 }
             }

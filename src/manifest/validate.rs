@@ -621,16 +621,34 @@ impl Validator<'_, '_> {
                 None
             }
             Err(err) => {
-                self.r
-                    .error(
-                        written.loc,
-                        format!("`source` `{}` does not exist", written.value),
+                let link =
+                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+                let (what, help) = if link {
+                    (
+                        "is a symbolic link that cannot be followed",
+                        format!(
+                            "`{}` points to something that does not exist, or to a chain of links that loops; fix the link, or point `source` at the real directory",
+                            path.display()
+                        ),
                     )
-                    .help(format!(
-                        "`source` is relative to the manifest's directory (looked for `{}`); {}",
-                        path.display(),
-                        io_hint(&err)
-                    ));
+                } else if err.kind() == std::io::ErrorKind::NotFound {
+                    (
+                        "does not exist",
+                        format!(
+                            "`source` is relative to the manifest's directory (looked for `{}`); {}",
+                            path.display(),
+                            io_hint(&err)
+                        ),
+                    )
+                } else {
+                    (
+                        "cannot be read",
+                        format!("`{}`: {err}; {}", path.display(), io_hint(&err)),
+                    )
+                };
+                self.r
+                    .error(written.loc, format!("`source` `{}` {what}", written.value))
+                    .help(help);
                 None
             }
         }

@@ -338,7 +338,7 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
             .unwrap_or_else(|| DEFAULT_STAGE.to_owned());
         let mut resolver = Resolver {
             r,
-            lines: text.lines().collect(),
+            lines: super::diagnostic::lines(text),
             project_ok: project.as_deref().is_some_and(rules::is_lower_name),
             scope: Scope {
                 project: project.unwrap_or_default(),

@@ -41,24 +41,33 @@ pub fn paint_plan(text: &str) -> String {
 }
 
 /// An apply event line (see `render::event_line`) coloured by its mark: `✓` green,
-/// `✗` red, `-` (skipped) yellow, `…` (started) dim.
+/// `✗` red, `-` (skipped), `!` (interrupted) and `?` (abandoned) yellow, `…` (started)
+/// dim.
 pub fn paint_event(line: &str) -> String {
     paint_lines(line, |line| match line.trim_start().chars().next() {
         Some('✓') => Some(CREATE),
         Some('✗') => Some(DELETE),
-        Some('-') => Some(UPDATE),
+        Some('-' | '!' | '?') => Some(UPDATE),
         Some('…') => Some(PENDING),
         _ => None,
     })
 }
 
-/// The closing summary of an apply: green when it is complete, red when it failed.
+/// The closing summary of an apply or destroy: green when it is complete, red when it
+/// failed, yellow when it was interrupted.
 pub fn paint_outcome(text: &str) -> String {
     paint_lines(text, |line| {
-        if line.starts_with("Apply complete") {
+        let headline = |word: &str| {
+            ["Apply ", "Destroy "]
+                .iter()
+                .any(|verb| line.starts_with(&format!("{verb}{word}:")))
+        };
+        if headline("complete") {
             Some(CREATE.bold())
-        } else if line.starts_with("Apply failed") {
+        } else if headline("failed") {
             Some(DELETE.bold())
+        } else if headline("interrupted") {
+            Some(UPDATE.bold())
         } else {
             None
         }

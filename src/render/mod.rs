@@ -259,37 +259,141 @@ pub fn event_line(event: &Event) -> String {
                 blocked_by + 1
             )
         }
+        Event::Interrupted { in_flight } => match in_flight.len() {
+            0 => "  !  interrupted: no new step starts".to_string(),
+            n => format!(
+                "  !  interrupted: no new step starts; waiting for the {} in flight \
+                 (Ctrl-C again to stop at once)",
+                steps(n)
+            ),
+        },
+        Event::Abandoned { description, .. } => {
+            format!("  ?  {description}: abandoned in flight, outcome unknown")
+        }
     }
 }
 
-/// The closing lines of an apply.
-pub fn outcome_text(plan: &Plan, outcome: &Outcome) -> String {
+/// Which command an outcome is of: it names the summary and the command to re-run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Apply,
+    Destroy,
+}
+
+impl Verb {
+    /// The command, as typed: `apply`, `destroy`.
+    pub fn command(self) -> &'static str {
+        match self {
+            Verb::Apply => "apply",
+            Verb::Destroy => "destroy",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Verb::Apply => "Apply",
+            Verb::Destroy => "Destroy",
+        }
+    }
+}
+
+/// How many not-started steps the summary names one by one; `lade plan` shows the rest.
+const LISTED: usize = 10;
+
+/// The closing lines of an apply or destroy.
+pub fn outcome_text(plan: &Plan, outcome: &Outcome, verb: Verb) -> String {
     let total = plan.steps.len();
     let seconds = outcome.elapsed.as_secs_f64();
+    let title = verb.title();
+    let describe = |step: usize| format!("step {}, {}", step + 1, plan.steps[step].op.describe());
     if outcome.is_success() {
         let summary = plan.summary();
-        format!(
-            "Apply complete: {} added, {} changed, {} destroyed ({total} steps in {seconds:.1}s).\n",
-            summary.add, summary.change, summary.destroy
-        )
-    } else {
         let mut out = format!(
-            "Apply failed: {} of {total} steps done, {} failed, {} skipped, {} not started ({seconds:.1}s).\n",
+            "{title} complete: {} added, {} changed, {} destroyed ({total} steps in {seconds:.1}s).\n",
+            summary.add, summary.change, summary.destroy
+        );
+        if outcome.interrupted {
+            out.push_str("The interrupt came after the last step had started; nothing remains.\n");
+        }
+        return out;
+    }
+    let mut out = if outcome.interrupted {
+        format!(
+            "{title} interrupted: {} of {total} steps done, {} failed, {} skipped, {} abandoned, {} not started ({seconds:.1}s).\n",
             outcome.succeeded.len(),
             outcome.failed.len(),
             outcome.skipped.len(),
-            total - outcome.succeeded.len() - outcome.failed.len() - outcome.skipped.len(),
+            outcome.abandoned.len(),
+            outcome.not_started.len(),
+        )
+    } else {
+        format!(
+            "{title} failed: {} of {total} steps done, {} failed, {} skipped, {} not started ({seconds:.1}s).\n",
+            outcome.succeeded.len(),
+            outcome.failed.len(),
+            outcome.skipped.len(),
+            outcome.not_started.len(),
+        )
+    };
+    for (step, error) in &outcome.failed {
+        let _ = writeln!(out, "  failed: {}: {error}", describe(*step));
+    }
+    for step in &outcome.abandoned {
+        let _ = writeln!(out, "  abandoned, outcome unknown: {}", describe(*step));
+    }
+    for step in outcome.not_started.iter().take(LISTED) {
+        let _ = writeln!(out, "  not started: {}", describe(*step));
+    }
+    if outcome.not_started.len() > LISTED {
+        let _ = writeln!(
+            out,
+            "  … and {} more not started",
+            outcome.not_started.len() - LISTED
         );
-        for (step, error) in &outcome.failed {
-            let _ = writeln!(
-                out,
-                "  step {}, {}: {error}",
-                step + 1,
-                plan.steps[*step].op.describe()
-            );
-        }
-        out.push_str("Nothing is lost: run `lade apply` again to finish; it picks up from what exists now.\n");
-        out
+    }
+    let _ = writeln!(
+        out,
+        "Nothing is lost: run `lade {}` again to finish. It plans again from what exists in AWS now.",
+        verb.command()
+    );
+    out
+}
+
+/// The closing line of `apply --json` and `destroy --json`, in the event stream's
+/// format (see `docs/plan-json.md`).
+pub fn outcome_json(outcome: &Outcome, verb: Verb) -> Value {
+    let result = if outcome.is_success() {
+        "complete"
+    } else if outcome.interrupted {
+        "interrupted"
+    } else {
+        "failed"
+    };
+    let failed: Vec<Value> = outcome
+        .failed
+        .iter()
+        .map(|(step, error)| serde_json::json!({"step": step, "error": error}))
+        .collect();
+    serde_json::json!({
+        "event": "summary",
+        "result": result,
+        "interrupted": outcome.interrupted,
+        "succeeded": outcome.succeeded,
+        "failed": failed,
+        "skipped": outcome.skipped,
+        "abandoned": outcome.abandoned,
+        "not_started": outcome.not_started,
+        "elapsed": outcome.elapsed,
+        "rerun": (!outcome.is_success()).then(|| format!("lade {}", verb.command())),
+    })
+}
+
+/// "1 step", "3 steps".
+fn steps(n: usize) -> String {
+    if n == 1 {
+        "1 step".to_string()
+    } else {
+        format!("{n} steps")
     }
 }
 

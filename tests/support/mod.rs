@@ -201,5 +201,7 @@ pub fn python_zip(body: &str) -> Vec<u8> {
     writer.finish().expect("finish zip").into_inner()
 }
 
+pub mod account;
 pub mod project;
 pub mod proxy;
+pub mod small;
