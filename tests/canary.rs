@@ -113,7 +113,11 @@ async fn no_secret_leaves_through_any_output() {
         &["graph"],
         &["graph", "--format", "dot"],
     ] {
-        let code = if args.contains(&"--detailed-exitcode") { 2 } else { 0 };
+        let code = if args.contains(&"--detailed-exitcode") {
+            2
+        } else {
+            0
+        };
         run(args, code);
     }
     run(&["plan", "--out", "saved.json"], 0);
