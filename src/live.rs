@@ -30,11 +30,12 @@
 //!    `GetResources` (methods embedded, paginated), one `GetStage` and one
 //!    `GetDeployments`.
 //!
-//! Then **permissions**: one `GetPolicy` per owned function that lade's invoke
-//! statement can matter for: the functions the desired routes target, and the ones
-//! the live API's integrations point at (whose statement is stale once no route
-//! targets them). Any other function's statement would let an API invoke a function
-//! no integration points at, which API Gateway never does.
+//! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
+//! account has an API, since any of them can hold lade's invoke statement: the routed
+//! ones, and the others if a route to them was removed (by lade, in an apply that was
+//! interrupted before the statement went, or by hand outside lade). With no API on
+//! either side none is read: a statement can then be left only if the API was
+//! deleted outside lade, and it names an API that no longer exists.
 //!
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
@@ -383,35 +384,13 @@ fn fingerprint(function: &LiveFunction, sensitive: &BTreeSet<String>) -> String 
 }
 
 /// The owned functions whose resource policy can hold a statement of lade that
-/// matters: those the desired routes target and those the live API's integrations
-/// point at.
+/// matters: every owned function when the manifest or the account has an API (see the
+/// module docs), none otherwise.
 fn permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
-    let routed = desired.api.iter().flat_map(|api| &api.routes).map(|route| {
-        desired
-            .functions
-            .get(&route.function)
-            .map_or(route.function.clone(), |f| f.name.clone())
-    });
-    let integrated = live
-        .api
-        .iter()
-        .flat_map(|api| api.resources.values())
-        .flat_map(|resource| resource.methods.values())
-        .filter_map(|method| method.integration.as_ref())
-        .filter_map(|integration| integration_target(&integration.uri));
-    routed
-        .chain(integrated)
-        .filter(|name| live.functions.contains_key(name))
-        .collect()
-}
-
-/// The function a Lambda proxy integration invokes:
-/// `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]/invocations`
-/// → `<name>`.
-fn integration_target(uri: &str) -> Option<String> {
-    let rest = uri.split(":function:").nth(1)?;
-    let name = rest.split(['/', ':']).next()?;
-    (!name.is_empty()).then(|| name.to_string())
+    if desired.api.is_none() && live.api.is_none() && live.extra_apis.is_empty() {
+        return BTreeSet::new();
+    }
+    live.functions.keys().cloned().collect()
 }
 
 /// Reads the owned REST APIs with their resources, stage and deployments. More than
@@ -463,23 +442,5 @@ fn foreign_tags_reason(scope: &Scope, tags: &BTreeMap<String, String>) -> String
             scope.project,
             scope.stage
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integrations_name_the_function_they_invoke() {
-        let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/\
-                   arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list/invocations";
-        assert_eq!(integration_target(uri).as_deref(), Some("shop-dev-list"));
-        let qualified = uri.replace("shop-dev-list/", "shop-dev-list:live/");
-        assert_eq!(
-            integration_target(&qualified).as_deref(),
-            Some("shop-dev-list")
-        );
-        assert_eq!(integration_target("https://example.com/"), None);
     }
 }
