@@ -21,17 +21,8 @@ use support::small::{assert_the_manifest_after_a_race, small_project};
 const ROUNDS: usize = 4;
 
 fn apply_command(project: &Project) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lade"));
-    command
-        .args(["apply", "--yes"])
-        .current_dir(project.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("LADE_STAGE");
-    for (key, value) in moto().env() {
-        command.env(key, value);
-    }
+    let mut command = project.command(&["apply", "--yes"], moto().env());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
 

@@ -61,17 +61,8 @@ struct Crash {
 
 /// `lade apply --yes --json` in `project`, talking to the endpoint in `env`.
 fn apply_command(project: &Project, env: Vec<(&'static str, String)>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lade"));
-    command
-        .args(["apply", "--yes", "--json"])
-        .current_dir(project.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .env_remove("LADE_STAGE");
-    for (key, value) in env {
-        command.env(key, value);
-    }
+    let mut command = project.command(&["apply", "--yes", "--json"], env);
+    command.stdout(Stdio::piped()).stderr(Stdio::null());
     command
 }
 

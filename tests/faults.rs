@@ -496,17 +496,10 @@ fn lade_killed_at(
             .kinds([Fault::Drop])
             .only(filter.clone()),
     );
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lade"));
+    let mut command = project.command(args, proxy.env());
     command
-        .args(args)
-        .current_dir(project.path())
-        .env_remove("LADE_STAGE")
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    for (key, value) in proxy.env() {
-        command.env(key, value);
-    }
     let child = std::sync::Arc::new(std::sync::Mutex::new(command.spawn().unwrap()));
     let target = child.clone();
     proxy.on_request(move |seen, moment| {

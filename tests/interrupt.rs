@@ -11,7 +11,7 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
@@ -28,17 +28,11 @@ use support::small::{assert_exactly_the_manifest, small_project};
 /// `lade ARGS` in `project`, talking to `endpoint` (moto unless a test says), with
 /// stdout piped and stderr piped.
 fn spawn(project: &Project, args: &[&str], stdin: Stdio, endpoint: Option<&str>) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lade"));
+    let mut command = project.command(args, moto().env());
     command
-        .args(args)
-        .current_dir(project.path())
         .stdin(stdin)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("LADE_STAGE");
-    for (key, value) in moto().env() {
-        command.env(key, value);
-    }
+        .stderr(Stdio::piped());
     if let Some(endpoint) = endpoint {
         command.env("AWS_ENDPOINT_URL", endpoint);
     }
@@ -198,18 +192,12 @@ impl HeldApply {
                 let _ = hook.1.recv_timeout(Duration::from_secs(60));
             }
         });
-        let mut command = Command::new(env!("CARGO_BIN_EXE_lade"));
-        command
-            .args(["apply", "--yes", "--json"])
-            .current_dir(project.path())
-            .stdin(Stdio::null())
+        let mut child = project
+            .command(&["apply", "--yes", "--json"], proxy.env())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .env_remove("LADE_STAGE");
-        for (key, value) in proxy.env() {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().unwrap();
+            .spawn()
+            .unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
         HeldApply {
             child,

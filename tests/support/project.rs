@@ -1,7 +1,7 @@
 //! A project directory run through the real `lade` binary against moto.
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -63,17 +63,23 @@ impl Project {
         self.lade_with(args, &[])
     }
 
-    /// Runs lade with extra environment variables.
-    pub fn lade_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lade"));
+    /// `lade ARGS` in this project, talking to the endpoint `aws` describes (for
+    /// example `moto().env()` or a proxy's `env()`), with stdin closed and no
+    /// `LADE_STAGE` from the test's environment. Set stdout and stderr as needed.
+    pub fn command(&self, args: &[&str], aws: Vec<(&'static str, String)>) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lade"));
         command
             .args(args)
             .current_dir(self.path())
-            .stdin(std::process::Stdio::null());
-        for (key, value) in moto().env() {
-            command.env(key, value);
-        }
-        command.env_remove("LADE_STAGE");
+            .stdin(Stdio::null())
+            .env_remove("LADE_STAGE")
+            .envs(aws);
+        command
+    }
+
+    /// Runs lade with extra environment variables.
+    pub fn lade_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args, moto().env());
         command.envs(env.iter().copied());
         command.output().unwrap()
     }
