@@ -191,7 +191,7 @@ pub(super) fn build(
                     },
                 },
                 deps.clone(),
-                if deps.is_empty() { "" } else { api_why },
+                api_why,
             );
             route_steps.push(id);
             deps = vec![id];

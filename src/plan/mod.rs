@@ -621,21 +621,19 @@ pub fn build(
                     architecture: function.architecture,
                 },
                 last.into_iter().collect(),
-                if last.is_some() { chain_why } else { "" },
+                chain_why,
             );
             last = Some(id);
         }
         if has(&Field::Record) {
-            let deps: Vec<usize> = last.into_iter().collect();
-            let why = if deps.is_empty() { "" } else { chain_why };
             last = Some(graph.push(
                 Op::TagFunction {
                     name: function.name.clone(),
                     arn: existing.arn.clone(),
                     tags: diff::current_record(function, existing),
                 },
-                deps,
-                why,
+                last.into_iter().collect(),
+                chain_why,
             ));
         }
         if has(&Field::Tags) {
@@ -653,29 +651,25 @@ pub fn build(
                 .filter(|(k, v)| existing.tags.get(k) != Some(v))
                 .collect();
             if !changed.is_empty() {
-                let deps: Vec<usize> = last.into_iter().collect();
-                let why = if deps.is_empty() { "" } else { chain_why };
                 last = Some(graph.push(
                     Op::TagFunction {
                         name: function.name.clone(),
                         arn: existing.arn.clone(),
                         tags: changed,
                     },
-                    deps,
-                    why,
+                    last.into_iter().collect(),
+                    chain_why,
                 ));
             }
             if !stale.is_empty() {
-                let deps: Vec<usize> = last.into_iter().collect();
-                let why = if deps.is_empty() { "" } else { chain_why };
                 graph.push(
                     Op::UntagFunction {
                         name: function.name.clone(),
                         arn: existing.arn.clone(),
                         keys: stale,
                     },
-                    deps,
-                    why,
+                    last.into_iter().collect(),
+                    chain_why,
                 );
             }
         }
@@ -833,6 +827,8 @@ struct Graph {
 }
 
 impl Graph {
+    /// Adds a step after `depends_on` (duplicates dropped); `why` explains the wait,
+    /// and is dropped when there is nothing to wait for.
     fn push(&mut self, op: Op, depends_on: Vec<usize>, why: &str) -> usize {
         let id = self.steps.len();
         let depends_on: Vec<usize> = depends_on
