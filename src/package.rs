@@ -429,35 +429,37 @@ fn write_error(root: &Path) -> impl Fn(zip::result::ZipError) -> PackageError + 
 
 /// Compresses each file in turn, straight from its bytes into the archive.
 fn zip_serial(root: &Path, entries: &[Entry]) -> Result<Vec<u8>, PackageError> {
-    let write_err = write_error(root);
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for entry in entries {
-        let content = read_entry(entry)?;
-        zip.start_file(entry.name.as_str(), entry_options(entry))
-            .map_err(&write_err)?;
-        zip.write_all(&content).map_err(|source| PackageError::Io {
-            path: entry.path.clone(),
-            source,
-        })?;
+        add_entry(&mut zip, root, entry)?;
     }
-    Ok(zip.finish().map_err(&write_err)?.into_inner())
+    Ok(zip.finish().map_err(write_error(root))?.into_inner())
 }
 
 /// One file compressed on its own, as a zip with that single entry, written exactly
 /// as [`zip_serial`] writes it.
 fn zip_one(root: &Path, entry: &Entry) -> Result<Vec<u8>, PackageError> {
-    let write_err = write_error(root);
-    let content = read_entry(entry)?;
     // Deflate rarely grows data; the headers need well under 1 KiB.
-    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(content.len() / 2 + 1024)));
+    let capacity = usize::try_from(entry.size).unwrap_or(0) / 2 + 1024;
+    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+    add_entry(&mut zip, root, entry)?;
+    Ok(zip.finish().map_err(write_error(root))?.into_inner())
+}
+
+/// Reads `entry` and writes it to `zip` with its options; the file's bytes are
+/// dropped before this returns.
+fn add_entry(
+    zip: &mut ZipWriter<Cursor<Vec<u8>>>,
+    root: &Path,
+    entry: &Entry,
+) -> Result<(), PackageError> {
+    let content = read_entry(entry)?;
     zip.start_file(entry.name.as_str(), entry_options(entry))
-        .map_err(&write_err)?;
+        .map_err(write_error(root))?;
     zip.write_all(&content).map_err(|source| PackageError::Io {
         path: entry.path.clone(),
         source,
-    })?;
-    drop(content);
-    Ok(zip.finish().map_err(&write_err)?.into_inner())
+    })
 }
 
 /// Compresses files on `threads` threads, and copies each compressed entry into the
