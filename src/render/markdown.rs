@@ -370,12 +370,7 @@ fn is_default(value: &Option<Value>) -> bool {
 fn step_item(step: &crate::plan::Step) -> String {
     let mut item = format!("{}. {}", step.id + 1, inline(&step.op.describe()));
     if !step.depends_on.is_empty() {
-        let deps: Vec<String> = step
-            .depends_on
-            .iter()
-            .map(|d| (d + 1).to_string())
-            .collect();
-        let _ = write!(item, " *(after {})*", deps.join(", "));
+        let _ = write!(item, " *(after {})*", super::step_numbers(&step.depends_on));
     }
     item.push('\n');
     item

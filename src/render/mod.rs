@@ -53,17 +53,18 @@ pub fn plan_text(plan: &Plan) -> String {
     for step in &plan.steps {
         let _ = write!(out, "  {:>width$}. {}", step.id + 1, step.op.describe());
         if !step.depends_on.is_empty() {
-            let deps: Vec<String> = step
-                .depends_on
-                .iter()
-                .map(|d| (d + 1).to_string())
-                .collect();
-            let _ = write!(out, "  [after {}]", deps.join(", "));
+            let _ = write!(out, "  [after {}]", step_numbers(&step.depends_on));
         }
         out.push('\n');
     }
     let _ = writeln!(out, "\n{}", summary_line(plan.summary()));
     out
+}
+
+/// Step ids as people number them (from 1), comma-separated: `1, 3`.
+pub(crate) fn step_numbers(ids: &[usize]) -> String {
+    let numbers: Vec<String> = ids.iter().map(|id| (id + 1).to_string()).collect();
+    numbers.join(", ")
 }
 
 /// "Plan: 2 to add, 1 to change, 0 to destroy."
