@@ -25,18 +25,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 
-/// `cases` cases per property; `PROPTEST_CASES` overrides it for a longer search. A
-/// failure prints its minimal input rather than writing a regressions file.
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(cases),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+mod proptest_cases;
+use proptest_cases::config;
 
 /// A project directory with `src/app.py`, so a mutated manifest can still be valid.
 fn workspace() -> &'static Path {

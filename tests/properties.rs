@@ -23,18 +23,8 @@ use serde_json::{Value, json};
 mod fixtures;
 use fixtures::*;
 
-/// `cases` cases per property; `PROPTEST_CASES` overrides it for a longer search. A
-/// failure prints its minimal input rather than writing a regressions file.
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(cases),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+mod proptest_cases;
+use proptest_cases::config;
 
 const ROLE_KEYS: [&str; 3] = ["api", "worker", "admin"];
 const FUNCTION_KEYS: [&str; 4] = ["get", "list", "put", "work"];
