@@ -431,7 +431,7 @@ fn write_error(root: &Path) -> impl Fn(zip::result::ZipError) -> PackageError + 
 fn zip_serial(root: &Path, entries: &[Entry]) -> Result<Vec<u8>, PackageError> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for entry in entries {
-        add_entry(&mut zip, root, entry)?;
+        add_entry(&mut zip, root, entry, &read_entry(entry)?)?;
     }
     Ok(zip.finish().map_err(write_error(root))?.into_inner())
 }
@@ -439,24 +439,26 @@ fn zip_serial(root: &Path, entries: &[Entry]) -> Result<Vec<u8>, PackageError> {
 /// One file compressed on its own, as a zip with that single entry, written exactly
 /// as [`zip_serial`] writes it.
 fn zip_one(root: &Path, entry: &Entry) -> Result<Vec<u8>, PackageError> {
+    // Read first: a file too large for memory is then an error (`fs::read` reserves
+    // fallibly), not an abort in the allocation below.
+    let content = read_entry(entry)?;
     // Deflate rarely grows data; the headers need well under 1 KiB.
-    let capacity = usize::try_from(entry.size).unwrap_or(0) / 2 + 1024;
-    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
-    add_entry(&mut zip, root, entry)?;
+    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(content.len() / 2 + 1024)));
+    add_entry(&mut zip, root, entry, &content)?;
+    drop(content);
     Ok(zip.finish().map_err(write_error(root))?.into_inner())
 }
 
-/// Reads `entry` and writes it to `zip` with its options; the file's bytes are
-/// dropped before this returns.
+/// Writes `content`, the bytes of `entry`, to `zip` with the entry's options.
 fn add_entry(
     zip: &mut ZipWriter<Cursor<Vec<u8>>>,
     root: &Path,
     entry: &Entry,
+    content: &[u8],
 ) -> Result<(), PackageError> {
-    let content = read_entry(entry)?;
     zip.start_file(entry.name.as_str(), entry_options(entry))
         .map_err(write_error(root))?;
-    zip.write_all(&content).map_err(|source| PackageError::Io {
+    zip.write_all(content).map_err(|source| PackageError::Io {
         path: entry.path.clone(),
         source,
     })
