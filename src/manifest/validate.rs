@@ -14,49 +14,16 @@ use crate::model::{
     Endpoint, EnvValue, Function, Role, RoleRef, Route, Scope, Source,
 };
 
+use super::DEFAULT_STAGE;
+use super::declared::Declared;
 use super::diagnostic::Reporter;
-use super::node::{Loc, Node};
+use super::node::Loc;
 use super::raw::{
     self, Entries, OneOrMany, RawApi, RawArchitecture, RawDefaults, RawFunction, RawManifest,
     RawPolicyDocument, RawRole, RawRoute, Sp,
 };
 use super::rules::{self, HandlerStyle, suggest};
 use super::vars::Resolved;
-
-/// The stage when neither the manifest nor `--stage` names one.
-pub(crate) const DEFAULT_STAGE: &str = "dev";
-
-/// Keys declared under `functions:` and `roles:`, including ones whose bodies had errors,
-/// so a reference to them is not reported a second time as unknown.
-pub(crate) struct Declared {
-    pub functions: Vec<String>,
-    pub roles: Vec<String>,
-    /// Functions that write `runtime:`, even if it then failed to read.
-    pub with_runtime: Vec<String>,
-    /// The manifest has an `api:` section.
-    pub api: bool,
-}
-
-impl Declared {
-    pub fn of(root: &Node) -> Self {
-        let functions = root.get("functions");
-        let keys = functions.map(Node::keys).unwrap_or_default();
-        Declared {
-            with_runtime: keys
-                .iter()
-                .filter(|k| {
-                    functions
-                        .and_then(|f| f.get(k))
-                        .is_some_and(|f| f.get("runtime").is_some())
-                })
-                .cloned()
-                .collect(),
-            functions: keys,
-            roles: root.get("roles").map(Node::keys).unwrap_or_default(),
-            api: root.get("api").is_some(),
-        }
-    }
-}
 
 /// `defaults:`, checked once, as every function inherits it.
 #[derive(Default)]

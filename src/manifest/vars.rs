@@ -37,8 +37,8 @@ use crate::model::{CrossRef, EnvValue, Part, Scope};
 use super::diagnostic::{Diagnostics, Reporter};
 use super::node::{Kind, Loc, Node};
 use super::rules::{self, suggest};
-use super::validate::{DEFAULT_STAGE, Declared};
-use super::{LoadOptions, parse};
+use super::declared::Declared;
+use super::{DEFAULT_STAGE, LoadOptions, parse};
 
 /// Stands in for `${account}` until the caller has looked the account up.
 pub(crate) const ACCOUNT_PLACEHOLDER: &str = "000000000000";
