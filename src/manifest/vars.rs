@@ -34,10 +34,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{CrossRef, EnvValue, Part, Scope};
 
+use super::declared::Declared;
 use super::diagnostic::{Diagnostics, Reporter};
 use super::node::{Kind, Loc, Node};
 use super::rules::{self, suggest};
-use super::declared::Declared;
 use super::{DEFAULT_STAGE, LoadOptions, parse};
 
 /// Stands in for `${account}` until the caller has looked the account up.
