@@ -288,11 +288,10 @@ fn function_names(root: &Node, scope: &Scope, keys: &[String]) -> BTreeMap<Strin
                 .and_then(|f| f.get(key))
                 .and_then(|f| f.get("name"))
                 .and_then(|n| match &n.kind {
-                    Kind::Str(s) => Some(s.clone()),
+                    Kind::Str(s) => Some(s.as_str()),
                     _ => None,
                 });
-            let name = explicit.unwrap_or_else(|| scope.physical_name(key));
-            (key.clone(), name)
+            (key.clone(), scope.name_or_default(key, explicit))
         })
         .collect()
 }

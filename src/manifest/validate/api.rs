@@ -101,7 +101,7 @@ impl Validator<'_, '_> {
                     .name
                     .as_ref()
                     .map(|n| n.value.clone())
-                    .unwrap_or_else(|| format!("{}-{}", scope.project, scope.stage)),
+                    .unwrap_or_else(|| scope.api_name()),
                 description: api
                     .description
                     .as_ref()

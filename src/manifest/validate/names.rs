@@ -74,10 +74,8 @@ impl Validator<'_, '_> {
             allowed,
             charset,
         } = *rules;
-        let (name, loc) = match explicit {
-            Some(name) => (name.value.clone(), name.loc),
-            None => (scope.physical_name(&key.value), key.loc),
-        };
+        let name = scope.name_or_default(&key.value, explicit.map(|n| n.value.as_str()));
+        let loc = explicit.map_or(key.loc, |n| n.loc);
         let len = name.chars().count();
         let origin = if explicit.is_some() {
             String::new()
