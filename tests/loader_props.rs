@@ -12,7 +12,8 @@
 //!
 //! For every input the loader returns `Ok` or `Err`, never panics, and every error
 //! renders to a message; an error with a place points inside the input (a line that
-//! exists, a column at most one past its end) and quotes that line.
+//! exists, a column at most one past its end) and quotes that line whole, as a
+//! terminal should show it ([`as_shown`]).
 //!
 //! Each property runs 256 cases by default, a few seconds in all. For a longer search:
 //! `PROPTEST_CASES=100000 cargo test --test loader_props`. A failure prints its
@@ -86,6 +87,23 @@ fn editor_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// A line as a diagnostic quotes it, the way rustc shows source: a tab as four spaces,
+/// a control character as its Unicode picture (`\u{1}` as `␁`, DEL as `␡`), so no raw
+/// control byte reaches the terminal; a zero-width joiner dropped, and the
+/// bidirectional controls (which make text on screen differ from the bytes) as `�`.
+fn as_shown(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => "    ".to_owned(),
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap().to_string(),
+            '\u{7f}' => "␡".to_owned(),
+            '\u{200d}' => String::new(),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => "�".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 fn check_diagnostics(diagnostics: &Diagnostics, text: &str) -> Result<(), TestCaseError> {
     let lines = editor_lines(text);
     prop_assert!(!diagnostics.is_empty(), "an error with no diagnostic");
@@ -109,7 +127,7 @@ fn check_diagnostics(diagnostics: &Diagnostics, text: &str) -> Result<(), TestCa
             column >= 1 && column as usize <= width + 1,
             "column {column} of a {width}-character line in {shown:?} for {text:?}"
         );
-        let expected = format!("{line} | {}", quoted.trim_end());
+        let expected = format!("{line} | {}", as_shown(quoted.trim_end()));
         prop_assert!(
             shown.lines().any(|l| l.trim_end() == expected.trim_end()),
             "{shown:?} does not quote line {line}, {quoted:?}, of {text:?}"
