@@ -13,6 +13,13 @@
 //! way the outcome lists what was done, what failed and what was not started, and a
 //! re-run converges for the same reasons as after a failure.
 //!
+//! Some steps are clean-up that the manifest does not depend on: pruning an old REST
+//! API deployment ([`best_effort`]). When one of those fails, what it would have
+//! removed is kept: the step is reported as [`Event::Kept`] with the reason, counts as
+//! done for the steps after it, and does not make the apply fail. The next apply that
+//! deploys tries again. A user is never stuck on clean-up that AWS (or the emulator)
+//! refuses.
+//!
 //! Apply never prints. It reports [`Event`]s to a [`Reporter`]; `render` decides how
 //! they look.
 
@@ -55,6 +62,15 @@ pub enum Event {
         step: usize,
         description: String,
         error: String,
+    },
+    /// A best-effort clean-up step (see [`best_effort`]) did not succeed: what it
+    /// would have removed is kept, and the apply goes on as if it had succeeded. The
+    /// next apply that deploys tries again.
+    Kept {
+        step: usize,
+        description: String,
+        /// Why the step did not succeed: the error, as AWS gave it.
+        reason: String,
     },
     /// Not started because a step it depends on did not succeed.
     Skipped {
@@ -155,6 +171,9 @@ impl Interrupt {
 pub struct Outcome {
     pub succeeded: Vec<usize>,
     pub failed: Vec<(usize, String)>,
+    /// Best-effort clean-up steps that did not succeed, with the reason: what they
+    /// would have removed is kept. They do not make the outcome a failure.
+    pub kept: Vec<(usize, String)>,
     /// Not started because a step they depend on failed.
     pub skipped: Vec<usize>,
     /// Not started because the apply was interrupted first.
@@ -167,7 +186,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Every step succeeded.
+    /// Every step succeeded, or was best-effort clean-up that kept what it could not
+    /// remove.
     pub fn is_success(&self) -> bool {
         self.failed.is_empty()
             && self.skipped.is_empty()
@@ -238,6 +258,7 @@ pub async fn execute_with(
         plan,
         inputs,
         outputs: Mutex::new(BTreeMap::new()),
+        deployed: Mutex::new(Vec::new()),
     };
     let mut state = vec![State::Waiting; plan.steps.len()];
     let mut outcome = Outcome::default();
@@ -329,6 +350,18 @@ pub async fn execute_with(
                     elapsed,
                 });
             }
+            // Clean-up nothing depends on: keep what it could not remove, and go on.
+            Err(error) if best_effort(&plan.steps[id].op) => {
+                state[id] = State::Done;
+                let reason = error.to_string();
+                tracing::warn!(step = id, %reason, "{description}: kept (best-effort clean-up)");
+                outcome.kept.push((id, reason.clone()));
+                reporter.report(&Event::Kept {
+                    step: id,
+                    description,
+                    reason,
+                });
+            }
             Err(error) => {
                 state[id] = State::Failed;
                 let error = error.to_string();
@@ -360,6 +393,18 @@ pub async fn execute_with(
     outcome
 }
 
+/// Whether `op` is clean-up that nothing in the manifest depends on, so that its
+/// failure keeps what it would have removed instead of failing the apply.
+///
+/// Only pruning old REST API deployments is. API Gateway refuses to delete a
+/// deployment that a stage or a stage's canary points at (moto refuses any deployment
+/// of a live stage), and the plan already leaves the stage's own deployment out
+/// (`diff::api::deployments_to_prune`); whatever else stops a prune, the old
+/// deployment costs nothing and the routes are already live.
+pub fn best_effort(op: &Op) -> bool {
+    matches!(op, Op::DeleteDeployment { .. })
+}
+
 /// The steps that are running now, in id order.
 fn in_flight(state: &[State]) -> Vec<usize> {
     (0..state.len())
@@ -381,6 +426,8 @@ struct Context<'a> {
     inputs: &'a Inputs,
     /// What earlier steps of this apply produced: ARNs and IDs.
     outputs: Mutex<BTreeMap<Output, String>>,
+    /// The deployments this apply created, which it must never prune.
+    deployed: Mutex<Vec<String>>,
 }
 
 impl Context<'_> {
@@ -522,14 +569,33 @@ impl Context<'_> {
             } => cloud.remove_permission(function, statement_id).await?,
             Op::CreateDeployment { api, stage } => {
                 let api = self.resolve(api).await?;
-                cloud
+                let id = cloud
                     .create_deployment(&api, stage, "deployed by lade")
                     .await?;
+                self.deployed.lock().expect("deployed poisoned").push(id);
             }
             Op::DeleteDeployment {
                 api_id,
                 deployment_id,
-            } => cloud.delete_deployment(api_id, deployment_id).await?,
+            } => {
+                // The plan lists only deployments that existed before this apply, so
+                // this cannot happen; but the stage points at the new one, and
+                // deleting it must never even be tried.
+                if self
+                    .deployed
+                    .lock()
+                    .expect("deployed poisoned")
+                    .contains(deployment_id)
+                {
+                    return Err(CloudError::Service {
+                        operation: "apply".into(),
+                        message: format!(
+                            "deployment {deployment_id} is the one this apply created, which the stage points at"
+                        ),
+                    });
+                }
+                cloud.delete_deployment(api_id, deployment_id).await?
+            }
         }
         Ok(())
     }

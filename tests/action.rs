@@ -428,10 +428,18 @@ fn a_usage_error_of_the_real_lade_fails_the_plan_step_instead_of_reading_as_chan
     );
     for (input, value) in [("file", "--bogus"), ("stage", "--bogus")] {
         let ran = run_step("plan", &[("command", "plan"), (input, value)], &real);
-        assert!(!ran.ok, "{input}={value} must fail the step: {}", ran.stderr);
+        assert!(
+            !ran.ok,
+            "{input}={value} must fail the step: {}",
+            ran.stderr
+        );
         assert!(ran.outputs.is_empty(), "{input}={value}: {:?}", ran.outputs);
         assert!(ran.summary.is_empty(), "{input}={value}: {}", ran.summary);
-        assert!(ran.stderr.contains("error: "), "{input}={value}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains("error: "),
+            "{input}={value}: {}",
+            ran.stderr
+        );
         let status = std::fs::read_to_string(ran.dir.path().join("status")).unwrap();
         assert_eq!(status.trim(), "1", "{input}={value}: {}", ran.stderr);
     }

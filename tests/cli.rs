@@ -66,7 +66,10 @@ fn every_usage_error_exits_1_with_clap_s_message() {
         (&["deploy"], "unrecognized subcommand 'deploy'"),
         (&[], "Usage: lade"),
         (&["plan", "--format", "yaml"], "invalid value 'yaml'"),
-        (&["plan", "--json", "--format", "text"], "cannot be used with"),
+        (
+            &["plan", "--json", "--format", "text"],
+            "cannot be used with",
+        ),
         (&["completions"], "required arguments were not provided"),
         (&["completions", "tcsh"], "invalid value 'tcsh'"),
         (&["-v", "-q", "validate"], "cannot be used with"),
@@ -82,7 +85,13 @@ fn every_usage_error_exits_1_with_clap_s_message() {
 
 #[test]
 fn help_and_version_exit_0_on_stdout() {
-    for args in [&["--help"][..], &["-h"], &["help"], &["help", "plan"], &["plan", "-h"]] {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["help", "plan"],
+        &["plan", "-h"],
+    ] {
         let (code, stdout, stderr) = lade(args);
         assert_eq!(code, 0, "lade {args:?}: {stderr}");
         assert!(stdout.contains("Usage: lade"), "lade {args:?}: {stdout}");
@@ -97,7 +106,8 @@ fn help_and_version_exit_0_on_stdout() {
 #[test]
 fn parallelism_is_capped_at_64() {
     assert_eq!(lade::cloud::limits::MAX, 64, "README and --help say 64");
-    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello/lade.yaml");
+    let manifest =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello/lade.yaml");
     let manifest = manifest.to_str().unwrap();
     let (code, _, stderr) = lade(&["validate", "-f", manifest, "--parallelism", "64,lambda=64"]);
     assert_eq!(code, 0, "{stderr}");

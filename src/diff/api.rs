@@ -12,10 +12,38 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::{Action, Change, Field, FieldChange, Output, Ref};
-use crate::model::{Desired, Live, LiveApi, LiveMethod, ResourceKind, Route, Scope};
+use crate::model::{
+    Desired, Live, LiveApi, LiveDeployment, LiveMethod, ResourceKind, Route, Scope,
+};
 
 /// How many deployments to keep; older ones are pruned after the stage has moved.
 pub const KEEP_DEPLOYMENTS: usize = 5;
+
+/// The deployments a plan that deploys prunes once the stage has moved to the new
+/// one, so that [`KEEP_DEPLOYMENTS`] are left: the new one, the one the stage points
+/// at now, and the newest of the others.
+///
+/// The stage's deployment is never pruned, wherever it sorts. `deployments` is newest
+/// first by creation time, which API Gateway gives to the second, with ties in ID
+/// order; IDs are random, so the one the stage points at may sort after others made
+/// in the same second (an SDK retry of `CreateDeployment`, or applies in quick
+/// succession). The deployment this apply creates is not in the list at all: it is
+/// read before it exists. Pruning is best effort (`apply::best_effort`): API Gateway
+/// also refuses to delete a deployment a canary points at, and then it is kept.
+pub fn deployments_to_prune(api: &LiveApi) -> Vec<&LiveDeployment> {
+    let current = api.stage.as_ref().map(|s| s.deployment_id.as_str());
+    let others = api
+        .deployments
+        .iter()
+        .filter(|d| Some(d.id.as_str()) != current);
+    // One place for the new deployment, and one for the current, if it still exists.
+    let live_current = api
+        .deployments
+        .iter()
+        .any(|d| Some(d.id.as_str()) == current);
+    let keep_others = KEEP_DEPLOYMENTS - 1 - usize::from(live_current);
+    others.skip(keep_others).collect()
+}
 
 /// The resource-policy statement id lade uses on every function its API invokes: one
 /// deterministic statement per function and API, never a new one per deploy.
@@ -459,6 +487,58 @@ mod tests {
         );
         assert_eq!(integration_uri("not-an-arn"), None);
         assert_eq!(uri_target(&integration_uri(FN).unwrap()), "shop-dev-list");
+    }
+
+    fn api_with(deployments: &[(&str, i64)], stage: Option<&str>) -> LiveApi {
+        LiveApi {
+            id: "api".into(),
+            settings: crate::model::ApiSettings {
+                name: "shop-dev".into(),
+                description: String::new(),
+                endpoint: Default::default(),
+                binary_media_types: Default::default(),
+            },
+            tags: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            stage: stage.map(|id| crate::model::LiveStage {
+                name: "dev".into(),
+                deployment_id: id.into(),
+            }),
+            deployments: deployments
+                .iter()
+                .map(|(id, created)| LiveDeployment {
+                    id: (*id).into(),
+                    created: *created,
+                })
+                .collect(),
+        }
+    }
+
+    fn pruned(api: &LiveApi) -> Vec<&str> {
+        deployments_to_prune(api)
+            .into_iter()
+            .map(|d| d.id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn pruning_keeps_five_with_the_new_one_and_never_the_stage_s() {
+        // Newest first, the stage on the newest: four old ones stay with the new one.
+        let six = [("f", 6), ("e", 5), ("d", 4), ("c", 3), ("b", 2), ("a", 1)];
+        assert_eq!(pruned(&api_with(&six, Some("f"))), ["b", "a"]);
+        assert_eq!(pruned(&api_with(&six[..4], Some("f"))), Vec::<&str>::new());
+        // Made in the same second, the stage's deployment sorts last by its random ID:
+        // it is kept all the same, and counts as the newest old one.
+        let tied = [("a", 7), ("b", 7), ("c", 7), ("d", 7), ("e", 7), ("z", 7)];
+        let api = api_with(&tied, Some("z"));
+        assert_eq!(pruned(&api), ["d", "e"]);
+        assert_eq!(
+            api.deployments.len() + 1 - pruned(&api).len(),
+            KEEP_DEPLOYMENTS
+        );
+        // A stage on a deployment that is gone (or no stage): four old ones stay.
+        assert_eq!(pruned(&api_with(&six, Some("gone"))), ["b", "a"]);
+        assert_eq!(pruned(&api_with(&six, None)), ["b", "a"]);
     }
 
     #[test]

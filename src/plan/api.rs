@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Graph, Op};
 use crate::cloud::{MethodSettings, NewApi};
-use crate::diff::api::{self as api_diff, KEEP_DEPLOYMENTS};
+use crate::diff::api as api_diff;
 use crate::diff::{Action, Change, Field, Output, Ref};
 use crate::model::{Desired, Live, ResourceKind};
 
@@ -320,7 +320,7 @@ pub(super) fn build(
         "a deployment publishes the routes as they are, so it waits for every route and permission step",
     );
     if let Some(live_api) = existing {
-        for old in live_api.deployments.iter().skip(KEEP_DEPLOYMENTS - 1) {
+        for old in api_diff::deployments_to_prune(live_api) {
             graph.push(
                 Op::DeleteDeployment {
                     api_id: live_api.id.clone(),
