@@ -24,12 +24,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::arn;
 use crate::cloud::{Cloud, CloudError, CreatedApi, FunctionConfig, NewApi, NewFunction};
-use crate::diff;
-use crate::diff::api as api_diff;
-use crate::diff::env::{PlannedValue, Secrets, sensitive_hash};
+use crate::diff::env::{PlannedValue, sensitive_hash};
 use crate::diff::{Output, Ref};
 use crate::model::Artifact;
+pub use crate::plan::Inputs;
 use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Service};
 
 /// The bounds on steps in flight are [`Limits`]: overall, and per service from AWS's
@@ -183,25 +183,6 @@ enum State {
     Done,
     Failed,
     Skipped,
-}
-
-/// What apply takes from the manifest again rather than from the plan: the packages,
-/// and the sensitive values, which a plan never holds.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
-    /// Packages by function key; each must match the hash the plan recorded.
-    pub artifacts: BTreeMap<String, Artifact>,
-    /// Sensitive environment values; each must match the salted hash the plan recorded.
-    pub secrets: Secrets,
-}
-
-impl From<BTreeMap<String, Artifact>> for Inputs {
-    fn from(artifacts: BTreeMap<String, Artifact>) -> Self {
-        Inputs {
-            artifacts,
-            secrets: Secrets::new(),
-        }
-    }
 }
 
 /// Performs `plan` against `cloud`, with the packages and secrets in `inputs`, to the
@@ -499,7 +480,7 @@ impl Context<'_> {
             } => {
                 let (api, resource) = (self.resolve(api).await?, self.resolve(resource).await?);
                 let arn = self.resolve(function_arn).await?;
-                let uri = api_diff::integration_uri(&arn).ok_or_else(|| not_an_arn(&arn))?;
+                let uri = arn::integration_uri(&arn).ok_or_else(|| not_an_arn(&arn))?;
                 cloud
                     .put_integration(&api, &resource, http_method, &uri)
                     .await?
@@ -511,7 +492,7 @@ impl Context<'_> {
                 api,
             } => {
                 let (api, arn) = (self.resolve(api).await?, self.resolve(function_arn).await?);
-                let source = api_diff::source_arn(&arn, &api).ok_or_else(|| not_an_arn(&arn))?;
+                let source = arn::source_arn(&arn, &api).ok_or_else(|| not_an_arn(&arn))?;
                 cloud
                     .add_permission(function, statement_id, &source)
                     .await?
@@ -639,7 +620,7 @@ impl Context<'_> {
             Output::ApiUrl => {
                 let id = Box::pin(self.resolve(&Ref::After(Output::ApiId))).await?;
                 let region = self.cloud.region().unwrap_or_default();
-                Some(api_diff::invoke_url(&id, &region, &self.plan.scope.stage))
+                Some(arn::invoke_url(&id, &region, &self.plan.scope.stage))
             }
             Output::ResourceId(_) => None,
         };
@@ -728,5 +709,5 @@ fn applied_record(
         .filter(|(_, value)| matches!(value, PlannedValue::Sensitive { .. }))
         .map(|(key, _)| key.clone())
         .collect();
-    diff::applied_record(config, &sensitive)
+    crate::kinds::function::record::applied_record(config, &sensitive)
 }

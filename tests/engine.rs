@@ -734,7 +734,10 @@ async fn old_deployments_are_pruned_after_the_stage_moved() {
         }
     }
     let api = the_api(&cloud);
-    assert_eq!(api.deployments.len(), lade::diff::api::KEEP_DEPLOYMENTS);
+    assert_eq!(
+        api.deployments.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS
+    );
     assert_eq!(api.stage.unwrap().deployment_id, api.deployments[0].id);
 }
 

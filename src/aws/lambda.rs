@@ -436,7 +436,7 @@ pub(super) async fn delete_function(aws: &AwsCloud, name: &str) -> Result<(), Cl
 // ---- resource policy: who may invoke the function ----
 
 /// The principal and action of every statement lade adds.
-const API_GATEWAY: &str = "apigateway.amazonaws.com";
+const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;
 const INVOKE: &str = "lambda:InvokeFunction";
 
 pub(super) async fn get_function_permissions(

@@ -438,7 +438,7 @@ fn zip_note(code: &CodeRef) -> String {
 fn source_arn(function_arn: &Ref, api: &Ref) -> String {
     let api_id = value(api);
     match function_arn {
-        Ref::Known(arn) => crate::diff::api::source_arn(arn, &api_id)
+        Ref::Known(arn) => crate::arn::source_arn(arn, &api_id)
             .unwrap_or_else(|| format!("arn:aws:execute-api:<region>:<account>:{api_id}/*")),
         Ref::After(_) => format!("arn:aws:execute-api:<region>:<account>:{api_id}/*"),
     }
@@ -447,7 +447,7 @@ fn source_arn(function_arn: &Ref, api: &Ref) -> String {
 /// The integration URI that makes API Gateway call a function.
 fn integration_uri(function_arn: &Ref) -> String {
     match function_arn {
-        Ref::Known(arn) => crate::diff::api::integration_uri(arn).unwrap_or_else(|| {
+        Ref::Known(arn) => crate::arn::integration_uri(arn).unwrap_or_else(|| {
             format!(
                 "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/{arn}/invocations"
             )

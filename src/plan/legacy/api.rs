@@ -9,9 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Graph, Op};
 use crate::cloud::{MethodSettings, NewApi};
-use crate::diff::api::{self as api_diff, KEEP_DEPLOYMENTS};
 use crate::diff::{Action, Change, Field, Output, Ref};
+use crate::kinds::rest_api::deployment::KEEP_DEPLOYMENTS;
+use crate::kinds::rest_api::function_arn;
+use crate::kinds::rest_api::permissions::statement_id;
+use crate::kinds::rest_api::routes::{route_name, wanted_paths};
 use crate::model::{Desired, Live, ResourceKind};
+use crate::plan::address::parent_path;
 
 /// The REST API's own step, planned before the functions so that a function whose
 /// environment holds `${api.url}` can wait for it.
@@ -92,7 +96,7 @@ pub(super) fn build(
     created_functions: &BTreeMap<String, usize>,
 ) -> Option<usize> {
     let scope = &desired.scope;
-    let sid = api_diff::statement_id(scope);
+    let sid = statement_id(scope);
     let existing = live.api.as_ref();
 
     // Duplicates left by an interrupted apply, and the whole API when `api:` is gone.
@@ -125,7 +129,7 @@ pub(super) fn build(
     let api_why = "a resource, method or permission needs the REST API to exist";
 
     // The resource tree, parents first.
-    let wanted = api_diff::wanted_paths(&api.routes);
+    let wanted = wanted_paths(&api.routes);
     let mut resource_refs: BTreeMap<String, (Ref, Option<usize>)> = BTreeMap::new();
     let root = existing
         .and_then(|a| a.resources.get("/"))
@@ -140,7 +144,7 @@ pub(super) fn build(
             resource_refs.insert(path.clone(), (Ref::Known(resource.id.clone()), None));
             continue;
         }
-        let (parent, parent_step) = resource_refs[api_diff::parent_path(path)].clone();
+        let (parent, parent_step) = resource_refs[parent_path(path)].clone();
         let deps: Vec<usize> = parent_step
             .into_iter()
             .chain(on_api.iter().copied())
@@ -163,7 +167,7 @@ pub(super) fn build(
 
     // Methods and integrations.
     for route in &api.routes {
-        let name = api_diff::route_name(&route.method, &route.path);
+        let name = route_name(&route.method, &route.path);
         let Some(change) = changes.iter().find(|c| {
             c.kind == ResourceKind::Route && c.name == name && c.action != Action::Delete
         }) else {
@@ -208,7 +212,7 @@ pub(super) fn build(
                     resource,
                     path: route.path.clone(),
                     http_method: route.method.clone(),
-                    function_arn: api_diff::function_arn(desired, live, &route.function),
+                    function_arn: function_arn(desired, live, &route.function),
                     function,
                 },
                 deps,
@@ -257,7 +261,7 @@ pub(super) fn build(
         for path in unneeded {
             let children = deleted_resources
                 .iter()
-                .filter(|(child, _)| api_diff::parent_path(child) == path.as_str())
+                .filter(|(child, _)| parent_path(child) == path.as_str())
                 .map(|(_, id)| *id);
             let deps: Vec<usize> = deleted_methods
                 .get(path)
@@ -300,7 +304,7 @@ pub(super) fn build(
             Op::AddPermission {
                 function: change.name.clone(),
                 statement_id: sid.clone(),
-                function_arn: api_diff::function_arn(desired, live, function_key),
+                function_arn: function_arn(desired, live, function_key),
                 api: api_ref.clone(),
             },
             deps,
