@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lade::apply::{self, Silent};
+use lade::apply;
 use lade::cloud::memory::MemoryCloud;
 use lade::diff::Ref;
 use lade::model::*;
@@ -113,14 +113,7 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    let outcome = apply::execute(
-        &again,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&again).await.outcome;
     assert!(outcome.is_success());
     assert_eq!(
         cloud.mutations(),
@@ -144,14 +137,7 @@ async fn changing_memory_is_exactly_one_configuration_update() {
     assert_eq!(plan.changes[0].fields[0].old, Some(json!(128)));
     assert_eq!(plan.changes[0].fields[0].new, Some(json!(512)));
     cloud.clear_calls();
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&plan).await;
     // The tag records what lade applied, so later drift can be told apart.
     assert_eq!(
         cloud.mutations(),
@@ -171,14 +157,10 @@ async fn changing_code_is_exactly_one_code_update() {
     let plan = plan_for(&cloud, &desired, &changed).await;
     assert_eq!(ops(&plan), ["UpdateFunctionCode"]);
     cloud.clear_calls();
-    apply::execute(
-        &plan,
-        &changed.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired)
+        .artifacts(&changed)
+        .apply(&plan)
+        .await;
     assert_eq!(cloud.mutations(), ["UpdateFunctionCode"]);
     assert!(plan_for(&cloud, &desired, &changed).await.is_empty());
 }
@@ -194,14 +176,10 @@ async fn removing_a_function_deletes_exactly_that_function() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["DeleteFunction"]);
     assert!(matches!(&plan.steps[0].op, Op::DeleteFunction { name } if name == "shop-dev-get"));
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired)
+        .artifacts(&artifacts)
+        .apply(&plan)
+        .await;
     let names: Vec<String> = cloud.snapshot().functions.into_keys().collect();
     assert_eq!(names, ["shop-dev-list", "shop-dev-work"]);
 }
@@ -237,14 +215,11 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
             "DeleteRole"
         ]
     );
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .artifacts(&artifacts)
+        .apply(&plan)
+        .await
+        .outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.snapshot().roles.contains_key("shop-dev-api"));
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
@@ -268,14 +243,7 @@ async fn moving_a_function_to_a_new_role_waits_for_the_role() {
         ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]
     );
     assert!(depends(&plan, 2, 1) && depends(&plan, 2, 0));
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert_eq!(
@@ -315,8 +283,9 @@ async fn a_name_held_by_someone_else_stops_the_plan() {
         .unwrap()
         .tags
         .clear();
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let error = plan::build(&desired, &live, &artifacts).unwrap_err();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let error = engine.build(&live).unwrap_err();
     let PlanError::NotOwned(foreign) = &error else {
         panic!("{error:?}")
     };
@@ -329,7 +298,7 @@ async fn a_name_held_by_someone_else_stops_the_plan() {
         "{error}"
     );
     // Destroy leaves it alone too: it is not ours.
-    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
+    let plan = engine.destroy(&live);
     assert!(
         !plan
             .steps
@@ -356,8 +325,9 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
     }
     converge(&cloud, &other, &artifacts).await;
 
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let plan = engine.destroy(&live);
     assert_eq!(
         plan.summary(),
         plan::Summary {
@@ -366,14 +336,7 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
             destroy: 5
         }
     );
-    let outcome = apply::execute(
-        &plan,
-        &apply::Inputs::default(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = engine.no_inputs().apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert!(
@@ -399,14 +362,11 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
     // The package for `list` changed after planning: its create must fail, alone.
     let mut changed = artifacts.clone();
     changed.insert("list".into(), artifact(b"edited after planning"));
-    let outcome = apply::execute(
-        &plan,
-        &changed.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .artifacts(&changed)
+        .apply(&plan)
+        .await
+        .outcome;
     assert_eq!(outcome.failed.len(), 1);
     assert!(
         outcome.failed[0].1.contains("changed since the plan"),
@@ -581,14 +541,7 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    apply::execute(
-        &again,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&again).await;
     assert_eq!(cloud.mutations(), Vec::<String>::new());
     assert_eq!(
         the_api(&cloud).deployments.len(),
@@ -608,14 +561,7 @@ async fn retargeting_a_route_is_one_integration_and_one_deployment() {
     desired.api.as_mut().unwrap().routes[1].function = "get".into(); // POST /items → get
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["PutIntegration", "CreateDeployment"]);
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&plan).await;
     let after = the_api(&cloud);
     assert_eq!(after.deployments.len(), 2);
     assert_ne!(
@@ -656,14 +602,7 @@ async fn removing_a_route_deletes_its_method_and_empty_resources_only() {
             "RemovePermission"
         ]
     );
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let paths: Vec<String> = the_api(&cloud).resources.into_keys().collect();
     assert_eq!(paths, ["/", "/items", "/items/{id}"]);
@@ -706,14 +645,7 @@ async fn adding_a_route_under_an_existing_path_creates_only_what_is_new() {
     assert!(
         matches!(&plan.steps[0].op, Op::CreateResource { path, parent: Ref::Known(_), .. } if path == "/items/{id}/tags")
     );
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&plan).await;
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
 
@@ -774,8 +706,9 @@ async fn destroy_deletes_the_api_functions_and_roles() {
     let desired = with_api(desired(), crud_routes());
     let artifacts = artifacts(&desired);
     converge(&cloud, &desired, &artifacts).await;
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let plan = engine.destroy(&live);
     assert!(
         !plan
             .steps
@@ -783,14 +716,7 @@ async fn destroy_deletes_the_api_functions_and_roles() {
             .any(|s| matches!(s.op, Op::RemovePermission { .. })),
         "functions take their policies with them"
     );
-    let outcome = apply::execute(
-        &plan,
-        &apply::Inputs::default(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = engine.no_inputs().apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(
         cloud.snapshot(),
@@ -844,14 +770,7 @@ async fn a_duplicate_api_from_a_concurrent_apply_is_deleted_by_the_next_plan() {
     cloud.before("CreateRestApi", move |account| {
         account.apis.insert(other.id.clone(), other.clone());
     });
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(cloud.snapshot().apis.len(), 2);
 
@@ -924,14 +843,11 @@ async fn independent_steps_run_together_within_each_service_bound() {
         services: plan.steps.iter().map(|s| s.op.service()).collect(),
         state: Default::default(),
     };
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &reporter,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .reporter(&reporter)
+        .apply(&plan)
+        .await
+        .outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let (_, max) = reporter.state.into_inner().unwrap();
     assert!(
@@ -1088,31 +1004,19 @@ async fn everything_printed(
     desired: &Desired,
     artifacts: &BTreeMap<String, Artifact>,
 ) -> String {
-    let live = live::read(cloud, desired).await.unwrap();
-    let plan = plan::build(desired, &live, artifacts).unwrap();
-    let inputs = apply::Inputs {
-        artifacts: artifacts.clone(),
-        secrets: lade::diff::env::secrets(desired, &live),
-    };
-    let events = Recorder::default();
-    let outcome = apply::execute(&plan, &inputs, cloud, &events, &apply::Limits::default()).await;
+    let (plan, run) = Engine::new(cloud, desired)
+        .artifacts(artifacts)
+        .plan_and_apply()
+        .await;
+    let outcome = run.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
     printed += &render::outcome_text(&plan, &outcome, render::Verb::Apply);
-    for event in events.0.lock().unwrap().iter() {
+    for event in &run.events {
         printed += &render::event_line(event);
         printed += &serde_json::to_string(event).unwrap();
     }
     printed
-}
-
-#[derive(Default)]
-struct Recorder(std::sync::Mutex<Vec<apply::Event>>);
-
-impl apply::Reporter for Recorder {
-    fn report(&self, event: &apply::Event) {
-        self.0.lock().unwrap().push(event.clone());
-    }
 }
 
 #[tokio::test]
@@ -1166,20 +1070,20 @@ async fn a_secret_changed_after_planning_is_refused() {
         .unwrap()
         .environment
         .insert("API_KEY".into(), secret(CANARY));
-    let artifacts = artifacts(&desired);
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let plan = engine.build(&live).unwrap();
     desired
         .functions
         .get_mut("get")
         .unwrap()
         .environment
         .insert("API_KEY".into(), secret("other"));
-    let inputs = apply::Inputs {
-        artifacts: artifacts.clone(),
-        secrets: lade::diff::env::secrets(&desired, &live),
-    };
-    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, &apply::Limits::default()).await;
+    let outcome = Engine::new(&cloud, &desired)
+        .secrets_from(&live)
+        .apply(&plan)
+        .await
+        .outcome;
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     assert!(
         outcome.failed[0].1.contains("sensitive value of API_KEY"),
@@ -1421,7 +1325,7 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
         }
     }
     cloud.clear_calls();
-    let live = live::read(&cloud, &desired).await.unwrap();
+    let live = Engine::new(&cloud, &desired).read().await;
     assert_eq!(live.functions.len(), 3);
     assert_eq!(counted(&cloud)["ListFunctions"], 1, "{:?}", cloud.calls());
 
@@ -1429,7 +1333,7 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
     let mut more = desired.clone();
     more.functions.insert("new".into(), function("new", "api"));
     cloud.clear_calls();
-    live::read(&cloud, &more).await.unwrap();
+    Engine::new(&cloud, &more).read().await;
     assert_eq!(counted(&cloud)["ListFunctions"], 3, "{:?}", cloud.calls());
     assert!(!counted(&cloud).contains_key("GetFunction"));
 
@@ -1463,7 +1367,7 @@ async fn get_function_is_only_for_a_wanted_name_that_is_not_known_to_be_ours() {
         account.functions.insert(theirs.name.clone(), theirs);
     }
     cloud.clear_calls();
-    let live = live::read(&cloud, &more).await.unwrap();
+    let live = Engine::new(&cloud, &more).read().await;
     assert_eq!(
         counted(&cloud).get("GetFunction"),
         Some(&1),
@@ -1638,15 +1542,12 @@ async fn an_interrupt_starts_no_new_step_finishes_the_running_ones_and_a_rerun_c
         let cloud = MemoryCloud::new();
         let plan = plan_for(&cloud, &desired, &artifacts).await;
         let reporter = InterruptOn::new(1, |events: &[apply::Event]| succeeded_count(events) == k);
-        let outcome = apply::execute_with(
-            &plan,
-            &artifacts.clone().into(),
-            &cloud,
-            &reporter,
-            &apply::Limits::default(),
-            &reporter.interrupt,
-        )
-        .await;
+        let outcome = Engine::new(&cloud, &desired)
+            .reporter(&reporter)
+            .interrupt(&reporter.interrupt)
+            .apply(&plan)
+            .await
+            .outcome;
         let events = reporter.events();
 
         let at = events
@@ -1701,15 +1602,12 @@ async fn a_second_interrupt_abandons_the_steps_in_flight() {
     let reporter = InterruptOn::new(2, |events: &[apply::Event]| {
         matches!(events.last(), Some(apply::Event::Started { .. }))
     });
-    let outcome = apply::execute_with(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &reporter,
-        &apply::Limits::default(),
-        &reporter.interrupt,
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .reporter(&reporter)
+        .interrupt(&reporter.interrupt)
+        .apply(&plan)
+        .await
+        .outcome;
     let events = reporter.events();
     let [
         apply::Event::Started { step: first, .. },
@@ -1753,22 +1651,16 @@ async fn an_interrupt_before_the_first_step_changes_nothing() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     let interrupt = apply::Interrupt::new();
     assert_eq!(interrupt.request(), apply::Stop::Finishing);
-    let events = Recorder::default();
-    let outcome = apply::execute_with(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &events,
-        &apply::Limits::default(),
-        &interrupt,
-    )
-    .await;
+    let run = Engine::new(&cloud, &desired)
+        .interrupt(&interrupt)
+        .apply(&plan)
+        .await;
     assert_eq!(
-        *events.0.lock().unwrap(),
+        run.events,
         [apply::Event::Interrupted { in_flight: vec![] }]
     );
     assert_eq!(
-        outcome.not_started,
+        run.outcome.not_started,
         (0..plan.steps.len()).collect::<Vec<_>>()
     );
     assert_eq!(cloud.mutations(), Vec::<String>::new());
@@ -1798,7 +1690,8 @@ async fn a_role_created_between_the_listing_and_get_role_is_owned() {
     cloud.before("GetRole", move |account| {
         account.roles.extend(roles.clone());
     });
-    let live = live::read(&cloud, &desired).await.unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
     assert!(live.foreign.is_empty(), "{:?}", live.foreign);
     assert_eq!(
         live.roles.keys().collect::<Vec<_>>(),
@@ -1809,7 +1702,7 @@ async fn a_role_created_between_the_listing_and_get_role_is_owned() {
         read_policy(),
         "read whole, policies included"
     );
-    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    let plan = engine.build(&live).unwrap();
     assert!(
         !ops(&plan).iter().any(|op| op.contains("Role")),
         "{:?}",
@@ -1831,14 +1724,7 @@ async fn an_api_created_by_another_run_since_the_plan_is_used_not_duplicated() {
         .unwrap()
         .apis
         .insert("other".into(), other);
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.mutations().contains(&"CreateRestApi".to_string()));
     assert_eq!(the_api(&cloud).id, "other");
@@ -1858,14 +1744,7 @@ async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
     cloud.before("CreateRestApi", move |account| {
         account.apis.insert(other.id.clone(), other.clone());
     });
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let mutations = cloud.mutations();
     let created = mutations.iter().position(|c| c == "CreateRestApi").unwrap();
