@@ -51,13 +51,12 @@ use std::future::Future;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
-use crate::cloud::{Cloud, CloudError, FunctionConfig, Limits};
+use crate::cloud::{Cloud, CloudError, FunctionConfig, Limits, Service};
 use crate::diff::{TAG_CONFIG, config_fingerprint};
 use crate::model::{
     Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope, TAG_PROJECT,
     TAG_STAGE,
 };
-use crate::plan::Service;
 
 /// Bounds on reads in flight: one semaphore overall and one per service.
 pub struct Gates {
