@@ -68,10 +68,10 @@ const PAGE: i32 = 500;
 /// `destroy` of several stages at once) waits about two and a half minutes.
 pub(super) const DELETE_API_DEADLINE: Duration = Duration::from_secs(300);
 
-// ---- reads ----
-
 #[async_trait]
 impl RestApiApi for AwsCloud {
+    // ---- reads ----
+
     async fn find_rest_apis(
         &self,
         tags: &BTreeMap<String, String>,
@@ -191,6 +191,8 @@ impl RestApiApi for AwsCloud {
         newest_first(&mut live);
         Ok(live)
     }
+
+    // ---- the API ----
 
     async fn create_rest_api(&self, api: &NewApi) -> Result<CreatedApi, CloudError> {
         let settings = &api.settings;
@@ -334,6 +336,8 @@ impl RestApiApi for AwsCloud {
         })
         .await
     }
+
+    // ---- resources, methods, integrations ----
 
     async fn create_resource(
         &self,
@@ -503,6 +507,8 @@ impl RestApiApi for AwsCloud {
         Ok(())
     }
 
+    // ---- deployments ----
+
     async fn create_deployment(
         &self,
         api_id: &str,
@@ -547,6 +553,8 @@ impl RestApiApi for AwsCloud {
         gone_is_fine(deleted)
     }
 }
+
+// ---- helpers: reads ----
 
 /// API Gateway's endpoint type as lade's; `Err` holds a type lade does not manage.
 fn endpoint(found: Option<&EndpointType>) -> Result<Endpoint, String> {
@@ -628,7 +636,7 @@ fn newest_first(deployments: &mut [LiveDeployment]) {
     deployments.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
 }
 
-// ---- the API ----
+// ---- helpers: the API ----
 
 /// The ID of an API that an unanswered `CreateRestApi` for `api` created: one with its
 /// name and every one of its tags. The plan creates an API only when the project and
@@ -712,7 +720,7 @@ async fn rest_api_exists(aws: &AwsCloud, api_id: &str) -> Result<bool, CloudErro
     }
 }
 
-// ---- resources, methods, integrations ----
+// ---- helpers: resources ----
 
 /// The ID of the child `path_part` of `parent_id`, if it exists.
 async fn find_child(
@@ -727,8 +735,6 @@ async fn find_child(
         .find(|r| r.parent_id() == Some(parent_id) && r.path_part() == Some(path_part))
         .and_then(|r| r.id().map(str::to_owned)))
 }
-
-// ---- deployments ----
 
 /// For removals: `NotFoundException` means the work is already done.
 fn gone_is_fine<T>(result: Result<T, AwsError>) -> Result<(), CloudError> {

@@ -291,6 +291,8 @@ impl LambdaApi for AwsCloud {
         }
     }
 
+    // ---- resource policy: who may invoke the function ----
+
     async fn get_function_permissions(&self, name: &str) -> Result<Vec<Permission>, CloudError> {
         let policy = self
             .call(
@@ -515,7 +517,7 @@ async fn retry_when_busy<T>(
     }
 }
 
-// ---- resource policy: who may invoke the function ----
+// ---- helpers: the resource policy ----
 
 /// The principal and action of every statement lade adds.
 const API_GATEWAY: &str = "apigateway.amazonaws.com";
