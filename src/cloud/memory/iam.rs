@@ -1,4 +1,5 @@
-//! The in-memory double's IAM: roles and their policies, in [`Account::roles`].
+//! The in-memory double's IAM: roles and their policies, in
+//! [`Account::roles`](super::Account::roles).
 
 use async_trait::async_trait;
 use serde_json::Value;

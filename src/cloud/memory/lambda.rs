@@ -1,5 +1,6 @@
-//! The in-memory double's Lambda: functions in [`Account::functions`], their resource
-//! policies in [`Account::permissions`].
+//! The in-memory double's Lambda: functions in
+//! [`Account::functions`](super::Account::functions), their resource policies in
+//! [`Account::permissions`](super::Account::permissions).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
