@@ -51,11 +51,10 @@ use std::future::Future;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
-use crate::cloud::{Cloud, CloudError, Limits};
+use crate::cloud::{Cloud, CloudError, Limits, Service};
 use crate::kinds::function::record::{TAG_CONFIG, live_fingerprint};
 use crate::kinds::{function, role};
 use crate::model::{Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope};
-use crate::plan::Service;
 
 /// Bounds on reads in flight: one semaphore overall and one per service.
 pub struct Gates {

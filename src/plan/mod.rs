@@ -280,14 +280,8 @@ pub enum Op {
     },
 }
 
-/// The AWS service a step calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Service {
-    Iam,
-    Lambda,
-    ApiGateway,
-}
+/// The AWS service a step calls; it belongs to the cloud.
+pub use crate::cloud::Service;
 
 impl Op {
     /// The service the step calls.
