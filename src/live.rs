@@ -51,7 +51,7 @@ use std::future::Future;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
-use crate::cloud::{Cloud, CloudError, Limits, Service};
+use crate::cloud::{Cloud, CloudError, Limits, PerService, Service};
 use crate::kinds::function::record::{TAG_CONFIG, live_fingerprint};
 use crate::kinds::{function, role};
 use crate::model::{Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope};
@@ -60,9 +60,7 @@ use crate::model::{Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, Reso
 pub struct Gates {
     limits: Limits,
     overall: Semaphore,
-    lambda: Semaphore,
-    iam: Semaphore,
-    api_gateway: Semaphore,
+    services: PerService<Semaphore>,
 }
 
 impl Gates {
@@ -70,9 +68,7 @@ impl Gates {
         Gates {
             limits: *limits,
             overall: Semaphore::new(limits.total()),
-            lambda: Semaphore::new(limits.service(Service::Lambda)),
-            iam: Semaphore::new(limits.service(Service::Iam)),
-            api_gateway: Semaphore::new(limits.service(Service::ApiGateway)),
+            services: PerService::from_fn(|service| Semaphore::new(limits.service(service))),
         }
     }
 
@@ -81,9 +77,7 @@ impl Gates {
         // The service's permit first, so that a read waiting for its service does not
         // hold a place other services could use.
         let _service = match service {
-            Some(Service::Lambda) => Some(self.lambda.acquire().await),
-            Some(Service::Iam) => Some(self.iam.acquire().await),
-            Some(Service::ApiGateway) => Some(self.api_gateway.acquire().await),
+            Some(service) => Some(self.services[service].acquire().await),
             None => None,
         };
         let _overall = self.overall.acquire().await;
