@@ -326,11 +326,12 @@ impl LambdaApi for AwsCloud {
             // Read first: AWS refuses a statement ID that exists, and emulators are known
             // to add a second statement with the same ID instead.
             let existing = self.get_function_permissions(name).await?;
-            if let Some(found) = existing.iter().find(|p| p.sid == statement_id) {
+            let mine: Vec<_> = existing.iter().filter(|p| p.sid == statement_id).collect();
+            if let Some(found) = mine.first() {
                 let same = found.principal == API_GATEWAY
                     && found.action == INVOKE
                     && found.source_arn.as_deref() == Some(source_arn);
-                if same {
+                if same && mine.len() == 1 {
                     return Ok(Attempt::Done(()));
                 }
                 // Another API (or principal) under lade's statement ID: replace it.
@@ -339,6 +340,15 @@ impl LambdaApi for AwsCloud {
                     Err(error) if error.is(NOT_FOUND) => {}
                     // An update in progress: wait, then the next attempt reads again.
                     Err(error) => return retry_when_busy(self, name, Err::<(), _>(error)).await,
+                }
+                // More than one statement under lade's ID (an emulator that accepted a
+                // duplicate ID, which AWS refuses): remove them one by one, reading
+                // again each time, then add the one statement.
+                if mine.len() > 1 {
+                    return Ok(Attempt::Again(format!(
+                        "{} statements with ID {statement_id}",
+                        mine.len()
+                    )));
                 }
             }
             let added = self

@@ -11,12 +11,11 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::{DiffCx, Fingerprint, Kind, PlanCx, deleted, fingerprint};
-use crate::cloud::NewRole;
 use crate::diff::{Action, Change, Field, FieldChange};
 use crate::model::{Live, LiveRole, ResourceKind, Role as DesiredRole, Scope};
-use crate::plan::Op;
 use crate::plan::address::{Address, Object};
 use crate::plan::graph::{Need, Phase, StepSpec};
+use crate::plan::{IamOp, Op, PlannedRole};
 use crate::policy;
 
 /// The role kind.
@@ -85,14 +84,14 @@ impl Kind for Role {
                 specs.push(
                     StepSpec::new(
                         Phase::Roles,
-                        Op::CreateRole {
-                            role: NewRole {
+                        Op::Iam(IamOp::CreateRole {
+                            role: PlannedRole {
                                 name: role.name.clone(),
                                 path: role.path.clone(),
                                 trust_policy: role.trust_policy(),
                                 tags: cx.desired.scope.ownership_tags(),
                             },
-                        },
+                        }),
                     )
                     .creates(address.clone()),
                 );
@@ -102,10 +101,10 @@ impl Kind for Role {
                 let (op, part) = match (&field.field, &field.new) {
                     (Field::TrustPolicy, Some(_)) if created => continue,
                     (Field::TrustPolicy, Some(document)) => (
-                        Op::UpdateTrustPolicy {
+                        Op::Iam(IamOp::UpdateTrustPolicy {
                             role: name,
                             document: document.clone(),
-                        },
+                        }),
                         None,
                     ),
                     (Field::ManagedPolicy(arn), new) => {
@@ -114,15 +113,15 @@ impl Kind for Role {
                             policy_arn: arn.clone(),
                         };
                         let op = if new.is_some() {
-                            Op::AttachRolePolicy {
+                            Op::Iam(IamOp::AttachRolePolicy {
                                 role: name,
                                 policy_arn: arn.clone(),
-                            }
+                            })
                         } else {
-                            Op::DetachRolePolicy {
+                            Op::Iam(IamOp::DetachRolePolicy {
                                 role: name,
                                 policy_arn: arn.clone(),
-                            }
+                            })
                         };
                         (op, Some(part))
                     }
@@ -132,15 +131,15 @@ impl Kind for Role {
                             policy: policy.clone(),
                         };
                         let op = match new {
-                            Some(document) => Op::PutRolePolicy {
+                            Some(document) => Op::Iam(IamOp::PutRolePolicy {
                                 role: name,
                                 policy: policy.clone(),
                                 document: document.clone(),
-                            },
-                            None => Op::DeleteRolePolicy {
+                            }),
+                            None => Op::Iam(IamOp::DeleteRolePolicy {
                                 role: name,
                                 policy: policy.clone(),
-                            },
+                            }),
                         };
                         (op, Some(part))
                     }
@@ -178,10 +177,10 @@ impl Kind for Role {
                 specs.push(
                     StepSpec::new(
                         Phase::RoleCleanup,
-                        Op::DetachRolePolicy {
+                        Op::Iam(IamOp::DetachRolePolicy {
                             role: name.clone(),
                             policy_arn: arn.clone(),
-                        },
+                        }),
                     )
                     .deletes(Address::RoleAttachment {
                         role: name.clone(),
@@ -193,10 +192,10 @@ impl Kind for Role {
                 specs.push(
                     StepSpec::new(
                         Phase::RoleCleanup,
-                        Op::DeleteRolePolicy {
+                        Op::Iam(IamOp::DeleteRolePolicy {
                             role: name.clone(),
                             policy: policy.clone(),
-                        },
+                        }),
                     )
                     .deletes(Address::RolePolicy {
                         role: name.clone(),
@@ -205,7 +204,7 @@ impl Kind for Role {
                 );
             }
             specs.push(
-                StepSpec::new(Phase::RoleCleanup, Op::DeleteRole { role: name.clone() })
+                StepSpec::new(Phase::RoleCleanup, Op::Iam(IamOp::DeleteRole { role: name.clone() }))
                     .deletes(Address::Role(name.clone()))
                     .why("IAM refuses to delete a role that still has policies, and a function must not lose its role while it exists"),
             );

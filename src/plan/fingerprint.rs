@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::address::Object;
-use super::{Inputs, Op, Plan};
+use super::{Inputs, LambdaOp, Op, Plan};
 use crate::diff::env::{PlannedValue, sensitive_hash};
 use crate::kinds::{KINDS, fingerprint};
 use crate::model::Live;
@@ -63,8 +63,8 @@ pub fn stale(plan: &Plan, live: &Live, inputs: &Inputs) -> Vec<String> {
         }
     }
     for step in &plan.steps {
-        if let Op::CreateFunction { name, settings, .. }
-        | Op::UpdateFunctionConfiguration { name, settings, .. } = &step.op
+        if let Op::Lambda(LambdaOp::CreateFunction { name, settings, .. })
+        | Op::Lambda(LambdaOp::UpdateFunctionConfiguration { name, settings, .. }) = &step.op
         {
             reasons.extend(secrets_changed(plan, name, &settings.environment, inputs));
         }

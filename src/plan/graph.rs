@@ -334,13 +334,14 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::IamOp;
 
     fn role(name: &str) -> Address {
         Address::Role(name.into())
     }
 
     fn delete_role(name: &str) -> Op {
-        Op::DeleteRole { role: name.into() }
+        Op::Iam(IamOp::DeleteRole { role: name.into() })
     }
 
     #[test]
@@ -348,16 +349,16 @@ mod tests {
         let specs = vec![
             StepSpec::new(
                 Phase::Roles,
-                Op::DeleteRole {
+                Op::Iam(IamOp::DeleteRole {
                     role: "create".into(),
-                },
+                }),
             )
             .creates(role("r")),
             StepSpec::new(
                 Phase::Roles,
-                Op::DeleteRole {
+                Op::Iam(IamOp::DeleteRole {
                     role: "policy".into(),
-                },
+                }),
             )
             .sets(role("r"))
             .needs([Need::Exists(role("r"))])

@@ -236,16 +236,15 @@ impl LambdaApi for MemoryCloud {
             return Err(no_such("function", function));
         }
         let statements = account.permissions.entry(function.to_string()).or_default();
-        // Like the real adapter: a statement with this id but another source is replaced.
-        statements.retain(|p| p.sid != statement_id || p.source_arn.as_deref() == Some(source_arn));
-        if !statements.iter().any(|p| p.sid == statement_id) {
-            statements.push(Permission {
-                sid: statement_id.to_string(),
-                principal: "apigateway.amazonaws.com".into(),
-                action: "lambda:InvokeFunction".into(),
-                source_arn: Some(source_arn.to_string()),
-            });
-        }
+        // Like the real adapter: what stands under this id (another source, or more than
+        // one statement) is replaced by the one statement.
+        statements.retain(|p| p.sid != statement_id);
+        statements.push(Permission {
+            sid: statement_id.to_string(),
+            principal: "apigateway.amazonaws.com".into(),
+            action: "lambda:InvokeFunction".into(),
+            source_arn: Some(source_arn.to_string()),
+        });
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use crate::model::{
 };
 use crate::plan::address::{Address, Object};
 use crate::plan::graph::{Need, Phase, StepSpec};
-use crate::plan::{CodeRef, FunctionSettings, Op};
+use crate::plan::{CodeRef, FunctionSettings, LambdaOp, Op};
 
 /// The function kind.
 pub struct Function;
@@ -167,13 +167,13 @@ impl Kind for Function {
                 specs.push(
                     StepSpec::new(
                         Phase::Functions,
-                        Op::CreateFunction {
+                        Op::Lambda(LambdaOp::CreateFunction {
                             name: function.name.clone(),
                             settings,
                             architecture: function.architecture,
                             code: code(),
                             tags: function_tags(scope, function),
-                        },
+                        }),
                     )
                     .creates(address)
                     .needs(role_need)
@@ -201,11 +201,11 @@ impl Kind for Function {
                 } else {
                     ""
                 };
-                let mut spec = update(Op::UpdateFunctionConfiguration {
+                let mut spec = update(Op::Lambda(LambdaOp::UpdateFunctionConfiguration {
                     name: function.name.clone(),
                     arn: existing.arn.clone(),
                     settings,
-                })
+                }))
                 .needs(referenced)
                 .why(why);
                 if moved {
@@ -216,18 +216,18 @@ impl Kind for Function {
                 specs.push(spec);
             }
             if has(&Field::Code) || has(&Field::Architecture) {
-                specs.push(update(Op::UpdateFunctionCode {
+                specs.push(update(Op::Lambda(LambdaOp::UpdateFunctionCode {
                     name: function.name.clone(),
                     code: code(),
                     architecture: function.architecture,
-                }));
+                })));
             }
             if has(&Field::Record) {
-                specs.push(update(Op::TagFunction {
+                specs.push(update(Op::Lambda(LambdaOp::TagFunction {
                     name: function.name.clone(),
                     arn: existing.arn.clone(),
                     tags: current_record(function, existing),
-                }));
+                })));
             }
             if has(&Field::Tags) {
                 let wanted = function_tags(scope, function);
@@ -244,18 +244,18 @@ impl Kind for Function {
                     .filter(|(k, v)| existing.tags.get(k) != Some(v))
                     .collect();
                 if !changed.is_empty() {
-                    specs.push(update(Op::TagFunction {
+                    specs.push(update(Op::Lambda(LambdaOp::TagFunction {
                         name: function.name.clone(),
                         arn: existing.arn.clone(),
                         tags: changed,
-                    }));
+                    })));
                 }
                 if !stale.is_empty() {
-                    specs.push(update(Op::UntagFunction {
+                    specs.push(update(Op::Lambda(LambdaOp::UntagFunction {
                         name: function.name.clone(),
                         arn: existing.arn.clone(),
                         keys: stale,
-                    }));
+                    })));
                 }
             }
         }
@@ -278,7 +278,7 @@ impl Kind for Function {
                     .functions
                     .get(&name)
                     .and_then(|f| role::owned_by_arn(cx.live, &f.role_arn));
-                StepSpec::new(Phase::FunctionCleanup, Op::DeleteFunction { name: name.clone() })
+                StepSpec::new(Phase::FunctionCleanup, Op::Lambda(LambdaOp::DeleteFunction { name: name.clone() }))
                     .deletes(Address::Function(name))
                     // The new deployment, if there is one, no longer routes to it.
                     .needs([Need::Exists(Address::Deployment)])

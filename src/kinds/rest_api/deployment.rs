@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use crate::diff::{Action, Change, Field, FieldChange, KNOWN_AFTER_APPLY, Ref};
 use crate::kinds::PlanCx;
 use crate::model::{Live, ResourceKind};
-use crate::plan::Op;
 use crate::plan::address::Address;
 use crate::plan::graph::{Need, Phase, StepSpec};
+use crate::plan::{Op, RestApiOp};
 
 /// How many deployments to keep; older ones are pruned after the stage has moved.
 pub const KEEP_DEPLOYMENTS: usize = 5;
@@ -46,10 +46,10 @@ pub fn steps(cx: &PlanCx, api: &Ref) -> Vec<StepSpec> {
     let mut specs = vec![
         StepSpec::new(
             Phase::Deployment,
-            Op::CreateDeployment {
+            Op::ApiGateway(RestApiOp::CreateDeployment {
                 api: api.clone(),
                 stage: cx.desired.scope.stage.clone(),
-            },
+            }),
         )
         .creates(Address::Deployment)
         .why("a deployment publishes the routes as they are, so it waits for every route and permission step"),
@@ -59,10 +59,10 @@ pub fn steps(cx: &PlanCx, api: &Ref) -> Vec<StepSpec> {
             specs.push(
                 StepSpec::new(
                     Phase::Prune,
-                    Op::DeleteDeployment {
+                    Op::ApiGateway(RestApiOp::DeleteDeployment {
                         api_id: live_api.id.clone(),
                         deployment_id: old.id.clone(),
-                    },
+                    }),
                 )
                 .deletes(Address::OldDeployment(old.id.clone()))
                 .needs([Need::Exists(Address::Deployment)])

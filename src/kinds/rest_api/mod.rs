@@ -15,12 +15,11 @@ pub mod routes;
 use serde_json::json;
 
 use super::{DiffCx, Fingerprint, Kind, PlanCx, fingerprint};
-use crate::cloud::NewApi;
 use crate::diff::{Action, Change, Field, FieldChange, Output, Ref};
 use crate::model::{Desired, Live, ResourceKind};
-use crate::plan::Op;
 use crate::plan::address::{Address, Object};
 use crate::plan::graph::{Phase, StepSpec};
+use crate::plan::{Op, PlannedApi, RestApiOp};
 
 /// The REST API kind, with its routes, permissions and deployment.
 pub struct RestApi;
@@ -110,11 +109,11 @@ impl Kind for RestApi {
             Some(live_api) if changed => specs.push(
                 StepSpec::new(
                     Phase::Api,
-                    Op::UpdateRestApi {
+                    Op::ApiGateway(RestApiOp::UpdateRestApi {
                         api_id: live_api.id.clone(),
                         from: live_api.settings.clone(),
                         to: api.settings.clone(),
-                    },
+                    }),
                 )
                 .sets(Address::RestApi),
             ),
@@ -123,12 +122,12 @@ impl Kind for RestApi {
             None => specs.push(
                 StepSpec::new(
                     Phase::Api,
-                    Op::CreateRestApi {
-                        api: NewApi {
+                    Op::ApiGateway(RestApiOp::CreateRestApi {
+                        api: PlannedApi {
                             settings: api.settings.clone(),
                             tags: cx.desired.scope.ownership_tags(),
                         },
-                    },
+                    }),
                 )
                 .creates(Address::RestApi)
                 .creates(Address::Resource("/".into())),
@@ -159,10 +158,10 @@ impl Kind for RestApi {
                 };
                 StepSpec::new(
                     Phase::ApiCleanup,
-                    Op::DeleteRestApi {
+                    Op::ApiGateway(RestApiOp::DeleteRestApi {
                         api_id,
                         name: change.name.clone(),
-                    },
+                    }),
                 )
                 .deletes(address)
             })

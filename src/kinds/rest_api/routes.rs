@@ -7,13 +7,12 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use crate::arn::{integration_uri, uri_target};
-use crate::cloud::MethodSettings;
 use crate::diff::{Action, Change, Field, FieldChange, Ref};
 use crate::kinds::PlanCx;
 use crate::model::{Desired, Live, LiveApi, LiveMethod, ResourceKind, Route};
-use crate::plan::Op;
 use crate::plan::address::{Address, parent_path};
 use crate::plan::graph::{Need, Phase, StepSpec};
+use crate::plan::{Op, PlannedMethod, RestApiOp};
 
 use super::function_arn;
 
@@ -165,11 +164,11 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
         specs.push(
             StepSpec::new(
                 Phase::Resources,
-                Op::CreateResource {
+                Op::ApiGateway(RestApiOp::CreateResource {
                     api: api.clone(),
                     parent: resource_ref(parent),
                     path: path.clone(),
-                },
+                }),
             )
             .creates(Address::Resource(path.clone()))
             .needs([
@@ -202,16 +201,16 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
         if created || has(Field::Authorization) || has(Field::ApiKeyRequired) {
             let spec = StepSpec::new(
                 Phase::Routes,
-                Op::PutMethod {
+                Op::ApiGateway(RestApiOp::PutMethod {
                     api: api.clone(),
                     resource: resource_ref(&route.path),
                     path: route.path.clone(),
-                    method: MethodSettings {
+                    method: PlannedMethod {
                         http_method: route.method.clone(),
                         authorization: route.authorization,
                         api_key_required: route.api_key_required,
                     },
-                },
+                }),
             )
             .needs(on_resource)
             .why("a resource, method or permission needs the REST API to exist");
@@ -232,14 +231,14 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
             specs.push(
                 StepSpec::new(
                     Phase::Routes,
-                    Op::PutIntegration {
+                    Op::ApiGateway(RestApiOp::PutIntegration {
                         api: api.clone(),
                         resource: resource_ref(&route.path),
                         path: route.path.clone(),
                         http_method: route.method.clone(),
                         function_arn: function_arn(desired, live, &route.function),
                         function,
-                    },
+                    }),
                 )
                 .sets(Address::Integration {
                     method: route.method.clone(),
@@ -275,12 +274,12 @@ pub fn deletes(cx: &PlanCx, routes: &[Route]) -> Vec<StepSpec> {
         specs.push(
             StepSpec::new(
                 Phase::RouteCleanup,
-                Op::DeleteMethod {
+                Op::ApiGateway(RestApiOp::DeleteMethod {
                     api_id: live_api.id.clone(),
                     resource_id: resource.id.clone(),
                     path: path.clone(),
                     http_method: method.clone(),
-                },
+                }),
             )
             .deletes(Address::Method { method, path }),
         );
@@ -296,11 +295,11 @@ pub fn deletes(cx: &PlanCx, routes: &[Route]) -> Vec<StepSpec> {
         specs.push(
             StepSpec::new(
                 Phase::RouteCleanup,
-                Op::DeleteResource {
+                Op::ApiGateway(RestApiOp::DeleteResource {
                     api_id: live_api.id.clone(),
                     resource_id: live_api.resources[path].id.clone(),
                     path: path.clone(),
-                },
+                }),
             )
             .deletes(Address::Resource(path.clone()))
             .why("a resource is deleted after its methods and its children"),

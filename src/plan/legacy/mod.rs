@@ -7,8 +7,10 @@ mod api;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{CodeRef, FORMAT_VERSION, FunctionSettings, Op, Plan, PlanError, Step, fingerprint};
-use crate::cloud::NewRole;
+use super::{
+    CodeRef, FORMAT_VERSION, FunctionSettings, IamOp, LambdaOp, Op, Plan, PlanError, PlannedRole,
+    Step, fingerprint,
+};
 use crate::diff::{self, Action, Change, Field, Output, Ref};
 use crate::kinds::function::record::{current_record, is_record_tag};
 use crate::kinds::function::{function_tags, wanted_role_arn};
@@ -41,14 +43,14 @@ pub fn build(
         let mut ready = Vec::new();
         let created = (change.action == Action::Create).then(|| {
             graph.push(
-                Op::CreateRole {
-                    role: NewRole {
+                Op::Iam(IamOp::CreateRole {
+                    role: PlannedRole {
                         name: role.name.clone(),
                         path: role.path.clone(),
                         trust_policy: role.trust_policy(),
                         tags: scope.ownership_tags(),
                     },
-                },
+                }),
                 vec![],
                 "",
             )
@@ -59,27 +61,27 @@ pub fn build(
         for field in &change.fields {
             let op = match (&field.field, &field.new) {
                 (Field::TrustPolicy, Some(_)) if created.is_some() => continue,
-                (Field::TrustPolicy, Some(document)) => Op::UpdateTrustPolicy {
+                (Field::TrustPolicy, Some(document)) => Op::Iam(IamOp::UpdateTrustPolicy {
                     role: role.name.clone(),
                     document: document.clone(),
-                },
-                (Field::ManagedPolicy(arn), Some(_)) => Op::AttachRolePolicy {
+                }),
+                (Field::ManagedPolicy(arn), Some(_)) => Op::Iam(IamOp::AttachRolePolicy {
                     role: role.name.clone(),
                     policy_arn: arn.clone(),
-                },
-                (Field::ManagedPolicy(arn), None) => Op::DetachRolePolicy {
+                }),
+                (Field::ManagedPolicy(arn), None) => Op::Iam(IamOp::DetachRolePolicy {
                     role: role.name.clone(),
                     policy_arn: arn.clone(),
-                },
-                (Field::InlinePolicy(name), Some(document)) => Op::PutRolePolicy {
+                }),
+                (Field::InlinePolicy(name), Some(document)) => Op::Iam(IamOp::PutRolePolicy {
                     role: role.name.clone(),
                     policy: name.clone(),
                     document: document.clone(),
-                },
-                (Field::InlinePolicy(name), None) => Op::DeleteRolePolicy {
+                }),
+                (Field::InlinePolicy(name), None) => Op::Iam(IamOp::DeleteRolePolicy {
                     role: role.name.clone(),
                     policy: name.clone(),
-                },
+                }),
                 _ => continue,
             };
             let removes = op.is_delete();
@@ -148,13 +150,13 @@ pub fn build(
         };
         if matches!(change.action, Action::Create | Action::Replace) {
             let id = graph.push(
-                Op::CreateFunction {
+                Op::Lambda(LambdaOp::CreateFunction {
                     name: function.name.clone(),
                     settings,
                     architecture: function.architecture,
                     code: code(),
                     tags: function_tags(scope, function),
-                },
+                }),
                 role_steps.into_iter().chain(referenced).collect(),
                 role_why,
             );
@@ -178,11 +180,11 @@ pub fn build(
                 why = "a function's environment holds values of resources created first";
             }
             let id = graph.push(
-                Op::UpdateFunctionConfiguration {
+                Op::Lambda(LambdaOp::UpdateFunctionConfiguration {
                     name: function.name.clone(),
                     arn: existing.arn.clone(),
                     settings,
-                },
+                }),
                 deps,
                 why,
             );
@@ -196,11 +198,11 @@ pub fn build(
         }
         if has(&Field::Code) || has(&Field::Architecture) {
             let id = graph.push(
-                Op::UpdateFunctionCode {
+                Op::Lambda(LambdaOp::UpdateFunctionCode {
                     name: function.name.clone(),
                     code: code(),
                     architecture: function.architecture,
-                },
+                }),
                 last.into_iter().collect(),
                 chain_why,
             );
@@ -208,11 +210,11 @@ pub fn build(
         }
         if has(&Field::Record) {
             last = Some(graph.push(
-                Op::TagFunction {
+                Op::Lambda(LambdaOp::TagFunction {
                     name: function.name.clone(),
                     arn: existing.arn.clone(),
                     tags: current_record(function, existing),
-                },
+                }),
                 last.into_iter().collect(),
                 chain_why,
             ));
@@ -231,22 +233,22 @@ pub fn build(
                 .collect();
             if !changed.is_empty() {
                 last = Some(graph.push(
-                    Op::TagFunction {
+                    Op::Lambda(LambdaOp::TagFunction {
                         name: function.name.clone(),
                         arn: existing.arn.clone(),
                         tags: changed,
-                    },
+                    }),
                     last.into_iter().collect(),
                     chain_why,
                 ));
             }
             if !stale.is_empty() {
                 graph.push(
-                    Op::UntagFunction {
+                    Op::Lambda(LambdaOp::UntagFunction {
                         name: function.name.clone(),
                         arn: existing.arn.clone(),
                         keys: stale,
-                    },
+                    }),
                     last.into_iter().collect(),
                     chain_why,
                 );
@@ -277,7 +279,7 @@ pub fn build(
     });
     for (name, successor) in deletions.collect::<Vec<_>>() {
         let id = graph.push(
-            Op::DeleteFunction { name: name.clone() },
+            Op::Lambda(LambdaOp::DeleteFunction { name: name.clone() }),
             deployment.into_iter().chain(successor).collect(),
             "a function is deleted once its successor exists and the new deployment no longer routes to it",
         );
@@ -298,27 +300,27 @@ pub fn build(
         let mut deps = Vec::new();
         for arn in &role.managed_policies {
             deps.push(graph.push(
-                Op::DetachRolePolicy {
+                Op::Iam(IamOp::DetachRolePolicy {
                     role: role.name.clone(),
                     policy_arn: arn.clone(),
-                },
+                }),
                 vec![],
                 "",
             ));
         }
         for policy in role.inline_policies.keys() {
             deps.push(graph.push(
-                Op::DeleteRolePolicy {
+                Op::Iam(IamOp::DeleteRolePolicy {
                     role: role.name.clone(),
                     policy: policy.clone(),
-                },
+                }),
                 vec![],
                 "",
             ));
         }
         deps.extend(moves_off.get(&role.arn).into_iter().flatten().copied());
         graph.push(
-            Op::DeleteRole { role: role.name.clone() },
+            Op::Iam(IamOp::DeleteRole { role: role.name.clone() }),
             deps,
             "IAM refuses to delete a role that still has policies, and a function must not lose its role while it exists",
         );
