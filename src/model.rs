@@ -20,7 +20,7 @@ pub const TAG_STAGE: &str = "lade:stage";
 /// seen as a replacement.
 pub const TAG_KEY: &str = "lade:key";
 /// The trust principal a role gets when the manifest names none.
-pub const DEFAULT_TRUST_SERVICE: &str = "lambda.amazonaws.com";
+pub const DEFAULT_TRUST_SERVICE: &str = crate::arn::LAMBDA_PRINCIPAL;
 
 /// Which project and stage a run is about. It decides physical names, ownership tags
 /// and the IAM path, so two stages of one project never see each other's resources.

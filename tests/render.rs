@@ -11,7 +11,7 @@ use lade::cloud::memory::MemoryCloud;
 use lade::diff::env::PlannedValue;
 use lade::diff::{Action, Change};
 use lade::model::*;
-use lade::plan::{self, Op, Plan, Step};
+use lade::plan::{self, LambdaOp, Op, Plan, Step};
 use lade::render;
 use lade::render::{explain, graph, markdown};
 use serde_json::json;
@@ -124,8 +124,8 @@ async fn change_plan() -> Plan {
 fn fixed(mut plan: Plan) -> Plan {
     plan.salt = "SALT".into();
     for step in &mut plan.steps {
-        if let Op::CreateFunction { settings, .. }
-        | Op::UpdateFunctionConfiguration { settings, .. } = &mut step.op
+        if let Op::Lambda(LambdaOp::CreateFunction { settings, .. })
+        | Op::Lambda(LambdaOp::UpdateFunctionConfiguration { settings, .. }) = &mut step.op
         {
             for value in settings.environment.values_mut() {
                 if let PlannedValue::Sensitive { hash } = value {
@@ -271,7 +271,7 @@ async fn no_renderer_prints_a_secret() {
     let printed = everything(&plan) + &render::plan_text(&plan) + &render::plan_json(&plan);
     assert!(
         plan.steps.iter().any(|s| matches!(&s.op,
-            Op::UpdateFunctionConfiguration { settings, .. }
+            Op::Lambda(LambdaOp::UpdateFunctionConfiguration { settings, .. })
                 if matches!(settings.environment.get("API_KEY"), Some(PlannedValue::Sensitive { .. })))),
         "the plan carries the secret, as a hash"
     );
@@ -321,7 +321,7 @@ fn odd_plan(name: &str) -> Plan {
         }],
         steps: vec![Step {
             id: 0,
-            op: Op::DeleteFunction { name: name.into() },
+            op: Op::Lambda(LambdaOp::DeleteFunction { name: name.into() }),
             depends_on: Vec::new(),
             why: String::new(),
         }],

@@ -30,7 +30,7 @@ use anyhow::{Context as _, bail};
 
 use crate::aws::{AwsCloud, Stats};
 use crate::cli::{Cli, Command, Common, PlanFormat};
-use crate::cloud::{Cloud, Limits};
+use crate::cloud::{AccountApi, Limits};
 use crate::model::{Artifact, Desired};
 use crate::{live, manifest, package};
 
