@@ -401,3 +401,33 @@ fn very_verbose_adds_the_sdk_s_retry_decisions() {
     );
     assert!(!very.contains(CANARY), "a secret leaked into the log");
 }
+
+/// The colours through the binary, as the README lists them (issue 19): apply's `✓`
+/// green, a plan's `~` yellow and `-` red. (`✗` red and each plan symbol line by line:
+/// `render::colour`'s unit tests.)
+#[test]
+fn apply_and_plan_colours_through_the_binary() {
+    let project = project("colsym");
+    let secret = secret();
+    let applied = project.ok(&[
+        "apply",
+        "--yes",
+        "--color",
+        "always",
+        "--secret-var",
+        &secret,
+    ]);
+    assert!(
+        applied
+            .lines()
+            .any(|l| l.contains("\x1b[32m") && l.contains("✓  create role")),
+        "{applied:?}"
+    );
+    project.edit(|text| text.replace("role: api\n", "role: api\n    memory: 256\n"));
+    let changed = project.ok(&["plan", "--color", "always", "--secret-var", &secret]);
+    assert!(changed.contains("\x1b[33m  ~ function"), "{changed:?}");
+    project.edit(|text| text[..text.find("functions:").unwrap()].to_string());
+    let removed = project.ok(&["plan", "--color", "always", "--secret-var", &secret]);
+    assert!(removed.contains("\x1b[31m  - function"), "{removed:?}");
+    project.ok(&["destroy", "--yes", "--secret-var", &secret]);
+}

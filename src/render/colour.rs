@@ -185,5 +185,7 @@ Plan: 1 to add, 1 to change, 1 to destroy.
         assert!(failed.starts_with("\x1b[31m"), "{failed:?}");
         assert_eq!(strip(&ok), "  ✓  create role r (1.2s)");
         assert_eq!(strip(&failed), "  ✗  create role r: AccessDenied");
+        let kept = paint_event("  ~  delete old deployment d: not done, so it is kept");
+        assert!(kept.starts_with("\x1b[33m"), "{kept:?}");
     }
 }
