@@ -186,6 +186,17 @@ pub struct Function {
     pub tags: BTreeMap<String, String>,
 }
 
+impl Function {
+    /// The names of the environment variables whose values are sensitive.
+    pub fn sensitive_keys(&self) -> BTreeSet<String> {
+        self.environment
+            .iter()
+            .filter(|(_, value)| value.sensitive)
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+}
+
 /// An environment variable's value as the manifest gives it, after variables are
 /// resolved: text, possibly with references to other resources whose values are known
 /// only once they exist (`${function:KEY.arn}`, `${role:KEY.arn}`, `${api.url}`).
