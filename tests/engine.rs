@@ -673,6 +673,202 @@ async fn old_deployments_are_pruned_after_the_stage_moved() {
     assert_eq!(api.stage.unwrap().deployment_id, api.deployments[0].id);
 }
 
+/// Retargets the first route `times` times in a row, converging each time: one
+/// deployment each.
+async fn deployed_times(cloud: &MemoryCloud, desired: &mut Desired, times: usize) {
+    let artifacts = artifacts(desired);
+    let functions = ["get", "work", "list"];
+    for i in 0..times {
+        desired.api.as_mut().unwrap().routes[0].function = functions[i % 3].into();
+        converge(cloud, desired, &artifacts).await;
+    }
+}
+
+fn deleted_deployments(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter_map(|step| match &step.op {
+            Op::ApiGateway(RestApiOp::DeleteDeployment { deployment_id, .. }) => {
+                Some(deployment_id.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A prune that AWS refuses (here: a canary or another stage points at the old
+/// deployment) keeps the deployment, reports why, and the apply is still a success;
+/// the next deploy tries again and prunes it (issue 19).
+#[tokio::test]
+async fn a_refused_prune_keeps_the_deployment_and_the_apply_succeeds() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    deployed_times(
+        &cloud,
+        &mut desired,
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS,
+    )
+    .await;
+    let api = the_api(&cloud);
+    let oldest = api.deployments.last().unwrap().id.clone();
+
+    // Just before the prune, something points the stage at the oldest deployment.
+    let once = std::sync::atomic::AtomicBool::new(false);
+    let (api_id, pointed) = (api.id.clone(), oldest.clone());
+    cloud.before("DeleteDeployment", move |account| {
+        if !once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            account
+                .apis
+                .get_mut(&api_id)
+                .unwrap()
+                .stage
+                .as_mut()
+                .unwrap()
+                .deployment_id = pointed.clone();
+        }
+    });
+    desired.api.as_mut().unwrap().routes[0].function = "get".into();
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(deleted_deployments(&plan), [oldest.clone()]);
+    let run = Engine::new(&cloud, &desired).apply(&plan).await;
+    let outcome = run.outcome;
+    let prune = position(&plan, |op| {
+        matches!(op, Op::ApiGateway(RestApiOp::DeleteDeployment { .. }))
+    });
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert!(outcome.failed.is_empty(), "{outcome:?}");
+    let [(step, reason)] = &outcome.kept[..] else {
+        panic!("one step kept: {outcome:?}");
+    };
+    assert_eq!(*step, prune);
+    assert!(
+        reason.contains("Active stages pointing to this deployment"),
+        "{reason}"
+    );
+    assert!(!outcome.succeeded.contains(&prune), "{outcome:?}");
+    let events = run.events;
+    assert!(
+        events.iter().any(|e| matches!(e,
+            apply::Event::Kept { step, reason: r, .. } if *step == prune && r == reason)),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, apply::Event::Failed { .. })),
+        "{events:?}"
+    );
+    assert!(the_api(&cloud).deployments.iter().any(|d| d.id == oldest));
+
+    // Once the stage points at the newest again, the next deploy prunes it.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let api = account.apis.get_mut(&api.id).unwrap();
+        api.stage.as_mut().unwrap().deployment_id = api.deployments[0].id.clone();
+    }
+    desired.api.as_mut().unwrap().routes[0].function = "work".into();
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert!(deleted_deployments(&plan).contains(&oldest), "{plan:#?}");
+    let api = the_api(&cloud);
+    assert!(!api.deployments.iter().any(|d| d.id == oldest), "{api:?}");
+    assert_eq!(
+        api.deployments.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS
+    );
+}
+
+/// Deployments made in the same second sort by their random ID, so the stage's may
+/// come last: the plan still never prunes it, and five stay (issue 19).
+#[tokio::test]
+async fn the_stage_s_deployment_is_never_pruned_wherever_it_sorts() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    // Every read of the deployments finds the stage's sorted last, as a tie would.
+    cloud.before("GetDeployments", |account| {
+        for api in account.apis.values_mut() {
+            let Some(stage) = api.stage.clone() else {
+                continue;
+            };
+            if let Some(at) = api
+                .deployments
+                .iter()
+                .position(|d| d.id == stage.deployment_id)
+            {
+                let current = api.deployments.remove(at);
+                api.deployments.push(current);
+            }
+        }
+    });
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    for i in 0..7 {
+        let before = the_api(&cloud).stage.unwrap().deployment_id;
+        desired.api.as_mut().unwrap().routes[0].function = ["get", "work", "list"][i % 3].into();
+        let plan = converge(&cloud, &desired, &artifacts).await;
+        assert!(!deleted_deployments(&plan).contains(&before), "{plan:#?}");
+        let api = the_api(&cloud);
+        assert!(
+            api.deployments.iter().any(|d| d.id == before),
+            "round {i}: {api:?}"
+        );
+    }
+    let api = the_api(&cloud);
+    assert_eq!(
+        api.deployments.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS,
+        "{api:?}"
+    );
+}
+
+/// Apply never deletes a deployment it created itself, even when a plan (here edited
+/// by hand) asks for it: that is the one the stage now points at.
+#[tokio::test]
+async fn apply_never_prunes_the_deployment_it_just_created() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    deployed_times(
+        &cloud,
+        &mut desired,
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS,
+    )
+    .await;
+    desired.api.as_mut().unwrap().routes[0].function = "get".into();
+    let artifacts = artifacts(&desired);
+    let mut plan = plan_for(&cloud, &desired, &artifacts).await;
+    let prune = position(&plan, |op| {
+        matches!(op, Op::ApiGateway(RestApiOp::DeleteDeployment { .. }))
+    });
+    // The double's IDs count up: the new deployment takes the next one.
+    let next = format!("dep{}", cloud.snapshot().counter + 1);
+    let Op::ApiGateway(RestApiOp::DeleteDeployment { deployment_id, .. }) =
+        &mut plan.steps[prune].op
+    else {
+        unreachable!()
+    };
+    *deployment_id = next.clone();
+    let run = Engine::new(&cloud, &desired).apply(&plan).await;
+    let outcome = run.outcome;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert_eq!(outcome.kept.len(), 1, "{outcome:?}");
+    assert!(
+        outcome.kept[0].1.contains("the one this apply created"),
+        "{outcome:?}"
+    );
+    let api = the_api(&cloud);
+    assert_eq!(api.stage.unwrap().deployment_id, next);
+    assert_eq!(api.deployments[0].id, next);
+    assert_eq!(
+        cloud
+            .calls()
+            .iter()
+            .filter(|c| *c == "DeleteDeployment")
+            .count(),
+        0,
+        "the delete was never sent"
+    );
+}
+
 #[tokio::test]
 async fn removing_the_api_section_deletes_the_api_and_permissions() {
     let cloud = MemoryCloud::new();
@@ -823,7 +1019,9 @@ impl apply::Reporter for InFlight {
                 let peak = max.entry(self.services[*step]).or_default();
                 *peak = (*peak).max(*n);
             }
-            apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => {
+            apply::Event::Succeeded { step, .. }
+            | apply::Event::Failed { step, .. }
+            | apply::Event::Kept { step, .. } => {
                 *now.entry(self.services[*step]).or_default() -= 1;
             }
             apply::Event::Skipped { .. }

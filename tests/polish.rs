@@ -68,7 +68,7 @@ fn timestamp_shape_is_checked() {
 
 #[test]
 fn completions_for_every_shell() {
-    for shell in ["bash", "zsh", "fish", "powershell"] {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let output = Command::new(env!("CARGO_BIN_EXE_lade"))
             .args(["completions", shell])
             .output()
@@ -94,8 +94,8 @@ fn completions_for_every_shell() {
         .unwrap();
     assert_eq!(
         unknown.status.code(),
-        Some(2),
-        "an unknown shell is a usage error"
+        Some(1),
+        "an unknown shell is a usage error, which exits 1 (2 means changes)"
     );
 }
 
@@ -105,7 +105,7 @@ fn verbose_and_quiet_conflict() {
         .args(["-v", "-q", "validate"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(1), "a usage error exits 1");
     assert!(
         stderr(&output).contains("cannot be used with"),
         "{}",

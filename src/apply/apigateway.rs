@@ -77,14 +77,28 @@ impl Context<'_> {
             }
             RestApiOp::CreateDeployment { api, stage } => {
                 let api = self.resolve(api).await?;
-                cloud
+                let id = cloud
                     .create_deployment(&api, stage, "deployed by lade")
                     .await?;
+                self.deployed.lock().expect("deployed poisoned").push(id);
             }
             RestApiOp::DeleteDeployment {
                 api_id,
                 deployment_id,
-            } => cloud.delete_deployment(api_id, deployment_id).await?,
+            } => {
+                // The plan lists only deployments that existed before this apply, so
+                // this cannot happen; but the stage points at the new one, and
+                // deleting it must never even be tried.
+                if self
+                    .deployed
+                    .lock()
+                    .expect("deployed poisoned")
+                    .contains(deployment_id)
+                {
+                    return Err(ApplyError::JustDeployed(deployment_id.clone()));
+                }
+                cloud.delete_deployment(api_id, deployment_id).await?
+            }
         }
         Ok(())
     }

@@ -18,6 +18,8 @@ pub(super) struct Context<'a> {
     pub(super) inputs: &'a Inputs,
     /// What earlier steps of this apply produced: ARNs and IDs.
     pub(super) outputs: Mutex<BTreeMap<Output, String>>,
+    /// The deployments this apply created, which it must never prune.
+    pub(super) deployed: Mutex<Vec<String>>,
 }
 
 impl Context<'_> {

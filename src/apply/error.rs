@@ -33,6 +33,10 @@ pub enum ApplyError {
     /// A function ARN that AWS returned does not parse as an ARN.
     #[error("`{0}` is not a function ARN")]
     NotAnArn(String),
+    /// A plan asks to prune the deployment this apply created, which the stage now
+    /// points at (a plan edited by hand: `plan` never lists it).
+    #[error("deployment {0} is the one this apply created, which the stage points at")]
+    JustDeployed(String),
 }
 
 impl From<CloudError> for ApplyError {

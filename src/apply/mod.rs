@@ -13,6 +13,13 @@
 //! way the outcome lists what was done, what failed and what was not started, and a
 //! re-run converges for the same reasons as after a failure.
 //!
+//! Some steps are clean-up that the manifest does not depend on: pruning an old REST
+//! API deployment ([`Op::is_best_effort`]). When one of those fails, what it would have
+//! removed is kept: the step is reported as [`Event::Kept`] with the reason, counts as
+//! done for the steps after it, and does not make the apply fail. The next apply that
+//! deploys tries again. A user is never stuck on clean-up that AWS (or the emulator)
+//! refuses.
+//!
 //! Apply never prints. It reports [`Event`]s to a [`Reporter`]; `render` decides how
 //! they look.
 
@@ -60,6 +67,15 @@ pub enum Event {
         step: usize,
         description: String,
         error: String,
+    },
+    /// A best-effort clean-up step (see [`Op::is_best_effort`]) did not succeed: what
+    /// it would have removed is kept, and the apply goes on as if it had succeeded.
+    /// The next apply that deploys tries again.
+    Kept {
+        step: usize,
+        description: String,
+        /// Why the step did not succeed: the error, as AWS gave it.
+        reason: String,
     },
     /// Not started because a step it depends on did not succeed.
     Skipped {
@@ -160,6 +176,9 @@ impl Interrupt {
 pub struct Outcome {
     pub succeeded: Vec<usize>,
     pub failed: Vec<(usize, String)>,
+    /// Best-effort clean-up steps that did not succeed, with the reason: what they
+    /// would have removed is kept. They do not make the outcome a failure.
+    pub kept: Vec<(usize, String)>,
     /// Not started because a step they depend on failed.
     pub skipped: Vec<usize>,
     /// Not started because the apply was interrupted first.
@@ -172,7 +191,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Every step succeeded.
+    /// Every step succeeded, or was best-effort clean-up that kept what it could not
+    /// remove.
     pub fn is_success(&self) -> bool {
         self.failed.is_empty()
             && self.skipped.is_empty()
@@ -224,6 +244,7 @@ pub async fn execute_with(
         plan,
         inputs,
         outputs: Mutex::new(BTreeMap::new()),
+        deployed: Mutex::new(Vec::new()),
     };
     let mut state = vec![State::Waiting; plan.steps.len()];
     let mut outcome = Outcome::default();
@@ -313,6 +334,18 @@ pub async fn execute_with(
                     step: id,
                     description,
                     elapsed,
+                });
+            }
+            // Clean-up nothing depends on: keep what it could not remove, and go on.
+            Err(error) if plan.steps[id].op.is_best_effort() => {
+                state[id] = State::Done;
+                let reason = error.to_string();
+                tracing::warn!(step = id, %reason, "{description}: kept (best-effort clean-up)");
+                outcome.kept.push((id, reason.clone()));
+                reporter.report(&Event::Kept {
+                    step: id,
+                    description,
+                    reason,
                 });
             }
             Err(error) => {

@@ -41,13 +41,13 @@ pub fn paint_plan(text: &str) -> String {
 }
 
 /// An apply event line (see `render::event_line`) coloured by its mark: `✓` green,
-/// `✗` red, `-` (skipped), `!` (interrupted) and `?` (abandoned) yellow, `…` (started)
-/// dim.
+/// `✗` red, `-` (skipped), `~` (kept by best-effort clean-up), `!` (interrupted) and
+/// `?` (abandoned) yellow, `…` (started) dim.
 pub fn paint_event(line: &str) -> String {
     paint_lines(line, |line| match line.trim_start().chars().next() {
         Some('✓') => Some(CREATE),
         Some('✗') => Some(DELETE),
-        Some('-' | '!' | '?') => Some(UPDATE),
+        Some('-' | '~' | '!' | '?') => Some(UPDATE),
         Some('…') => Some(PENDING),
         _ => None,
     })

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Graph;
 use crate::diff::{Action, Change, Field, Output, Ref};
-use crate::kinds::rest_api::deployment::KEEP_DEPLOYMENTS;
+use crate::kinds::rest_api::deployment::deployments_to_prune;
 use crate::kinds::rest_api::function_arn;
 use crate::kinds::rest_api::permissions::statement_id;
 use crate::kinds::rest_api::routes::{route_name, wanted_paths};
@@ -324,7 +324,7 @@ pub(super) fn build(
         "a deployment publishes the routes as they are, so it waits for every route and permission step",
     );
     if let Some(live_api) = existing {
-        for old in live_api.deployments.iter().skip(KEEP_DEPLOYMENTS - 1) {
+        for old in deployments_to_prune(live_api) {
             graph.push(
                 Op::ApiGateway(RestApiOp::DeleteDeployment {
                     api_id: live_api.id.clone(),

@@ -142,4 +142,14 @@ impl RestApiOp {
             | RestApiOp::CreateDeployment { .. } => false,
         }
     }
+
+    /// Whether a failure of the step keeps what it would have removed instead of
+    /// failing the apply. Pruning an old deployment is: API Gateway refuses to delete
+    /// a deployment a stage or a stage's canary points at (moto refuses any deployment
+    /// of a live stage), the plan already leaves the stage's own deployment out
+    /// (`kinds::rest_api::deployment::deployments_to_prune`), and whatever else stops
+    /// a prune, the old deployment costs nothing and the routes are already live.
+    pub fn is_best_effort(&self) -> bool {
+        matches!(self, RestApiOp::DeleteDeployment { .. })
+    }
 }

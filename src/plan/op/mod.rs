@@ -63,6 +63,16 @@ impl Op {
             Op::ApiGateway(op) => op.is_delete(),
         }
     }
+
+    /// Whether the step is clean-up that nothing in the manifest depends on, so that
+    /// when it fails, apply keeps what it would have removed instead of failing (see
+    /// `apply`'s module docs). Only pruning an old REST API deployment is.
+    pub fn is_best_effort(&self) -> bool {
+        match self {
+            Op::Iam(_) | Op::Lambda(_) => false,
+            Op::ApiGateway(op) => op.is_best_effort(),
+        }
+    }
 }
 
 impl From<IamOp> for Op {
