@@ -331,12 +331,7 @@ async fn confirm_drift(
         .values()
         .filter(|wanted| {
             live.functions.get(&wanted.name).is_some_and(|function| {
-                let sensitive = wanted
-                    .environment
-                    .iter()
-                    .filter(|(_, value)| value.sensitive)
-                    .map(|(key, _)| key.clone())
-                    .collect();
+                let sensitive = wanted.sensitive_keys();
                 function
                     .tags
                     .get(TAG_CONFIG)

@@ -41,6 +41,17 @@ impl Scope {
         format!("{}-{}-{}", self.project, self.stage, key)
     }
 
+    /// A resource's physical name: the `name:` the manifest sets, else
+    /// [`physical_name`](Self::physical_name) of its key.
+    pub fn name_or_default(&self, key: &str, name: Option<&str>) -> String {
+        name.map_or_else(|| self.physical_name(key), str::to_owned)
+    }
+
+    /// The REST API's default name: `<project>-<stage>`.
+    pub fn api_name(&self) -> String {
+        format!("{}-{}", self.project, self.stage)
+    }
+
     /// The ownership tags every taggable resource carries.
     pub fn ownership_tags(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
@@ -173,6 +184,17 @@ pub struct Function {
     pub architecture: Architecture,
     /// User tags; the ownership tags are added on top and may not be set here.
     pub tags: BTreeMap<String, String>,
+}
+
+impl Function {
+    /// The names of the environment variables whose values are sensitive.
+    pub fn sensitive_keys(&self) -> BTreeSet<String> {
+        self.environment
+            .iter()
+            .filter(|(_, value)| value.sensitive)
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
 }
 
 /// An environment variable's value as the manifest gives it, after variables are

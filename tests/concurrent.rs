@@ -72,7 +72,7 @@ fn two_applies_at_once_converge_with_one_more_apply() {
     for round in 1..=ROUNDS {
         let project = small_project("twice");
         let label = format!("round {round}");
-        let proxy = Proxy::start(&moto().endpoint(), Faults::none());
+        let proxy = Proxy::start(moto().endpoint(), Faults::none());
         proxy.gate(2, Duration::ZERO, |seen| seen.name == "CreateRole");
         let first = apply_command(&project, &proxy).spawn().unwrap();
         let second = apply_command(&project, &proxy).spawn().unwrap();

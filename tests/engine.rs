@@ -730,7 +730,7 @@ async fn a_refused_prune_keeps_the_deployment_and_the_apply_succeeds() {
     desired.api.as_mut().unwrap().routes[0].function = "get".into();
     let artifacts = artifacts(&desired);
     let plan = plan_for(&cloud, &desired, &artifacts).await;
-    assert_eq!(deleted_deployments(&plan), [oldest.clone()]);
+    assert_eq!(deleted_deployments(&plan), std::slice::from_ref(&oldest));
     let run = Engine::new(&cloud, &desired).apply(&plan).await;
     let outcome = run.outcome;
     let prune = position(&plan, |op| {

@@ -192,7 +192,7 @@ fn through(project: &Project, proxy: &Proxy, args: &[&str]) -> String {
 #[test]
 fn independent_steps_run_together_within_the_service_bound() {
     let project = project(5, "conc");
-    let proxy = Proxy::start(&support::moto().endpoint(), Faults::none());
+    let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
     proxy.gate(2, Duration::ZERO, |seen| seen.name == "CreateFunction");
     let stdout = through(
         &project,
@@ -247,7 +247,7 @@ fn parallelism_bounds_the_reads_in_flight() {
     let project = project(5, "rdpar");
     project.ok(&["apply", "--yes"]);
 
-    let proxy = Proxy::start(&support::moto().endpoint(), Faults::none());
+    let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
     proxy.gate(2, Duration::from_millis(300), |seen| {
         seen.name == "GetPolicy"
     });
@@ -268,7 +268,7 @@ fn parallelism_bounds_the_reads_in_flight() {
     assert_eq!(policies, 5);
 
     // One overall: never two requests at once, of any service.
-    let proxy = Proxy::start(&support::moto().endpoint(), Faults::none());
+    let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
     let plan = through(&project, &proxy, &["plan", "--parallelism", "1"]);
     assert!(plan.starts_with("No changes."), "{plan}");
     assert_eq!(proxy.peak_in_flight(|_| true), 1, "{:#?}", proxy.requests());

@@ -3,7 +3,8 @@
 //! The pipeline, one file per stage:
 //!
 //! 1. [`parse`]: text → a span-carrying YAML tree ([`node`]) via serde-saphyr, within a
-//!    budget; repeated keys reported and dropped.
+//!    budget; repeated keys reported and dropped. [`declared`] then notes the keys the
+//!    tree declares, which the next two stages check references against.
 //! 2. [`vars`]: `${...}` variables resolved in the tree, in place, so the values they
 //!    give are still type- and range-checked below, and errors point where the
 //!    variable was written. Sensitive values and cross-references are allowed only in
@@ -20,6 +21,7 @@
 //! paths' metadata, and the `--var-file`s it is given.
 
 mod de;
+mod declared;
 mod diagnostic;
 mod node;
 mod parse;
@@ -40,6 +42,13 @@ use crate::model::Desired;
 use diagnostic::Reporter;
 pub use diagnostic::{Diagnostic, Diagnostics};
 use node::Loc;
+
+/// The stage when neither the manifest nor `--stage` names one.
+///
+/// At the root, next to [`LoadOptions::stage`], because two stages decide the stage
+/// and neither owns the other: [`vars`] (to resolve `${stage}` before validation) and
+/// [`validate`] (to build the `Scope`).
+pub(crate) const DEFAULT_STAGE: &str = "dev";
 
 /// What a run brings to the manifest besides its text: the stage, variables, the
 /// environment and what the caller knows about the account.
@@ -219,7 +228,7 @@ pub fn load_str(text: &str, path: &Path, options: &LoadOptions) -> Result<Desire
     parse::drop_duplicates(&mut root, &mut r);
     // Taken before errors prune the tree, so a function with a bad body still counts
     // as declared and a route to it is not reported twice.
-    let declared = validate::Declared::of(&root);
+    let declared = declared::Declared::of(&root);
     let resolved = vars::resolve(&mut root, text, &declared, &vars, options, &mut r);
     let Some(raw) = parse::raw(&mut root, &mut r) else {
         return Err(r.finish());

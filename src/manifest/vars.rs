@@ -34,11 +34,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{CrossRef, EnvValue, Part, Scope};
 
+use super::declared::Declared;
 use super::diagnostic::{Diagnostics, Reporter};
 use super::node::{Kind, Loc, Node};
 use super::rules::{self, suggest};
-use super::validate::{DEFAULT_STAGE, Declared};
-use super::{LoadOptions, parse};
+use super::{DEFAULT_STAGE, LoadOptions, parse};
 
 /// Stands in for `${account}` until the caller has looked the account up.
 pub(crate) const ACCOUNT_PLACEHOLDER: &str = "000000000000";
@@ -288,11 +288,10 @@ fn function_names(root: &Node, scope: &Scope, keys: &[String]) -> BTreeMap<Strin
                 .and_then(|f| f.get(key))
                 .and_then(|f| f.get("name"))
                 .and_then(|n| match &n.kind {
-                    Kind::Str(s) => Some(s.clone()),
+                    Kind::Str(s) => Some(s.as_str()),
                     _ => None,
                 });
-            let name = explicit.unwrap_or_else(|| scope.physical_name(key));
-            (key.clone(), name)
+            (key.clone(), scope.name_or_default(key, explicit))
         })
         .collect()
 }

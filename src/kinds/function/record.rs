@@ -104,13 +104,7 @@ pub fn live_config(live: &LiveFunction) -> FunctionConfig {
 /// apply would write it for `function`: for a configuration that is already what the
 /// manifest asks for, but whose record is out of date.
 pub fn current_record(function: &Function, live: &LiveFunction) -> BTreeMap<String, String> {
-    let sensitive = function
-        .environment
-        .iter()
-        .filter(|(_, value)| value.sensitive)
-        .map(|(key, _)| key.clone())
-        .collect();
-    applied_record(&live_config(live), &sensitive)
+    applied_record(&live_config(live), &function.sensitive_keys())
 }
 
 /// Whether a live function's configuration differs from what lade last applied.
@@ -120,14 +114,7 @@ pub fn drifted(function: &Function, live: &LiveFunction) -> bool {
     };
     let config = live_config(live);
     // The fingerprint was taken with the sensitive set of that time.
-    let sensitive = recorded_sensitive(live).unwrap_or_else(|| {
-        function
-            .environment
-            .iter()
-            .filter(|(_, value)| value.sensitive)
-            .map(|(key, _)| key.clone())
-            .collect()
-    });
+    let sensitive = recorded_sensitive(live).unwrap_or_else(|| function.sensitive_keys());
     &config_fingerprint(&config, &sensitive) != applied
 }
 

@@ -1,0 +1,43 @@
+//! What the manifest declares, read from the YAML tree before anything else looks at it.
+//!
+//! [`Declared`] is taken right after parsing, before variables are resolved and before
+//! errors prune the tree, because both later stages need it and neither may compute it
+//! for the other: [`vars`](super::vars) resolves `${function:KEY.name}` and
+//! `${role:KEY.arn}` against these keys, and [`validate`](super::validate) checks
+//! references (`role:`, routes) against them. Living here, below both, keeps the
+//! dependency one way: `vars` → `declared` ← `validate`. It reports nothing and checks
+//! nothing.
+
+use super::node::Node;
+
+/// Keys declared under `functions:` and `roles:`, including ones whose bodies had errors,
+/// so a reference to them is not reported a second time as unknown.
+pub(crate) struct Declared {
+    pub functions: Vec<String>,
+    pub roles: Vec<String>,
+    /// Functions that write `runtime:`, even if it then failed to read.
+    pub with_runtime: Vec<String>,
+    /// The manifest has an `api:` section.
+    pub api: bool,
+}
+
+impl Declared {
+    pub fn of(root: &Node) -> Self {
+        let functions = root.get("functions");
+        let keys = functions.map(Node::keys).unwrap_or_default();
+        Declared {
+            with_runtime: keys
+                .iter()
+                .filter(|k| {
+                    functions
+                        .and_then(|f| f.get(k))
+                        .is_some_and(|f| f.get("runtime").is_some())
+                })
+                .cloned()
+                .collect(),
+            functions: keys,
+            roles: root.get("roles").map(Node::keys).unwrap_or_default(),
+            api: root.get("api").is_some(),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! [`RawManifest`] → [`Desired`]: the checks the types cannot express, and resolution.
+//!
+//! Like ripgrep's `hiargs`, this turns what was written into what is meant: defaults
+//! applied, physical names computed (`<project>-<stage>-<key>`), `source` paths
+//! resolved against the manifest's directory, policy documents turned into JSON. Every
+//! check reports through the [`Reporter`] and carries on, so one run finds every
+//! problem. The only I/O is looking at `source` paths; there is no network call.
+//!
+//! This file owns the entry point, [`Validator::desired`], and the manifest's own
+//! top-level fields (`project`, `stage`, `region`, the names under `stages:`). Each
+//! section of the manifest has its own file, an `impl Validator` block that checks that
+//! section and builds its part of [`Desired`]:
+//!
+//! | file             | section                                                        |
+//! |------------------|----------------------------------------------------------------|
+//! | [`role`]         | `roles:`, with trust, managed and inline policies              |
+//! | [`defaults`]     | `defaults:`, checked once for every function                   |
+//! | [`function`]     | `functions:`: runtime, handler, role, ranges, tags             |
+//! | [`source`]       | a function's `source` and `exclude`, the only file-system look |
+//! | [`environment`]  | a function's `environment` and `secrets`                       |
+//! | [`cycles`]       | functions whose environments need each other's ARNs            |
+//! | [`api`]          | `api:` and its routes                                          |
+//! | [`names`]        | keys and physical names, shared by every kind                  |
+//!
+//! A new kind of resource is a new file here, a `mod` line and a call in
+//! [`Validator::desired`]. No file here reads YAML or resolves a variable: each gets
+//! the raw types, and the values [`vars`](super::vars) resolved ([`Resolved`]).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::model::{Desired, Scope};
+
+use super::DEFAULT_STAGE;
+use super::declared::Declared;
+use super::diagnostic::Reporter;
+use super::node::Loc;
+use super::raw::RawManifest;
+use super::rules;
+use super::vars::Resolved;
+
+mod api;
+mod cycles;
+mod defaults;
+mod environment;
+mod function;
+mod names;
+mod role;
+mod source;
+
+pub(crate) struct Validator<'r, 'a> {
+    pub r: &'r mut Reporter<'a>,
+    pub base_dir: &'r Path,
+    pub declared: Declared,
+    pub resolved: &'r Resolved,
+}
+
+impl Validator<'_, '_> {
+    pub fn desired(&mut self, raw: RawManifest, stage_override: Option<&str>) -> Desired {
+        self.lower_name(&raw.project, "project");
+        let stage = match stage_override {
+            Some(stage) => {
+                if !rules::is_lower_name(stage) {
+                    self.r
+                        .error(
+                            Loc::default(),
+                            format!("the stage `{stage}` given on the command line is not a valid stage name"),
+                        )
+                        .help("a stage is lowercase letters, digits and hyphens, starting with a letter, e.g. `prod` or `pr-42`");
+                }
+                stage.to_owned()
+            }
+            None => match &raw.stage {
+                Some(stage) => {
+                    self.lower_name(stage, "stage");
+                    stage.value.clone()
+                }
+                None => DEFAULT_STAGE.to_owned(),
+            },
+        };
+        if let Some(region) = &raw.region
+            && !rules::is_region(&region.value)
+        {
+            self.r
+                .error(
+                    region.loc,
+                    format!("`{}` is not an AWS region", region.value),
+                )
+                .help("a region looks like `us-east-1` or `eu-central-1`");
+        }
+        let scope = Scope {
+            project: raw.project.value.clone(),
+            stage,
+        };
+
+        for (name, _) in raw.stages.iter() {
+            if name.value != "default" {
+                self.lower_name(name, "stage");
+            }
+        }
+
+        let roles = raw
+            .roles
+            .iter()
+            .filter_map(|(key, role)| self.role(&scope, key, role))
+            .map(|role| (role.key.clone(), role))
+            .collect();
+        let defaults = self.defaults(raw.defaults.as_ref());
+        let mut arn_refs = BTreeMap::new();
+        let functions = raw
+            .functions
+            .iter()
+            .filter_map(|(key, function)| {
+                self.function(&scope, key, function, &defaults, &mut arn_refs)
+            })
+            .map(|f| (f.key.clone(), f))
+            .collect();
+        self.reference_cycles(&arn_refs);
+        let api = raw.api.as_ref().map(|api| self.api(&scope, api));
+
+        Desired {
+            scope,
+            region: raw.region.map(|r| r.value),
+            roles,
+            functions,
+            api,
+            uses_account: self.resolved.uses_account,
+        }
+    }
+}
