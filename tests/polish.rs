@@ -332,7 +332,11 @@ fn quiet_plan_and_validate_print_nothing_and_keep_their_exit_codes() {
         assert_eq!(stderr(&output), "", "{args:?} printed to stderr");
     }
     // Without -q the same commands do print: the check above can fail.
-    assert!(project.ok(&["validate", "--secret-var", &secret]) != "");
+    assert!(
+        !project
+            .ok(&["validate", "--secret-var", &secret])
+            .is_empty()
+    );
 }
 
 /// `-q apply` on a project with an API hides the URL lines that `apply` prints
@@ -362,7 +366,7 @@ fn very_verbose_adds_the_sdk_s_retry_decisions() {
     let secret = secret();
     let run = |flag: &str| {
         let proxy = Proxy::start(
-            &support::moto().endpoint(),
+            support::moto().endpoint(),
             Faults::none().first(|s| s.name == "ListRoles", Fault::Throttle),
         );
         let output = project
