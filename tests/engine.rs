@@ -1696,6 +1696,12 @@ async fn a_duplicate_lade_statement_is_replaced_by_one() {
         "{}",
         render::plan_text(&plan)
     );
+    // The plan says why, rather than `source ARN: X → X`.
+    let text = render::plan_text(&plan);
+    assert!(
+        text.contains("(and 1 more statements under lade's id)"),
+        "{text}"
+    );
     assert_eq!(cloud.snapshot().permissions["shop-dev-f1"].len(), 1);
 }
 

@@ -83,7 +83,13 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
                 },
                 fields: vec![FieldChange {
                     field: Field::SourceArn,
-                    old: current.map(Value::String),
+                    old: current.map(|arn| match mine.len() {
+                        1 => Value::String(arn),
+                        n => Value::String(format!(
+                            "{arn} (and {} more statements under lade's id)",
+                            n - 1
+                        )),
+                    }),
                     new: Some(source.display()),
                 }],
             });
