@@ -10,11 +10,13 @@
 //! ```
 
 pub mod apply;
+pub mod arn;
 pub mod aws;
 pub mod cli;
 pub mod cloud;
 pub mod commands;
 pub mod diff;
+pub mod kinds;
 pub mod live;
 pub mod manifest;
 pub mod model;

@@ -51,21 +51,16 @@ use std::future::Future;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 
-use crate::cloud::{Cloud, CloudError, FunctionConfig, Limits};
-use crate::diff::{TAG_CONFIG, config_fingerprint};
-use crate::model::{
-    Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope, TAG_PROJECT,
-    TAG_STAGE,
-};
-use crate::plan::Service;
+use crate::cloud::{Cloud, CloudError, Limits, PerService, Service};
+use crate::kinds::function::record::{TAG_CONFIG, live_fingerprint};
+use crate::kinds::{function, role};
+use crate::model::{Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope};
 
 /// Bounds on reads in flight: one semaphore overall and one per service.
 pub struct Gates {
     limits: Limits,
     overall: Semaphore,
-    lambda: Semaphore,
-    iam: Semaphore,
-    api_gateway: Semaphore,
+    services: PerService<Semaphore>,
 }
 
 impl Gates {
@@ -73,9 +68,7 @@ impl Gates {
         Gates {
             limits: *limits,
             overall: Semaphore::new(limits.total()),
-            lambda: Semaphore::new(limits.service(Service::Lambda)),
-            iam: Semaphore::new(limits.service(Service::Iam)),
-            api_gateway: Semaphore::new(limits.service(Service::ApiGateway)),
+            services: PerService::from_fn(|service| Semaphore::new(limits.service(service))),
         }
     }
 
@@ -84,9 +77,7 @@ impl Gates {
         // The service's permit first, so that a read waiting for its service does not
         // hold a place other services could use.
         let _service = match service {
-            Some(Service::Lambda) => Some(self.lambda.acquire().await),
-            Some(Service::Iam) => Some(self.iam.acquire().await),
-            Some(Service::ApiGateway) => Some(self.api_gateway.acquire().await),
+            Some(service) => Some(self.services[service].acquire().await),
             None => None,
         };
         let _overall = self.overall.acquire().await;
@@ -210,7 +201,7 @@ async fn read_roles(
     // project's path because of the trailing slash, but check the exact path anyway.
     let owned: BTreeMap<String, LiveRole> = listed
         .into_iter()
-        .filter(|role| role.path == path)
+        .filter(|listed| role::proof(scope, &listed.path).is_ok())
         .map(|role| (role.name.clone(), role))
         .collect();
     let missing = wanted.iter().filter(|name| !owned.contains_key(*name));
@@ -225,7 +216,7 @@ async fn read_roles(
     let (late, found): (Vec<_>, Vec<_>) = found
         .into_iter()
         .flatten()
-        .partition(|role| role.path == path);
+        .partition(|found| role::proof(scope, &found.path).is_ok());
     let late: Vec<_> = stream::iter(late)
         .map(|role| async move {
             gates
@@ -239,18 +230,18 @@ async fn read_roles(
     owned.extend(
         late.into_iter()
             .flatten()
-            .filter(|role| role.path == path)
-            .map(|role| (role.name.clone(), role)),
+            .filter(|late| role::proof(scope, &late.path).is_ok())
+            .map(|late| (late.name.clone(), late)),
     );
     let foreign = found
         .into_iter()
-        .map(|role| Foreign {
-            kind: ResourceKind::Role,
-            name: role.name,
-            reason: format!(
-                "its IAM path is `{}`, not `{path}`, so lade does not own it",
-                role.path
-            ),
+        .filter_map(|found| {
+            let reason = role::proof(scope, &found.path).err()?;
+            Some(Foreign {
+                kind: ResourceKind::Role,
+                name: found.name,
+                reason,
+            })
         })
         .collect();
     Ok((owned, foreign))
@@ -311,14 +302,16 @@ async fn read_functions(
         .await?;
     let mut foreign = Vec::new();
     for function in read.into_iter().flatten() {
-        if scope.owns_tags(&function.tags) {
-            owned.insert(function.name.clone(), function);
-        } else if wanted.contains(&function.name) {
-            foreign.push(Foreign {
+        match function::proof(scope, &function.tags) {
+            Ok(()) => {
+                owned.insert(function.name.clone(), function);
+            }
+            Err(reason) if wanted.contains(&function.name) => foreign.push(Foreign {
                 kind: ResourceKind::Function,
                 name: function.name.clone(),
-                reason: foreign_tags_reason(scope, &function.tags),
-            });
+                reason,
+            }),
+            Err(_) => {}
         }
     }
     Ok((owned, foreign))
@@ -338,16 +331,11 @@ async fn confirm_drift(
         .values()
         .filter(|wanted| {
             live.functions.get(&wanted.name).is_some_and(|function| {
-                let sensitive = wanted
-                    .environment
-                    .iter()
-                    .filter(|(_, value)| value.sensitive)
-                    .map(|(key, _)| key.clone())
-                    .collect();
+                let sensitive = wanted.sensitive_keys();
                 function
                     .tags
                     .get(TAG_CONFIG)
-                    .is_some_and(|applied| *applied != fingerprint(function, &sensitive))
+                    .is_some_and(|applied| *applied != live_fingerprint(function, &sensitive))
             })
         })
         .map(|wanted| wanted.name.clone())
@@ -367,20 +355,6 @@ async fn confirm_drift(
         }
     }
     Ok(())
-}
-
-/// The `lade:config` fingerprint of a live function's configuration.
-fn fingerprint(function: &LiveFunction, sensitive: &BTreeSet<String>) -> String {
-    let config = FunctionConfig {
-        handler: function.handler.clone(),
-        runtime: function.runtime.clone(),
-        role_arn: function.role_arn.clone(),
-        memory: function.memory,
-        timeout: function.timeout,
-        environment: function.environment.clone(),
-        description: function.description.clone(),
-    };
-    config_fingerprint(&config, sensitive)
 }
 
 /// The owned functions whose resource policy can hold a statement of lade that
@@ -431,16 +405,4 @@ async fn read_api(
     let mut apis = read.into_iter();
     let kept = apis.next();
     Ok((kept, apis.map(|api| api.id).collect()))
-}
-
-fn foreign_tags_reason(scope: &Scope, tags: &BTreeMap<String, String>) -> String {
-    match (tags.get(TAG_PROJECT), tags.get(TAG_STAGE)) {
-        (None, _) => "it has no `lade:project` tag, so lade does not own it".to_string(),
-        (Some(project), stage) => format!(
-            "it belongs to lade project `{project}` stage `{}`, not `{}` stage `{}`",
-            stage.map(String::as_str).unwrap_or("?"),
-            scope.project,
-            scope.stage
-        ),
-    }
 }

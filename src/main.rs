@@ -1,8 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = lade::cli::Cli::parse();
-    lade::commands::run(cli)
+    lade::commands::main(std::env::args_os())
 }

@@ -20,7 +20,7 @@ pub const TAG_STAGE: &str = "lade:stage";
 /// seen as a replacement.
 pub const TAG_KEY: &str = "lade:key";
 /// The trust principal a role gets when the manifest names none.
-pub const DEFAULT_TRUST_SERVICE: &str = "lambda.amazonaws.com";
+pub const DEFAULT_TRUST_SERVICE: &str = crate::arn::LAMBDA_PRINCIPAL;
 
 /// Which project and stage a run is about. It decides physical names, ownership tags
 /// and the IAM path, so two stages of one project never see each other's resources.
@@ -184,6 +184,17 @@ pub struct Function {
     pub architecture: Architecture,
     /// User tags; the ownership tags are added on top and may not be set here.
     pub tags: BTreeMap<String, String>,
+}
+
+impl Function {
+    /// The names of the environment variables whose values are sensitive.
+    pub fn sensitive_keys(&self) -> BTreeSet<String> {
+        self.environment
+            .iter()
+            .filter(|(_, value)| value.sensitive)
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
 }
 
 /// An environment variable's value as the manifest gives it, after variables are

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::diff::api::invoke_url;
+use crate::arn::invoke_url;
 use crate::model::Live;
 
 /// The outputs of one project and stage.

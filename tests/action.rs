@@ -416,6 +416,35 @@ fn plan_errors_fail_the_step_without_outputs() {
     }
 }
 
+/// A mistyped input is a usage error of the real lade, which exits 1, never 2: the
+/// step fails instead of reading as `has_changes=true` (issue 19). `--file --bogus`
+/// and `--stage --bogus` are flags without their value to clap.
+#[test]
+fn a_usage_error_of_the_real_lade_fails_the_plan_step_instead_of_reading_as_changes() {
+    // The real lade; its exit code is kept in $HOME/status.
+    let real = format!(
+        "'{}' \"$@\"; status=$?; echo \"$status\" >\"$HOME/status\"; exit \"$status\"",
+        env!("CARGO_BIN_EXE_lade")
+    );
+    for (input, value) in [("file", "--bogus"), ("stage", "--bogus")] {
+        let ran = run_step("plan", &[("command", "plan"), (input, value)], &real);
+        assert!(
+            !ran.ok,
+            "{input}={value} must fail the step: {}",
+            ran.stderr
+        );
+        assert!(ran.outputs.is_empty(), "{input}={value}: {:?}", ran.outputs);
+        assert!(ran.summary.is_empty(), "{input}={value}: {}", ran.summary);
+        assert!(
+            ran.stderr.contains("error: "),
+            "{input}={value}: {}",
+            ran.stderr
+        );
+        let status = std::fs::read_to_string(ran.dir.path().join("status")).unwrap();
+        assert_eq!(status.trim(), "1", "{input}={value}: {}", ran.stderr);
+    }
+}
+
 #[test]
 fn inputs_reach_lade_as_single_literal_arguments() {
     let ran = run_step(

@@ -380,3 +380,109 @@ async fn hello_example_answers_with_its_permission_in_place() {
     project.ok(&["destroy", "--yes"]);
     assert!(sdk.apis(&project.name).await.is_empty());
 }
+
+/// Issue 19: seven route changes in a row on examples/hello. From the sixth apply on,
+/// each apply prunes old deployments, which moto refuses for any deployment of a live
+/// stage (real API Gateway only for one a stage or canary points at). Pruning is best
+/// effort: every apply exits 0, a refused prune is reported as kept with its reason,
+/// nothing fails, and the next apply is not blocked.
+#[tokio::test]
+async fn seven_route_changes_in_a_row_all_apply_and_report_what_pruning_kept() {
+    let sdk = sdk().await;
+    let project = Project::example("hello", "seven");
+    project.ok(&["apply", "--yes"]);
+    // Deployments there are: the first apply made one.
+    let (mut live, mut pruned, mut kept) = (1usize, 0, 0);
+    for i in 1..=7 {
+        project.edit(|text| {
+            text.replace(
+                "    GET /hello: hello\n",
+                &format!("    GET /hello: hello\n    GET /r{i}: hello\n"),
+            )
+        });
+        let output = project.lade(&["apply", "--yes", "--json"]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "apply {i}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let events: Vec<Value> = stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let deletes: Vec<&Value> = events
+            .iter()
+            .filter(|e| {
+                e["event"] == "started"
+                    && e["description"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("delete old deployment")
+            })
+            .collect();
+        // Five stay with the new one: the stage's and the three newest others.
+        assert_eq!(deletes.len(), live.saturating_sub(4), "apply {i}: {stdout}");
+        assert!(
+            !events.iter().any(|e| e["event"] == "failed"),
+            "apply {i}: {stdout}"
+        );
+        for event in events.iter().filter(|e| e["event"] == "kept") {
+            let reason = event["reason"].as_str().unwrap();
+            assert!(reason.contains("DeleteDeployment"), "apply {i}: {reason}");
+            kept += 1;
+        }
+        let done = events
+            .iter()
+            .filter(|e| {
+                e["event"] == "succeeded"
+                    && e["description"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("delete old deployment")
+            })
+            .count();
+        assert_eq!(
+            done + events.iter().filter(|e| e["event"] == "kept").count(),
+            deletes.len(),
+            "apply {i}: each prune succeeded or was kept: {stdout}"
+        );
+        pruned += done;
+        live = live + 1 - done;
+        let summary = events.iter().find(|e| e["event"] == "summary").unwrap();
+        assert_eq!(summary["result"], "complete", "apply {i}: {summary}");
+        assert_eq!(
+            summary["kept"].as_array().unwrap().len(),
+            events.iter().filter(|e| e["event"] == "kept").count(),
+            "apply {i}: {summary}"
+        );
+        assert!(events.iter().any(|e| e["event"] == "outputs"), "apply {i}");
+    }
+    assert!(pruned + kept >= 3, "the 5th, 6th and 7th change pruned");
+    eprintln!("moto let lade prune {pruned} and kept {kept}");
+
+    let api_id = sdk.api_id(&project.name).await;
+    let (_, routes) = sdk.routes(&api_id).await;
+    assert_eq!(routes.len(), 8, "{routes:?}");
+    let deployments = sdk.deployments(&api_id).await;
+    assert_eq!(deployments.len(), 8 - pruned, "{deployments:?}");
+    assert!(deployments.contains(&sdk.stage_deployment(&api_id).await));
+    // The text output says the same, and a plan after it all has nothing to do.
+    project.edit(|text| text.replace("    GET /r7: hello\n", ""));
+    let text = project.ok(&["apply", "--yes"]);
+    assert!(text.contains("Apply complete: "), "{text}");
+    if kept > 0 {
+        assert!(text.contains("  kept: step "), "{text}");
+        assert!(text.contains("~  delete old deployment "), "{text}");
+    }
+    let planned = project.lade(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        planned.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&planned.stdout)
+    );
+    project.ok(&["destroy", "--yes"]);
+    assert!(sdk.apis(&project.name).await.is_empty());
+}

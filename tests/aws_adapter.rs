@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use lade::aws::{AwsCloud, Patience};
-use lade::cloud::{Cloud, CloudError, FunctionConfig, NewFunction, NewRole};
+use lade::cloud::{CloudError, FunctionConfig, IamApi, LambdaApi, NewFunction, NewRole};
 use lade::model::{Architecture, LiveFunction, Scope, trust_policy};
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -188,9 +188,10 @@ async fn a_role_with_our_name_on_another_path_is_not_ours() {
     cloud.create_role(&theirs).await.unwrap();
 
     let result = cloud.create_role(&new_role(&scope, "api")).await;
-    let Err(CloudError::NotOwned(message)) = result else {
+    let Err(error @ CloudError::NotOwned { .. }) = result else {
         panic!("expected NotOwned, got {result:?}");
     };
+    let message = error.to_string();
     assert!(message.contains(&theirs.name), "{message}");
     assert!(message.contains("/someone-else/"), "{message}");
     // And it was left alone.
@@ -523,9 +524,10 @@ async fn creating_an_existing_function_succeeds_only_for_its_owner() {
     }
     .ownership_tags();
     let result = cloud.create_function(&other).await;
-    let Err(CloudError::NotOwned(message)) = result else {
+    let Err(error @ CloudError::NotOwned { .. }) = result else {
         panic!("expected NotOwned, got {result:?}");
     };
+    let message = error.to_string();
     assert!(message.contains(&request.name), "{message}");
     assert!(
         message.contains(&format!("project {}, stage dev", scope.project)),

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use lade::aws::AwsCloud;
 use lade::cloud::{
-    Cloud, CloudError, CreatedApi, FunctionConfig, MethodSettings, NewApi, NewFunction, NewRole,
+    CloudError, CreatedApi, FunctionConfig, IamApi, LambdaApi, MethodSettings, NewApi, NewFunction,
+    NewRole, RestApiApi,
 };
 use lade::model::{
     ApiSettings, Architecture, Authorization, Endpoint, LiveApi, LiveIntegration, LiveMethod,

@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lade::apply::{self, Silent};
+use lade::apply;
 use lade::cloud::memory::MemoryCloud;
 use lade::diff::Ref;
 use lade::model::*;
-use lade::plan::{self, Op, Plan, PlanError};
+use lade::plan::{self, IamOp, LambdaOp, Op, Plan, PlanError, RestApiOp};
 use lade::{live, render};
 use serde_json::json;
 
@@ -72,15 +72,13 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
             destroy: 0
         }
     );
-    let role_named =
-        |n: &'static str| move |op: &Op| matches!(op, Op::CreateRole { role } if role.name == n);
-    let function_named =
-        |n: &'static str| move |op: &Op| matches!(op, Op::CreateFunction { name, .. } if name == n);
+    let role_named = |n: &'static str| move |op: &Op| matches!(op, Op::Iam(IamOp::CreateRole { role }) if role.name == n);
+    let function_named = |n: &'static str| move |op: &Op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == n);
     let create_api = position(&plan, role_named("shop-dev-api"));
     let create_worker = position(&plan, role_named("shop-dev-worker"));
     let put_read = position(
         &plan,
-        |op| matches!(op, Op::PutRolePolicy { policy, .. } if policy == "read"),
+        |op| matches!(op, Op::Iam(IamOp::PutRolePolicy { policy, .. }) if policy == "read"),
     );
     let create_list = position(&plan, function_named("shop-dev-list"));
     let create_work = position(&plan, function_named("shop-dev-work"));
@@ -113,14 +111,7 @@ async fn cold_apply_creates_roles_before_functions_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    let outcome = apply::execute(
-        &again,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&again).await.outcome;
     assert!(outcome.is_success());
     assert_eq!(
         cloud.mutations(),
@@ -144,14 +135,7 @@ async fn changing_memory_is_exactly_one_configuration_update() {
     assert_eq!(plan.changes[0].fields[0].old, Some(json!(128)));
     assert_eq!(plan.changes[0].fields[0].new, Some(json!(512)));
     cloud.clear_calls();
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&plan).await;
     // The tag records what lade applied, so later drift can be told apart.
     assert_eq!(
         cloud.mutations(),
@@ -171,14 +155,10 @@ async fn changing_code_is_exactly_one_code_update() {
     let plan = plan_for(&cloud, &desired, &changed).await;
     assert_eq!(ops(&plan), ["UpdateFunctionCode"]);
     cloud.clear_calls();
-    apply::execute(
-        &plan,
-        &changed.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired)
+        .artifacts(&changed)
+        .apply(&plan)
+        .await;
     assert_eq!(cloud.mutations(), ["UpdateFunctionCode"]);
     assert!(plan_for(&cloud, &desired, &changed).await.is_empty());
 }
@@ -193,15 +173,13 @@ async fn removing_a_function_deletes_exactly_that_function() {
     desired.functions.remove("get");
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["DeleteFunction"]);
-    assert!(matches!(&plan.steps[0].op, Op::DeleteFunction { name } if name == "shop-dev-get"));
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    assert!(
+        matches!(&plan.steps[0].op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-get")
+    );
+    Engine::new(&cloud, &desired)
+        .artifacts(&artifacts)
+        .apply(&plan)
+        .await;
     let names: Vec<String> = cloud.snapshot().functions.into_keys().collect();
     assert_eq!(names, ["shop-dev-list", "shop-dev-work"]);
 }
@@ -217,7 +195,7 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
     desired.functions.remove("get");
     desired.roles.remove("api");
     let plan = plan_for(&cloud, &desired, &artifacts).await;
-    let delete_role = position(&plan, |op| matches!(op, Op::DeleteRole { .. }));
+    let delete_role = position(&plan, |op| matches!(op, Op::Iam(IamOp::DeleteRole { .. })));
     for (i, step) in plan.steps.iter().enumerate() {
         if i != delete_role {
             assert!(
@@ -237,14 +215,11 @@ async fn removing_a_role_deletes_its_policies_and_functions_first() {
             "DeleteRole"
         ]
     );
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .artifacts(&artifacts)
+        .apply(&plan)
+        .await
+        .outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.snapshot().roles.contains_key("shop-dev-api"));
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
@@ -268,14 +243,7 @@ async fn moving_a_function_to_a_new_role_waits_for_the_role() {
         ["CreateRole", "PutRolePolicy", "UpdateFunctionConfiguration"]
     );
     assert!(depends(&plan, 2, 1) && depends(&plan, 2, 0));
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert_eq!(
@@ -315,8 +283,9 @@ async fn a_name_held_by_someone_else_stops_the_plan() {
         .unwrap()
         .tags
         .clear();
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let error = plan::build(&desired, &live, &artifacts).unwrap_err();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let error = engine.build(&live).unwrap_err();
     let PlanError::NotOwned(foreign) = &error else {
         panic!("{error:?}")
     };
@@ -329,13 +298,10 @@ async fn a_name_held_by_someone_else_stops_the_plan() {
         "{error}"
     );
     // Destroy leaves it alone too: it is not ours.
-    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
-    assert!(
-        !plan
-            .steps
-            .iter()
-            .any(|s| matches!(&s.op, Op::DeleteFunction { name } if name == "shop-dev-get"))
-    );
+    let plan = engine.destroy(&live);
+    assert!(!plan.steps.iter().any(
+        |s| matches!(&s.op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-get")
+    ));
 }
 
 #[tokio::test]
@@ -356,8 +322,9 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
     }
     converge(&cloud, &other, &artifacts).await;
 
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let plan = engine.destroy(&live);
     assert_eq!(
         plan.summary(),
         plan::Summary {
@@ -366,14 +333,7 @@ async fn destroy_removes_everything_owned_and_nothing_else() {
             destroy: 5
         }
     );
-    let outcome = apply::execute(
-        &plan,
-        &apply::Inputs::default(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = engine.no_inputs().apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let account = cloud.snapshot();
     assert!(
@@ -399,14 +359,11 @@ async fn a_failed_step_skips_its_dependents_and_runs_the_rest() {
     // The package for `list` changed after planning: its create must fail, alone.
     let mut changed = artifacts.clone();
     changed.insert("list".into(), artifact(b"edited after planning"));
-    let outcome = apply::execute(
-        &plan,
-        &changed.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .artifacts(&changed)
+        .apply(&plan)
+        .await
+        .outcome;
     assert_eq!(outcome.failed.len(), 1);
     assert!(
         outcome.failed[0].1.contains("changed since the plan"),
@@ -506,9 +463,9 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
         position(&plan, |op| {
             op.api_call() == call
                 && match op {
-                    Op::CreateResource { path: p, .. }
-                    | Op::PutMethod { path: p, .. }
-                    | Op::PutIntegration { path: p, .. } => p == path,
+                    Op::ApiGateway(RestApiOp::CreateResource { path: p, .. })
+                    | Op::ApiGateway(RestApiOp::PutMethod { path: p, .. })
+                    | Op::ApiGateway(RestApiOp::PutIntegration { path: p, .. }) => p == path,
                     _ => path.is_empty(),
                 }
         })
@@ -520,7 +477,7 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
     let integration = at("PutIntegration", "/items/{id}");
     let create_get = position(
         &plan,
-        |op| matches!(op, Op::CreateFunction { name, .. } if name == "shop-dev-get"),
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-get"),
     );
     let deployment = at("CreateDeployment", "");
     assert!(depends(&plan, items, api));
@@ -534,7 +491,8 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
     for (i, step) in plan.steps.iter().enumerate() {
         if matches!(
             step.op,
-            Op::AddPermission { .. } | Op::PutIntegration { .. }
+            Op::Lambda(LambdaOp::AddPermission { .. })
+                | Op::ApiGateway(RestApiOp::PutIntegration { .. })
         ) {
             assert!(
                 depends(&plan, deployment, i),
@@ -581,14 +539,7 @@ async fn cold_apply_builds_the_api_in_order_and_converges() {
         "second plan is not empty: {:?}",
         again.changes
     );
-    apply::execute(
-        &again,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&again).await;
     assert_eq!(cloud.mutations(), Vec::<String>::new());
     assert_eq!(
         the_api(&cloud).deployments.len(),
@@ -608,14 +559,7 @@ async fn retargeting_a_route_is_one_integration_and_one_deployment() {
     desired.api.as_mut().unwrap().routes[1].function = "get".into(); // POST /items → get
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(ops(&plan), ["PutIntegration", "CreateDeployment"]);
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&plan).await;
     let after = the_api(&cloud);
     assert_eq!(after.deployments.len(), 2);
     assert_ne!(
@@ -656,14 +600,7 @@ async fn removing_a_route_deletes_its_method_and_empty_resources_only() {
             "RemovePermission"
         ]
     );
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let paths: Vec<String> = the_api(&cloud).resources.into_keys().collect();
     assert_eq!(paths, ["/", "/items", "/items/{id}"]);
@@ -704,16 +641,9 @@ async fn adding_a_route_under_an_existing_path_creates_only_what_is_new() {
         ]
     );
     assert!(
-        matches!(&plan.steps[0].op, Op::CreateResource { path, parent: Ref::Known(_), .. } if path == "/items/{id}/tags")
+        matches!(&plan.steps[0].op, Op::ApiGateway(RestApiOp::CreateResource { path, parent: Ref::Known(_), .. }) if path == "/items/{id}/tags")
     );
-    apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    Engine::new(&cloud, &desired).apply(&plan).await;
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
 }
 
@@ -726,16 +656,217 @@ async fn old_deployments_are_pruned_after_the_stage_moved() {
     for function in ["get", "work", "list", "get", "work", "list"] {
         desired.api.as_mut().unwrap().routes[0].function = function.into();
         let plan = converge(&cloud, &desired, &artifacts).await;
-        let deployment = position(&plan, |op| matches!(op, Op::CreateDeployment { .. }));
+        let deployment = position(&plan, |op| {
+            matches!(op, Op::ApiGateway(RestApiOp::CreateDeployment { .. }))
+        });
         for (i, step) in plan.steps.iter().enumerate() {
-            if matches!(step.op, Op::DeleteDeployment { .. }) {
+            if matches!(step.op, Op::ApiGateway(RestApiOp::DeleteDeployment { .. })) {
                 assert!(depends(&plan, i, deployment));
             }
         }
     }
     let api = the_api(&cloud);
-    assert_eq!(api.deployments.len(), lade::diff::api::KEEP_DEPLOYMENTS);
+    assert_eq!(
+        api.deployments.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS
+    );
     assert_eq!(api.stage.unwrap().deployment_id, api.deployments[0].id);
+}
+
+/// Retargets the first route `times` times in a row, converging each time: one
+/// deployment each.
+async fn deployed_times(cloud: &MemoryCloud, desired: &mut Desired, times: usize) {
+    let artifacts = artifacts(desired);
+    let functions = ["get", "work", "list"];
+    for i in 0..times {
+        desired.api.as_mut().unwrap().routes[0].function = functions[i % 3].into();
+        converge(cloud, desired, &artifacts).await;
+    }
+}
+
+fn deleted_deployments(plan: &Plan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter_map(|step| match &step.op {
+            Op::ApiGateway(RestApiOp::DeleteDeployment { deployment_id, .. }) => {
+                Some(deployment_id.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A prune that AWS refuses (here: a canary or another stage points at the old
+/// deployment) keeps the deployment, reports why, and the apply is still a success;
+/// the next deploy tries again and prunes it (issue 19).
+#[tokio::test]
+async fn a_refused_prune_keeps_the_deployment_and_the_apply_succeeds() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    deployed_times(
+        &cloud,
+        &mut desired,
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS,
+    )
+    .await;
+    let api = the_api(&cloud);
+    let oldest = api.deployments.last().unwrap().id.clone();
+
+    // Just before the prune, something points the stage at the oldest deployment.
+    let once = std::sync::atomic::AtomicBool::new(false);
+    let (api_id, pointed) = (api.id.clone(), oldest.clone());
+    cloud.before("DeleteDeployment", move |account| {
+        if !once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            account
+                .apis
+                .get_mut(&api_id)
+                .unwrap()
+                .stage
+                .as_mut()
+                .unwrap()
+                .deployment_id = pointed.clone();
+        }
+    });
+    desired.api.as_mut().unwrap().routes[0].function = "get".into();
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    assert_eq!(deleted_deployments(&plan), std::slice::from_ref(&oldest));
+    let run = Engine::new(&cloud, &desired).apply(&plan).await;
+    let outcome = run.outcome;
+    let prune = position(&plan, |op| {
+        matches!(op, Op::ApiGateway(RestApiOp::DeleteDeployment { .. }))
+    });
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert!(outcome.failed.is_empty(), "{outcome:?}");
+    let [(step, reason)] = &outcome.kept[..] else {
+        panic!("one step kept: {outcome:?}");
+    };
+    assert_eq!(*step, prune);
+    assert!(
+        reason.contains("Active stages pointing to this deployment"),
+        "{reason}"
+    );
+    assert!(!outcome.succeeded.contains(&prune), "{outcome:?}");
+    let events = run.events;
+    assert!(
+        events.iter().any(|e| matches!(e,
+            apply::Event::Kept { step, reason: r, .. } if *step == prune && r == reason)),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, apply::Event::Failed { .. })),
+        "{events:?}"
+    );
+    assert!(the_api(&cloud).deployments.iter().any(|d| d.id == oldest));
+
+    // Once the stage points at the newest again, the next deploy prunes it.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let api = account.apis.get_mut(&api.id).unwrap();
+        api.stage.as_mut().unwrap().deployment_id = api.deployments[0].id.clone();
+    }
+    desired.api.as_mut().unwrap().routes[0].function = "work".into();
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert!(deleted_deployments(&plan).contains(&oldest), "{plan:#?}");
+    let api = the_api(&cloud);
+    assert!(!api.deployments.iter().any(|d| d.id == oldest), "{api:?}");
+    assert_eq!(
+        api.deployments.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS
+    );
+}
+
+/// Deployments made in the same second sort by their random ID, so the stage's may
+/// come last: the plan still never prunes it, and five stay (issue 19).
+#[tokio::test]
+async fn the_stage_s_deployment_is_never_pruned_wherever_it_sorts() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    // Every read of the deployments finds the stage's sorted last, as a tie would.
+    cloud.before("GetDeployments", |account| {
+        for api in account.apis.values_mut() {
+            let Some(stage) = api.stage.clone() else {
+                continue;
+            };
+            if let Some(at) = api
+                .deployments
+                .iter()
+                .position(|d| d.id == stage.deployment_id)
+            {
+                let current = api.deployments.remove(at);
+                api.deployments.push(current);
+            }
+        }
+    });
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    for i in 0..7 {
+        let before = the_api(&cloud).stage.unwrap().deployment_id;
+        desired.api.as_mut().unwrap().routes[0].function = ["get", "work", "list"][i % 3].into();
+        let plan = converge(&cloud, &desired, &artifacts).await;
+        assert!(!deleted_deployments(&plan).contains(&before), "{plan:#?}");
+        let api = the_api(&cloud);
+        assert!(
+            api.deployments.iter().any(|d| d.id == before),
+            "round {i}: {api:?}"
+        );
+    }
+    let api = the_api(&cloud);
+    assert_eq!(
+        api.deployments.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS,
+        "{api:?}"
+    );
+}
+
+/// Apply never deletes a deployment it created itself, even when a plan (here edited
+/// by hand) asks for it: that is the one the stage now points at.
+#[tokio::test]
+async fn apply_never_prunes_the_deployment_it_just_created() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    deployed_times(
+        &cloud,
+        &mut desired,
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS,
+    )
+    .await;
+    desired.api.as_mut().unwrap().routes[0].function = "get".into();
+    let artifacts = artifacts(&desired);
+    let mut plan = plan_for(&cloud, &desired, &artifacts).await;
+    let prune = position(&plan, |op| {
+        matches!(op, Op::ApiGateway(RestApiOp::DeleteDeployment { .. }))
+    });
+    // The double's IDs count up: the new deployment takes the next one.
+    let next = format!("dep{}", cloud.snapshot().counter + 1);
+    let Op::ApiGateway(RestApiOp::DeleteDeployment { deployment_id, .. }) =
+        &mut plan.steps[prune].op
+    else {
+        unreachable!()
+    };
+    *deployment_id = next.clone();
+    let run = Engine::new(&cloud, &desired).apply(&plan).await;
+    let outcome = run.outcome;
+    assert!(outcome.is_success(), "{outcome:?}");
+    assert_eq!(outcome.kept.len(), 1, "{outcome:?}");
+    assert!(
+        outcome.kept[0].1.contains("the one this apply created"),
+        "{outcome:?}"
+    );
+    let api = the_api(&cloud);
+    assert_eq!(api.stage.unwrap().deployment_id, next);
+    assert_eq!(api.deployments[0].id, next);
+    assert_eq!(
+        cloud
+            .calls()
+            .iter()
+            .filter(|c| *c == "DeleteDeployment")
+            .count(),
+        0,
+        "the delete was never sent"
+    );
 }
 
 #[tokio::test]
@@ -771,23 +902,17 @@ async fn destroy_deletes_the_api_functions_and_roles() {
     let desired = with_api(desired(), crud_routes());
     let artifacts = artifacts(&desired);
     converge(&cloud, &desired, &artifacts).await;
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let plan = plan::destroy(&desired.scope, None, &live).unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let plan = engine.destroy(&live);
     assert!(
         !plan
             .steps
             .iter()
-            .any(|s| matches!(s.op, Op::RemovePermission { .. })),
+            .any(|s| matches!(s.op, Op::Lambda(LambdaOp::RemovePermission { .. }))),
         "functions take their policies with them"
     );
-    let outcome = apply::execute(
-        &plan,
-        &apply::Inputs::default(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = engine.no_inputs().apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(
         cloud.snapshot(),
@@ -799,18 +924,18 @@ async fn destroy_deletes_the_api_functions_and_roles() {
 }
 
 /// The `create_rest_api` step of a cold plan.
-fn new_api(plan: &Plan) -> lade::cloud::NewApi {
+fn new_api(plan: &Plan) -> lade::plan::PlannedApi {
     plan.steps
         .iter()
         .find_map(|s| match &s.op {
-            Op::CreateRestApi { api } => Some(api.clone()),
+            Op::ApiGateway(RestApiOp::CreateRestApi { api }) => Some(api.clone()),
             _ => None,
         })
         .expect("the plan creates the API")
 }
 
 /// An API as another apply of the same project creates it, with the ID `id`.
-fn api_made_elsewhere(id: &str, api: &lade::cloud::NewApi) -> LiveApi {
+fn api_made_elsewhere(id: &str, api: &lade::plan::PlannedApi) -> LiveApi {
     LiveApi {
         id: id.into(),
         settings: api.settings.clone(),
@@ -841,20 +966,13 @@ async fn a_duplicate_api_from_a_concurrent_apply_is_deleted_by_the_next_plan() {
     cloud.before("CreateRestApi", move |account| {
         account.apis.insert(other.id.clone(), other.clone());
     });
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert_eq!(cloud.snapshot().apis.len(), 2);
 
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert!(
-        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::DeleteRestApi { api_id, .. } if api_id == "zz")),
+        matches!(&plan.steps[..], [step] if matches!(&step.op, Op::ApiGateway(RestApiOp::DeleteRestApi { api_id, .. }) if api_id == "zz")),
         "{:?}",
         ops(&plan)
     );
@@ -901,7 +1019,9 @@ impl apply::Reporter for InFlight {
                 let peak = max.entry(self.services[*step]).or_default();
                 *peak = (*peak).max(*n);
             }
-            apply::Event::Succeeded { step, .. } | apply::Event::Failed { step, .. } => {
+            apply::Event::Succeeded { step, .. }
+            | apply::Event::Failed { step, .. }
+            | apply::Event::Kept { step, .. } => {
                 *now.entry(self.services[*step]).or_default() -= 1;
             }
             apply::Event::Skipped { .. }
@@ -921,14 +1041,11 @@ async fn independent_steps_run_together_within_each_service_bound() {
         services: plan.steps.iter().map(|s| s.op.service()).collect(),
         state: Default::default(),
     };
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &reporter,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .reporter(&reporter)
+        .apply(&plan)
+        .await
+        .outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let (_, max) = reporter.state.into_inner().unwrap();
     assert!(
@@ -1043,14 +1160,16 @@ async fn cross_references_are_created_first_and_filled_in_at_apply() {
     let create = |n: &'static str| {
         position(
             &plan,
-            move |op| matches!(op, Op::CreateFunction { name, .. } if name == n),
+            move |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == n),
         )
     };
     let (list, work) = (create("shop-dev-list"), create("shop-dev-work"));
-    let api = position(&plan, |op| matches!(op, Op::CreateRestApi { .. }));
+    let api = position(&plan, |op| {
+        matches!(op, Op::ApiGateway(RestApiOp::CreateRestApi { .. }))
+    });
     let worker = position(
         &plan,
-        |op| matches!(op, Op::CreateRole { role } if role.name == "shop-dev-worker"),
+        |op| matches!(op, Op::Iam(IamOp::CreateRole { role }) if role.name == "shop-dev-worker"),
     );
     assert!(depends(&plan, list, work), "`list` holds `work`'s ARN");
     assert!(depends(&plan, list, api), "`list` holds the API's URL");
@@ -1085,31 +1204,19 @@ async fn everything_printed(
     desired: &Desired,
     artifacts: &BTreeMap<String, Artifact>,
 ) -> String {
-    let live = live::read(cloud, desired).await.unwrap();
-    let plan = plan::build(desired, &live, artifacts).unwrap();
-    let inputs = apply::Inputs {
-        artifacts: artifacts.clone(),
-        secrets: lade::diff::env::secrets(desired, &live),
-    };
-    let events = Recorder::default();
-    let outcome = apply::execute(&plan, &inputs, cloud, &events, &apply::Limits::default()).await;
+    let (plan, run) = Engine::new(cloud, desired)
+        .artifacts(artifacts)
+        .plan_and_apply()
+        .await;
+    let outcome = run.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let mut printed = render::plan_text(&plan) + &render::plan_json(&plan);
     printed += &render::outcome_text(&plan, &outcome, render::Verb::Apply);
-    for event in events.0.lock().unwrap().iter() {
+    for event in &run.events {
         printed += &render::event_line(event);
         printed += &serde_json::to_string(event).unwrap();
     }
     printed
-}
-
-#[derive(Default)]
-struct Recorder(std::sync::Mutex<Vec<apply::Event>>);
-
-impl apply::Reporter for Recorder {
-    fn report(&self, event: &apply::Event) {
-        self.0.lock().unwrap().push(event.clone());
-    }
 }
 
 #[tokio::test]
@@ -1163,20 +1270,20 @@ async fn a_secret_changed_after_planning_is_refused() {
         .unwrap()
         .environment
         .insert("API_KEY".into(), secret(CANARY));
-    let artifacts = artifacts(&desired);
-    let live = live::read(&cloud, &desired).await.unwrap();
-    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let plan = engine.build(&live).unwrap();
     desired
         .functions
         .get_mut("get")
         .unwrap()
         .environment
         .insert("API_KEY".into(), secret("other"));
-    let inputs = apply::Inputs {
-        artifacts: artifacts.clone(),
-        secrets: lade::diff::env::secrets(&desired, &live),
-    };
-    let outcome = apply::execute(&plan, &inputs, &cloud, &Silent, &apply::Limits::default()).await;
+    let outcome = Engine::new(&cloud, &desired)
+        .secrets_from(&live)
+        .apply(&plan)
+        .await
+        .outcome;
     assert_eq!(outcome.failed.len(), 1, "{outcome:?}");
     assert!(
         outcome.failed[0].1.contains("sensitive value of API_KEY"),
@@ -1214,15 +1321,15 @@ async fn renaming_a_function_replaces_it_before_deleting_the_old_one() {
     assert_eq!(change.replaces.as_deref(), Some("shop-dev-get"));
     let create = position(
         &plan,
-        |op| matches!(op, Op::CreateFunction { name, .. } if name == "shop-dev-fetch"),
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-fetch"),
     );
     let delete = position(
         &plan,
-        |op| matches!(op, Op::DeleteFunction { name } if name == "shop-dev-get"),
+        |op| matches!(op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-get"),
     );
     let integration = position(
         &plan,
-        |op| matches!(op, Op::PutIntegration { function, .. } if function == "shop-dev-fetch"),
+        |op| matches!(op, Op::ApiGateway(RestApiOp::PutIntegration { function, .. }) if function == "shop-dev-fetch"),
     );
     assert!(depends(&plan, delete, create), "create before destroy");
     assert!(
@@ -1418,7 +1525,7 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
         }
     }
     cloud.clear_calls();
-    let live = live::read(&cloud, &desired).await.unwrap();
+    let live = Engine::new(&cloud, &desired).read().await;
     assert_eq!(live.functions.len(), 3);
     assert_eq!(counted(&cloud)["ListFunctions"], 1, "{:?}", cloud.calls());
 
@@ -1426,7 +1533,7 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
     let mut more = desired.clone();
     more.functions.insert("new".into(), function("new", "api"));
     cloud.clear_calls();
-    live::read(&cloud, &more).await.unwrap();
+    Engine::new(&cloud, &more).read().await;
     assert_eq!(counted(&cloud)["ListFunctions"], 3, "{:?}", cloud.calls());
     assert!(!counted(&cloud).contains_key("GetFunction"));
 
@@ -1460,7 +1567,7 @@ async fn get_function_is_only_for_a_wanted_name_that_is_not_known_to_be_ours() {
         account.functions.insert(theirs.name.clone(), theirs);
     }
     cloud.clear_calls();
-    let live = live::read(&cloud, &more).await.unwrap();
+    let live = Engine::new(&cloud, &more).read().await;
     assert_eq!(
         counted(&cloud).get("GetFunction"),
         Some(&1),
@@ -1522,7 +1629,7 @@ async fn unroute_f2(tamper: impl FnOnce(&MemoryCloud)) -> MemoryCloud {
     let plan = converge(&cloud, &desired, &artifacts).await;
     assert!(
         plan.steps.iter().any(
-            |s| matches!(&s.op, Op::RemovePermission { function, .. } if function == "shop-dev-f2")
+            |s| matches!(&s.op, Op::Lambda(LambdaOp::RemovePermission { function, .. }) if function == "shop-dev-f2")
         ),
         "{}",
         render::plan_text(&plan)
@@ -1563,6 +1670,39 @@ async fn a_statement_no_route_or_integration_points_at_is_removed() {
         );
     })
     .await;
+}
+
+/// Two statements under lade's statement id on one function (left by two applies
+/// racing, on an emulator that accepts a duplicate id where AWS refuses one) are
+/// replaced by one: the next plan changes the permission, and after it one is left.
+/// Found by tests/concurrent.rs.
+#[tokio::test]
+async fn a_duplicate_lade_statement_is_replaced_by_one() {
+    let cloud = MemoryCloud::new();
+    let desired = routed(1);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let statements = account.permissions.get_mut("shop-dev-f1").unwrap();
+        assert_eq!(statements.len(), 1);
+        let twin = statements[0].clone();
+        statements.push(twin);
+    }
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert!(
+        plan.steps.iter().any(|s| matches!(&s.op,
+            Op::Lambda(LambdaOp::AddPermission { function, .. }) if function == "shop-dev-f1")),
+        "{}",
+        render::plan_text(&plan)
+    );
+    // The plan says why, rather than `source ARN: X → X`.
+    let text = render::plan_text(&plan);
+    assert!(
+        text.contains("(and 1 more statements under lade's id)"),
+        "{text}"
+    );
+    assert_eq!(cloud.snapshot().permissions["shop-dev-f1"].len(), 1);
 }
 
 // ---- interrupts (Ctrl-C) ----
@@ -1635,15 +1775,12 @@ async fn an_interrupt_starts_no_new_step_finishes_the_running_ones_and_a_rerun_c
         let cloud = MemoryCloud::new();
         let plan = plan_for(&cloud, &desired, &artifacts).await;
         let reporter = InterruptOn::new(1, |events: &[apply::Event]| succeeded_count(events) == k);
-        let outcome = apply::execute_with(
-            &plan,
-            &artifacts.clone().into(),
-            &cloud,
-            &reporter,
-            &apply::Limits::default(),
-            &reporter.interrupt,
-        )
-        .await;
+        let outcome = Engine::new(&cloud, &desired)
+            .reporter(&reporter)
+            .interrupt(&reporter.interrupt)
+            .apply(&plan)
+            .await
+            .outcome;
         let events = reporter.events();
 
         let at = events
@@ -1698,15 +1835,12 @@ async fn a_second_interrupt_abandons_the_steps_in_flight() {
     let reporter = InterruptOn::new(2, |events: &[apply::Event]| {
         matches!(events.last(), Some(apply::Event::Started { .. }))
     });
-    let outcome = apply::execute_with(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &reporter,
-        &apply::Limits::default(),
-        &reporter.interrupt,
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired)
+        .reporter(&reporter)
+        .interrupt(&reporter.interrupt)
+        .apply(&plan)
+        .await
+        .outcome;
     let events = reporter.events();
     let [
         apply::Event::Started { step: first, .. },
@@ -1750,22 +1884,16 @@ async fn an_interrupt_before_the_first_step_changes_nothing() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     let interrupt = apply::Interrupt::new();
     assert_eq!(interrupt.request(), apply::Stop::Finishing);
-    let events = Recorder::default();
-    let outcome = apply::execute_with(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &events,
-        &apply::Limits::default(),
-        &interrupt,
-    )
-    .await;
+    let run = Engine::new(&cloud, &desired)
+        .interrupt(&interrupt)
+        .apply(&plan)
+        .await;
     assert_eq!(
-        *events.0.lock().unwrap(),
+        run.events,
         [apply::Event::Interrupted { in_flight: vec![] }]
     );
     assert_eq!(
-        outcome.not_started,
+        run.outcome.not_started,
         (0..plan.steps.len()).collect::<Vec<_>>()
     );
     assert_eq!(cloud.mutations(), Vec::<String>::new());
@@ -1795,7 +1923,8 @@ async fn a_role_created_between_the_listing_and_get_role_is_owned() {
     cloud.before("GetRole", move |account| {
         account.roles.extend(roles.clone());
     });
-    let live = live::read(&cloud, &desired).await.unwrap();
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
     assert!(live.foreign.is_empty(), "{:?}", live.foreign);
     assert_eq!(
         live.roles.keys().collect::<Vec<_>>(),
@@ -1806,7 +1935,7 @@ async fn a_role_created_between_the_listing_and_get_role_is_owned() {
         read_policy(),
         "read whole, policies included"
     );
-    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    let plan = engine.build(&live).unwrap();
     assert!(
         !ops(&plan).iter().any(|op| op.contains("Role")),
         "{:?}",
@@ -1828,14 +1957,7 @@ async fn an_api_created_by_another_run_since_the_plan_is_used_not_duplicated() {
         .unwrap()
         .apis
         .insert("other".into(), other);
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     assert!(!cloud.mutations().contains(&"CreateRestApi".to_string()));
     assert_eq!(the_api(&cloud).id, "other");
@@ -1855,14 +1977,7 @@ async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
     cloud.before("CreateRestApi", move |account| {
         account.apis.insert(other.id.clone(), other.clone());
     });
-    let outcome = apply::execute(
-        &plan,
-        &artifacts.clone().into(),
-        &cloud,
-        &Silent,
-        &apply::Limits::default(),
-    )
-    .await;
+    let outcome = Engine::new(&cloud, &desired).apply(&plan).await.outcome;
     assert!(outcome.is_success(), "{outcome:?}");
     let mutations = cloud.mutations();
     let created = mutations.iter().position(|c| c == "CreateRestApi").unwrap();

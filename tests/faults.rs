@@ -19,7 +19,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use lade::aws::{AwsCloud, Patience};
-use lade::cloud::{Cloud, CloudError, NewApi};
+use lade::cloud::{CloudError, IamApi, LambdaApi, NewApi, RestApiApi};
 use lade::model::{ApiSettings, Endpoint, Scope};
 use serde_json::Value;
 use support::account::{Account, Api};

@@ -33,7 +33,7 @@ const API_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigatew
 const OPERATIONS: &[(&str, &str, Needs)] = &[
     // STS: the account ID for `${account}`.
     (
-        "mod.rs",
+        "account.rs",
         "GetCallerIdentity",
         &[("sts:GetCallerIdentity", "*")],
     ),

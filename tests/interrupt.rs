@@ -176,6 +176,11 @@ struct HeldApply {
 
 impl HeldApply {
     fn start(project: &Project) -> HeldApply {
+        HeldApply::start_with(project, &["apply", "--yes", "--json"])
+    }
+
+    /// Runs `lade ARGS` (`apply` or `destroy`, with `--json`) the same way.
+    fn start_with(project: &Project, args: &[&str]) -> HeldApply {
         let proxy = Proxy::start(moto().endpoint(), Faults::none());
         let (arrived_tx, arrived) = mpsc::channel();
         let (release, release_rx) = mpsc::channel::<()>();
@@ -193,7 +198,7 @@ impl HeldApply {
             }
         });
         let mut child = project
-            .command(&["apply", "--yes", "--json"], proxy.env())
+            .command(args, proxy.env())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -364,6 +369,77 @@ async fn ctrl_c_at_the_confirmation_prompt_cancels_and_changes_nothing() {
         stderr.contains("error: apply cancelled; nothing was changed"),
         "{stderr}"
     );
+    let owned = Account::new().await.owned(&project.name).await;
+    assert!(owned.is_empty(), "{owned:#?}");
+}
+
+/// Ctrl-C during `destroy` (issue 19): no new step starts, the held one finishes,
+/// the summary says what was not started, exit 1; running `destroy` again finishes.
+#[tokio::test]
+async fn ctrl_c_during_destroy_starts_no_new_step_and_a_rerun_finishes() {
+    let project = small_project("sigdes");
+    project.ok(&["apply", "--yes"]);
+    let mut destroy = HeldApply::start_with(&project, &["destroy", "--yes", "--json"]);
+    let _watchdog = watchdog(&destroy.child);
+    destroy.wait_for_the_held_request();
+    interrupt(&destroy.child);
+    destroy.read_until("interrupted");
+    destroy.release.send(()).unwrap();
+    let (status, stderr) = destroy.finish();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let events = &destroy.events;
+    let summary = events.iter().find(|e| e["event"] == "summary").unwrap();
+    assert_eq!(summary["result"], "interrupted", "{summary}");
+    assert_eq!(summary["abandoned"], serde_json::json!([]), "one Ctrl-C");
+    assert!(
+        !summary["not_started"].as_array().unwrap().is_empty(),
+        "{summary}"
+    );
+    assert_eq!(summary["rerun"], "lade destroy", "{summary}");
+    // Something is left to destroy, and a second destroy removes it all.
+    let left = Account::new().await.owned(&project.name).await;
+    assert!(!left.is_empty(), "the interrupted destroy finished anyway");
+    project.ok(&["destroy", "--yes"]);
+    let owned = Account::new().await.owned(&project.name).await;
+    assert!(owned.is_empty(), "{owned:#?}");
+}
+
+/// Ctrl-C while reading, against an endpoint that answers (moto, through the proxy,
+/// which holds one read so that lade is surely reading): cancelled, nothing changed,
+/// no mutating request sent (issue 19).
+#[tokio::test]
+async fn ctrl_c_while_reading_a_live_account_changes_nothing() {
+    let project = small_project("sigread");
+    let proxy = Proxy::start(moto().endpoint(), Faults::none());
+    let (arrived_tx, arrived) = mpsc::channel();
+    let arrived_tx = Mutex::new(arrived_tx);
+    proxy.on_request(move |seen, moment| {
+        if moment == Moment::BeforeForward && seen.name == "ListRoles" {
+            let _ = arrived_tx.lock().unwrap().send(());
+        }
+    });
+    // Held until a thousand are in flight: never, so lade is still reading.
+    proxy.gate(1000, Duration::ZERO, |seen| seen.name == "ListRoles");
+    let mut child = project
+        .command(&["apply", "--yes"], proxy.env())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _watchdog = watchdog(&child);
+    arrived
+        .recv_timeout(Duration::from_secs(60))
+        .expect("lade did not read the roles");
+    interrupt(&child);
+    let stderr = stderr_of(&mut child);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: apply cancelled; nothing was changed"),
+        "{stderr}"
+    );
+    let requests = proxy.requests();
+    assert!(!requests.iter().any(|s| s.mutating), "{requests:#?}");
     let owned = Account::new().await.owned(&project.name).await;
     assert!(owned.is_empty(), "{owned:#?}");
 }

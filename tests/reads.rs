@@ -1,14 +1,19 @@
 //! How many AWS requests lade makes, counted by `--stats`, against moto: a no-op plan
 //! reads each routed function once, a no-op apply changes nothing, a code change is
-//! exactly one `UpdateFunctionCode`, and independent steps run together.
+//! exactly one `UpdateFunctionCode`, independent steps run together, and
+//! `--parallelism` bounds the requests in flight, reading as applying (counted
+//! through the test proxy).
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::process::Output;
 
+use std::time::Duration;
+
 use serde_json::Value;
 use support::project::{Project, write};
+use support::proxy::{Faults, Proxy, Seen};
 
 /// One role and `n` functions `f1`..`fn`, each behind `GET /fK`.
 fn manifest(n: usize) -> String {
@@ -169,16 +174,37 @@ fn a_code_change_is_exactly_one_update_function_code() {
     );
 }
 
+/// `lade ARGS` in `project` through `proxy`; asserts it succeeds and returns stdout.
+fn through(project: &Project, proxy: &Proxy, args: &[&str]) -> String {
+    let output = project.command(args, proxy.env()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "lade {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// No scheduling luck (issue 19): the proxy holds the `CreateFunction` requests until
+/// two are in flight, so two `create function` steps surely overlap; the third never
+/// starts while two run, which the events show whatever the timing.
 #[test]
 fn independent_steps_run_together_within_the_service_bound() {
     let project = project(5, "conc");
-    let output = project.lade(&["apply", "--yes", "--json", "--parallelism", "lambda=2"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
+    proxy.gate(2, Duration::ZERO, |seen| seen.name == "CreateFunction");
+    let stdout = through(
+        &project,
+        &proxy,
+        &["apply", "--yes", "--json", "--parallelism", "lambda=2"],
     );
-    let events: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+    assert_eq!(
+        proxy.gate_opened(),
+        Some(true),
+        "two creates were never in flight"
+    );
+    let events: Vec<Value> = stdout
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
@@ -205,7 +231,47 @@ fn independent_steps_run_together_within_the_service_bound() {
     }
     assert!(peak >= 2, "two steps were in flight together: {events:?}");
     assert_eq!(peak_functions, 2, "Lambda is held to 2: {events:?}");
+    assert_eq!(
+        proxy.peak_in_flight(|seen| seen.name == "CreateFunction"),
+        2,
+        "two CreateFunction requests at once, never three"
+    );
     assert!(events.iter().all(|e| e["event"] != "failed"), "{events:?}");
+}
+
+/// `--parallelism` bounds the requests in flight while reading, too (issue 19). The
+/// proxy holds Lambda's reads until two are in flight (so the bound is reached), then
+/// a moment longer: a third read sent at the same time would be seen in flight.
+#[test]
+fn parallelism_bounds_the_reads_in_flight() {
+    let project = project(5, "rdpar");
+    project.ok(&["apply", "--yes"]);
+
+    let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
+    proxy.gate(2, Duration::from_millis(300), |seen| {
+        seen.name == "GetPolicy"
+    });
+    let plan = through(&project, &proxy, &["plan", "--parallelism", "lambda=2"]);
+    assert!(plan.starts_with("No changes."), "{plan}");
+    assert_eq!(
+        proxy.gate_opened(),
+        Some(true),
+        "two reads were never in flight"
+    );
+    let lambda = |seen: &Seen| seen.service == "lambda";
+    assert_eq!(proxy.peak_in_flight(lambda), 2, "{:#?}", proxy.requests());
+    let policies = proxy
+        .requests()
+        .iter()
+        .filter(|s| s.name == "GetPolicy")
+        .count();
+    assert_eq!(policies, 5);
+
+    // One overall: never two requests at once, of any service.
+    let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
+    let plan = through(&project, &proxy, &["plan", "--parallelism", "1"]);
+    assert!(plan.starts_with("No changes."), "{plan}");
+    assert_eq!(proxy.peak_in_flight(|_| true), 1, "{:#?}", proxy.requests());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use lade::cloud::memory::MemoryCloud;
 use lade::diff::env::PlannedValue;
 use lade::diff::{Action, Change};
 use lade::model::*;
-use lade::plan::{self, Op, Plan, Step};
+use lade::plan::{self, LambdaOp, Op, Plan, Step};
 use lade::render;
 use lade::render::{explain, graph, markdown};
 use serde_json::json;
@@ -124,8 +124,8 @@ async fn change_plan() -> Plan {
 fn fixed(mut plan: Plan) -> Plan {
     plan.salt = "SALT".into();
     for step in &mut plan.steps {
-        if let Op::CreateFunction { settings, .. }
-        | Op::UpdateFunctionConfiguration { settings, .. } = &mut step.op
+        if let Op::Lambda(LambdaOp::CreateFunction { settings, .. })
+        | Op::Lambda(LambdaOp::UpdateFunctionConfiguration { settings, .. }) = &mut step.op
         {
             for value in settings.environment.values_mut() {
                 if let PlannedValue::Sensitive { hash } = value {
@@ -271,7 +271,7 @@ async fn no_renderer_prints_a_secret() {
     let printed = everything(&plan) + &render::plan_text(&plan) + &render::plan_json(&plan);
     assert!(
         plan.steps.iter().any(|s| matches!(&s.op,
-            Op::UpdateFunctionConfiguration { settings, .. }
+            Op::Lambda(LambdaOp::UpdateFunctionConfiguration { settings, .. })
                 if matches!(settings.environment.get("API_KEY"), Some(PlannedValue::Sensitive { .. })))),
         "the plan carries the secret, as a hash"
     );
@@ -321,7 +321,7 @@ fn odd_plan(name: &str) -> Plan {
         }],
         steps: vec![Step {
             id: 0,
-            op: Op::DeleteFunction { name: name.into() },
+            op: Op::Lambda(LambdaOp::DeleteFunction { name: name.into() }),
             depends_on: Vec::new(),
             why: String::new(),
         }],
@@ -417,6 +417,7 @@ fn interrupted(plan: &Plan) -> lade::apply::Outcome {
     lade::apply::Outcome {
         succeeded: vec![0, 2, 3, 5],
         failed: vec![(1, "access denied: iam:AttachRolePolicy".into())],
+        kept: vec![],
         skipped: vec![],
         abandoned: vec![4],
         not_started: (6..n).collect(),
@@ -499,4 +500,48 @@ async fn a_long_list_of_steps_not_started_is_cut_short() {
         )),
         "{text}"
     );
+}
+
+/// A best-effort clean-up step that AWS refused: the apply is complete, and the text,
+/// the event line and the JSON summary say what was kept and why (issue 19).
+#[tokio::test]
+async fn a_kept_clean_up_step_is_reported_and_the_apply_is_complete() {
+    let plan = cold_plan().await;
+    let last = plan.steps.len() - 1;
+    let reason = "DeleteDeployment: BadRequestException: Active stages pointing to this deployment must be moved or deleted";
+    let outcome = lade::apply::Outcome {
+        succeeded: (0..last).collect(),
+        kept: vec![(last, reason.into())],
+        ..Default::default()
+    };
+    assert!(outcome.is_success());
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(text.starts_with("Apply complete: "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Kept what 1 clean-up step could not remove (clean-up is best effort; the next deploy tries again):\n  kept: step {}, {}: {reason}\n",
+            last + 1,
+            plan.steps[last].op.describe()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("run `lade apply` again"), "{text}");
+    let line = render::event_line(&lade::apply::Event::Kept {
+        step: last,
+        description: "delete old deployment abc123".into(),
+        reason: reason.into(),
+    });
+    assert!(
+        line.starts_with("  ~  delete old deployment abc123: not done, so it is kept"),
+        "{line}"
+    );
+    assert!(line.ends_with(reason), "{line}");
+    let json = render::outcome_json(&outcome, render::Verb::Apply);
+    assert_eq!(json["result"], "complete");
+    assert_eq!(
+        json["kept"],
+        serde_json::json!([{"step": last, "reason": reason}])
+    );
+    assert_eq!(json["failed"], serde_json::json!([]));
+    assert_eq!(json["rerun"], serde_json::Value::Null);
 }

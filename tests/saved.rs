@@ -160,3 +160,53 @@ async fn detailed_exitcode_and_saved_plans() {
             .success()
     );
 }
+
+/// A saved plan is stale once a secret's value changed since it was made (README,
+/// "applies exactly a saved plan, or refuses … if … a secret changed since"): refused,
+/// nothing created, and the new value is printed nowhere (issue 19).
+#[tokio::test]
+async fn a_saved_plan_is_stale_once_a_secret_changed() {
+    let project = Project::new("savsec");
+    project.manifest(MANIFEST);
+    let planned = project.lade_with(
+        &["plan", "--out", "plan.json"],
+        &[("LADE_TEST_SECRET", CANARY)],
+    );
+    assert!(planned.status.success(), "{}", text(&planned));
+    let changed = format!("{CANARY}-rotated");
+    let refused = project.lade_with(
+        &["apply", "--yes", "plan.json"],
+        &[("LADE_TEST_SECRET", changed.as_str())],
+    );
+    let message = text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("plan is stale: nothing was changed")
+            && message.contains("the sensitive value of API_KEY for function"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(CANARY),
+        "a secret was printed:\n{message}"
+    );
+    let owned = support::account::Account::new()
+        .await
+        .owned(&project.name)
+        .await;
+    assert!(
+        owned.is_empty(),
+        "the stale plan changed something: {owned:#?}"
+    );
+    // With the value it was made with, the same plan applies.
+    let applied = project.lade_with(
+        &["apply", "--yes", "plan.json"],
+        &[("LADE_TEST_SECRET", CANARY)],
+    );
+    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(
+        project
+            .lade_with(&["destroy", "--yes"], &[("LADE_TEST_SECRET", CANARY)])
+            .status
+            .success()
+    );
+}

@@ -39,6 +39,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_sdk_apigateway::types::{
     EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation, Resource,
 };
@@ -50,7 +51,7 @@ use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
 use super::{AwsCloud, Patience};
-use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi};
+use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi, RestApiApi};
 use crate::model::{
     ApiSettings, Endpoint, LiveApi, LiveDeployment, LiveIntegration, LiveMethod, LiveResource,
     LiveStage,
@@ -67,66 +68,493 @@ const PAGE: i32 = 500;
 /// `destroy` of several stages at once) waits about two and a half minutes.
 pub(super) const DELETE_API_DEADLINE: Duration = Duration::from_secs(300);
 
-// ---- reads ----
+#[async_trait]
+impl RestApiApi for AwsCloud {
+    // ---- reads ----
 
-pub(super) async fn find_rest_apis(
-    aws: &AwsCloud,
-    tags: &BTreeMap<String, String>,
-) -> Result<Vec<LiveApi>, CloudError> {
-    let apis = aws
-        .call(
-            "GetRestApis",
-            aws.apigateway
-                .get_rest_apis()
-                .limit(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
+    async fn find_rest_apis(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<LiveApi>, CloudError> {
+        let apis = self
+            .call(
+                "GetRestApis",
+                self.apigateway
+                    .get_rest_apis()
+                    .limit(PAGE)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .await?;
+        let mut found = Vec::new();
+        for api in apis {
+            let api_tags: BTreeMap<String, String> = api
+                .tags()
+                .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            if !tags
+                .iter()
+                .all(|(key, value)| api_tags.get(key) == Some(value))
+            {
+                continue;
+            }
+            let id = api.id().unwrap_or_default().to_owned();
+            let name = api.name().unwrap_or_default().to_owned();
+            let endpoint = endpoint(
+                api.endpoint_configuration()
+                    .and_then(|config| config.types().first()),
+            )
+            .map_err(|found| CloudError::Service {
+                operation: "GetRestApis".to_owned(),
+                message: format!(
+                    "REST API {name} ({id}) has endpoint type {found}; lade manages REGIONAL and \
+                     EDGE APIs only: change its endpoint type, or remove its lade tags"
+                ),
+            })?;
+            found.push(LiveApi {
+                id,
+                settings: ApiSettings {
+                    name,
+                    description: api.description().unwrap_or_default().to_owned(),
+                    endpoint,
+                    binary_media_types: api.binary_media_types().iter().cloned().collect(),
+                },
+                tags: api_tags,
+                resources: BTreeMap::new(),
+                stage: None,
+                deployments: Vec::new(),
+            });
+        }
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
+    async fn get_api_resources(&self, api_id: &str) -> Result<Vec<LiveResource>, CloudError> {
+        let mut resources: Vec<LiveResource> = list_resources(self, api_id, true)
+            .await?
+            .iter()
+            .map(live_resource)
+            .collect();
+        resources.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(resources)
+    }
+
+    async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError> {
+        let found = self
+            .call(
+                "GetStage",
+                self.apigateway
+                    .get_stage()
+                    .rest_api_id(api_id)
+                    .stage_name(stage)
+                    .send(),
+            )
+            .await;
+        match found {
+            Ok(output) => Ok(Some(LiveStage {
+                name: output.stage_name().unwrap_or(stage).to_owned(),
+                deployment_id: output.deployment_id().unwrap_or_default().to_owned(),
+            })),
+            // The stage, or the whole API, does not exist.
+            Err(error) if error.is(NOT_FOUND) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
+        let deployments = self
+            .call(
+                "GetDeployments",
+                self.apigateway
+                    .get_deployments()
+                    .rest_api_id(api_id)
+                    .limit(PAGE)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .await
+            .map_err(|error| error.about(format!("REST API {api_id}")))?;
+        let mut live: Vec<LiveDeployment> = deployments
+            .iter()
+            .map(|deployment| LiveDeployment {
+                id: deployment.id().unwrap_or_default().to_owned(),
+                created: deployment
+                    .created_date()
+                    .map(|date| date.secs())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        newest_first(&mut live);
+        Ok(live)
+    }
+
+    // ---- the API ----
+
+    async fn create_rest_api(&self, api: &NewApi) -> Result<CreatedApi, CloudError> {
+        let settings = &api.settings;
+        let tags: HashMap<String, String> = api
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let binary_media_types: Vec<String> = settings.binary_media_types.iter().cloned().collect();
+        let (tags, binary_media_types) = (&tags, &binary_media_types);
+        let waiting_for = format!("REST API {} to be created", settings.name);
+        // Not idempotent: API names are not unique, so a blind retry after a lost answer
+        // would make a second API. The SDK retries only throttling (`once.rs`); after
+        // any other failure without a clear answer, look for the API before creating
+        // again. (An API left by an interrupted apply carries our tags too: `live` finds
+        // it and the next plan deletes it as an extra.)
+        let created = until_done(&self.patience, &waiting_for, move || async move {
+            let created = self
+                .call(
+                    "CreateRestApi",
+                    self.apigateway
+                        .create_rest_api()
+                        .name(&settings.name)
+                        .set_description(non_empty(&settings.description))
+                        .endpoint_configuration(
+                            EndpointConfiguration::builder()
+                                .types(EndpointType::from(settings.endpoint.as_str()))
+                                .build(),
+                        )
+                        .set_binary_media_types(
+                            (!binary_media_types.is_empty()).then(|| binary_media_types.clone()),
+                        )
+                        .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                        .customize()
+                        .config_override(
+                            aws_sdk_apigateway::config::Builder::default()
+                                .retry_classifier(NoBlindRetry::<CreateRestApiError>::new()),
+                        )
+                        .send(),
+                )
+                .await;
+            match created {
+                Ok(output) => {
+                    let Some(id) = output.id().map(str::to_owned) else {
+                        return Err(CloudError::Service {
+                            operation: "CreateRestApi".to_owned(),
+                            message: format!(
+                                "API Gateway returned no ID for REST API {}",
+                                settings.name
+                            ),
+                        });
+                    };
+                    Ok(Attempt::Done((
+                        id,
+                        output.root_resource_id().map(str::to_owned),
+                    )))
+                }
+                Err(error) if error.is_ambiguous() => match find_created(self, api).await? {
+                    Some(id) => Ok(Attempt::Done((id, None))),
+                    None => Ok(Attempt::Again(error.to_string())),
+                },
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await?;
+        let (id, root_resource_id) = created;
+        let root_resource_id = match root_resource_id {
+            Some(root) => root,
+            // Older responses leave it out, and a found API has only its ID; the root is
+            // the resource whose path is `/`.
+            None => list_resources(self, &id, false)
+                .await?
+                .iter()
+                .find(|resource| resource.path() == Some("/"))
+                .and_then(|resource| resource.id().map(str::to_owned))
+                .ok_or_else(|| CloudError::Service {
+                    operation: "GetResources".to_owned(),
+                    message: format!("REST API {id} has no root resource `/`"),
+                })?,
+        };
+        Ok(CreatedApi {
+            id,
+            root_resource_id,
+        })
+    }
+
+    async fn update_rest_api(
+        &self,
+        api_id: &str,
+        from: &ApiSettings,
+        to: &ApiSettings,
+    ) -> Result<(), CloudError> {
+        let operations = api_patch(from, to);
+        if operations.is_empty() {
+            return Ok(());
+        }
+        self.call(
+            "UpdateRestApi",
+            self.apigateway
+                .update_rest_api()
+                .rest_api_id(api_id)
+                .set_patch_operations(Some(operations))
+                .send(),
+        )
+        .await
+        .map_err(|error| error.about(format!("REST API {api_id}")))?;
+        Ok(())
+    }
+
+    async fn delete_rest_api(&self, api_id: &str) -> Result<(), CloudError> {
+        if !rest_api_exists(self, api_id).await? {
+            return Ok(());
+        }
+        let patience = Patience {
+            retry_deadline: self.patience.retry_deadline.max(DELETE_API_DEADLINE),
+            ..self.patience
+        };
+        let waiting_for = format!(
+            "API Gateway to accept DeleteRestApi for {api_id} (its quota is one call every 30 s \
+             per account)"
+        );
+        until_done(&patience, &waiting_for, move || async move {
+            let deleted = self
+                .call(
+                    "DeleteRestApi",
+                    self.apigateway.delete_rest_api().rest_api_id(api_id).send(),
+                )
+                .await;
+            match deleted {
+                Ok(_) => Ok(Attempt::Done(())),
+                Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
+                Err(error) if error.is_throttled() => Ok(Attempt::Again(error.to_string())),
+                // Perhaps deleted, its answer lost, and the SDK's retries did not say so
+                // (they get `NotFoundException` from AWS; moto 5.2 answers a bare 500).
+                Err(error) if error.is_ambiguous() => match rest_api_exists(self, api_id).await? {
+                    false => Ok(Attempt::Done(())),
+                    true => Ok(Attempt::Again(error.to_string())),
+                },
+                Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
+            }
+        })
+        .await
+    }
+
+    // ---- resources, methods, integrations ----
+
+    async fn create_resource(
+        &self,
+        api_id: &str,
+        parent_id: &str,
+        path_part: &str,
+    ) -> Result<String, CloudError> {
+        let waiting_for = format!("resource {path_part} under {parent_id} of REST API {api_id}");
+        until_done(&self.patience, &waiting_for, move || async move {
+            if let Some(existing) = find_child(self, api_id, parent_id, path_part).await? {
+                return Ok(Attempt::Done(existing));
+            }
+            let created = self
+                .call(
+                    "CreateResource",
+                    self.apigateway
+                        .create_resource()
+                        .rest_api_id(api_id)
+                        .parent_id(parent_id)
+                        .path_part(path_part)
+                        .customize()
+                        .config_override(
+                            aws_sdk_apigateway::config::Builder::default()
+                                .retry_classifier(NoBlindRetry::<CreateResourceError>::new()),
+                        )
+                        .send(),
+                )
+                .await;
+            match created {
+                Ok(output) => Ok(Attempt::Done(output.id().unwrap_or_default().to_owned())),
+                // Created meanwhile by someone else; the next attempt reads it.
+                Err(error) if error.is(CONFLICT) => Ok(Attempt::Again(error.to_string())),
+                // Perhaps created, its answer lost: the next attempt reads first.
+                Err(error) if error.is_ambiguous() => Ok(Attempt::Again(error.to_string())),
+                Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
+            }
+        })
+        .await
+    }
+
+    async fn delete_resource(&self, api_id: &str, resource_id: &str) -> Result<(), CloudError> {
+        let found = self
+            .call(
+                "GetResource",
+                self.apigateway
+                    .get_resource()
+                    .rest_api_id(api_id)
+                    .resource_id(resource_id)
+                    .send(),
+            )
+            .await;
+        match found {
+            Ok(_) => {}
+            // The resource, or the whole API, is gone (deleting a resource deletes its
+            // children too).
+            Err(error) if error.is(NOT_FOUND) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        }
+        let deleted = self
+            .call(
+                "DeleteResource",
+                self.apigateway
+                    .delete_resource()
+                    .rest_api_id(api_id)
+                    .resource_id(resource_id)
+                    .send(),
+            )
+            .await;
+        gone_is_fine(deleted)
+    }
+
+    async fn put_method(
+        &self,
+        api_id: &str,
+        resource_id: &str,
+        method: &MethodSettings,
+    ) -> Result<(), CloudError> {
+        let authorization = method.authorization.as_str();
+        let put = self
+            .call(
+                "PutMethod",
+                self.apigateway
+                    .put_method()
+                    .rest_api_id(api_id)
+                    .resource_id(resource_id)
+                    .http_method(&method.http_method)
+                    .authorization_type(authorization)
+                    .api_key_required(method.api_key_required)
+                    .send(),
+            )
+            .await;
+        match put {
+            Ok(_) => return Ok(()),
+            // The method exists: change it in place, which keeps its integration.
+            Err(error) if error.is(CONFLICT) => {}
+            Err(error) => return Err(error.into()),
+        }
+        self.call(
+            "UpdateMethod",
+            self.apigateway
+                .update_method()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .http_method(&method.http_method)
+                .patch_operations(patch(
+                    Op::Replace,
+                    "/authorizationType".to_owned(),
+                    Some(authorization),
+                ))
+                .patch_operations(patch(
+                    Op::Replace,
+                    "/apiKeyRequired".to_owned(),
+                    Some(if method.api_key_required {
+                        "true"
+                    } else {
+                        "false"
+                    }),
+                ))
+                .send(),
         )
         .await?;
-    let mut found = Vec::new();
-    for api in apis {
-        let api_tags: BTreeMap<String, String> = api
-            .tags()
-            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default();
-        if !tags
-            .iter()
-            .all(|(key, value)| api_tags.get(key) == Some(value))
-        {
-            continue;
-        }
-        let id = api.id().unwrap_or_default().to_owned();
-        let name = api.name().unwrap_or_default().to_owned();
-        let endpoint = endpoint(
-            api.endpoint_configuration()
-                .and_then(|config| config.types().first()),
-        )
-        .map_err(|found| CloudError::Service {
-            operation: "GetRestApis".to_owned(),
-            message: format!(
-                "REST API {name} ({id}) has endpoint type {found}; lade manages REGIONAL and \
-                 EDGE APIs only: change its endpoint type, or remove its lade tags"
-            ),
-        })?;
-        found.push(LiveApi {
-            id,
-            settings: ApiSettings {
-                name,
-                description: api.description().unwrap_or_default().to_owned(),
-                endpoint,
-                binary_media_types: api.binary_media_types().iter().cloned().collect(),
-            },
-            tags: api_tags,
-            resources: BTreeMap::new(),
-            stage: None,
-            deployments: Vec::new(),
-        });
+        Ok(())
     }
-    found.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(found)
+
+    async fn delete_method(
+        &self,
+        api_id: &str,
+        resource_id: &str,
+        http_method: &str,
+    ) -> Result<(), CloudError> {
+        let deleted = self
+            .call(
+                "DeleteMethod",
+                self.apigateway
+                    .delete_method()
+                    .rest_api_id(api_id)
+                    .resource_id(resource_id)
+                    .http_method(http_method)
+                    .send(),
+            )
+            .await;
+        gone_is_fine(deleted)
+    }
+
+    async fn put_integration(
+        &self,
+        api_id: &str,
+        resource_id: &str,
+        http_method: &str,
+        uri: &str,
+    ) -> Result<(), CloudError> {
+        // PutIntegration replaces an existing integration, so this is idempotent as it is.
+        self.call(
+            "PutIntegration",
+            self.apigateway
+                .put_integration()
+                .rest_api_id(api_id)
+                .resource_id(resource_id)
+                .http_method(http_method)
+                .r#type(IntegrationType::AwsProxy)
+                // Lambda is always invoked with POST, whatever the route's method.
+                .integration_http_method("POST")
+                .uri(uri)
+                .send(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ---- deployments ----
+
+    async fn create_deployment(
+        &self,
+        api_id: &str,
+        stage: &str,
+        description: &str,
+    ) -> Result<String, CloudError> {
+        // With `stageName`, CreateDeployment creates the stage or points it at the new
+        // deployment, in one call.
+        let created = self
+            .call(
+                "CreateDeployment",
+                self.apigateway
+                    .create_deployment()
+                    .rest_api_id(api_id)
+                    .stage_name(stage)
+                    .set_description(non_empty(description))
+                    .send(),
+            )
+            .await
+            .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
+        created
+            .id()
+            .map(str::to_owned)
+            .ok_or_else(|| CloudError::Service {
+                operation: "CreateDeployment".to_owned(),
+                message: format!("API Gateway returned no deployment ID for REST API {api_id}"),
+            })
+    }
+
+    async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {
+        let deleted = self
+            .call(
+                "DeleteDeployment",
+                self.apigateway
+                    .delete_deployment()
+                    .rest_api_id(api_id)
+                    .deployment_id(deployment_id)
+                    .send(),
+            )
+            .await
+            .map_err(|error| error.about(format!("REST API {api_id}, deployment {deployment_id}")));
+        gone_is_fine(deleted)
+    }
 }
+
+// ---- helpers: reads ----
 
 /// API Gateway's endpoint type as lade's; `Err` holds a type lade does not manage.
 fn endpoint(found: Option<&EndpointType>) -> Result<Endpoint, String> {
@@ -136,19 +564,6 @@ fn endpoint(found: Option<&EndpointType>) -> Result<Endpoint, String> {
         Some("EDGE") | None => Ok(Endpoint::Edge),
         Some(other) => Err(other.to_owned()),
     }
-}
-
-pub(super) async fn get_api_resources(
-    aws: &AwsCloud,
-    api_id: &str,
-) -> Result<Vec<LiveResource>, CloudError> {
-    let mut resources: Vec<LiveResource> = list_resources(aws, api_id, true)
-        .await?
-        .iter()
-        .map(live_resource)
-        .collect();
-    resources.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(resources)
 }
 
 /// Every resource of the API, with its methods and their integrations when `methods`.
@@ -215,165 +630,19 @@ fn live_resource(resource: &Resource) -> LiveResource {
     }
 }
 
-pub(super) async fn get_stage(
-    aws: &AwsCloud,
-    api_id: &str,
-    stage: &str,
-) -> Result<Option<LiveStage>, CloudError> {
-    let found = aws
-        .call(
-            "GetStage",
-            aws.apigateway
-                .get_stage()
-                .rest_api_id(api_id)
-                .stage_name(stage)
-                .send(),
-        )
-        .await;
-    match found {
-        Ok(output) => Ok(Some(LiveStage {
-            name: output.stage_name().unwrap_or(stage).to_owned(),
-            deployment_id: output.deployment_id().unwrap_or_default().to_owned(),
-        })),
-        // The stage, or the whole API, does not exist.
-        Err(error) if error.is(NOT_FOUND) => Ok(None),
-        Err(error) => Err(error.into()),
-    }
-}
-
-pub(super) async fn get_deployments(
-    aws: &AwsCloud,
-    api_id: &str,
-) -> Result<Vec<LiveDeployment>, CloudError> {
-    let deployments = aws
-        .call(
-            "GetDeployments",
-            aws.apigateway
-                .get_deployments()
-                .rest_api_id(api_id)
-                .limit(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
-        .map_err(|error| error.about(format!("REST API {api_id}")))?;
-    let mut live: Vec<LiveDeployment> = deployments
-        .iter()
-        .map(|deployment| LiveDeployment {
-            id: deployment.id().unwrap_or_default().to_owned(),
-            created: deployment
-                .created_date()
-                .map(|date| date.secs())
-                .unwrap_or_default(),
-        })
-        .collect();
-    newest_first(&mut live);
-    Ok(live)
-}
-
 /// Newest first; `createdDate` has one-second resolution, so ties go by ID to keep the
 /// order deterministic.
 fn newest_first(deployments: &mut [LiveDeployment]) {
     deployments.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
 }
 
-// ---- the API ----
-
-pub(super) async fn create_rest_api(
-    aws: &AwsCloud,
-    api: &NewApi,
-) -> Result<CreatedApi, CloudError> {
-    let settings = &api.settings;
-    let tags: HashMap<String, String> = api
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let binary_media_types: Vec<String> = settings.binary_media_types.iter().cloned().collect();
-    let (tags, binary_media_types) = (&tags, &binary_media_types);
-    let waiting_for = format!("REST API {} to be created", settings.name);
-    // Not idempotent: API names are not unique, so a blind retry after a lost answer
-    // would make a second API. The SDK retries only throttling (`once.rs`); after
-    // any other failure without a clear answer, look for the API before creating
-    // again. (An API left by an interrupted apply carries our tags too: `live` finds
-    // it and the next plan deletes it as an extra.)
-    let created = until_done(&aws.patience, &waiting_for, move || async move {
-        let created = aws
-            .call(
-                "CreateRestApi",
-                aws.apigateway
-                    .create_rest_api()
-                    .name(&settings.name)
-                    .set_description(non_empty(&settings.description))
-                    .endpoint_configuration(
-                        EndpointConfiguration::builder()
-                            .types(EndpointType::from(settings.endpoint.as_str()))
-                            .build(),
-                    )
-                    .set_binary_media_types(
-                        (!binary_media_types.is_empty()).then(|| binary_media_types.clone()),
-                    )
-                    .set_tags((!tags.is_empty()).then(|| tags.clone()))
-                    .customize()
-                    .config_override(
-                        aws_sdk_apigateway::config::Builder::default()
-                            .retry_classifier(NoBlindRetry::<CreateRestApiError>::new()),
-                    )
-                    .send(),
-            )
-            .await;
-        match created {
-            Ok(output) => {
-                let Some(id) = output.id().map(str::to_owned) else {
-                    return Err(CloudError::Service {
-                        operation: "CreateRestApi".to_owned(),
-                        message: format!(
-                            "API Gateway returned no ID for REST API {}",
-                            settings.name
-                        ),
-                    });
-                };
-                Ok(Attempt::Done((
-                    id,
-                    output.root_resource_id().map(str::to_owned),
-                )))
-            }
-            Err(error) if error.is_ambiguous() => match find_created(aws, api).await? {
-                Some(id) => Ok(Attempt::Done((id, None))),
-                None => Ok(Attempt::Again(error.to_string())),
-            },
-            Err(error) => Err(error.into()),
-        }
-    })
-    .await?;
-    let (id, root_resource_id) = created;
-    let root_resource_id = match root_resource_id {
-        Some(root) => root,
-        // Older responses leave it out, and a found API has only its ID; the root is
-        // the resource whose path is `/`.
-        None => list_resources(aws, &id, false)
-            .await?
-            .iter()
-            .find(|resource| resource.path() == Some("/"))
-            .and_then(|resource| resource.id().map(str::to_owned))
-            .ok_or_else(|| CloudError::Service {
-                operation: "GetResources".to_owned(),
-                message: format!("REST API {id} has no root resource `/`"),
-            })?,
-    };
-    Ok(CreatedApi {
-        id,
-        root_resource_id,
-    })
-}
+// ---- helpers: the API ----
 
 /// The ID of an API that an unanswered `CreateRestApi` for `api` created: one with its
 /// name and every one of its tags. The plan creates an API only when the project and
 /// stage own none, so such an API is the one this apply asked for.
 async fn find_created(aws: &AwsCloud, api: &NewApi) -> Result<Option<String>, CloudError> {
-    let found = find_rest_apis(aws, &api.tags).await?;
+    let found = aws.find_rest_apis(&api.tags).await?;
     Ok(found
         .into_iter()
         .find(|live| live.settings.name == api.settings.name)
@@ -382,29 +651,6 @@ async fn find_created(aws: &AwsCloud, api: &NewApi) -> Result<Option<String>, Cl
 
 fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
-}
-
-pub(super) async fn update_rest_api(
-    aws: &AwsCloud,
-    api_id: &str,
-    from: &ApiSettings,
-    to: &ApiSettings,
-) -> Result<(), CloudError> {
-    let operations = api_patch(from, to);
-    if operations.is_empty() {
-        return Ok(());
-    }
-    aws.call(
-        "UpdateRestApi",
-        aws.apigateway
-            .update_rest_api()
-            .rest_api_id(api_id)
-            .set_patch_operations(Some(operations))
-            .send(),
-    )
-    .await
-    .map_err(|error| error.about(format!("REST API {api_id}")))?;
-    Ok(())
 }
 
 /// The patch operations that take an API's settings from `from` to `to`; none when
@@ -474,81 +720,7 @@ async fn rest_api_exists(aws: &AwsCloud, api_id: &str) -> Result<bool, CloudErro
     }
 }
 
-pub(super) async fn delete_rest_api(aws: &AwsCloud, api_id: &str) -> Result<(), CloudError> {
-    if !rest_api_exists(aws, api_id).await? {
-        return Ok(());
-    }
-    let patience = Patience {
-        retry_deadline: aws.patience.retry_deadline.max(DELETE_API_DEADLINE),
-        ..aws.patience
-    };
-    let waiting_for = format!(
-        "API Gateway to accept DeleteRestApi for {api_id} (its quota is one call every 30 s \
-         per account)"
-    );
-    until_done(&patience, &waiting_for, move || async move {
-        let deleted = aws
-            .call(
-                "DeleteRestApi",
-                aws.apigateway.delete_rest_api().rest_api_id(api_id).send(),
-            )
-            .await;
-        match deleted {
-            Ok(_) => Ok(Attempt::Done(())),
-            Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
-            Err(error) if error.is_throttled() => Ok(Attempt::Again(error.to_string())),
-            // Perhaps deleted, its answer lost, and the SDK's retries did not say so
-            // (they get `NotFoundException` from AWS; moto 5.2 answers a bare 500).
-            Err(error) if error.is_ambiguous() => match rest_api_exists(aws, api_id).await? {
-                false => Ok(Attempt::Done(())),
-                true => Ok(Attempt::Again(error.to_string())),
-            },
-            Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
-        }
-    })
-    .await
-}
-
-// ---- resources, methods, integrations ----
-
-pub(super) async fn create_resource(
-    aws: &AwsCloud,
-    api_id: &str,
-    parent_id: &str,
-    path_part: &str,
-) -> Result<String, CloudError> {
-    let waiting_for = format!("resource {path_part} under {parent_id} of REST API {api_id}");
-    until_done(&aws.patience, &waiting_for, move || async move {
-        if let Some(existing) = find_child(aws, api_id, parent_id, path_part).await? {
-            return Ok(Attempt::Done(existing));
-        }
-        let created = aws
-            .call(
-                "CreateResource",
-                aws.apigateway
-                    .create_resource()
-                    .rest_api_id(api_id)
-                    .parent_id(parent_id)
-                    .path_part(path_part)
-                    .customize()
-                    .config_override(
-                        aws_sdk_apigateway::config::Builder::default()
-                            .retry_classifier(NoBlindRetry::<CreateResourceError>::new()),
-                    )
-                    .send(),
-            )
-            .await;
-        match created {
-            Ok(output) => Ok(Attempt::Done(output.id().unwrap_or_default().to_owned())),
-            // Created meanwhile by someone else; the next attempt reads it.
-            Err(error) if error.is(CONFLICT) => Ok(Attempt::Again(error.to_string())),
-            // Perhaps created, its answer lost: the next attempt reads first.
-            Err(error) if error.is_ambiguous() => Ok(Attempt::Again(error.to_string())),
-            Err(error) => Err(error.about(format!("REST API {api_id}")).into()),
-        }
-    })
-    .await
-}
+// ---- helpers: resources ----
 
 /// The ID of the child `path_part` of `parent_id`, if it exists.
 async fn find_child(
@@ -562,189 +734,6 @@ async fn find_child(
         .iter()
         .find(|r| r.parent_id() == Some(parent_id) && r.path_part() == Some(path_part))
         .and_then(|r| r.id().map(str::to_owned)))
-}
-
-pub(super) async fn delete_resource(
-    aws: &AwsCloud,
-    api_id: &str,
-    resource_id: &str,
-) -> Result<(), CloudError> {
-    let found = aws
-        .call(
-            "GetResource",
-            aws.apigateway
-                .get_resource()
-                .rest_api_id(api_id)
-                .resource_id(resource_id)
-                .send(),
-        )
-        .await;
-    match found {
-        Ok(_) => {}
-        // The resource, or the whole API, is gone (deleting a resource deletes its
-        // children too).
-        Err(error) if error.is(NOT_FOUND) => return Ok(()),
-        Err(error) => return Err(error.into()),
-    }
-    let deleted = aws
-        .call(
-            "DeleteResource",
-            aws.apigateway
-                .delete_resource()
-                .rest_api_id(api_id)
-                .resource_id(resource_id)
-                .send(),
-        )
-        .await;
-    gone_is_fine(deleted)
-}
-
-pub(super) async fn put_method(
-    aws: &AwsCloud,
-    api_id: &str,
-    resource_id: &str,
-    method: &MethodSettings,
-) -> Result<(), CloudError> {
-    let authorization = method.authorization.as_str();
-    let put = aws
-        .call(
-            "PutMethod",
-            aws.apigateway
-                .put_method()
-                .rest_api_id(api_id)
-                .resource_id(resource_id)
-                .http_method(&method.http_method)
-                .authorization_type(authorization)
-                .api_key_required(method.api_key_required)
-                .send(),
-        )
-        .await;
-    match put {
-        Ok(_) => return Ok(()),
-        // The method exists: change it in place, which keeps its integration.
-        Err(error) if error.is(CONFLICT) => {}
-        Err(error) => return Err(error.into()),
-    }
-    aws.call(
-        "UpdateMethod",
-        aws.apigateway
-            .update_method()
-            .rest_api_id(api_id)
-            .resource_id(resource_id)
-            .http_method(&method.http_method)
-            .patch_operations(patch(
-                Op::Replace,
-                "/authorizationType".to_owned(),
-                Some(authorization),
-            ))
-            .patch_operations(patch(
-                Op::Replace,
-                "/apiKeyRequired".to_owned(),
-                Some(if method.api_key_required {
-                    "true"
-                } else {
-                    "false"
-                }),
-            ))
-            .send(),
-    )
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn delete_method(
-    aws: &AwsCloud,
-    api_id: &str,
-    resource_id: &str,
-    http_method: &str,
-) -> Result<(), CloudError> {
-    let deleted = aws
-        .call(
-            "DeleteMethod",
-            aws.apigateway
-                .delete_method()
-                .rest_api_id(api_id)
-                .resource_id(resource_id)
-                .http_method(http_method)
-                .send(),
-        )
-        .await;
-    gone_is_fine(deleted)
-}
-
-pub(super) async fn put_integration(
-    aws: &AwsCloud,
-    api_id: &str,
-    resource_id: &str,
-    http_method: &str,
-    uri: &str,
-) -> Result<(), CloudError> {
-    // PutIntegration replaces an existing integration, so this is idempotent as it is.
-    aws.call(
-        "PutIntegration",
-        aws.apigateway
-            .put_integration()
-            .rest_api_id(api_id)
-            .resource_id(resource_id)
-            .http_method(http_method)
-            .r#type(IntegrationType::AwsProxy)
-            // Lambda is always invoked with POST, whatever the route's method.
-            .integration_http_method("POST")
-            .uri(uri)
-            .send(),
-    )
-    .await?;
-    Ok(())
-}
-
-// ---- deployments ----
-
-pub(super) async fn create_deployment(
-    aws: &AwsCloud,
-    api_id: &str,
-    stage: &str,
-    description: &str,
-) -> Result<String, CloudError> {
-    // With `stageName`, CreateDeployment creates the stage or points it at the new
-    // deployment, in one call.
-    let created = aws
-        .call(
-            "CreateDeployment",
-            aws.apigateway
-                .create_deployment()
-                .rest_api_id(api_id)
-                .stage_name(stage)
-                .set_description(non_empty(description))
-                .send(),
-        )
-        .await
-        .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
-    created
-        .id()
-        .map(str::to_owned)
-        .ok_or_else(|| CloudError::Service {
-            operation: "CreateDeployment".to_owned(),
-            message: format!("API Gateway returned no deployment ID for REST API {api_id}"),
-        })
-}
-
-pub(super) async fn delete_deployment(
-    aws: &AwsCloud,
-    api_id: &str,
-    deployment_id: &str,
-) -> Result<(), CloudError> {
-    let deleted = aws
-        .call(
-            "DeleteDeployment",
-            aws.apigateway
-                .delete_deployment()
-                .rest_api_id(api_id)
-                .deployment_id(deployment_id)
-                .send(),
-        )
-        .await
-        .map_err(|error| error.about(format!("REST API {api_id}, deployment {deployment_id}")));
-    gone_is_fine(deleted)
 }
 
 /// For removals: `NotFoundException` means the work is already done.

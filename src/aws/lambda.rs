@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
+use async_trait::async_trait;
 use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
@@ -32,8 +33,8 @@ use super::AwsCloud;
 use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
-use crate::cloud::{CloudError, FunctionConfig, NewFunction};
-use crate::model::{Architecture, LiveFunction, Permission, TAG_PROJECT, TAG_STAGE};
+use crate::cloud::{CloudError, FunctionConfig, LambdaApi, NewFunction, NotOurs};
+use crate::model::{Architecture, LiveFunction, Permission, ResourceKind, TAG_PROJECT, TAG_STAGE};
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
 const CONFLICT: &str = "ResourceConflictException";
@@ -41,77 +42,364 @@ const CONFLICT: &str = "ResourceConflictException";
 /// The resource type the tagging API knows Lambda functions by.
 const FUNCTION_RESOURCE_TYPE: &str = "lambda:function";
 
-pub(super) async fn find_functions(
-    aws: &AwsCloud,
-    tags: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
-    let filters = tags
-        .iter()
-        .map(|(key, value)| TagFilter::builder().key(key).values(value).build())
-        .collect();
-    let resources = aws
-        .call(
-            "GetResources",
-            aws.tagging
-                .get_resources()
-                .set_tag_filters(Some(filters))
-                .resource_type_filters(FUNCTION_RESOURCE_TYPE)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
+#[async_trait]
+impl LambdaApi for AwsCloud {
+    async fn find_functions(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
+        let filters = tags
+            .iter()
+            .map(|(key, value)| TagFilter::builder().key(key).values(value).build())
+            .collect();
+        let resources = self
+            .call(
+                "GetResources",
+                self.tagging
+                    .get_resources()
+                    .set_tag_filters(Some(filters))
+                    .resource_type_filters(FUNCTION_RESOURCE_TYPE)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .await?;
+        Ok(resources
+            .iter()
+            .filter_map(|resource| {
+                let name = function_name_from_arn(resource.resource_arn()?)?;
+                let tags = resource
+                    .tags()
+                    .iter()
+                    .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+                    .collect();
+                Some((name.to_owned(), tags))
+            })
+            .collect())
+    }
+
+    async fn list_functions(
+        &self,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Vec<LiveFunction>, CloudError> {
+        let mut missing = wanted.clone();
+        let mut listed = Vec::new();
+        let mut marker: Option<String> = None;
+        // Page by hand rather than with the SDK's paginator, to stop as soon as every
+        // wanted function has been seen: an account may hold far more functions than
+        // the project.
+        while !missing.is_empty() {
+            let page = self
+                .call(
+                    "ListFunctions",
+                    self.lambda
+                        .list_functions()
+                        .max_items(LIST_PAGE)
+                        .set_marker(marker.take())
+                        .send(),
+                )
+                .await?;
+            for config in page.functions() {
+                let function = from_configuration(config, "", BTreeMap::new());
+                missing.remove(&function.name);
+                listed.push(function);
+            }
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(listed)
+    }
+
+    async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
+        match self
+            .call(
+                "GetFunction",
+                self.lambda.get_function().function_name(name).send(),
+            )
+            .await
+        {
+            Ok(output) => live_function(name, &output).map(Some),
+            Err(error) if error.is(NOT_FOUND) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError> {
+        let name = &function.name;
+        let config = &function.config;
+        let waiting_for = format!(
+            "Lambda to accept role {} for function {name} (a new role takes a few seconds to \
+             propagate; check that it exists and trusts lambda.amazonaws.com)",
+            config.role_arn
+        );
+        let arn = until_done(&self.patience, &waiting_for, move || async move {
+            let created = self
+                .call(
+                    "CreateFunction",
+                    self.lambda
+                        .create_function()
+                        .function_name(name)
+                        .package_type(PackageType::Zip)
+                        .code(
+                            FunctionCode::builder()
+                                .zip_file(Blob::new(function.zip.as_slice()))
+                                .build(),
+                        )
+                        .handler(&config.handler)
+                        .runtime(Runtime::from(config.runtime.as_str()))
+                        .role(&config.role_arn)
+                        .memory_size(config.memory)
+                        .timeout(config.timeout)
+                        .environment(environment(&config.environment))
+                        .description(&config.description)
+                        .architectures(lambda_architecture(function.architecture))
+                        .set_tags(Some(unsorted(&function.tags)))
+                        .send(),
+                )
+                .await;
+            match created {
+                Ok(output) => Ok(Attempt::Done(
+                    output.function_arn().unwrap_or_default().to_owned(),
+                )),
+                Err(error) if role_not_ready(&error) => Ok(Attempt::Again(error.to_string())),
+                // The name is taken, perhaps by an earlier, interrupted run of this project.
+                Err(error) if error.is(CONFLICT) => match self.get_function(name).await? {
+                    Some(existing) => {
+                        check_owner(name, &function.tags, &existing.tags)?;
+                        Ok(Attempt::Done(existing.arn))
+                    }
+                    // It was being deleted; now the name is free.
+                    None => Ok(Attempt::Again(error.to_string())),
+                },
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await?;
+        wait(self, name, Goal::Active).await?;
+        Ok(arn)
+    }
+
+    async fn update_function_configuration(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+    ) -> Result<(), CloudError> {
+        let waiting_for = format!(
+            "function {name} to accept its new configuration (role {})",
+            config.role_arn
+        );
+        until_done(&self.patience, &waiting_for, move || async move {
+            let updated = self
+                .call(
+                    "UpdateFunctionConfiguration",
+                    self.lambda
+                        .update_function_configuration()
+                        .function_name(name)
+                        .handler(&config.handler)
+                        .runtime(Runtime::from(config.runtime.as_str()))
+                        .role(&config.role_arn)
+                        .memory_size(config.memory)
+                        .timeout(config.timeout)
+                        .environment(environment(&config.environment))
+                        .description(&config.description)
+                        .send(),
+                )
+                .await;
+            retry_when_busy(self, name, updated).await
+        })
+        .await?;
+        wait(self, name, Goal::Updated).await
+    }
+
+    async fn update_function_code(
+        &self,
+        name: &str,
+        zip: Arc<Vec<u8>>,
+        architecture: Architecture,
+    ) -> Result<(), CloudError> {
+        let zip = &zip;
+        let waiting_for = format!("function {name} to accept its new code");
+        until_done(&self.patience, &waiting_for, move || async move {
+            let updated = self
+                .call(
+                    "UpdateFunctionCode",
+                    self.lambda
+                        .update_function_code()
+                        .function_name(name)
+                        .zip_file(Blob::new(zip.as_slice()))
+                        .architectures(lambda_architecture(architecture))
+                        .send(),
+                )
+                .await;
+            retry_when_busy(self, name, updated).await
+        })
+        .await?;
+        wait(self, name, Goal::Updated).await
+    }
+
+    async fn tag_function(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.call(
+            "TagResource",
+            self.lambda
+                .tag_resource()
+                .resource(arn)
+                .set_tags(Some(unsorted(tags)))
+                .send(),
         )
         .await?;
-    Ok(resources
-        .iter()
-        .filter_map(|resource| {
-            let name = function_name_from_arn(resource.resource_arn()?)?;
-            let tags = resource
-                .tags()
-                .iter()
-                .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
-                .collect();
-            Some((name.to_owned(), tags))
+        Ok(())
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
+        // Lambda rejects an empty key list; removing nothing is already done.
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.call(
+            "UntagResource",
+            self.lambda
+                .untag_resource()
+                .resource(arn)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
+        match self
+            .call(
+                "DeleteFunction",
+                self.lambda.delete_function().function_name(name).send(),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if error.is(NOT_FOUND) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    // ---- resource policy: who may invoke the function ----
+
+    async fn get_function_permissions(&self, name: &str) -> Result<Vec<Permission>, CloudError> {
+        let policy = self
+            .call(
+                "GetPolicy",
+                self.lambda.get_policy().function_name(name).send(),
+            )
+            .await;
+        match policy {
+            Ok(output) => permissions(output.policy().unwrap_or_default()).map_err(|error| {
+                CloudError::Service {
+                    operation: "GetPolicy".to_owned(),
+                    message: format!(
+                        "the resource policy of function {name} cannot be read: {error}"
+                    ),
+                }
+            }),
+            // No function, or a function without a resource policy.
+            Err(error) if error.is(NOT_FOUND) => Ok(Vec::new()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn add_permission(
+        &self,
+        name: &str,
+        statement_id: &str,
+        source_arn: &str,
+    ) -> Result<(), CloudError> {
+        let waiting_for = format!("function {name} to accept permission {statement_id}");
+        until_done(&self.patience, &waiting_for, move || async move {
+            // Read first: AWS refuses a statement ID that exists, and emulators are known
+            // to add a second statement with the same ID instead.
+            let existing = self.get_function_permissions(name).await?;
+            let mine: Vec<_> = existing.iter().filter(|p| p.sid == statement_id).collect();
+            if let Some(found) = mine.first() {
+                let same = found.principal == API_GATEWAY
+                    && found.action == INVOKE
+                    && found.source_arn.as_deref() == Some(source_arn);
+                if same && mine.len() == 1 {
+                    return Ok(Attempt::Done(()));
+                }
+                // Another API (or principal) under lade's statement ID: replace it.
+                match send_remove_permission(self, name, statement_id).await {
+                    Ok(()) => {}
+                    Err(error) if error.is(NOT_FOUND) => {}
+                    // An update in progress: wait, then the next attempt reads again.
+                    Err(error) => return retry_when_busy(self, name, Err::<(), _>(error)).await,
+                }
+                // More than one statement under lade's ID (an emulator that accepted a
+                // duplicate ID, which AWS refuses): remove them one by one, reading
+                // again each time, then add the one statement.
+                if mine.len() > 1 {
+                    return Ok(Attempt::Again(format!(
+                        "{} statements with ID {statement_id}",
+                        mine.len()
+                    )));
+                }
+            }
+            let added = self
+                .call(
+                    "AddPermission",
+                    self.lambda
+                        .add_permission()
+                        .function_name(name)
+                        .statement_id(statement_id)
+                        .action(INVOKE)
+                        .principal(API_GATEWAY)
+                        .source_arn(source_arn)
+                        .customize()
+                        .config_override(
+                            aws_sdk_lambda::config::Builder::default()
+                                .retry_classifier(NoBlindRetry::<AddPermissionError>::new()),
+                        )
+                        .send(),
+                )
+                .await;
+            match added {
+                // Perhaps added, its answer lost: the next attempt reads first.
+                Err(error) if error.is_ambiguous() => Ok(Attempt::Again(error.to_string())),
+                // "The statement id (…) provided already exists": added meanwhile, so the
+                // next attempt reads it and decides again.
+                Err(error) if error.is(CONFLICT) && error.message.contains("already exists") => {
+                    Ok(Attempt::Again(error.to_string()))
+                }
+                // Otherwise a conflict means an update of the function is in progress.
+                other => retry_when_busy(self, name, other).await,
+            }
         })
-        .collect())
+        .await
+    }
+
+    async fn remove_permission(&self, name: &str, statement_id: &str) -> Result<(), CloudError> {
+        let waiting_for =
+            format!("function {name} to accept the removal of permission {statement_id}");
+        until_done(&self.patience, &waiting_for, move || async move {
+            match send_remove_permission(self, name, statement_id).await {
+                // No such statement, or no such function.
+                Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
+                other => retry_when_busy(self, name, other).await,
+            }
+        })
+        .await
+    }
 }
 
 /// Functions per `ListFunctions` page: Lambda's default and maximum is 50.
 const LIST_PAGE: i32 = 50;
-
-pub(super) async fn list_functions(
-    aws: &AwsCloud,
-    wanted: &BTreeSet<String>,
-) -> Result<Vec<LiveFunction>, CloudError> {
-    let mut missing = wanted.clone();
-    let mut listed = Vec::new();
-    let mut marker: Option<String> = None;
-    // Page by hand rather than with the SDK's paginator, to stop as soon as every
-    // wanted function has been seen: an account may hold far more functions than
-    // the project.
-    while !missing.is_empty() {
-        let page = aws
-            .call(
-                "ListFunctions",
-                aws.lambda
-                    .list_functions()
-                    .max_items(LIST_PAGE)
-                    .set_marker(marker.take())
-                    .send(),
-            )
-            .await?;
-        for config in page.functions() {
-            let function = from_configuration(config, "", BTreeMap::new());
-            missing.remove(&function.name);
-            listed.push(function);
-        }
-        match page.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(listed)
-}
 
 /// `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` → `<name>`.
 fn function_name_from_arn(arn: &str) -> Option<&str> {
@@ -119,23 +407,6 @@ fn function_name_from_arn(arn: &str) -> Option<&str> {
     match (parts.nth(5), parts.next()) {
         (Some("function"), Some(name)) if !name.is_empty() => Some(name),
         _ => None,
-    }
-}
-
-pub(super) async fn get_function(
-    aws: &AwsCloud,
-    name: &str,
-) -> Result<Option<LiveFunction>, CloudError> {
-    match aws
-        .call(
-            "GetFunction",
-            aws.lambda.get_function().function_name(name).send(),
-        )
-        .await
-    {
-        Ok(output) => live_function(name, &output).map(Some),
-        Err(error) if error.is(NOT_FOUND) => Ok(None),
-        Err(error) => Err(error.into()),
     }
 }
 
@@ -213,64 +484,6 @@ fn role_not_ready(error: &AwsError) -> bool {
     error.is("InvalidParameterValueException") && error.message.contains("cannot be assumed")
 }
 
-pub(super) async fn create_function(
-    aws: &AwsCloud,
-    function: &NewFunction,
-) -> Result<String, CloudError> {
-    let name = &function.name;
-    let config = &function.config;
-    let waiting_for = format!(
-        "Lambda to accept role {} for function {name} (a new role takes a few seconds to \
-         propagate; check that it exists and trusts lambda.amazonaws.com)",
-        config.role_arn
-    );
-    let arn = until_done(&aws.patience, &waiting_for, move || async move {
-        let created = aws
-            .call(
-                "CreateFunction",
-                aws.lambda
-                    .create_function()
-                    .function_name(name)
-                    .package_type(PackageType::Zip)
-                    .code(
-                        FunctionCode::builder()
-                            .zip_file(Blob::new(function.zip.as_slice()))
-                            .build(),
-                    )
-                    .handler(&config.handler)
-                    .runtime(Runtime::from(config.runtime.as_str()))
-                    .role(&config.role_arn)
-                    .memory_size(config.memory)
-                    .timeout(config.timeout)
-                    .environment(environment(&config.environment))
-                    .description(&config.description)
-                    .architectures(lambda_architecture(function.architecture))
-                    .set_tags(Some(unsorted(&function.tags)))
-                    .send(),
-            )
-            .await;
-        match created {
-            Ok(output) => Ok(Attempt::Done(
-                output.function_arn().unwrap_or_default().to_owned(),
-            )),
-            Err(error) if role_not_ready(&error) => Ok(Attempt::Again(error.to_string())),
-            // The name is taken, perhaps by an earlier, interrupted run of this project.
-            Err(error) if error.is(CONFLICT) => match get_function(aws, name).await? {
-                Some(existing) => {
-                    check_owner(name, &function.tags, &existing.tags)?;
-                    Ok(Attempt::Done(existing.arn))
-                }
-                // It was being deleted; now the name is free.
-                None => Ok(Attempt::Again(error.to_string())),
-            },
-            Err(error) => Err(error.into()),
-        }
-    })
-    .await?;
-    wait(aws, name, Goal::Active).await?;
-    Ok(arn)
-}
-
 /// An existing function is ours only if it carries the project and stage we would tag
 /// it with.
 fn check_owner(
@@ -284,75 +497,11 @@ fn check_owner(
     if owned {
         return Ok(());
     }
-    let owner = |tags: &BTreeMap<String, String>| match (tags.get(TAG_PROJECT), tags.get(TAG_STAGE))
-    {
-        (Some(project), Some(stage)) => format!("project {project}, stage {stage}"),
-        _ => "no lade project (it has no lade:project/lade:stage tags)".to_owned(),
-    };
-    Err(CloudError::NotOwned(format!(
-        "function {name} already exists and belongs to {}, not to {}; lade never changes it: \
-         give the function another name in the manifest (`name:`) or remove the existing one",
-        owner(found),
-        owner(wanted)
-    )))
-}
-
-pub(super) async fn update_function_configuration(
-    aws: &AwsCloud,
-    name: &str,
-    config: &FunctionConfig,
-) -> Result<(), CloudError> {
-    let waiting_for = format!(
-        "function {name} to accept its new configuration (role {})",
-        config.role_arn
-    );
-    until_done(&aws.patience, &waiting_for, move || async move {
-        let updated = aws
-            .call(
-                "UpdateFunctionConfiguration",
-                aws.lambda
-                    .update_function_configuration()
-                    .function_name(name)
-                    .handler(&config.handler)
-                    .runtime(Runtime::from(config.runtime.as_str()))
-                    .role(&config.role_arn)
-                    .memory_size(config.memory)
-                    .timeout(config.timeout)
-                    .environment(environment(&config.environment))
-                    .description(&config.description)
-                    .send(),
-            )
-            .await;
-        retry_when_busy(aws, name, updated).await
+    Err(CloudError::NotOwned {
+        kind: ResourceKind::Function,
+        name: name.to_owned(),
+        reason: NotOurs::tags(found, wanted),
     })
-    .await?;
-    wait(aws, name, Goal::Updated).await
-}
-
-pub(super) async fn update_function_code(
-    aws: &AwsCloud,
-    name: &str,
-    zip: Arc<Vec<u8>>,
-    architecture: Architecture,
-) -> Result<(), CloudError> {
-    let zip = &zip;
-    let waiting_for = format!("function {name} to accept its new code");
-    until_done(&aws.patience, &waiting_for, move || async move {
-        let updated = aws
-            .call(
-                "UpdateFunctionCode",
-                aws.lambda
-                    .update_function_code()
-                    .function_name(name)
-                    .zip_file(Blob::new(zip.as_slice()))
-                    .architectures(lambda_architecture(architecture))
-                    .send(),
-            )
-            .await;
-        retry_when_busy(aws, name, updated).await
-    })
-    .await?;
-    wait(aws, name, Goal::Updated).await
 }
 
 /// Decides one attempt of an update: a conflict means another update (or the
@@ -378,89 +527,11 @@ async fn retry_when_busy<T>(
     }
 }
 
-pub(super) async fn tag_function(
-    aws: &AwsCloud,
-    arn: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), CloudError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    aws.call(
-        "TagResource",
-        aws.lambda
-            .tag_resource()
-            .resource(arn)
-            .set_tags(Some(unsorted(tags)))
-            .send(),
-    )
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn untag_function(
-    aws: &AwsCloud,
-    arn: &str,
-    keys: &[String],
-) -> Result<(), CloudError> {
-    // Lambda rejects an empty key list; removing nothing is already done.
-    if keys.is_empty() {
-        return Ok(());
-    }
-    aws.call(
-        "UntagResource",
-        aws.lambda
-            .untag_resource()
-            .resource(arn)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send(),
-    )
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn delete_function(aws: &AwsCloud, name: &str) -> Result<(), CloudError> {
-    match aws
-        .call(
-            "DeleteFunction",
-            aws.lambda.delete_function().function_name(name).send(),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(error) if error.is(NOT_FOUND) => Ok(()),
-        Err(error) => Err(error.into()),
-    }
-}
-
-// ---- resource policy: who may invoke the function ----
+// ---- helpers: the resource policy ----
 
 /// The principal and action of every statement lade adds.
-const API_GATEWAY: &str = "apigateway.amazonaws.com";
+const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;
 const INVOKE: &str = "lambda:InvokeFunction";
-
-pub(super) async fn get_function_permissions(
-    aws: &AwsCloud,
-    name: &str,
-) -> Result<Vec<Permission>, CloudError> {
-    let policy = aws
-        .call(
-            "GetPolicy",
-            aws.lambda.get_policy().function_name(name).send(),
-        )
-        .await;
-    match policy {
-        Ok(output) => {
-            permissions(output.policy().unwrap_or_default()).map_err(|error| CloudError::Service {
-                operation: "GetPolicy".to_owned(),
-                message: format!("the resource policy of function {name} cannot be read: {error}"),
-            })
-        }
-        // No function, or a function without a resource policy.
-        Err(error) if error.is(NOT_FOUND) => Ok(Vec::new()),
-        Err(error) => Err(error.into()),
-    }
-}
 
 /// The statements of a resource policy document, as Lambda returns it (a JSON string).
 fn permissions(policy: &str) -> Result<Vec<Permission>, serde_json::Error> {
@@ -528,81 +599,6 @@ fn first_string(value: &Value) -> String {
             .to_owned(),
         _ => String::new(),
     }
-}
-
-pub(super) async fn add_permission(
-    aws: &AwsCloud,
-    name: &str,
-    statement_id: &str,
-    source_arn: &str,
-) -> Result<(), CloudError> {
-    let waiting_for = format!("function {name} to accept permission {statement_id}");
-    until_done(&aws.patience, &waiting_for, move || async move {
-        // Read first: AWS refuses a statement ID that exists, and emulators are known
-        // to add a second statement with the same ID instead.
-        let existing = get_function_permissions(aws, name).await?;
-        if let Some(found) = existing.iter().find(|p| p.sid == statement_id) {
-            let same = found.principal == API_GATEWAY
-                && found.action == INVOKE
-                && found.source_arn.as_deref() == Some(source_arn);
-            if same {
-                return Ok(Attempt::Done(()));
-            }
-            // Another API (or principal) under lade's statement ID: replace it.
-            match send_remove_permission(aws, name, statement_id).await {
-                Ok(()) => {}
-                Err(error) if error.is(NOT_FOUND) => {}
-                // An update in progress: wait, then the next attempt reads again.
-                Err(error) => return retry_when_busy(aws, name, Err::<(), _>(error)).await,
-            }
-        }
-        let added = aws
-            .call(
-                "AddPermission",
-                aws.lambda
-                    .add_permission()
-                    .function_name(name)
-                    .statement_id(statement_id)
-                    .action(INVOKE)
-                    .principal(API_GATEWAY)
-                    .source_arn(source_arn)
-                    .customize()
-                    .config_override(
-                        aws_sdk_lambda::config::Builder::default()
-                            .retry_classifier(NoBlindRetry::<AddPermissionError>::new()),
-                    )
-                    .send(),
-            )
-            .await;
-        match added {
-            // Perhaps added, its answer lost: the next attempt reads first.
-            Err(error) if error.is_ambiguous() => Ok(Attempt::Again(error.to_string())),
-            // "The statement id (…) provided already exists": added meanwhile, so the
-            // next attempt reads it and decides again.
-            Err(error) if error.is(CONFLICT) && error.message.contains("already exists") => {
-                Ok(Attempt::Again(error.to_string()))
-            }
-            // Otherwise a conflict means an update of the function is in progress.
-            other => retry_when_busy(aws, name, other).await,
-        }
-    })
-    .await
-}
-
-pub(super) async fn remove_permission(
-    aws: &AwsCloud,
-    name: &str,
-    statement_id: &str,
-) -> Result<(), CloudError> {
-    let waiting_for = format!("function {name} to accept the removal of permission {statement_id}");
-    until_done(&aws.patience, &waiting_for, move || async move {
-        match send_remove_permission(aws, name, statement_id).await {
-            // No such statement, or no such function.
-            Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
-            other => retry_when_busy(aws, name, other).await,
-        }
-    })
-    .await
 }
 
 /// One `RemovePermission` request, as it is: callers decide what its errors mean.
@@ -792,11 +788,12 @@ mod tests {
             check_owner("f", &tags("shop", "dev"), &tags("shop", "dev")),
             Ok(())
         );
-        let Err(CloudError::NotOwned(message)) =
+        let Err(error @ CloudError::NotOwned { .. }) =
             check_owner("f", &tags("shop", "dev"), &tags("shop", "prod"))
         else {
             panic!("another stage's function must not be ours");
         };
+        let message = error.to_string();
         assert!(
             message.contains("belongs to project shop, stage prod, not to project shop, stage dev")
         );

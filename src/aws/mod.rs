@@ -1,7 +1,9 @@
 //! The AWS adapter: the only code in lade that touches the AWS SDK.
 //!
-//! [`AwsCloud`] implements [`Cloud`] over IAM, Lambda, API Gateway (REST) and the
-//! Resource Groups Tagging API. It owns:
+//! [`AwsCloud`] implements [`Cloud`](crate::cloud::Cloud) over IAM, Lambda, API Gateway
+//! (REST) and the Resource Groups Tagging API: each service's trait directly, in the
+//! file named after the service (`iam.rs`, `lambda.rs` with the tagging API,
+//! `apigateway.rs`, and `account.rs` for STS). It owns:
 //!
 //! - building clients from `aws-config` (credential chain, profiles, `AWS_REGION`,
 //!   `AWS_ENDPOINT_URL`), with the SDK's standard retry (backoff and jitter) for
@@ -26,6 +28,7 @@
 //! manifests or print anything. It has no code path for the emulator: tests reach moto
 //! through `AWS_ENDPOINT_URL` exactly as lade reaches AWS.
 
+mod account;
 mod apigateway;
 mod document;
 mod error;
@@ -37,23 +40,11 @@ mod stats;
 
 pub use stats::{Report as StatsReport, Row as StatsRow, Stats};
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use serde_json::Value;
-
-use crate::cloud::{
-    Cloud, CloudError, CreatedApi, FunctionConfig, MethodSettings, NewApi, NewFunction, NewRole,
-    RoleSummary,
-};
-use crate::model::{
-    ApiSettings, Architecture, LiveApi, LiveDeployment, LiveFunction, LiveResource, LiveRole,
-    LiveStage, Permission,
-};
 
 /// How many times the SDK tries one request when AWS throttles or has a transient
 /// fault, with exponential backoff and jitter between tries (the SDK's standard retry
@@ -96,7 +87,7 @@ impl Default for Patience {
     }
 }
 
-/// The real [`Cloud`]: IAM, Lambda, API Gateway and the tagging API through the AWS SDK.
+/// The real [`Cloud`](crate::cloud::Cloud): IAM, Lambda, API Gateway and the tagging API through the AWS SDK.
 #[derive(Debug, Clone)]
 pub struct AwsCloud {
     apigateway: aws_sdk_apigateway::Client,
@@ -189,240 +180,6 @@ impl AwsCloud {
     /// The region requests go to, if the configuration names one.
     pub fn region(&self) -> Option<String> {
         self.region.clone()
-    }
-}
-
-#[async_trait]
-impl Cloud for AwsCloud {
-    fn region(&self) -> Option<String> {
-        self.region.clone()
-    }
-
-    async fn account_id(&self) -> Result<String, CloudError> {
-        let identity = self
-            .call("GetCallerIdentity", self.sts.get_caller_identity().send())
-            .await?;
-        identity
-            .account()
-            .map(str::to_string)
-            .ok_or_else(|| CloudError::Service {
-                operation: "GetCallerIdentity".into(),
-                message: "STS answered without an account ID".into(),
-            })
-    }
-
-    async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
-        iam::list_roles(self, path_prefix).await
-    }
-
-    async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError> {
-        iam::get_role(self, name).await
-    }
-
-    async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
-        iam::read_role_named(self, name).await
-    }
-
-    async fn find_functions(
-        &self,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
-        lambda::find_functions(self, tags).await
-    }
-
-    async fn list_functions(
-        &self,
-        wanted: &BTreeSet<String>,
-    ) -> Result<Vec<LiveFunction>, CloudError> {
-        lambda::list_functions(self, wanted).await
-    }
-
-    async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
-        lambda::get_function(self, name).await
-    }
-
-    async fn create_role(&self, role: &NewRole) -> Result<String, CloudError> {
-        iam::create_role(self, role).await
-    }
-
-    async fn update_trust_policy(&self, role: &str, document: &Value) -> Result<(), CloudError> {
-        iam::update_trust_policy(self, role, document).await
-    }
-
-    async fn put_role_policy(
-        &self,
-        role: &str,
-        policy: &str,
-        document: &Value,
-    ) -> Result<(), CloudError> {
-        iam::put_role_policy(self, role, policy, document).await
-    }
-
-    async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), CloudError> {
-        iam::delete_role_policy(self, role, policy).await
-    }
-
-    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
-        iam::attach_role_policy(self, role, policy_arn).await
-    }
-
-    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
-        iam::detach_role_policy(self, role, policy_arn).await
-    }
-
-    async fn delete_role(&self, role: &str) -> Result<(), CloudError> {
-        iam::delete_role(self, role).await
-    }
-
-    async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError> {
-        lambda::create_function(self, function).await
-    }
-
-    async fn update_function_configuration(
-        &self,
-        name: &str,
-        config: &FunctionConfig,
-    ) -> Result<(), CloudError> {
-        lambda::update_function_configuration(self, name, config).await
-    }
-
-    async fn update_function_code(
-        &self,
-        name: &str,
-        zip: Arc<Vec<u8>>,
-        architecture: Architecture,
-    ) -> Result<(), CloudError> {
-        lambda::update_function_code(self, name, zip, architecture).await
-    }
-
-    async fn tag_function(
-        &self,
-        arn: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), CloudError> {
-        lambda::tag_function(self, arn, tags).await
-    }
-
-    async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
-        lambda::untag_function(self, arn, keys).await
-    }
-
-    async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
-        lambda::delete_function(self, name).await
-    }
-
-    async fn find_rest_apis(
-        &self,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<Vec<LiveApi>, CloudError> {
-        apigateway::find_rest_apis(self, tags).await
-    }
-
-    async fn get_api_resources(&self, api_id: &str) -> Result<Vec<LiveResource>, CloudError> {
-        apigateway::get_api_resources(self, api_id).await
-    }
-
-    async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError> {
-        apigateway::get_stage(self, api_id, stage).await
-    }
-
-    async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
-        apigateway::get_deployments(self, api_id).await
-    }
-
-    async fn get_function_permissions(
-        &self,
-        function: &str,
-    ) -> Result<Vec<Permission>, CloudError> {
-        lambda::get_function_permissions(self, function).await
-    }
-
-    async fn create_rest_api(&self, api: &NewApi) -> Result<CreatedApi, CloudError> {
-        apigateway::create_rest_api(self, api).await
-    }
-
-    async fn update_rest_api(
-        &self,
-        api_id: &str,
-        from: &ApiSettings,
-        to: &ApiSettings,
-    ) -> Result<(), CloudError> {
-        apigateway::update_rest_api(self, api_id, from, to).await
-    }
-
-    async fn delete_rest_api(&self, api_id: &str) -> Result<(), CloudError> {
-        apigateway::delete_rest_api(self, api_id).await
-    }
-
-    async fn create_resource(
-        &self,
-        api_id: &str,
-        parent_id: &str,
-        path_part: &str,
-    ) -> Result<String, CloudError> {
-        apigateway::create_resource(self, api_id, parent_id, path_part).await
-    }
-
-    async fn delete_resource(&self, api_id: &str, resource_id: &str) -> Result<(), CloudError> {
-        apigateway::delete_resource(self, api_id, resource_id).await
-    }
-
-    async fn put_method(
-        &self,
-        api_id: &str,
-        resource_id: &str,
-        method: &MethodSettings,
-    ) -> Result<(), CloudError> {
-        apigateway::put_method(self, api_id, resource_id, method).await
-    }
-
-    async fn delete_method(
-        &self,
-        api_id: &str,
-        resource_id: &str,
-        http_method: &str,
-    ) -> Result<(), CloudError> {
-        apigateway::delete_method(self, api_id, resource_id, http_method).await
-    }
-
-    async fn put_integration(
-        &self,
-        api_id: &str,
-        resource_id: &str,
-        http_method: &str,
-        uri: &str,
-    ) -> Result<(), CloudError> {
-        apigateway::put_integration(self, api_id, resource_id, http_method, uri).await
-    }
-
-    async fn add_permission(
-        &self,
-        function: &str,
-        statement_id: &str,
-        source_arn: &str,
-    ) -> Result<(), CloudError> {
-        lambda::add_permission(self, function, statement_id, source_arn).await
-    }
-
-    async fn remove_permission(
-        &self,
-        function: &str,
-        statement_id: &str,
-    ) -> Result<(), CloudError> {
-        lambda::remove_permission(self, function, statement_id).await
-    }
-
-    async fn create_deployment(
-        &self,
-        api_id: &str,
-        stage: &str,
-        description: &str,
-    ) -> Result<String, CloudError> {
-        apigateway::create_deployment(self, api_id, stage, description).await
-    }
-
-    async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {
-        apigateway::delete_deployment(self, api_id, deployment_id).await
     }
 }
 

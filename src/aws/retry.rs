@@ -101,6 +101,18 @@ mod tests {
         }
     }
 
+    /// A hard failure: another project's role.
+    fn taken() -> CloudError {
+        CloudError::NotOwned {
+            kind: crate::model::ResourceKind::Role,
+            name: "taken".to_owned(),
+            reason: crate::cloud::NotOurs::Path {
+                found: "/".to_owned(),
+                ours: "/lade/shop/dev/".to_owned(),
+            },
+        }
+    }
+
     #[tokio::test]
     async fn retries_until_done() {
         let mut calls = 0;
@@ -124,10 +136,10 @@ mod tests {
         let mut calls = 0;
         let result: Result<(), _> = until_done(&quick(), "the thing", || {
             calls += 1;
-            async { Err(CloudError::NotOwned("taken".to_owned())) }
+            async { Err(taken()) }
         })
         .await;
-        assert_eq!(result, Err(CloudError::NotOwned("taken".to_owned())));
+        assert_eq!(result, Err(taken()));
         assert_eq!(calls, 1);
     }
 

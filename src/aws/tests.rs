@@ -21,7 +21,9 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
 
 use super::{AwsCloud, Patience};
-use crate::cloud::{Cloud, CloudError, FunctionConfig, MethodSettings, NewApi, NewFunction};
+use crate::cloud::{
+    CloudError, FunctionConfig, LambdaApi, MethodSettings, NewApi, NewFunction, RestApiApi,
+};
 use crate::model::{ApiSettings, Architecture, Authorization, Endpoint};
 
 /// One HTTP reply: status, Lambda's error type (if an error) and JSON body.

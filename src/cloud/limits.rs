@@ -2,23 +2,13 @@
 //! `apply`) may be in flight at once, overall and per service.
 //!
 //! The per-service defaults come from AWS's documented quotas, scaled to requests in
-//! flight on the assumption that a control-plane call takes roughly 100–300 ms:
+//! flight on the assumption that a control-plane call takes roughly 100–300 ms. Each
+//! service's default and the quota it comes from are its row in the table of services
+//! ([`Service::info`]): ten for Lambda (15 requests per second), four for IAM (a global
+//! control plane that throttles writes at a few per second) and two for API Gateway
+//! (10 requests per second in all, `CreateDeployment` 1 per 5 seconds).
 //!
-//! - **Lambda**: the control-plane API allows 15 requests per second per account and
-//!   Region (excluding `GetFunction`, which allows 100, and `GetPolicy`, 15). Ten in
-//!   flight stays near that rate. Source: Lambda quotas, "API requests".
-//! - **IAM**: IAM publishes no per-operation rate, but its control plane is one global
-//!   endpoint per partition and throttles mutating calls (`CreateRole`,
-//!   `PutRolePolicy`, …) at a few per second per account; writes also take seconds to
-//!   propagate. Four in flight.
-//! - **API Gateway**: management calls share 10 requests per second (burst 40) per
-//!   account, with much lower fixed quotas on some writes: `CreateResource` and
-//!   `DeleteResource` 5 per second, `GetResources` 5 per 2 seconds, `CreateDeployment`
-//!   1 per 5 seconds, `CreateRestApi` 1 per 3 seconds, `DeleteRestApi` 1 per 30
-//!   seconds. Source: "Amazon API Gateway quotas", the table for creating, deploying
-//!   and managing an API. Two in flight.
-//!
-//! The overall default is the sum of the three, so that by default only the
+//! The overall default is the sum of the services' own, so that by default only the
 //! per-service bounds bind. What throttling remains is absorbed by the SDK's retries
 //! with backoff (`aws::MAX_ATTEMPTS`).
 //!
@@ -29,16 +19,18 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::plan::Service;
+use super::service::{PerService, Service};
 
 /// The default overall bound: the sum of the per-service defaults.
-pub const DEFAULT_OVERALL: usize = DEFAULT_LAMBDA + DEFAULT_IAM + DEFAULT_API_GATEWAY;
-/// Lambda's control plane: 15 requests per second per account and Region.
-pub const DEFAULT_LAMBDA: usize = 10;
-/// IAM: a global control plane that throttles writes at a few per second.
-pub const DEFAULT_IAM: usize = 4;
-/// API Gateway: 10 requests per second in all, 1 per 5 s for `CreateDeployment`.
-pub const DEFAULT_API_GATEWAY: usize = 2;
+pub const DEFAULT_OVERALL: usize = {
+    let mut sum = 0;
+    let mut i = 0;
+    while i < Service::ALL.len() {
+        sum += Service::ALL[i].info().default_limit;
+        i += 1;
+    }
+    sum
+};
 /// The largest bound the command line accepts, overall or for one service.
 pub const MAX: usize = 64;
 
@@ -47,18 +39,15 @@ pub const MAX: usize = 64;
 pub struct Limits {
     /// Across every service.
     pub overall: usize,
-    pub lambda: usize,
-    pub iam: usize,
-    pub api_gateway: usize,
+    /// Each service's own bound.
+    pub services: PerService<usize>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             overall: DEFAULT_OVERALL,
-            lambda: DEFAULT_LAMBDA,
-            iam: DEFAULT_IAM,
-            api_gateway: DEFAULT_API_GATEWAY,
+            services: PerService::from_fn(|service| service.info().default_limit),
         }
     }
 }
@@ -72,15 +61,19 @@ impl Limits {
         }
     }
 
+    /// These limits with `service`'s own bound set to `limit`.
+    pub fn with(mut self, service: Service, limit: usize) -> Self {
+        self.services[service] = limit;
+        self
+    }
+
     /// The defaults with `settings` applied in order (a later one wins).
     pub fn from_settings(settings: &[Setting]) -> Self {
         let mut limits = Limits::default();
         for setting in settings {
             match setting.service {
                 None => limits.overall = setting.limit,
-                Some(Service::Lambda) => limits.lambda = setting.limit,
-                Some(Service::Iam) => limits.iam = setting.limit,
-                Some(Service::ApiGateway) => limits.api_gateway = setting.limit,
+                Some(service) => limits.services[service] = setting.limit,
             }
         }
         limits
@@ -94,22 +87,18 @@ impl Limits {
     /// How many may call `service` at once: its own bound, within the overall one;
     /// at least one.
     pub fn service(&self, service: Service) -> usize {
-        let own = match service {
-            Service::Lambda => self.lambda,
-            Service::Iam => self.iam,
-            Service::ApiGateway => self.api_gateway,
-        };
-        own.min(self.overall).max(1)
+        self.services[service].min(self.overall).max(1)
     }
 }
 
+/// As `--parallelism` takes it: `16,lambda=10,iam=4,apigateway=2`.
 impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{},lambda={},iam={},apigateway={}",
-            self.overall, self.lambda, self.iam, self.api_gateway
-        )
+        write!(f, "{}", self.overall)?;
+        for (service, limit) in self.services.iter() {
+            write!(f, ",{}={limit}", service.name())?;
+        }
+        Ok(())
     }
 }
 
@@ -129,15 +118,13 @@ impl FromStr for Setting {
         let (service, number) = match text.split_once('=') {
             None => (None, text),
             Some((name, number)) => {
-                let service = match name.trim().to_ascii_lowercase().as_str() {
-                    "lambda" => Service::Lambda,
-                    "iam" => Service::Iam,
-                    "apigateway" | "api-gateway" => Service::ApiGateway,
-                    other => {
-                        return Err(format!(
-                            "unknown service `{other}`: expected lambda, iam or apigateway"
-                        ));
-                    }
+                let name = name.trim();
+                let Some(service) = Service::named(name) else {
+                    return Err(format!(
+                        "unknown service `{}`: expected {}",
+                        name.to_ascii_lowercase(),
+                        expected_services()
+                    ));
                 };
                 (Some(service), number)
             }
@@ -150,6 +137,16 @@ impl FromStr for Setting {
             return Err(format!("{limit} is not in 1..={MAX}"));
         }
         Ok(Setting { service, limit })
+    }
+}
+
+/// The services' names as a list for people: `lambda, iam or apigateway`.
+fn expected_services() -> String {
+    let names: Vec<&str> = Service::ALL.iter().map(|service| service.name()).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, others)) => format!("{} or {last}", others.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -178,12 +175,10 @@ mod tests {
         let limits = Limits::from_settings(&settings(&["16", "apigateway=3", "lambda=5", "8"]));
         assert_eq!(
             limits,
-            Limits {
-                overall: 8,
-                lambda: 5,
-                iam: 4,
-                api_gateway: 3
-            }
+            Limits::overall(8)
+                .with(Service::Lambda, 5)
+                .with(Service::Iam, 4)
+                .with(Service::ApiGateway, 3)
         );
         assert_eq!(limits.to_string(), "8,lambda=5,iam=4,apigateway=3");
     }

@@ -1,7 +1,8 @@
 //! The commands: each reads its arguments, runs the pipeline and prints the result.
 //!
 //! This is the only place that prints and the only place that maps outcomes to exit
-//! codes: 0 for success (including "no changes"), 1 for any error.
+//! codes: 0 for success (including "no changes"), 1 for any error (a usage error
+//! included), and 2 only for "changes" from `plan --detailed-exitcode`.
 //!
 //! How output looks (colour, quiet, live progress, `-v` logs) is decided once here,
 //! in [`Ui`] and [`logging::init`], before any command runs.
@@ -29,7 +30,7 @@ use anyhow::{Context as _, bail};
 
 use crate::aws::{AwsCloud, Stats};
 use crate::cli::{Cli, Command, Common, PlanFormat};
-use crate::cloud::{Cloud, Limits};
+use crate::cloud::{AccountApi, Limits};
 use crate::model::{Artifact, Desired};
 use crate::{live, manifest, package};
 
@@ -39,6 +40,33 @@ pub enum Exit {
     Success,
     /// `plan --detailed-exitcode` found changes.
     Changes,
+}
+
+/// Parses the command line and runs it; returns the process's exit code.
+///
+/// clap exits 2 on a usage error (an unknown flag, subcommand or value, a missing
+/// subcommand). lade keeps 2 for "there are changes" (`plan --detailed-exitcode`,
+/// which the GitHub Action reads as `has_changes=true`), so a usage error exits 1 here,
+/// as Terraform's do; clap's message is printed unchanged. `--help` and `--version`
+/// print to stdout and exit 0.
+pub fn main<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser as _;
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(error) => {
+            // Help and version go to stdout; errors (with the usage) to stderr.
+            let _ = error.print();
+            if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
 }
 
 /// Runs a parsed command line and returns the process's exit code.

@@ -87,6 +87,7 @@ impl Reporter for Progress {
             }
             Event::Succeeded { step, .. }
             | Event::Failed { step, .. }
+            | Event::Kept { step, .. }
             | Event::Skipped { step, .. }
             | Event::Abandoned { step, .. } => self.finish(*step, event),
             // Above the spinners of the steps that are still finishing.

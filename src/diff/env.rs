@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::api::invoke_url;
 use super::{Field, FieldChange, KNOWN_AFTER_APPLY, Output, Ref};
+use crate::arn::invoke_url;
 use crate::model::{CrossRef, Desired, EnvValue, Function, Live, LiveFunction, Part};
 
 /// Shown in place of a sensitive value.
@@ -185,7 +185,7 @@ pub fn field(
     }
     // An old value stays masked if it is sensitive now, or was when lade last applied
     // it; when that record is missing, a variable the manifest dropped is masked too.
-    let recorded = existing.and_then(super::recorded_sensitive);
+    let recorded = existing.and_then(crate::kinds::function::record::recorded_sensitive);
     let old = live_env.map(|env| {
         let masked: serde_json::Map<String, Value> = env
             .iter()

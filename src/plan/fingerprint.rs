@@ -11,48 +11,29 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-use super::{Op, Plan};
-use crate::apply::Inputs;
+use super::address::Object;
+use super::{Inputs, LambdaOp, Op, Plan};
 use crate::diff::env::{PlannedValue, sensitive_hash};
+use crate::kinds::{KINDS, fingerprint};
 use crate::model::Live;
 
 /// Fingerprints by object, e.g. `function shop-dev-list` → hash.
-pub type Fingerprints = BTreeMap<String, String>;
+pub type Fingerprints = BTreeMap<Object, String>;
 
-fn hash(value: &impl Serialize) -> String {
-    let bytes = serde_json::to_vec(value).expect("live objects serialize");
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
-}
-
-/// The fingerprints of everything `live` holds.
+/// The fingerprints of everything `live` holds: each kind's objects, and each resource
+/// found under a wanted name that lade does not own.
 pub fn of(live: &Live) -> Fingerprints {
-    let mut prints = Fingerprints::new();
-    for (name, role) in &live.roles {
-        prints.insert(format!("role {name}"), hash(role));
-    }
-    for (name, function) in &live.functions {
-        prints.insert(format!("function {name}"), hash(function));
-    }
-    if let Some(api) = &live.api {
-        prints.insert(format!("REST API {}", api.id), hash(api));
-    }
-    for id in &live.extra_apis {
-        prints.insert(format!("REST API {id}"), hash(id));
-    }
-    for (name, statements) in &live.permissions {
-        prints.insert(
-            format!("resource policy of function {name}"),
-            hash(statements),
-        );
-    }
+    let mut prints: Fingerprints = KINDS
+        .iter()
+        .flat_map(|kind| kind.fingerprints(live))
+        .collect();
     for foreign in &live.foreign {
         prints.insert(
-            format!("{} {} (not lade's)", foreign.kind, foreign.name),
-            hash(foreign),
+            Object::NotOwned {
+                kind: foreign.kind,
+                name: foreign.name.clone(),
+            },
+            fingerprint(foreign),
         );
     }
     prints
@@ -82,8 +63,8 @@ pub fn stale(plan: &Plan, live: &Live, inputs: &Inputs) -> Vec<String> {
         }
     }
     for step in &plan.steps {
-        if let Op::CreateFunction { name, settings, .. }
-        | Op::UpdateFunctionConfiguration { name, settings, .. } = &step.op
+        if let Op::Lambda(LambdaOp::CreateFunction { name, settings, .. })
+        | Op::Lambda(LambdaOp::UpdateFunctionConfiguration { name, settings, .. }) = &step.op
         {
             reasons.extend(secrets_changed(plan, name, &settings.environment, inputs));
         }

@@ -34,20 +34,26 @@
 //!
 //! Steps with no path between them may run concurrently.
 
-mod api;
+pub mod address;
 pub mod fingerprint;
+pub mod graph;
+#[doc(hidden)]
+pub mod legacy;
+pub mod op;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::cloud::{MethodSettings, NewApi, NewRole};
-use crate::diff::env::PlannedValue;
-use crate::diff::{self, Action, Change, Field, Output, Ref};
-use crate::model::{
-    ApiSettings, Architecture, Artifact, CrossRef, Desired, Foreign, Live, ResourceKind, RoleRef,
-    Scope,
+use crate::diff::env::Secrets;
+use crate::diff::{self, Action, Change};
+use crate::kinds::{KINDS, PlanCx};
+use crate::model::{Artifact, Desired, Foreign, Live, Scope};
+
+pub use crate::cloud::Service;
+pub use op::{
+    CodeRef, FunctionSettings, IamOp, LambdaOp, Op, PlannedApi, PlannedMethod, PlannedRole,
+    RestApiOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -69,6 +75,25 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// The calls that make the account match, in a valid order.
     pub steps: Vec<Step>,
+}
+
+/// What apply takes from the manifest again rather than from the plan: the packages,
+/// and the sensitive values, which a plan never holds.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Packages by function key; each must match the hash the plan recorded.
+    pub artifacts: BTreeMap<String, Artifact>,
+    /// Sensitive environment values; each must match the salted hash the plan recorded.
+    pub secrets: Secrets,
+}
+
+impl From<BTreeMap<String, Artifact>> for Inputs {
+    fn from(artifacts: BTreeMap<String, Artifact>) -> Self {
+        Inputs {
+            artifacts,
+            secrets: Secrets::new(),
+        }
+    }
 }
 
 /// How many resources a plan adds, changes and destroys.
@@ -115,309 +140,18 @@ pub struct Step {
     pub why: String,
 }
 
-/// A function's configuration as planned. The role may be one this plan creates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionSettings {
-    pub handler: String,
-    pub runtime: String,
-    pub role: Ref,
-    pub memory: i32,
-    pub timeout: i32,
-    pub environment: BTreeMap<String, PlannedValue>,
-    pub description: String,
-}
-
-/// The package a step uploads: apply rebuilds it and checks the hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodeRef {
-    /// The function key whose `source` builds it.
-    pub key: String,
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// One operation, named after the AWS API call it makes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Op {
-    CreateRole {
-        role: NewRole,
-    },
-    UpdateTrustPolicy {
-        role: String,
-        document: Value,
-    },
-    PutRolePolicy {
-        role: String,
-        policy: String,
-        document: Value,
-    },
-    DeleteRolePolicy {
-        role: String,
-        policy: String,
-    },
-    AttachRolePolicy {
-        role: String,
-        policy_arn: String,
-    },
-    DetachRolePolicy {
-        role: String,
-        policy_arn: String,
-    },
-    DeleteRole {
-        role: String,
-    },
-    CreateFunction {
-        name: String,
-        settings: FunctionSettings,
-        architecture: Architecture,
-        code: CodeRef,
-        tags: BTreeMap<String, String>,
-    },
-    UpdateFunctionConfiguration {
-        name: String,
-        /// The function's ARN, to record what was applied in its `lade:config` tag.
-        arn: String,
-        settings: FunctionSettings,
-    },
-    UpdateFunctionCode {
-        name: String,
-        code: CodeRef,
-        architecture: Architecture,
-    },
-    TagFunction {
-        name: String,
-        arn: String,
-        tags: BTreeMap<String, String>,
-    },
-    UntagFunction {
-        name: String,
-        arn: String,
-        keys: Vec<String>,
-    },
-    DeleteFunction {
-        name: String,
-    },
-    CreateRestApi {
-        api: NewApi,
-    },
-    UpdateRestApi {
-        api_id: String,
-        from: ApiSettings,
-        to: ApiSettings,
-    },
-    DeleteRestApi {
-        api_id: String,
-        name: String,
-    },
-    CreateResource {
-        api: Ref,
-        parent: Ref,
-        path: String,
-    },
-    DeleteResource {
-        api_id: String,
-        resource_id: String,
-        path: String,
-    },
-    PutMethod {
-        api: Ref,
-        resource: Ref,
-        path: String,
-        method: MethodSettings,
-    },
-    DeleteMethod {
-        api_id: String,
-        resource_id: String,
-        path: String,
-        http_method: String,
-    },
-    PutIntegration {
-        api: Ref,
-        resource: Ref,
-        path: String,
-        http_method: String,
-        function: String,
-        function_arn: Ref,
-    },
-    AddPermission {
-        function: String,
-        statement_id: String,
-        function_arn: Ref,
-        api: Ref,
-    },
-    RemovePermission {
-        function: String,
-        statement_id: String,
-    },
-    CreateDeployment {
-        api: Ref,
-        stage: String,
-    },
-    DeleteDeployment {
-        api_id: String,
-        deployment_id: String,
-    },
-}
-
-/// The AWS service a step calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Service {
-    Iam,
-    Lambda,
-    ApiGateway,
-}
-
-impl Op {
-    /// The service the step calls.
-    pub fn service(&self) -> Service {
-        match self {
-            Op::CreateRole { .. }
-            | Op::UpdateTrustPolicy { .. }
-            | Op::PutRolePolicy { .. }
-            | Op::DeleteRolePolicy { .. }
-            | Op::AttachRolePolicy { .. }
-            | Op::DetachRolePolicy { .. }
-            | Op::DeleteRole { .. } => Service::Iam,
-            Op::CreateFunction { .. }
-            | Op::UpdateFunctionConfiguration { .. }
-            | Op::UpdateFunctionCode { .. }
-            | Op::TagFunction { .. }
-            | Op::UntagFunction { .. }
-            | Op::DeleteFunction { .. }
-            | Op::AddPermission { .. }
-            | Op::RemovePermission { .. } => Service::Lambda,
-            Op::CreateRestApi { .. }
-            | Op::UpdateRestApi { .. }
-            | Op::DeleteRestApi { .. }
-            | Op::CreateResource { .. }
-            | Op::DeleteResource { .. }
-            | Op::PutMethod { .. }
-            | Op::DeleteMethod { .. }
-            | Op::PutIntegration { .. }
-            | Op::CreateDeployment { .. }
-            | Op::DeleteDeployment { .. } => Service::ApiGateway,
-        }
-    }
-
-    /// The AWS API operation, e.g. `CreateFunction`.
-    pub fn api_call(&self) -> &'static str {
-        match self {
-            Op::CreateRole { .. } => "CreateRole",
-            Op::UpdateTrustPolicy { .. } => "UpdateAssumeRolePolicy",
-            Op::PutRolePolicy { .. } => "PutRolePolicy",
-            Op::DeleteRolePolicy { .. } => "DeleteRolePolicy",
-            Op::AttachRolePolicy { .. } => "AttachRolePolicy",
-            Op::DetachRolePolicy { .. } => "DetachRolePolicy",
-            Op::DeleteRole { .. } => "DeleteRole",
-            Op::CreateFunction { .. } => "CreateFunction",
-            Op::UpdateFunctionConfiguration { .. } => "UpdateFunctionConfiguration",
-            Op::UpdateFunctionCode { .. } => "UpdateFunctionCode",
-            Op::TagFunction { .. } => "TagResource",
-            Op::UntagFunction { .. } => "UntagResource",
-            Op::DeleteFunction { .. } => "DeleteFunction",
-            Op::CreateRestApi { .. } => "CreateRestApi",
-            Op::UpdateRestApi { .. } => "UpdateRestApi",
-            Op::DeleteRestApi { .. } => "DeleteRestApi",
-            Op::CreateResource { .. } => "CreateResource",
-            Op::DeleteResource { .. } => "DeleteResource",
-            Op::PutMethod { .. } => "PutMethod",
-            Op::DeleteMethod { .. } => "DeleteMethod",
-            Op::PutIntegration { .. } => "PutIntegration",
-            Op::AddPermission { .. } => "AddPermission",
-            Op::RemovePermission { .. } => "RemovePermission",
-            Op::CreateDeployment { .. } => "CreateDeployment",
-            Op::DeleteDeployment { .. } => "DeleteDeployment",
-        }
-    }
-
-    /// A one-line description for people, e.g. `put inline policy read on role shop-dev-api`.
-    pub fn describe(&self) -> String {
-        match self {
-            Op::CreateRole { role } => format!("create role {}", role.name),
-            Op::UpdateTrustPolicy { role, .. } => format!("update trust policy of role {role}"),
-            Op::PutRolePolicy { role, policy, .. } => {
-                format!("put inline policy {policy} on role {role}")
-            }
-            Op::DeleteRolePolicy { role, policy } => {
-                format!("delete inline policy {policy} from role {role}")
-            }
-            Op::AttachRolePolicy { role, policy_arn } => {
-                format!("attach {policy_arn} to role {role}")
-            }
-            Op::DetachRolePolicy { role, policy_arn } => {
-                format!("detach {policy_arn} from role {role}")
-            }
-            Op::DeleteRole { role } => format!("delete role {role}"),
-            Op::CreateFunction { name, .. } => format!("create function {name}"),
-            Op::UpdateFunctionConfiguration { name, .. } => {
-                format!("update configuration of function {name}")
-            }
-            Op::UpdateFunctionCode { name, .. } => format!("update code of function {name}"),
-            Op::TagFunction { name, .. } => format!("tag function {name}"),
-            Op::UntagFunction { name, .. } => format!("untag function {name}"),
-            Op::DeleteFunction { name } => format!("delete function {name}"),
-            Op::CreateRestApi { api } => format!("create REST API {}", api.settings.name),
-            Op::UpdateRestApi { to, .. } => format!("update REST API {}", to.name),
-            Op::DeleteRestApi { name, api_id } => format!("delete REST API {name} ({api_id})"),
-            Op::CreateResource { path, .. } => format!("create resource {path}"),
-            Op::DeleteResource { path, .. } => format!("delete resource {path}"),
-            Op::PutMethod { path, method, .. } => {
-                format!("put method {} {path}", method.http_method)
-            }
-            Op::DeleteMethod {
-                path, http_method, ..
-            } => format!("delete method {http_method} {path}"),
-            Op::PutIntegration {
-                path,
-                http_method,
-                function,
-                ..
-            } => format!("integrate {http_method} {path} with function {function}"),
-            Op::AddPermission { function, .. } => {
-                format!("allow the API to invoke function {function}")
-            }
-            Op::RemovePermission { function, .. } => {
-                format!("remove the API's permission to invoke function {function}")
-            }
-            Op::CreateDeployment { stage, .. } => {
-                format!("deploy the API and point stage {stage} at it")
-            }
-            Op::DeleteDeployment { deployment_id, .. } => {
-                format!("delete old deployment {deployment_id}")
-            }
-        }
-    }
-
-    /// Whether the step changes nothing outside lade's own resources but deletes.
-    pub fn is_delete(&self) -> bool {
-        matches!(
-            self,
-            Op::DeleteRole { .. }
-                | Op::DeleteRolePolicy { .. }
-                | Op::DetachRolePolicy { .. }
-                | Op::DeleteFunction { .. }
-                | Op::DeleteRestApi { .. }
-                | Op::DeleteResource { .. }
-                | Op::DeleteMethod { .. }
-                | Op::RemovePermission { .. }
-                | Op::DeleteDeployment { .. }
-        )
-    }
-}
-
 /// Why a plan could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
     /// Names the manifest wants are held by resources lade does not own.
     #[error("{}", not_owned_message(.0))]
     NotOwned(Vec<Foreign>),
-    /// The dependency graph has a cycle; this is a bug in lade.
+    /// The dependency graph has a cycle through these steps; this is a bug in lade.
     #[error(
-        "the plan's steps form a cycle through step {0}; this is a bug in lade, please report it"
+        "the plan's steps form a cycle ({}); this is a bug in lade, please report it",
+        .0.join(", ")
     )]
-    Cycle(usize),
+    Cycle(Vec<String>),
 }
 
 fn not_owned_message(foreign: &[Foreign]) -> String {
@@ -433,322 +167,45 @@ fn not_owned_message(foreign: &[Foreign]) -> String {
     message
 }
 
-/// Plans the steps that make `live` match `desired`.
+/// Plans the steps that make `live` match `desired`: each kind's changes, its steps
+/// for them, then one graph that orders them all (see [`graph`]).
 pub fn build(
     desired: &Desired,
     live: &Live,
     artifacts: &BTreeMap<String, Artifact>,
 ) -> Result<Plan, PlanError> {
+    build_salted(desired, live, artifacts, diff::env::new_salt())
+}
+
+/// [`build`] with a given salt for the hashes of sensitive values, so that two plans
+/// of the same state can be compared (the property tests compare this planner with
+/// [`legacy`]).
+#[doc(hidden)]
+pub fn build_salted(
+    desired: &Desired,
+    live: &Live,
+    artifacts: &BTreeMap<String, Artifact>,
+    salt: String,
+) -> Result<Plan, PlanError> {
     if !live.foreign.is_empty() {
         return Err(PlanError::NotOwned(live.foreign.clone()));
     }
     let changes = diff::diff(desired, live, artifacts);
-    let salt = diff::env::new_salt();
-    let mut graph = Graph::default();
-    let scope = &desired.scope;
-
-    // Rule 1: roles and their policies. `role_ready` collects, per role name, every
-    // step that must finish before a function may use the role.
-    let mut role_ready: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for change in changes
-        .iter()
-        .filter(|c| c.kind == ResourceKind::Role && c.action != Action::Delete)
-    {
-        let Some(role) = change.key.as_ref().and_then(|k| desired.roles.get(k)) else {
-            continue;
-        };
-        let mut ready = Vec::new();
-        let created = (change.action == Action::Create).then(|| {
-            graph.push(
-                Op::CreateRole {
-                    role: NewRole {
-                        name: role.name.clone(),
-                        path: role.path.clone(),
-                        trust_policy: role.trust_policy(),
-                        tags: scope.ownership_tags(),
-                    },
-                },
-                vec![],
-                "",
-            )
-        });
-        ready.extend(created);
-        let after_create: Vec<usize> = created.into_iter().collect();
-        let why = "a policy can only be set on a role that exists";
-        for field in &change.fields {
-            let op = match (&field.field, &field.new) {
-                (Field::TrustPolicy, Some(_)) if created.is_some() => continue,
-                (Field::TrustPolicy, Some(document)) => Op::UpdateTrustPolicy {
-                    role: role.name.clone(),
-                    document: document.clone(),
-                },
-                (Field::ManagedPolicy(arn), Some(_)) => Op::AttachRolePolicy {
-                    role: role.name.clone(),
-                    policy_arn: arn.clone(),
-                },
-                (Field::ManagedPolicy(arn), None) => Op::DetachRolePolicy {
-                    role: role.name.clone(),
-                    policy_arn: arn.clone(),
-                },
-                (Field::InlinePolicy(name), Some(document)) => Op::PutRolePolicy {
-                    role: role.name.clone(),
-                    policy: name.clone(),
-                    document: document.clone(),
-                },
-                (Field::InlinePolicy(name), None) => Op::DeleteRolePolicy {
-                    role: role.name.clone(),
-                    policy: name.clone(),
-                },
-                _ => continue,
-            };
-            let removes = op.is_delete();
-            let id = graph.push(op, after_create.clone(), why);
-            if !removes {
-                ready.push(id);
-            }
-        }
-        role_ready.insert(role.name.clone(), ready);
-    }
-
-    // The REST API itself comes early: a function's environment may hold its URL.
-    let api_start = api::start(&mut graph, desired, live, &changes);
-
-    // Rules 2 and 3: functions. A function waits for its role, and for whatever its
-    // environment references; its own steps chain. Functions are taken in an order
-    // where a referenced function comes first (the manifest has no reference cycles).
-    // `moves_off` records, per live role ARN, the steps that stop a function using it.
-    let mut moves_off: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut created_functions: BTreeMap<String, usize> = BTreeMap::new();
-    for change in in_reference_order(desired, &changes) {
-        let Some(function) = change.key.as_ref().and_then(|k| desired.functions.get(k)) else {
-            continue;
-        };
-        let environment = diff::env::planned(desired, live, function, &salt);
-        let referenced: Vec<usize> = function
-            .environment
-            .values()
-            .flat_map(|value| diff::env::resolve(desired, live, value))
-            .filter_map(|part| match part {
-                Ref::After(Output::FunctionArn(name)) => created_functions.get(&name).copied(),
-                Ref::After(Output::RoleArn(name)) => role_ready
-                    .get(&name)
-                    .and_then(|steps| steps.first().copied()),
-                Ref::After(Output::ApiUrl) => api_start.created,
-                _ => None,
-            })
-            .collect();
-        let role = diff::wanted_role_arn(desired, live, function);
-        let role_steps = match &function.role {
-            RoleRef::Key(key) => desired
-                .roles
-                .get(key)
-                .and_then(|r| role_ready.get(&r.name))
-                .cloned()
-                .unwrap_or_default(),
-            RoleRef::Arn(_) => Vec::new(),
-        };
-        let role_why = "a function must not start before its role and the role's policies exist, nor before what its environment references";
-        let settings = FunctionSettings {
-            handler: function.handler.clone(),
-            runtime: function.runtime.clone(),
-            role,
-            memory: function.memory,
-            timeout: function.timeout,
-            environment,
-            description: function.description.clone(),
-        };
-        let code = || {
-            let artifact = artifacts.get(&function.key);
-            CodeRef {
-                key: function.key.clone(),
-                sha256: artifact.map(|a| a.sha256.clone()).unwrap_or_default(),
-                size: artifact.map(|a| a.size()).unwrap_or_default(),
-            }
-        };
-        if matches!(change.action, Action::Create | Action::Replace) {
-            let id = graph.push(
-                Op::CreateFunction {
-                    name: function.name.clone(),
-                    settings,
-                    architecture: function.architecture,
-                    code: code(),
-                    tags: diff::function_tags(scope, function),
-                },
-                role_steps.into_iter().chain(referenced).collect(),
-                role_why,
-            );
-            created_functions.insert(function.name.clone(), id);
-            continue;
-        }
-        let Some(existing) = live.functions.get(&function.name) else {
-            continue;
-        };
-        let has = |f: &Field| change.fields.iter().any(|c| &c.field == f);
-        let mut last: Option<usize> = None;
-        let chain_why = "Lambda accepts one update at a time per function";
-        if change.fields.iter().any(|c| c.field.is_function_config()) {
-            let (mut deps, mut why) = if has(&Field::Role) {
-                (role_steps, role_why)
-            } else {
-                (Vec::new(), "")
-            };
-            if !referenced.is_empty() {
-                deps.extend(referenced);
-                why = "a function's environment holds values of resources created first";
-            }
-            let id = graph.push(
-                Op::UpdateFunctionConfiguration {
-                    name: function.name.clone(),
-                    arn: existing.arn.clone(),
-                    settings,
-                },
-                deps,
-                why,
-            );
-            if has(&Field::Role) {
-                moves_off
-                    .entry(existing.role_arn.clone())
-                    .or_default()
-                    .push(id);
-            }
-            last = Some(id);
-        }
-        if has(&Field::Code) || has(&Field::Architecture) {
-            let id = graph.push(
-                Op::UpdateFunctionCode {
-                    name: function.name.clone(),
-                    code: code(),
-                    architecture: function.architecture,
-                },
-                last.into_iter().collect(),
-                chain_why,
-            );
-            last = Some(id);
-        }
-        if has(&Field::Record) {
-            last = Some(graph.push(
-                Op::TagFunction {
-                    name: function.name.clone(),
-                    arn: existing.arn.clone(),
-                    tags: diff::current_record(function, existing),
-                },
-                last.into_iter().collect(),
-                chain_why,
-            ));
-        }
-        if has(&Field::Tags) {
-            let wanted = diff::function_tags(scope, function);
-            let stale: Vec<String> = existing
-                .tags
-                .keys()
-                .filter(|k| {
-                    !k.starts_with("aws:") && !diff::is_record_tag(k) && !wanted.contains_key(*k)
-                })
-                .cloned()
-                .collect();
-            let changed: BTreeMap<String, String> = wanted
-                .into_iter()
-                .filter(|(k, v)| existing.tags.get(k) != Some(v))
-                .collect();
-            if !changed.is_empty() {
-                last = Some(graph.push(
-                    Op::TagFunction {
-                        name: function.name.clone(),
-                        arn: existing.arn.clone(),
-                        tags: changed,
-                    },
-                    last.into_iter().collect(),
-                    chain_why,
-                ));
-            }
-            if !stale.is_empty() {
-                graph.push(
-                    Op::UntagFunction {
-                        name: function.name.clone(),
-                        arn: existing.arn.clone(),
-                        keys: stale,
-                    },
-                    last.into_iter().collect(),
-                    chain_why,
-                );
-            }
-        }
-    }
-
-    // Rules 5 to 7: the REST API, its routes, permissions and deployment.
-    let deployment = api::build(
-        &mut graph,
+    let cx = PlanCx {
         desired,
         live,
-        &changes,
-        &api_start,
-        &created_functions,
-    );
-
-    // Rule 4: deletes, in reverse. Functions first (once no deployed route points at
-    // them), then each role after its policies are gone and no function uses it.
-    // A replaced function is deleted after its successor exists (create before destroy).
-    let deletions = changes.iter().filter_map(|c| match (c.kind, c.action) {
-        (ResourceKind::Function, Action::Delete) => Some((c.name.clone(), None)),
-        (ResourceKind::Function, Action::Replace) => {
-            let successor = created_functions.get(&c.name).copied();
-            c.replaces.clone().map(|old| (old, successor))
-        }
-        _ => None,
-    });
-    for (name, successor) in deletions.collect::<Vec<_>>() {
-        let id = graph.push(
-            Op::DeleteFunction { name: name.clone() },
-            deployment.into_iter().chain(successor).collect(),
-            "a function is deleted once its successor exists and the new deployment no longer routes to it",
-        );
-        if let Some(existing) = live.functions.get(&name) {
-            moves_off
-                .entry(existing.role_arn.clone())
-                .or_default()
-                .push(id);
-        }
-    }
-    for change in changes
+        changes: &changes,
+        artifacts,
+        salt: &salt,
+    };
+    let specs = KINDS
         .iter()
-        .filter(|c| c.kind == ResourceKind::Role && c.action == Action::Delete)
-    {
-        let Some(role) = live.roles.get(&change.name) else {
-            continue;
-        };
-        let mut deps = Vec::new();
-        for arn in &role.managed_policies {
-            deps.push(graph.push(
-                Op::DetachRolePolicy {
-                    role: role.name.clone(),
-                    policy_arn: arn.clone(),
-                },
-                vec![],
-                "",
-            ));
-        }
-        for policy in role.inline_policies.keys() {
-            deps.push(graph.push(
-                Op::DeleteRolePolicy {
-                    role: role.name.clone(),
-                    policy: policy.clone(),
-                },
-                vec![],
-                "",
-            ));
-        }
-        deps.extend(moves_off.get(&role.arn).into_iter().flatten().copied());
-        graph.push(
-            Op::DeleteRole { role: role.name.clone() },
-            deps,
-            "IAM refuses to delete a role that still has policies, and a function must not lose its role while it exists",
-        );
-    }
-
-    let steps = graph.finish()?;
+        .flat_map(|kind| kind.steps(&cx).into_iter().chain(kind.deletes(&cx)))
+        .collect();
+    let steps = graph::build(specs)?;
     Ok(Plan {
         format_version: FORMAT_VERSION,
-        scope: scope.clone(),
+        scope: desired.scope.clone(),
         region: desired.region.clone(),
         salt,
         fingerprints: fingerprint::of(live),
@@ -759,48 +216,6 @@ pub fn build(
         changes,
         steps,
     })
-}
-
-/// The function changes, each after the functions whose ARN its environment holds.
-fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a Change> {
-    let functions: Vec<&Change> = changes
-        .iter()
-        .filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete)
-        .collect();
-    let mut ordered: Vec<&Change> = Vec::new();
-    let mut visiting = BTreeSet::new();
-    fn visit<'a>(
-        change: &'a Change,
-        desired: &Desired,
-        functions: &[&'a Change],
-        ordered: &mut Vec<&'a Change>,
-        visiting: &mut BTreeSet<String>,
-    ) {
-        if ordered.iter().any(|c| c.name == change.name) || !visiting.insert(change.name.clone()) {
-            return;
-        }
-        let referenced = change
-            .key
-            .as_ref()
-            .and_then(|k| desired.functions.get(k))
-            .into_iter()
-            .flat_map(|f| f.environment.values())
-            .flat_map(|v| v.refs())
-            .filter_map(|r| match r {
-                CrossRef::FunctionArn(key) => desired.functions.get(key),
-                _ => None,
-            });
-        for target in referenced {
-            if let Some(next) = functions.iter().find(|c| c.name == target.name) {
-                visit(next, desired, functions, ordered, visiting);
-            }
-        }
-        ordered.push(change);
-    }
-    for change in &functions {
-        visit(change, desired, &functions, &mut ordered, &mut visiting);
-    }
-    ordered
 }
 
 /// Plans the deletion of everything `live` holds.
@@ -819,45 +234,4 @@ pub fn destroy(scope: &Scope, region: Option<String>, live: &Live) -> Result<Pla
         ..live.clone()
     };
     build(&nothing, &live, &BTreeMap::new())
-}
-
-#[derive(Default)]
-struct Graph {
-    steps: Vec<Step>,
-}
-
-impl Graph {
-    /// Adds a step after `depends_on` (duplicates dropped); `why` explains the wait,
-    /// and is dropped when there is nothing to wait for.
-    fn push(&mut self, op: Op, depends_on: Vec<usize>, why: &str) -> usize {
-        let id = self.steps.len();
-        let depends_on: Vec<usize> = depends_on
-            .into_iter()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let why = if depends_on.is_empty() {
-            String::new()
-        } else {
-            why.to_string()
-        };
-        self.steps.push(Step {
-            id,
-            op,
-            depends_on,
-            why,
-        });
-        id
-    }
-
-    /// Checks that the graph is acyclic (every edge points to an earlier step, so the
-    /// order of `steps` is a topological order) and returns the steps.
-    fn finish(self) -> Result<Vec<Step>, PlanError> {
-        for step in &self.steps {
-            if step.depends_on.iter().any(|&d| d >= step.id) {
-                return Err(PlanError::Cycle(step.id));
-            }
-        }
-        Ok(self.steps)
-    }
 }

@@ -41,13 +41,13 @@ pub fn paint_plan(text: &str) -> String {
 }
 
 /// An apply event line (see `render::event_line`) coloured by its mark: `✓` green,
-/// `✗` red, `-` (skipped), `!` (interrupted) and `?` (abandoned) yellow, `…` (started)
-/// dim.
+/// `✗` red, `-` (skipped), `~` (kept by best-effort clean-up), `!` (interrupted) and
+/// `?` (abandoned) yellow, `…` (started) dim.
 pub fn paint_event(line: &str) -> String {
     paint_lines(line, |line| match line.trim_start().chars().next() {
         Some('✓') => Some(CREATE),
         Some('✗') => Some(DELETE),
-        Some('-' | '!' | '?') => Some(UPDATE),
+        Some('-' | '~' | '!' | '?') => Some(UPDATE),
         Some('…') => Some(PENDING),
         _ => None,
     })
@@ -185,5 +185,7 @@ Plan: 1 to add, 1 to change, 1 to destroy.
         assert!(failed.starts_with("\x1b[31m"), "{failed:?}");
         assert_eq!(strip(&ok), "  ✓  create role r (1.2s)");
         assert_eq!(strip(&failed), "  ✗  create role r: AccessDenied");
+        let kept = paint_event("  ~  delete old deployment d: not done, so it is kept");
+        assert!(kept.starts_with("\x1b[33m"), "{kept:?}");
     }
 }

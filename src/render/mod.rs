@@ -250,6 +250,14 @@ pub fn event_line(event: &Event) -> String {
         Event::Failed {
             description, error, ..
         } => format!("  ✗  {description}: {error}"),
+        Event::Kept {
+            description,
+            reason,
+            ..
+        } => format!(
+            "  ~  {description}: not done, so it is kept (clean-up is best effort; the next \
+             deploy tries again): {reason}"
+        ),
         Event::Skipped {
             description,
             blocked_by,
@@ -313,6 +321,7 @@ pub fn outcome_text(plan: &Plan, outcome: &Outcome, verb: Verb) -> String {
             "{title} complete: {} added, {} changed, {} destroyed ({total} steps in {seconds:.1}s).\n",
             summary.add, summary.change, summary.destroy
         );
+        kept_text(&mut out, outcome, describe);
         if outcome.interrupted {
             out.push_str("The interrupt came after the last step had started; nothing remains.\n");
         }
@@ -339,6 +348,7 @@ pub fn outcome_text(plan: &Plan, outcome: &Outcome, verb: Verb) -> String {
     for (step, error) in &outcome.failed {
         let _ = writeln!(out, "  failed: {}: {error}", describe(*step));
     }
+    kept_text(&mut out, outcome, describe);
     for step in &outcome.abandoned {
         let _ = writeln!(out, "  abandoned, outcome unknown: {}", describe(*step));
     }
@@ -360,6 +370,24 @@ pub fn outcome_text(plan: &Plan, outcome: &Outcome, verb: Verb) -> String {
     out
 }
 
+/// The best-effort clean-up steps that kept what they could not remove, and why.
+fn kept_text(out: &mut String, outcome: &Outcome, describe: impl Fn(usize) -> String) {
+    if outcome.kept.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Kept {} (clean-up is best effort; the next deploy tries again):",
+        match outcome.kept.len() {
+            1 => "what 1 clean-up step could not remove".to_string(),
+            n => format!("what {n} clean-up steps could not remove"),
+        }
+    );
+    for (step, reason) in &outcome.kept {
+        let _ = writeln!(out, "  kept: {}: {reason}", describe(*step));
+    }
+}
+
 /// The closing line of `apply --json` and `destroy --json`, in the event stream's
 /// format (see `docs/plan-json.md`).
 pub fn outcome_json(outcome: &Outcome, verb: Verb) -> Value {
@@ -375,12 +403,18 @@ pub fn outcome_json(outcome: &Outcome, verb: Verb) -> Value {
         .iter()
         .map(|(step, error)| serde_json::json!({"step": step, "error": error}))
         .collect();
+    let kept: Vec<Value> = outcome
+        .kept
+        .iter()
+        .map(|(step, reason)| serde_json::json!({"step": step, "reason": reason}))
+        .collect();
     serde_json::json!({
         "event": "summary",
         "result": result,
         "interrupted": outcome.interrupted,
         "succeeded": outcome.succeeded,
         "failed": failed,
+        "kept": kept,
         "skipped": outcome.skipped,
         "abandoned": outcome.abandoned,
         "not_started": outcome.not_started,

@@ -24,6 +24,12 @@
 //! arrive: the fault of the n-th request is a function of the seed and n alone.
 //! Every request is recorded ([`Proxy::requests`]) with its service (from the SigV4
 //! credential scope), operation and fault.
+//!
+//! Two tools take the timing out of concurrency tests. [`Proxy::gate`] holds the
+//! requests a filter accepts until a given number of them are held at once, so that
+//! an overlap is certain instead of likely; [`Proxy::peak_in_flight`] counts the most
+//! requests a filter accepts that were in the proxy at once (arrived, not yet
+//! answered), which is what lade had in flight.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -266,6 +272,10 @@ struct Shared {
     schedule: Mutex<Schedule>,
     seen: Mutex<Vec<Seen>>,
     hooks: Mutex<Vec<Hook>>,
+    /// `(index in seen, arrived)`: `true` when the request arrived, `false` when its
+    /// answer went back (or its connection was dropped), in that order.
+    flow: Mutex<Vec<(usize, bool)>>,
+    gate: Mutex<Option<Arc<Gate>>>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -290,6 +300,8 @@ impl Proxy {
             schedule: Mutex::new(Schedule::new(faults)),
             seen: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
+            flow: Mutex::new(Vec::new()),
+            gate: Mutex::new(None),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let (stop, stopped) = oneshot::channel();
@@ -376,6 +388,110 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// Holds every request `filter` accepts (after its hooks, before forwarding)
+    /// until `n` of them are held at once; `settle` later, the held ones and every
+    /// later one go on. Those that arrive during `settle` are held too, so a client
+    /// that sends more than `n` at once shows it in [`Proxy::peak_in_flight`]. If `n`
+    /// never come, the held ones go on after a minute and [`Proxy::gate_opened`] is
+    /// `Some(false)`: the test fails with a message instead of hanging.
+    pub fn gate(
+        &self,
+        n: usize,
+        settle: Duration,
+        filter: impl Fn(&Seen) -> bool + Send + Sync + 'static,
+    ) {
+        let (open, _) = tokio::sync::watch::channel(None);
+        *self.shared.gate.lock().unwrap() = Some(Arc::new(Gate {
+            n,
+            settle,
+            filter: Box::new(filter),
+            held: Mutex::new(0),
+            open,
+        }));
+    }
+
+    /// `Some(true)` once the gate saw its `n` requests held at once, `Some(false)` if
+    /// it gave up waiting for them, `None` while it still waits (or without a gate).
+    pub fn gate_opened(&self) -> Option<bool> {
+        let gate = self.shared.gate.lock().unwrap().clone();
+        gate.and_then(|gate| *gate.open.borrow())
+    }
+
+    /// The most requests that `filter` accepts that were in the proxy at once: arrived
+    /// and not yet answered.
+    pub fn peak_in_flight(&self, filter: impl Fn(&Seen) -> bool) -> usize {
+        let seen = self.requests();
+        let flow = self.shared.flow.lock().unwrap().clone();
+        let (mut now, mut peak) = (0usize, 0usize);
+        for (index, arrived) in flow {
+            if !filter(&seen[index]) {
+                continue;
+            }
+            if arrived {
+                now += 1;
+                peak = peak.max(now);
+            } else {
+                now -= 1;
+            }
+        }
+        peak
+    }
+}
+
+/// See [`Proxy::gate`].
+struct Gate {
+    n: usize,
+    settle: Duration,
+    filter: Box<dyn Fn(&Seen) -> bool + Send + Sync>,
+    held: Mutex<usize>,
+    /// `None` while holding; then whether the `n` came.
+    open: tokio::sync::watch::Sender<Option<bool>>,
+}
+
+impl Gate {
+    async fn pass(self: Arc<Self>) {
+        let mut open = self.open.subscribe();
+        if open.borrow().is_some() {
+            return;
+        }
+        let held = {
+            let mut held = self.held.lock().unwrap();
+            *held += 1;
+            *held
+        };
+        let (gate, pause, came) = if held == self.n {
+            (self.clone(), self.settle, true)
+        } else if held == 1 {
+            (self.clone(), Duration::from_secs(60), false)
+        } else {
+            (self.clone(), Duration::MAX, false)
+        };
+        if pause != Duration::MAX {
+            tokio::spawn(async move {
+                tokio::time::sleep(pause).await;
+                gate.open.send_if_modified(|open| {
+                    let first = open.is_none();
+                    if first {
+                        *open = Some(came);
+                    }
+                    first
+                });
+            });
+        }
+        let _ = open.wait_for(Option::is_some).await;
+    }
+}
+
+/// Records, when dropped, that a request's answer went back (or that it was dropped).
+struct Leaving<'a>(&'a Shared, usize);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        self.0.flow.lock().unwrap().push((self.1, false));
+    }
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -431,13 +547,21 @@ async fn handle(
         Err(_) => return Ok(plain(StatusCode::BAD_REQUEST, "unreadable request body")),
     };
     let mut seen = describe(&parts.method, &parts.uri, &parts.headers, &body);
+    let index;
     {
         // Decide and record under one lock, so that positions follow arrival order.
         let mut log = shared.seen.lock().unwrap();
         seen.fault = shared.schedule.lock().unwrap().decide(&seen);
         log.push(seen.clone());
+        index = log.len() - 1;
+        shared.flow.lock().unwrap().push((index, true));
     }
+    let _leaving = Leaving(&shared, index);
     call_hooks(&shared, &seen, Moment::BeforeForward);
+    let gate = shared.gate.lock().unwrap().clone();
+    if let Some(gate) = gate.filter(|gate| (gate.filter)(&seen)) {
+        gate.pass().await;
+    }
 
     match seen.fault {
         Some(Fault::Throttle) => return Ok(throttle(&seen)),

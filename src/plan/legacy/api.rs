@@ -7,11 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Graph, Op};
-use crate::cloud::{MethodSettings, NewApi};
-use crate::diff::api::{self as api_diff, KEEP_DEPLOYMENTS};
+use super::Graph;
 use crate::diff::{Action, Change, Field, Output, Ref};
+use crate::kinds::rest_api::deployment::deployments_to_prune;
+use crate::kinds::rest_api::function_arn;
+use crate::kinds::rest_api::permissions::statement_id;
+use crate::kinds::rest_api::routes::{route_name, wanted_paths};
 use crate::model::{Desired, Live, ResourceKind};
+use crate::plan::address::parent_path;
+use crate::plan::{LambdaOp, Op, PlannedApi, PlannedMethod, RestApiOp};
 
 /// The REST API's own step, planned before the functions so that a function whose
 /// environment holds `${api.url}` can wait for it.
@@ -45,11 +49,11 @@ pub(super) fn start(
         Some(live_api) => {
             let update = api_change.map(|_| {
                 graph.push(
-                    Op::UpdateRestApi {
+                    Op::ApiGateway(RestApiOp::UpdateRestApi {
                         api_id: live_api.id.clone(),
                         from: live_api.settings.clone(),
                         to: api.settings.clone(),
-                    },
+                    }),
                     vec![],
                     "",
                 )
@@ -63,12 +67,12 @@ pub(super) fn start(
         None => {
             let tags = desired.scope.ownership_tags();
             let created = graph.push(
-                Op::CreateRestApi {
-                    api: NewApi {
+                Op::ApiGateway(RestApiOp::CreateRestApi {
+                    api: PlannedApi {
                         settings: api.settings.clone(),
                         tags,
                     },
-                },
+                }),
                 vec![],
                 "",
             );
@@ -92,7 +96,7 @@ pub(super) fn build(
     created_functions: &BTreeMap<String, usize>,
 ) -> Option<usize> {
     let scope = &desired.scope;
-    let sid = api_diff::statement_id(scope);
+    let sid = statement_id(scope);
     let existing = live.api.as_ref();
 
     // Duplicates left by an interrupted apply, and the whole API when `api:` is gone.
@@ -105,10 +109,10 @@ pub(super) fn build(
             _ => change.name.clone(),
         };
         graph.push(
-            Op::DeleteRestApi {
+            Op::ApiGateway(RestApiOp::DeleteRestApi {
                 api_id,
                 name: change.name.clone(),
-            },
+            }),
             vec![],
             "",
         );
@@ -125,7 +129,7 @@ pub(super) fn build(
     let api_why = "a resource, method or permission needs the REST API to exist";
 
     // The resource tree, parents first.
-    let wanted = api_diff::wanted_paths(&api.routes);
+    let wanted = wanted_paths(&api.routes);
     let mut resource_refs: BTreeMap<String, (Ref, Option<usize>)> = BTreeMap::new();
     let root = existing
         .and_then(|a| a.resources.get("/"))
@@ -140,17 +144,17 @@ pub(super) fn build(
             resource_refs.insert(path.clone(), (Ref::Known(resource.id.clone()), None));
             continue;
         }
-        let (parent, parent_step) = resource_refs[api_diff::parent_path(path)].clone();
+        let (parent, parent_step) = resource_refs[parent_path(path)].clone();
         let deps: Vec<usize> = parent_step
             .into_iter()
             .chain(on_api.iter().copied())
             .collect();
         let id = graph.push(
-            Op::CreateResource {
+            Op::ApiGateway(RestApiOp::CreateResource {
                 api: api_ref.clone(),
                 parent,
                 path: path.clone(),
-            },
+            }),
             deps,
             "a resource is created under its parent, which must exist",
         );
@@ -163,7 +167,7 @@ pub(super) fn build(
 
     // Methods and integrations.
     for route in &api.routes {
-        let name = api_diff::route_name(&route.method, &route.path);
+        let name = route_name(&route.method, &route.path);
         let Some(change) = changes.iter().find(|c| {
             c.kind == ResourceKind::Route && c.name == name && c.action != Action::Delete
         }) else {
@@ -180,16 +184,16 @@ pub(super) fn build(
             || has(Field::ApiKeyRequired)
         {
             let id = graph.push(
-                Op::PutMethod {
+                Op::ApiGateway(RestApiOp::PutMethod {
                     api: api_ref.clone(),
                     resource: resource.clone(),
                     path: route.path.clone(),
-                    method: MethodSettings {
+                    method: PlannedMethod {
                         http_method: route.method.clone(),
                         authorization: route.authorization,
                         api_key_required: route.api_key_required,
                     },
-                },
+                }),
                 deps.clone(),
                 api_why,
             );
@@ -203,14 +207,14 @@ pub(super) fn build(
                 .map_or(route.function.clone(), |f| f.name.clone());
             deps.extend(created_functions.get(&function).copied());
             let id = graph.push(
-                Op::PutIntegration {
+                Op::ApiGateway(RestApiOp::PutIntegration {
                     api: api_ref.clone(),
                     resource,
                     path: route.path.clone(),
                     http_method: route.method.clone(),
-                    function_arn: api_diff::function_arn(desired, live, &route.function),
+                    function_arn: function_arn(desired, live, &route.function),
                     function,
-                },
+                }),
                 deps,
                 "an integration needs its method, and the ARN of the function it calls",
             );
@@ -232,12 +236,12 @@ pub(super) fn build(
                 continue;
             };
             let id = graph.push(
-                Op::DeleteMethod {
+                Op::ApiGateway(RestApiOp::DeleteMethod {
                     api_id: live_api.id.clone(),
                     resource_id: resource.id.clone(),
                     path: path.to_string(),
                     http_method: method.to_string(),
-                },
+                }),
                 vec![],
                 "",
             );
@@ -257,7 +261,7 @@ pub(super) fn build(
         for path in unneeded {
             let children = deleted_resources
                 .iter()
-                .filter(|(child, _)| api_diff::parent_path(child) == path.as_str())
+                .filter(|(child, _)| parent_path(child) == path.as_str())
                 .map(|(_, id)| *id);
             let deps: Vec<usize> = deleted_methods
                 .get(path)
@@ -267,11 +271,11 @@ pub(super) fn build(
                 .chain(children)
                 .collect();
             let id = graph.push(
-                Op::DeleteResource {
+                Op::ApiGateway(RestApiOp::DeleteResource {
                     api_id: live_api.id.clone(),
                     resource_id: live_api.resources[path].id.clone(),
                     path: path.clone(),
-                },
+                }),
                 deps,
                 "a resource is deleted after its methods and its children",
             );
@@ -297,12 +301,12 @@ pub(super) fn build(
             .find(|f| f.name == change.name)
             .map_or(change.name.as_str(), |f| f.key.as_str());
         let id = graph.push(
-            Op::AddPermission {
+            Op::Lambda(LambdaOp::AddPermission {
                 function: change.name.clone(),
                 statement_id: sid.clone(),
-                function_arn: api_diff::function_arn(desired, live, function_key),
+                function_arn: function_arn(desired, live, function_key),
                 api: api_ref.clone(),
-            },
+            }),
             deps,
             "the permission names the function and is scoped to the API's ARN",
         );
@@ -315,17 +319,17 @@ pub(super) fn build(
         return None;
     }
     let deployment = graph.push(
-        Op::CreateDeployment { api: api_ref, stage: scope.stage.clone() },
+        Op::ApiGateway(RestApiOp::CreateDeployment { api: api_ref, stage: scope.stage.clone() }),
         route_steps.into_iter().collect::<BTreeSet<_>>().into_iter().collect(),
         "a deployment publishes the routes as they are, so it waits for every route and permission step",
     );
     if let Some(live_api) = existing {
-        for old in live_api.deployments.iter().skip(KEEP_DEPLOYMENTS - 1) {
+        for old in deployments_to_prune(live_api) {
             graph.push(
-                Op::DeleteDeployment {
+                Op::ApiGateway(RestApiOp::DeleteDeployment {
                     api_id: live_api.id.clone(),
                     deployment_id: old.id.clone(),
-                },
+                }),
                 vec![deployment],
                 "an old deployment is pruned only after the stage has moved to the new one",
             );
@@ -343,10 +347,10 @@ fn remove_permissions(graph: &mut Graph, changes: &[Change], sid: &str, deployme
         .filter(|c| c.kind == ResourceKind::Permission && c.action == Action::Delete)
     {
         graph.push(
-            Op::RemovePermission {
+            Op::Lambda(LambdaOp::RemovePermission {
                 function: change.name.clone(),
                 statement_id: sid.to_string(),
-            },
+            }),
             deployment.into_iter().collect(),
             "a permission is removed once the deployed routes no longer call the function",
         );

@@ -7,17 +7,22 @@
 //!
 //! This module never prints a sensitive value: the plan holds only a salted hash of
 //! one, and the command shows `<sensitive>` in its place.
+//!
+//! Each service's commands are in its own file (`iam.rs`, `lambda.rs`, `apigateway.rs`).
+
+mod apigateway;
+mod iam;
+mod lambda;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::cloud::NewRole;
 use crate::diff::env::PlannedValue;
 use crate::diff::{Output, Ref};
 use crate::model::{ApiSettings, Architecture};
-use crate::plan::{CodeRef, FunctionSettings, Op, Plan, Step};
+use crate::plan::{CodeRef, FunctionSettings, IamOp, LambdaOp, Op, Plan, RestApiOp, Step};
 
 /// Shown in a command in place of a sensitive value.
 pub const SENSITIVE_PLACEHOLDER: &str = "<sensitive>";
@@ -92,10 +97,11 @@ fn legend(out: &mut String, plan: &Plan, steps: &str) {
         }
         has_code |= matches!(
             step.op,
-            Op::CreateFunction { .. } | Op::UpdateFunctionCode { .. }
+            Op::Lambda(LambdaOp::CreateFunction { .. })
+                | Op::Lambda(LambdaOp::UpdateFunctionCode { .. })
         );
-        if let Op::CreateFunction { settings, .. }
-        | Op::UpdateFunctionConfiguration { settings, .. } = &step.op
+        if let Op::Lambda(LambdaOp::CreateFunction { settings, .. })
+        | Op::Lambda(LambdaOp::UpdateFunctionConfiguration { settings, .. }) = &step.op
         {
             for value in settings.environment.values() {
                 match value {
@@ -174,11 +180,15 @@ fn legend(out: &mut String, plan: &Plan, steps: &str) {
 /// Where the value behind a placeholder comes from: the step that makes it, if any.
 fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
     let producer = plan.steps.iter().find(|step| match (&step.op, output) {
-        (Op::CreateRole { role }, Output::RoleArn(name)) => &role.name == name,
-        (Op::CreateFunction { name, .. }, Output::FunctionArn(wanted)) => name == wanted,
-        (Op::CreateRestApi { .. }, Output::ApiId | Output::ApiUrl) => true,
-        (Op::CreateRestApi { .. }, Output::ResourceId(path)) => path == "/",
-        (Op::CreateResource { path, .. }, Output::ResourceId(wanted)) => path == wanted,
+        (Op::Iam(IamOp::CreateRole { role }), Output::RoleArn(name)) => &role.name == name,
+        (Op::Lambda(LambdaOp::CreateFunction { name, .. }), Output::FunctionArn(wanted)) => {
+            name == wanted
+        }
+        (Op::ApiGateway(RestApiOp::CreateRestApi { .. }), Output::ApiId | Output::ApiUrl) => true,
+        (Op::ApiGateway(RestApiOp::CreateRestApi { .. }), Output::ResourceId(path)) => path == "/",
+        (Op::ApiGateway(RestApiOp::CreateResource { path, .. }), Output::ResourceId(wanted)) => {
+            path == wanted
+        }
         _ => false,
     });
     let field = match output {
@@ -225,39 +235,9 @@ fn value(reference: &Ref) -> String {
 /// The references an operation holds, outside environments.
 fn refs(op: &Op) -> Vec<&Ref> {
     match op {
-        Op::CreateFunction { settings, .. } | Op::UpdateFunctionConfiguration { settings, .. } => {
-            vec![&settings.role]
-        }
-        Op::CreateResource { api, parent, .. } => vec![api, parent],
-        Op::PutMethod { api, resource, .. } => vec![api, resource],
-        Op::PutIntegration {
-            api,
-            resource,
-            function_arn,
-            ..
-        } => vec![api, resource, function_arn],
-        Op::AddPermission {
-            function_arn, api, ..
-        } => vec![function_arn, api],
-        Op::CreateDeployment { api, .. } => vec![api],
-        Op::CreateRole { .. }
-        | Op::UpdateTrustPolicy { .. }
-        | Op::PutRolePolicy { .. }
-        | Op::DeleteRolePolicy { .. }
-        | Op::AttachRolePolicy { .. }
-        | Op::DetachRolePolicy { .. }
-        | Op::DeleteRole { .. }
-        | Op::UpdateFunctionCode { .. }
-        | Op::TagFunction { .. }
-        | Op::UntagFunction { .. }
-        | Op::DeleteFunction { .. }
-        | Op::CreateRestApi { .. }
-        | Op::UpdateRestApi { .. }
-        | Op::DeleteRestApi { .. }
-        | Op::DeleteResource { .. }
-        | Op::DeleteMethod { .. }
-        | Op::RemovePermission { .. }
-        | Op::DeleteDeployment { .. } => Vec::new(),
+        Op::Iam(op) => iam::refs(op),
+        Op::Lambda(op) => lambda::refs(op),
+        Op::ApiGateway(op) => apigateway::refs(op),
     }
 }
 
@@ -438,7 +418,7 @@ fn zip_note(code: &CodeRef) -> String {
 fn source_arn(function_arn: &Ref, api: &Ref) -> String {
     let api_id = value(api);
     match function_arn {
-        Ref::Known(arn) => crate::diff::api::source_arn(arn, &api_id)
+        Ref::Known(arn) => crate::arn::source_arn(arn, &api_id)
             .unwrap_or_else(|| format!("arn:aws:execute-api:<region>:<account>:{api_id}/*")),
         Ref::After(_) => format!("arn:aws:execute-api:<region>:<account>:{api_id}/*"),
     }
@@ -447,7 +427,7 @@ fn source_arn(function_arn: &Ref, api: &Ref) -> String {
 /// The integration URI that makes API Gateway call a function.
 fn integration_uri(function_arn: &Ref) -> String {
     match function_arn {
-        Ref::Known(arn) => crate::diff::api::integration_uri(arn).unwrap_or_else(|| {
+        Ref::Known(arn) => crate::arn::integration_uri(arn).unwrap_or_else(|| {
             format!(
                 "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/{arn}/invocations"
             )
@@ -492,232 +472,13 @@ fn architecture(architecture: Architecture) -> String {
     architecture.as_str().to_string()
 }
 
-/// The commands that do what `op` does. Every operation is matched by name, so a new
-/// one does not compile until it is explained here.
+/// The commands that do what `op` does, from the file of its service. Every operation
+/// is matched by name there, so a new one does not compile until it is explained.
 fn commands(op: &Op) -> Vec<Command> {
     match op {
-        Op::CreateRole { role } => vec![create_role(role)],
-        Op::UpdateTrustPolicy { role, document } => vec![
-            Command::new("iam", "update-assume-role-policy")
-                .arg("role-name", role)
-                .arg("policy-document", compact(document)),
-        ],
-        Op::PutRolePolicy {
-            role,
-            policy,
-            document,
-        } => vec![
-            Command::new("iam", "put-role-policy")
-                .arg("role-name", role)
-                .arg("policy-name", policy)
-                .arg("policy-document", compact(document)),
-        ],
-        Op::DeleteRolePolicy { role, policy } => vec![
-            Command::new("iam", "delete-role-policy")
-                .arg("role-name", role)
-                .arg("policy-name", policy),
-        ],
-        Op::AttachRolePolicy { role, policy_arn } => vec![
-            Command::new("iam", "attach-role-policy")
-                .arg("role-name", role)
-                .arg("policy-arn", policy_arn),
-        ],
-        Op::DetachRolePolicy { role, policy_arn } => vec![
-            Command::new("iam", "detach-role-policy")
-                .arg("role-name", role)
-                .arg("policy-arn", policy_arn),
-        ],
-        Op::DeleteRole { role } => vec![Command::new("iam", "delete-role").arg("role-name", role)],
-        Op::CreateFunction {
-            name,
-            settings,
-            architecture: arch,
-            code,
-            tags,
-        } => {
-            let mut create = Command::new("lambda", "create-function")
-                .arg("function-name", name)
-                .arg("runtime", &settings.runtime)
-                .arg("handler", &settings.handler)
-                .arg("role", value(&settings.role))
-                .arg("memory-size", settings.memory.to_string())
-                .arg("timeout", settings.timeout.to_string())
-                .arg("architectures", architecture(*arch))
-                .arg("zip-file", zip_file(code))
-                .arg_if("description", &settings.description);
-            if !settings.environment.is_empty() {
-                create = create.arg("environment", environment(settings));
-            }
-            vec![
-                create.arg("tags", tag_map(tags)).note(zip_note(code)),
-                wait(
-                    "function-active-v2",
-                    name,
-                    "lade waits until the function is Active before the next step on it",
-                ),
-            ]
-        }
-        Op::UpdateFunctionConfiguration { name, settings, .. } => vec![
-            Command::new("lambda", "update-function-configuration")
-                .arg("function-name", name)
-                .arg("runtime", &settings.runtime)
-                .arg("handler", &settings.handler)
-                .arg("role", value(&settings.role))
-                .arg("memory-size", settings.memory.to_string())
-                .arg("timeout", settings.timeout.to_string())
-                .arg("description", &settings.description)
-                .arg("environment", environment(settings)),
-            wait("function-updated-v2", name, ONE_UPDATE),
-        ],
-        Op::UpdateFunctionCode {
-            name,
-            code,
-            architecture: arch,
-        } => vec![
-            Command::new("lambda", "update-function-code")
-                .arg("function-name", name)
-                .arg("zip-file", zip_file(code))
-                .arg("architectures", architecture(*arch))
-                .note(zip_note(code)),
-            wait("function-updated-v2", name, ONE_UPDATE),
-        ],
-        Op::TagFunction { arn, tags, .. } => vec![
-            Command::new("lambda", "tag-resource")
-                .arg("resource", arn)
-                .arg("tags", tag_map(tags)),
-        ],
-        Op::UntagFunction { arn, keys, .. } => vec![
-            Command::new("lambda", "untag-resource")
-                .arg("resource", arn)
-                .args("tag-keys", keys.iter().cloned()),
-        ],
-        Op::DeleteFunction { name } => {
-            vec![Command::new("lambda", "delete-function").arg("function-name", name)]
-        }
-        Op::CreateRestApi { api } => {
-            let settings = &api.settings;
-            let mut create = Command::new("apigateway", "create-rest-api")
-                .arg("name", &settings.name)
-                .arg_if("description", &settings.description)
-                .arg(
-                    "endpoint-configuration",
-                    format!("types={}", settings.endpoint.as_str()),
-                );
-            if !settings.binary_media_types.is_empty() {
-                create = create.args(
-                    "binary-media-types",
-                    settings.binary_media_types.iter().cloned(),
-                );
-            }
-            vec![create.arg("tags", tag_map(&api.tags))]
-        }
-        Op::UpdateRestApi { api_id, from, to } => vec![
-            Command::new("apigateway", "update-rest-api")
-                .arg("rest-api-id", api_id)
-                .arg(
-                    "patch-operations",
-                    compact(&Value::Array(api_patch(from, to))),
-                ),
-        ],
-        Op::DeleteRestApi { api_id, .. } => {
-            vec![Command::new("apigateway", "delete-rest-api").arg("rest-api-id", api_id)]
-        }
-        Op::CreateResource { api, parent, path } => vec![
-            Command::new("apigateway", "create-resource")
-                .arg("rest-api-id", value(api))
-                .arg("parent-id", value(parent))
-                .arg("path-part", path.rsplit('/').next().unwrap_or(path)),
-        ],
-        Op::DeleteResource {
-            api_id,
-            resource_id,
-            path,
-        } => vec![
-            Command::new("apigateway", "delete-resource")
-                .arg("rest-api-id", api_id)
-                .arg("resource-id", resource_id)
-                .note(format!("resource {resource_id} is {path}")),
-        ],
-        Op::PutMethod {
-            api,
-            resource,
-            method,
-            ..
-        } => {
-            let mut put = Command::new("apigateway", "put-method")
-                .arg("rest-api-id", value(api))
-                .arg("resource-id", value(resource))
-                .arg("http-method", &method.http_method)
-                .arg("authorization-type", method.authorization.as_str());
-            if method.api_key_required {
-                put = put.flag("api-key-required");
-            }
-            vec![put]
-        }
-        Op::DeleteMethod {
-            api_id,
-            resource_id,
-            path,
-            http_method,
-        } => vec![
-            Command::new("apigateway", "delete-method")
-                .arg("rest-api-id", api_id)
-                .arg("resource-id", resource_id)
-                .arg("http-method", http_method)
-                .note(format!("resource {resource_id} is {path}")),
-        ],
-        Op::PutIntegration {
-            api,
-            resource,
-            http_method,
-            function_arn,
-            ..
-        } => vec![
-            Command::new("apigateway", "put-integration")
-                .arg("rest-api-id", value(api))
-                .arg("resource-id", value(resource))
-                .arg("http-method", http_method)
-                .arg("type", "AWS_PROXY")
-                .arg("integration-http-method", "POST")
-                .arg("uri", integration_uri(function_arn))
-                .note("Lambda is always invoked with POST, whatever the route's method"),
-        ],
-        Op::AddPermission {
-            function,
-            statement_id,
-            function_arn,
-            api,
-        } => vec![
-            Command::new("lambda", "add-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement_id)
-                .arg("action", "lambda:InvokeFunction")
-                .arg("principal", "apigateway.amazonaws.com")
-                .arg("source-arn", source_arn(function_arn, api))
-                .note("without this the API answers 500: it may not invoke the function"),
-        ],
-        Op::RemovePermission {
-            function,
-            statement_id,
-        } => vec![
-            Command::new("lambda", "remove-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement_id),
-        ],
-        Op::CreateDeployment { api, stage } => vec![
-            Command::new("apigateway", "create-deployment")
-                .arg("rest-api-id", value(api))
-                .arg("stage-name", stage)
-                .arg("description", "deployed by lade"),
-        ],
-        Op::DeleteDeployment {
-            api_id,
-            deployment_id,
-        } => vec![
-            Command::new("apigateway", "delete-deployment")
-                .arg("rest-api-id", api_id)
-                .arg("deployment-id", deployment_id),
-        ],
+        Op::Iam(op) => iam::commands(op),
+        Op::Lambda(op) => lambda::commands(op),
+        Op::ApiGateway(op) => apigateway::commands(op),
     }
 }
 
@@ -728,15 +489,4 @@ fn wait(waiter: &str, name: &str, note: &str) -> Command {
     let mut command = Command::new("lambda", "wait").arg("function-name", name);
     command.words.push(waiter.into());
     command.note(note)
-}
-
-fn create_role(role: &NewRole) -> Command {
-    let mut create = Command::new("iam", "create-role")
-        .arg("role-name", &role.name)
-        .arg("path", &role.path)
-        .arg("assume-role-policy-document", compact(&role.trust_policy));
-    if !role.tags.is_empty() {
-        create = create.args("tags", iam_tags(&role.tags));
-    }
-    create
 }

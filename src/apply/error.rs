@@ -1,0 +1,46 @@
+//! Why a step failed: AWS said no, or what apply was given no longer matches the plan.
+
+use crate::cloud::CloudError;
+use crate::diff::Output;
+
+/// Why a step failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// AWS refused or failed the call, already classified by the adapter.
+    #[error(transparent)]
+    Cloud(Box<CloudError>),
+    /// The function's package was rebuilt with other bytes than the plan recorded.
+    #[error(
+        "the package for function `{function}` changed since the plan (planned {planned}, now {now}); plan again"
+    )]
+    PackageChanged {
+        function: String,
+        planned: String,
+        now: String,
+    },
+    /// No package was built for a function the step uploads.
+    #[error("no package was built for function `{function}`")]
+    NoPackage { function: String },
+    /// A sensitive value no longer matches the salted hash the plan recorded.
+    #[error(
+        "the sensitive value of {key} for function {function} changed since the plan; plan again"
+    )]
+    SecretChanged { function: String, key: String },
+    /// A value an earlier step makes is not known: that step did not run, and AWS has
+    /// no object to read it from.
+    #[error("{0:?} is not known: the step that makes it did not run; plan again")]
+    NotKnown(Output),
+    /// A function ARN that AWS returned does not parse as an ARN.
+    #[error("`{0}` is not a function ARN")]
+    NotAnArn(String),
+    /// A plan asks to prune the deployment this apply created, which the stage now
+    /// points at (a plan edited by hand: `plan` never lists it).
+    #[error("deployment {0} is the one this apply created, which the stage points at")]
+    JustDeployed(String),
+}
+
+impl From<CloudError> for ApplyError {
+    fn from(error: CloudError) -> Self {
+        ApplyError::Cloud(Box::new(error))
+    }
+}

@@ -1,0 +1,117 @@
+//! Performs Lambda steps: functions, their code and tags, and invoke permissions.
+
+use std::collections::BTreeMap;
+
+use super::context::Context;
+use super::error::ApplyError;
+use crate::arn;
+use crate::cloud::{FunctionConfig, NewFunction};
+use crate::diff::Output;
+use crate::diff::env::PlannedValue;
+use crate::plan::{FunctionSettings, LambdaOp};
+
+impl Context<'_> {
+    pub(super) async fn lambda(&self, op: &LambdaOp) -> Result<(), ApplyError> {
+        let cloud = self.cloud;
+        match op {
+            LambdaOp::CreateFunction {
+                name,
+                settings,
+                architecture,
+                code,
+                tags,
+            } => {
+                let config = self.config(name, settings).await?;
+                let mut tags = tags.clone();
+                tags.extend(applied_record(&config, settings));
+                let function = NewFunction {
+                    name: name.clone(),
+                    config,
+                    architecture: *architecture,
+                    zip: self.artifact(code)?.bytes.clone(),
+                    tags,
+                };
+                let arn = cloud.create_function(&function).await?;
+                self.learn(Output::FunctionArn(name.clone()), arn);
+            }
+            LambdaOp::UpdateFunctionConfiguration {
+                name,
+                arn,
+                settings,
+            } => {
+                let config = self.config(name, settings).await?;
+                cloud.update_function_configuration(name, &config).await?;
+                // Record what lade set, so a later change by anyone else shows as drift.
+                cloud
+                    .tag_function(arn, &applied_record(&config, settings))
+                    .await?
+            }
+            LambdaOp::UpdateFunctionCode {
+                name,
+                code,
+                architecture,
+            } => {
+                let zip = self.artifact(code)?.bytes.clone();
+                cloud.update_function_code(name, zip, *architecture).await?
+            }
+            LambdaOp::TagFunction { arn, tags, .. } => cloud.tag_function(arn, tags).await?,
+            LambdaOp::UntagFunction { arn, keys, .. } => cloud.untag_function(arn, keys).await?,
+            LambdaOp::DeleteFunction { name } => cloud.delete_function(name).await?,
+            LambdaOp::AddPermission {
+                function,
+                statement_id,
+                function_arn,
+                api,
+            } => {
+                let (api, arn) = (self.resolve(api).await?, self.resolve(function_arn).await?);
+                let source =
+                    arn::source_arn(&arn, &api).ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
+                cloud
+                    .add_permission(function, statement_id, &source)
+                    .await?
+            }
+            LambdaOp::RemovePermission {
+                function,
+                statement_id,
+            } => cloud.remove_permission(function, statement_id).await?,
+        }
+        Ok(())
+    }
+
+    /// The configuration `UpdateFunctionConfiguration` sets, with references and
+    /// sensitive values filled in.
+    async fn config(
+        &self,
+        function: &str,
+        settings: &FunctionSettings,
+    ) -> Result<FunctionConfig, ApplyError> {
+        let role_arn = self.resolve(&settings.role).await?;
+        let mut environment = BTreeMap::new();
+        for (key, value) in &settings.environment {
+            environment.insert(key.clone(), self.env_value(function, key, value).await?);
+        }
+        Ok(FunctionConfig {
+            handler: settings.handler.clone(),
+            runtime: settings.runtime.clone(),
+            role_arn,
+            memory: settings.memory,
+            timeout: settings.timeout,
+            environment,
+            description: settings.description.clone(),
+        })
+    }
+}
+
+/// The record tags (`lade:config`, `lade:sensitive`) of a configuration lade applies.
+fn applied_record(
+    config: &FunctionConfig,
+    settings: &FunctionSettings,
+) -> BTreeMap<String, String> {
+    let sensitive = settings
+        .environment
+        .iter()
+        .filter(|(_, value)| matches!(value, PlannedValue::Sensitive { .. }))
+        .map(|(key, _)| key.clone())
+        .collect();
+    crate::kinds::function::record::applied_record(config, &sensitive)
+}

@@ -1,0 +1,100 @@
+//! Lambda: functions, found by their tags through the Resource Groups Tagging API, and
+//! each function's resource policy (the statements that let API Gateway invoke it).
+//! See the parent module for the idempotency contract.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::CloudError;
+use crate::model::{Architecture, LiveFunction, Permission};
+
+/// The configuration fields of a function that `UpdateFunctionConfiguration` sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionConfig {
+    pub handler: String,
+    pub runtime: String,
+    pub role_arn: String,
+    pub memory: i32,
+    pub timeout: i32,
+    pub environment: BTreeMap<String, String>,
+    pub description: String,
+}
+
+/// A function as lade creates it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFunction {
+    pub name: String,
+    pub config: FunctionConfig,
+    pub architecture: Architecture,
+    pub zip: Arc<Vec<u8>>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The Lambda reads and writes lade needs.
+#[async_trait]
+pub trait LambdaApi: Send + Sync {
+    // ---- reads: never mutate, "not found" is `Ok(None)` ----
+
+    /// The functions tagged with every one of `tags`, by name, each with all its tags
+    /// (one tagging-API `GetResources`, paginated). The tagging index is eventually
+    /// consistent: a function tagged moments ago may be missing, and one deleted
+    /// moments ago may still be listed.
+    async fn find_functions(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError>;
+    /// The account's functions with their configuration and code hash but **without
+    /// tags** (`tags` left empty), read with `ListFunctions` 50 to a page. Paging stops
+    /// after the page on which the last of `wanted` was seen, so the answer may hold
+    /// other functions too, and holds every function of `wanted` that exists. An empty
+    /// `wanted` makes no request.
+    async fn list_functions(
+        &self,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Vec<LiveFunction>, CloudError>;
+    /// One function by name with its configuration, code hash and tags, whoever owns it.
+    async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError>;
+    /// The statements of a function's resource policy; none when it has no policy.
+    async fn get_function_permissions(&self, function: &str)
+    -> Result<Vec<Permission>, CloudError>;
+
+    // ---- writes ----
+
+    /// Creates the function, retrying while a new role propagates, and waits for
+    /// `State=Active`. Returns its ARN. An existing function with the same name and
+    /// ownership tags counts as success.
+    async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError>;
+    /// Sets the configuration, then waits for `LastUpdateStatus=Successful`.
+    async fn update_function_configuration(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+    ) -> Result<(), CloudError>;
+    /// Uploads new code, then waits for `LastUpdateStatus=Successful`.
+    async fn update_function_code(
+        &self,
+        name: &str,
+        zip: Arc<Vec<u8>>,
+        architecture: Architecture,
+    ) -> Result<(), CloudError>;
+    async fn tag_function(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError>;
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError>;
+    async fn delete_function(&self, name: &str) -> Result<(), CloudError>;
+    /// Lets API Gateway invoke `function` from `source_arn`, as statement
+    /// `statement_id`. A statement with that id already there counts as success.
+    async fn add_permission(
+        &self,
+        function: &str,
+        statement_id: &str,
+        source_arn: &str,
+    ) -> Result<(), CloudError>;
+    async fn remove_permission(&self, function: &str, statement_id: &str)
+    -> Result<(), CloudError>;
+}

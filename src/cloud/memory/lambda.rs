@@ -1,0 +1,289 @@
+//! The in-memory double's Lambda: functions in
+//! [`Account::functions`](super::Account::functions), their resource policies in
+//! [`Account::permissions`](super::Account::permissions).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{ACCOUNT, LIST_PAGE, MemoryCloud, Operation, code_sha256, no_such};
+use crate::cloud::{CloudError, FunctionConfig, LambdaApi, NewFunction, NotOurs};
+use crate::model::{Architecture, LiveFunction, Permission, ResourceKind};
+
+/// The Lambda (and tagging API) operations the double records.
+#[derive(Debug, Clone, Copy)]
+enum LambdaCall {
+    GetResources,
+    ListFunctions,
+    GetFunction,
+    GetPolicy,
+    CreateFunction,
+    UpdateFunctionConfiguration,
+    UpdateFunctionCode,
+    TagResource,
+    UntagResource,
+    DeleteFunction,
+    AddPermission,
+    RemovePermission,
+}
+
+impl Operation for LambdaCall {
+    fn is_read(self) -> bool {
+        match self {
+            LambdaCall::GetResources
+            | LambdaCall::ListFunctions
+            | LambdaCall::GetFunction
+            | LambdaCall::GetPolicy => true,
+            LambdaCall::CreateFunction
+            | LambdaCall::UpdateFunctionConfiguration
+            | LambdaCall::UpdateFunctionCode
+            | LambdaCall::TagResource
+            | LambdaCall::UntagResource
+            | LambdaCall::DeleteFunction
+            | LambdaCall::AddPermission
+            | LambdaCall::RemovePermission => false,
+        }
+    }
+}
+
+#[async_trait]
+impl LambdaApi for MemoryCloud {
+    async fn find_functions(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
+        self.record(LambdaCall::GetResources);
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .functions
+            .values()
+            .filter(|f| tags.iter().all(|(k, v)| f.tags.get(k) == Some(v)))
+            .map(|f| (f.name.clone(), f.tags.clone()))
+            .collect())
+    }
+
+    async fn list_functions(
+        &self,
+        wanted: &BTreeSet<String>,
+    ) -> Result<Vec<LiveFunction>, CloudError> {
+        self.run_hooks(LambdaCall::ListFunctions);
+        let account = self.account.lock().unwrap();
+        let mut listed = Vec::new();
+        let mut missing = wanted.clone();
+        // Like Lambda: pages of LIST_PAGE, each one request, stopping once every
+        // wanted name has been seen.
+        for page in account
+            .functions
+            .values()
+            .collect::<Vec<_>>()
+            .chunks(LIST_PAGE)
+        {
+            if missing.is_empty() {
+                break;
+            }
+            // Each page is a request; the hooks ran once, before the first.
+            self.push(LambdaCall::ListFunctions);
+            for function in page {
+                missing.remove(&function.name);
+                listed.push(LiveFunction {
+                    tags: BTreeMap::new(),
+                    ..(*function).clone()
+                });
+            }
+        }
+        Ok(listed)
+    }
+
+    async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
+        self.record(LambdaCall::GetFunction);
+        Ok(self.account.lock().unwrap().functions.get(name).cloned())
+    }
+
+    async fn get_function_permissions(
+        &self,
+        function: &str,
+    ) -> Result<Vec<Permission>, CloudError> {
+        self.record(LambdaCall::GetPolicy);
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .permissions
+            .get(function)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn create_function(&self, function: &NewFunction) -> Result<String, CloudError> {
+        self.record(LambdaCall::CreateFunction);
+        let mut account = self.account.lock().unwrap();
+        if !account
+            .roles
+            .values()
+            .any(|r| r.arn == function.config.role_arn)
+            && function.config.role_arn.contains(ACCOUNT)
+        {
+            return Err(CloudError::Service {
+                operation: "CreateFunction".into(),
+                message: "The role defined for the function cannot be assumed by Lambda.".into(),
+            });
+        }
+        if let Some(existing) = account.functions.get(&function.name) {
+            return if existing.tags == function.tags {
+                Ok(existing.arn.clone())
+            } else {
+                Err(CloudError::NotOwned {
+                    kind: ResourceKind::Function,
+                    name: function.name.clone(),
+                    reason: NotOurs::tags(&existing.tags, &function.tags),
+                })
+            };
+        }
+        let arn = format!(
+            "arn:aws:lambda:us-east-1:{ACCOUNT}:function:{}",
+            function.name
+        );
+        let mut live = LiveFunction {
+            name: function.name.clone(),
+            arn: arn.clone(),
+            handler: String::new(),
+            runtime: String::new(),
+            role_arn: String::new(),
+            memory: 0,
+            timeout: 0,
+            environment: BTreeMap::new(),
+            description: String::new(),
+            architecture: function.architecture,
+            code_sha256: code_sha256(&function.zip),
+            code_size: function.zip.len() as i64,
+            revision_id: "r1".into(),
+            tags: function.tags.clone(),
+        };
+        apply_config(&mut live, &function.config);
+        account.functions.insert(function.name.clone(), live);
+        Ok(arn)
+    }
+
+    async fn update_function_configuration(
+        &self,
+        name: &str,
+        config: &FunctionConfig,
+    ) -> Result<(), CloudError> {
+        self.record(LambdaCall::UpdateFunctionConfiguration);
+        self.with_function(name, |f| apply_config(f, config))
+    }
+
+    async fn update_function_code(
+        &self,
+        name: &str,
+        zip: Arc<Vec<u8>>,
+        architecture: Architecture,
+    ) -> Result<(), CloudError> {
+        self.record(LambdaCall::UpdateFunctionCode);
+        self.with_function(name, |f| {
+            f.code_sha256 = code_sha256(&zip);
+            f.code_size = zip.len() as i64;
+            f.architecture = architecture;
+        })
+    }
+
+    async fn tag_function(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        self.record(LambdaCall::TagResource);
+        let mut account = self.account.lock().unwrap();
+        let function = account
+            .functions
+            .values_mut()
+            .find(|f| f.arn == arn)
+            .ok_or_else(|| no_such("function", arn))?;
+        function.tags.extend(tags.clone());
+        Ok(())
+    }
+
+    async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError> {
+        self.record(LambdaCall::UntagResource);
+        let mut account = self.account.lock().unwrap();
+        let function = account
+            .functions
+            .values_mut()
+            .find(|f| f.arn == arn)
+            .ok_or_else(|| no_such("function", arn))?;
+        for key in keys {
+            function.tags.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
+        self.record(LambdaCall::DeleteFunction);
+        let mut account = self.account.lock().unwrap();
+        account.functions.remove(name);
+        account.permissions.remove(name);
+        Ok(())
+    }
+
+    async fn add_permission(
+        &self,
+        function: &str,
+        statement_id: &str,
+        source_arn: &str,
+    ) -> Result<(), CloudError> {
+        self.record(LambdaCall::AddPermission);
+        let mut account = self.account.lock().unwrap();
+        if !account.functions.contains_key(function) {
+            return Err(no_such("function", function));
+        }
+        let statements = account.permissions.entry(function.to_string()).or_default();
+        // Like the real adapter: what stands under this id (another source, or more than
+        // one statement) is replaced by the one statement.
+        statements.retain(|p| p.sid != statement_id);
+        statements.push(Permission {
+            sid: statement_id.to_string(),
+            principal: "apigateway.amazonaws.com".into(),
+            action: "lambda:InvokeFunction".into(),
+            source_arn: Some(source_arn.to_string()),
+        });
+        Ok(())
+    }
+
+    async fn remove_permission(
+        &self,
+        function: &str,
+        statement_id: &str,
+    ) -> Result<(), CloudError> {
+        self.record(LambdaCall::RemovePermission);
+        let mut account = self.account.lock().unwrap();
+        if let Some(statements) = account.permissions.get_mut(function) {
+            statements.retain(|p| p.sid != statement_id);
+        }
+        Ok(())
+    }
+}
+
+impl MemoryCloud {
+    fn with_function<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut LiveFunction) -> T,
+    ) -> Result<T, CloudError> {
+        let mut account = self.account.lock().unwrap();
+        let function = account
+            .functions
+            .get_mut(name)
+            .ok_or_else(|| no_such("function", name))?;
+        Ok(f(function))
+    }
+}
+
+fn apply_config(function: &mut LiveFunction, config: &FunctionConfig) {
+    function.handler = config.handler.clone();
+    function.runtime = config.runtime.clone();
+    function.role_arn = config.role_arn.clone();
+    function.memory = config.memory;
+    function.timeout = config.timeout;
+    function.environment = config.environment.clone();
+    function.description = config.description.clone();
+    function.revision_id = format!("{}-rev", function.revision_id);
+}

@@ -1,0 +1,130 @@
+//! lade's record of what it applied to a function: the `lade:config` tag (a
+//! fingerprint of the configuration) and the `lade:sensitive` tag (the names of its
+//! sensitive variables). `live` compares it with the listed configuration to confirm
+//! drift, the diff reports a function changed outside lade, and apply writes it after
+//! every configuration it sets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::cloud::FunctionConfig;
+use crate::model::{Function, LiveFunction};
+
+/// Tag key that holds a fingerprint of the configuration lade last applied to a
+/// function: a live configuration that no longer matches it was changed outside lade.
+pub const TAG_CONFIG: &str = "lade:config";
+
+/// The fingerprint of a function configuration, as stored in its `lade:config` tag.
+/// Sensitive environment values enter only by name: a tag is readable by anyone who
+/// can list tags, so it must not let anyone test guesses of a secret.
+pub fn config_fingerprint(config: &FunctionConfig, sensitive: &BTreeSet<String>) -> String {
+    let environment: BTreeMap<&String, &str> = config
+        .environment
+        .iter()
+        .map(|(k, v)| {
+            (
+                k,
+                if sensitive.contains(k) {
+                    "(sensitive)"
+                } else {
+                    v.as_str()
+                },
+            )
+        })
+        .collect();
+    let fields = json!([
+        config.handler,
+        config.runtime,
+        config.role_arn,
+        config.memory,
+        config.timeout,
+        config.description,
+        environment,
+    ]);
+    let digest = Sha256::digest(fields.to_string().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// Tag key that lists the environment variables that were sensitive when lade last
+/// applied the configuration (names only), so their old values stay masked even after
+/// the manifest drops them or stops marking them sensitive.
+pub const TAG_SENSITIVE: &str = "lade:sensitive";
+
+/// What lade records on a function when it applies a configuration: its fingerprint
+/// and the names of its sensitive variables.
+pub fn applied_record(
+    config: &FunctionConfig,
+    sensitive: &BTreeSet<String>,
+) -> BTreeMap<String, String> {
+    let names = sensitive
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A tag value holds at most 256 characters; "*" then means "treat all as sensitive".
+    let names = if names.len() > 256 {
+        "*".to_string()
+    } else {
+        names
+    };
+    BTreeMap::from([
+        (
+            TAG_CONFIG.to_string(),
+            config_fingerprint(config, sensitive),
+        ),
+        (TAG_SENSITIVE.to_string(), names),
+    ])
+}
+
+/// The variables lade last applied as sensitive; `None` when unknown, or all.
+pub fn recorded_sensitive(live: &LiveFunction) -> Option<BTreeSet<String>> {
+    match live.tags.get(TAG_SENSITIVE).map(String::as_str) {
+        None | Some("*") => None,
+        Some(names) => Some(names.split_whitespace().map(str::to_string).collect()),
+    }
+}
+
+/// A live function's configuration, as `UpdateFunctionConfiguration` sets it.
+pub fn live_config(live: &LiveFunction) -> FunctionConfig {
+    FunctionConfig {
+        handler: live.handler.clone(),
+        runtime: live.runtime.clone(),
+        role_arn: live.role_arn.clone(),
+        memory: live.memory,
+        timeout: live.timeout,
+        environment: live.environment.clone(),
+        description: live.description.clone(),
+    }
+}
+
+/// The record (`lade:config`, `lade:sensitive`) of a live function's configuration as
+/// apply would write it for `function`: for a configuration that is already what the
+/// manifest asks for, but whose record is out of date.
+pub fn current_record(function: &Function, live: &LiveFunction) -> BTreeMap<String, String> {
+    applied_record(&live_config(live), &function.sensitive_keys())
+}
+
+/// Whether a live function's configuration differs from what lade last applied.
+pub fn drifted(function: &Function, live: &LiveFunction) -> bool {
+    let Some(applied) = live.tags.get(TAG_CONFIG) else {
+        return false;
+    };
+    let config = live_config(live);
+    // The fingerprint was taken with the sensitive set of that time.
+    let sensitive = recorded_sensitive(live).unwrap_or_else(|| function.sensitive_keys());
+    &config_fingerprint(&config, &sensitive) != applied
+}
+
+/// Whether a tag is lade's own record rather than something the manifest asks for.
+pub fn is_record_tag(key: &str) -> bool {
+    key == TAG_CONFIG || key == TAG_SENSITIVE
+}
+
+/// The `lade:config` fingerprint of a live function's configuration, with the
+/// sensitive variables `sensitive`.
+pub fn live_fingerprint(function: &LiveFunction, sensitive: &BTreeSet<String>) -> String {
+    config_fingerprint(&live_config(function), sensitive)
+}

@@ -1,0 +1,159 @@
+//! The REST API's deployment: a new one is due when and only when the route table
+//! changed (or nothing is deployed yet); the stage is pointed at it, and deployments
+//! beyond the newest few are pruned once the stage has moved.
+
+use serde_json::{Value, json};
+
+use crate::diff::{Action, Change, Field, FieldChange, KNOWN_AFTER_APPLY, Ref};
+use crate::kinds::PlanCx;
+use crate::model::{Live, LiveApi, LiveDeployment, ResourceKind};
+use crate::plan::address::Address;
+use crate::plan::graph::{Need, Phase, StepSpec};
+use crate::plan::{Op, RestApiOp};
+
+/// How many deployments to keep; older ones are pruned after the stage has moved.
+pub const KEEP_DEPLOYMENTS: usize = 5;
+
+/// The deployments a plan that deploys prunes once the stage has moved to the new
+/// one, so that [`KEEP_DEPLOYMENTS`] are left: the new one, the one the stage points
+/// at now, and the newest of the others.
+///
+/// The stage's deployment is never pruned, wherever it sorts. `deployments` is newest
+/// first by creation time, which API Gateway gives to the second, with ties in ID
+/// order; IDs are random, so the one the stage points at may sort after others made
+/// in the same second (an SDK retry of `CreateDeployment`, or applies in quick
+/// succession). The deployment this apply creates is not in the list at all: it is
+/// read before it exists. Pruning is best effort (`apply::best_effort`): API Gateway
+/// also refuses to delete a deployment a canary points at, and then it is kept.
+pub fn deployments_to_prune(api: &LiveApi) -> Vec<&LiveDeployment> {
+    let current = api.stage.as_ref().map(|s| s.deployment_id.as_str());
+    let others = api
+        .deployments
+        .iter()
+        .filter(|d| Some(d.id.as_str()) != current);
+    // One place for the new deployment, and one for the current, if it still exists.
+    let live_current = api
+        .deployments
+        .iter()
+        .any(|d| Some(d.id.as_str()) == current);
+    let keep_others = KEEP_DEPLOYMENTS - 1 - usize::from(live_current);
+    others.skip(keep_others).collect()
+}
+
+/// The deployment change, when one is due: the route table or the binary media types
+/// changed, or the stage has no deployment.
+pub fn change(live: &Live, stage: &str, due: bool) -> Option<Change> {
+    let deployed = live
+        .api
+        .as_ref()
+        .and_then(|a| a.stage.as_ref())
+        .map(|s| s.deployment_id.clone());
+    (due || deployed.is_none()).then(|| Change {
+        replaces: None,
+        drift: false,
+        kind: ResourceKind::Deployment,
+        name: stage.to_string(),
+        key: None,
+        action: Action::Create,
+        fields: vec![FieldChange {
+            field: Field::Stage,
+            old: deployed.map(Value::String),
+            new: Some(json!(KNOWN_AFTER_APPLY)),
+        }],
+    })
+}
+
+/// `CreateDeployment` (which graph pass 5 makes wait for every change to what it
+/// publishes), then the pruning of old deployments.
+pub fn steps(cx: &PlanCx, api: &Ref) -> Vec<StepSpec> {
+    if cx.changes_of(ResourceKind::Deployment).next().is_none() {
+        return Vec::new();
+    }
+    let mut specs = vec![
+        StepSpec::new(
+            Phase::Deployment,
+            Op::ApiGateway(RestApiOp::CreateDeployment {
+                api: api.clone(),
+                stage: cx.desired.scope.stage.clone(),
+            }),
+        )
+        .creates(Address::Deployment)
+        .why("a deployment publishes the routes as they are, so it waits for every route and permission step"),
+    ];
+    if let Some(live_api) = &cx.live.api {
+        for old in deployments_to_prune(live_api) {
+            specs.push(
+                StepSpec::new(
+                    Phase::Prune,
+                    Op::ApiGateway(RestApiOp::DeleteDeployment {
+                        api_id: live_api.id.clone(),
+                        deployment_id: old.id.clone(),
+                    }),
+                )
+                .deletes(Address::OldDeployment(old.id.clone()))
+                .needs([Need::Exists(Address::Deployment)])
+                .why("an old deployment is pruned only after the stage has moved to the new one"),
+            );
+        }
+    }
+    specs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn api_with(deployments: &[(&str, i64)], stage: Option<&str>) -> LiveApi {
+        LiveApi {
+            id: "api".into(),
+            settings: crate::model::ApiSettings {
+                name: "shop-dev".into(),
+                description: String::new(),
+                endpoint: Default::default(),
+                binary_media_types: Default::default(),
+            },
+            tags: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            stage: stage.map(|id| crate::model::LiveStage {
+                name: "dev".into(),
+                deployment_id: id.into(),
+            }),
+            deployments: deployments
+                .iter()
+                .map(|(id, created)| LiveDeployment {
+                    id: (*id).into(),
+                    created: *created,
+                })
+                .collect(),
+        }
+    }
+
+    fn pruned(api: &LiveApi) -> Vec<&str> {
+        deployments_to_prune(api)
+            .into_iter()
+            .map(|d| d.id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn pruning_keeps_five_with_the_new_one_and_never_the_stage_s() {
+        // Newest first, the stage on the newest: four old ones stay with the new one.
+        let six = [("f", 6), ("e", 5), ("d", 4), ("c", 3), ("b", 2), ("a", 1)];
+        assert_eq!(pruned(&api_with(&six, Some("f"))), ["b", "a"]);
+        assert_eq!(pruned(&api_with(&six[..4], Some("f"))), Vec::<&str>::new());
+        // Made in the same second, the stage's deployment sorts last by its random ID:
+        // it is kept all the same, and counts as the newest old one.
+        let tied = [("a", 7), ("b", 7), ("c", 7), ("d", 7), ("e", 7), ("z", 7)];
+        let api = api_with(&tied, Some("z"));
+        assert_eq!(pruned(&api), ["d", "e"]);
+        assert_eq!(
+            api.deployments.len() + 1 - pruned(&api).len(),
+            KEEP_DEPLOYMENTS
+        );
+        // A stage on a deployment that is gone (or no stage): four old ones stay.
+        assert_eq!(pruned(&api_with(&six, Some("gone"))), ["b", "a"]);
+        assert_eq!(pruned(&api_with(&six, None)), ["b", "a"]);
+    }
+}

@@ -1,0 +1,242 @@
+//! The REST API: one per project and stage, owned by its tags. This module holds the
+//! API's own settings, its creation, update and deletion (duplicates left by an
+//! interrupted or concurrent apply included); its parts have their own files:
+//! [`routes`] (resources, methods, integrations), [`permissions`] (Lambda invoke
+//! statements) and [`deployment`].
+//!
+//! IDs that API Gateway assigns (the API's, each resource's) are known at plan time
+//! when the object is live, and otherwise learnt by apply from the step that creates
+//! it ([`Ref::After`]).
+
+pub mod deployment;
+pub mod permissions;
+pub mod routes;
+
+use serde_json::json;
+
+use super::{DiffCx, Fingerprint, Kind, PlanCx, fingerprint};
+use crate::diff::{Action, Change, Field, FieldChange, Output, Ref};
+use crate::model::{Desired, Live, ResourceKind};
+use crate::plan::address::{Address, Object};
+use crate::plan::graph::{Phase, StepSpec};
+use crate::plan::{Op, PlannedApi, RestApiOp};
+
+/// The REST API kind, with its routes, permissions and deployment.
+pub struct RestApi;
+
+/// The ARN a route's function has, or will have once this plan creates it.
+pub fn function_arn(desired: &Desired, live: &Live, function_key: &str) -> Ref {
+    let name = desired
+        .functions
+        .get(function_key)
+        .map_or(function_key, |f| f.name.as_str());
+    match live.functions.get(name) {
+        Some(existing) => Ref::Known(existing.arn.clone()),
+        None => Ref::After(Output::FunctionArn(name.to_string())),
+    }
+}
+
+/// The API's ID: known when it is live, learnt from `CreateRestApi` otherwise.
+fn api_ref(live: &Live) -> Ref {
+    match &live.api {
+        Some(api) => Ref::Known(api.id.clone()),
+        None => Ref::After(Output::ApiId),
+    }
+}
+
+impl Kind for RestApi {
+    fn name(&self) -> &'static str {
+        "REST API"
+    }
+
+    fn diff(&self, cx: &DiffCx) -> Vec<Change> {
+        let (desired, live) = (cx.desired, cx.live);
+        let mut changes = Vec::new();
+        for id in &live.extra_apis {
+            changes.push(Change {
+                replaces: None,
+                drift: false,
+                kind: ResourceKind::Api,
+                name: id.clone(),
+                key: None,
+                action: Action::Delete,
+                fields: vec![FieldChange {
+                    field: Field::Name,
+                    old: Some(json!(
+                        "a duplicate left by an interrupted or concurrent apply"
+                    )),
+                    new: None,
+                }],
+            });
+        }
+        let Some(api) = &desired.api else {
+            if let Some(existing) = &live.api {
+                changes.push(super::deleted(ResourceKind::Api, &existing.settings.name));
+            }
+            changes.extend(permissions::stale_permissions(
+                desired,
+                live,
+                &permissions::statement_id(&desired.scope),
+                &Default::default(),
+            ));
+            return changes;
+        };
+        changes.extend(settings_change(desired, live));
+        let (routes, routes_changed) = routes::changes(desired, live, &api.routes);
+        changes.extend(routes);
+        changes.extend(permissions::changes(desired, live));
+        let media_changed = changes.iter().any(|c| {
+            c.kind == ResourceKind::Api
+                && c.fields.iter().any(|f| f.field == Field::BinaryMediaTypes)
+        });
+        changes.extend(deployment::change(
+            live,
+            &desired.scope.stage,
+            routes_changed || media_changed,
+        ));
+        changes
+    }
+
+    fn steps(&self, cx: &PlanCx) -> Vec<StepSpec> {
+        let Some(api) = &cx.desired.api else {
+            return Vec::new();
+        };
+        let mut specs = Vec::new();
+        let changed = cx
+            .changes_of(ResourceKind::Api)
+            .any(|c| c.action != Action::Delete);
+        match &cx.live.api {
+            Some(live_api) if changed => specs.push(
+                StepSpec::new(
+                    Phase::Api,
+                    Op::ApiGateway(RestApiOp::UpdateRestApi {
+                        api_id: live_api.id.clone(),
+                        from: live_api.settings.clone(),
+                        to: api.settings.clone(),
+                    }),
+                )
+                .sets(Address::RestApi),
+            ),
+            Some(_) => {}
+            // API Gateway creates the root resource `/` with the API.
+            None => specs.push(
+                StepSpec::new(
+                    Phase::Api,
+                    Op::ApiGateway(RestApiOp::CreateRestApi {
+                        api: PlannedApi {
+                            settings: api.settings.clone(),
+                            tags: cx.desired.scope.ownership_tags(),
+                        },
+                    }),
+                )
+                .creates(Address::RestApi)
+                .creates(Address::Resource("/".into())),
+            ),
+        }
+        let id = api_ref(cx.live);
+        specs.extend(routes::steps(cx, &api.routes, &id));
+        specs.extend(permissions::steps(cx, &id));
+        specs.extend(deployment::steps(cx, &id));
+        specs
+    }
+
+    fn deletes(&self, cx: &PlanCx) -> Vec<StepSpec> {
+        let existing = cx.live.api.as_ref();
+        // Duplicates left by an interrupted apply, and the whole API when `api:` is gone.
+        let mut specs: Vec<StepSpec> = cx
+            .changes_of(ResourceKind::Api)
+            .filter(|c| c.action == Action::Delete)
+            .map(|change| {
+                let (api_id, address) = match existing {
+                    Some(api) if api.settings.name == change.name => {
+                        (api.id.clone(), Address::RestApi)
+                    }
+                    _ => (
+                        change.name.clone(),
+                        Address::DuplicateApi(change.name.clone()),
+                    ),
+                };
+                StepSpec::new(
+                    Phase::ApiCleanup,
+                    Op::ApiGateway(RestApiOp::DeleteRestApi {
+                        api_id,
+                        name: change.name.clone(),
+                    }),
+                )
+                .deletes(address)
+            })
+            .collect();
+        if let Some(api) = &cx.desired.api {
+            specs.extend(routes::deletes(cx, &api.routes));
+        }
+        specs.extend(permissions::deletes(cx));
+        specs
+    }
+
+    fn fingerprints(&self, live: &Live) -> Vec<(Object, Fingerprint)> {
+        let mut prints: Vec<(Object, Fingerprint)> = live
+            .api
+            .iter()
+            .map(|api| (Object::RestApi(api.id.clone()), fingerprint(api)))
+            .collect();
+        prints.extend(
+            live.extra_apis
+                .iter()
+                .map(|id| (Object::RestApi(id.clone()), fingerprint(id))),
+        );
+        prints.extend(permissions::fingerprints(live));
+        prints
+    }
+}
+
+/// The API's own settings, when they differ (all of them, for a new API).
+fn settings_change(desired: &Desired, live: &Live) -> Option<Change> {
+    let settings = &desired.api.as_ref()?.settings;
+    let existing = live.api.as_ref();
+    let mut api_fields = Vec::new();
+    let old = existing.map(|a| &a.settings);
+    let pairs = [
+        (
+            Field::Name,
+            old.map(|o| json!(o.name)),
+            json!(settings.name),
+        ),
+        (
+            Field::Description,
+            old.map(|o| json!(o.description)),
+            json!(settings.description),
+        ),
+        (
+            Field::Endpoint,
+            old.map(|o| json!(o.endpoint)),
+            json!(settings.endpoint),
+        ),
+        (
+            Field::BinaryMediaTypes,
+            old.map(|o| json!(o.binary_media_types)),
+            json!(settings.binary_media_types),
+        ),
+    ];
+    for (field, old, new) in pairs {
+        if old.as_ref() != Some(&new) {
+            api_fields.push(FieldChange {
+                field,
+                old,
+                new: Some(new),
+            });
+        }
+    }
+    (!api_fields.is_empty()).then(|| Change {
+        replaces: None,
+        drift: false,
+        kind: ResourceKind::Api,
+        name: settings.name.clone(),
+        key: None,
+        action: if existing.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        },
+        fields: api_fields,
+    })
+}

@@ -1,0 +1,258 @@
+//! Typed identities: [`Address`] names everything lade manages, [`Object`] names every
+//! live object a plan's fingerprints cover.
+//!
+//! Identity is never a string to split again. A route is `Address::Method { method,
+//! path }`, not `"GET /items"`; a fingerprint key is `Object::Function(name)`, not
+//! `format!("function {name}")`. Both print as people read them, and [`Object`] is
+//! stored in saved plans in exactly that printed form.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ResourceKind;
+
+/// Something lade manages, as the steps of a plan create, change, delete and need it.
+///
+/// Names are physical names (`shop-dev-list`), paths are REST API resource paths.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Address {
+    /// An IAM role.
+    Role(String),
+    /// An inline policy of a role.
+    RolePolicy { role: String, policy: String },
+    /// A managed policy attached to a role.
+    RoleAttachment { role: String, policy_arn: String },
+    /// A Lambda function.
+    Function(String),
+    /// The project's REST API for this stage.
+    RestApi,
+    /// A further REST API with lade's tags, left by an interrupted or concurrent apply.
+    DuplicateApi(String),
+    /// A resource (one path) of the REST API. The root `/` comes with the API.
+    Resource(String),
+    /// A method of a resource: the route `method path`.
+    Method { method: String, path: String },
+    /// The integration of a method with the function it invokes.
+    Integration { method: String, path: String },
+    /// lade's invoke statement in a function's resource policy.
+    Permission(String),
+    /// The deployment this plan creates, with the stage pointed at it.
+    Deployment,
+    /// An older deployment, by ID.
+    OldDeployment(String),
+}
+
+impl Address {
+    /// The address this one is part of: deleting the whole waits for deleting its parts.
+    pub fn parent(&self) -> Option<Address> {
+        match self {
+            Address::RolePolicy { role, .. } | Address::RoleAttachment { role, .. } => {
+                Some(Address::Role(role.clone()))
+            }
+            Address::Method { path, .. } => Some(Address::Resource(path.clone())),
+            Address::Integration { method, path } => Some(Address::Method {
+                method: method.clone(),
+                path: path.clone(),
+            }),
+            Address::Resource(path) if path == "/" => Some(Address::RestApi),
+            Address::Resource(path) => Some(Address::Resource(parent_path(path).to_string())),
+            Address::Role(_)
+            | Address::Function(_)
+            | Address::RestApi
+            | Address::DuplicateApi(_)
+            | Address::Permission(_)
+            | Address::Deployment
+            | Address::OldDeployment(_) => None,
+        }
+    }
+
+    /// Whether the address is part of what a REST API deployment publishes: the API's
+    /// settings, its resources, methods and integrations, and the invoke permissions
+    /// that let its routes call their functions.
+    pub fn is_deployed(&self) -> bool {
+        match self {
+            Address::RestApi
+            | Address::Resource(_)
+            | Address::Method { .. }
+            | Address::Integration { .. }
+            | Address::Permission(_) => true,
+            Address::Role(_)
+            | Address::RolePolicy { .. }
+            | Address::RoleAttachment { .. }
+            | Address::Function(_)
+            | Address::DuplicateApi(_)
+            | Address::Deployment
+            | Address::OldDeployment(_) => false,
+        }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Role(name) => write!(f, "role {name}"),
+            Address::RolePolicy { role, policy } => {
+                write!(f, "inline policy {policy} of role {role}")
+            }
+            Address::RoleAttachment { role, policy_arn } => {
+                write!(f, "{policy_arn} attached to role {role}")
+            }
+            Address::Function(name) => write!(f, "function {name}"),
+            Address::RestApi => f.write_str("the REST API"),
+            Address::DuplicateApi(id) => write!(f, "duplicate REST API {id}"),
+            Address::Resource(path) => write!(f, "resource {path}"),
+            Address::Method { method, path } => write!(f, "route {method} {path}"),
+            Address::Integration { method, path } => write!(f, "integration of {method} {path}"),
+            Address::Permission(function) => {
+                write!(f, "the API's permission on function {function}")
+            }
+            Address::Deployment => f.write_str("the new deployment"),
+            Address::OldDeployment(id) => write!(f, "deployment {id}"),
+        }
+    }
+}
+
+/// The parent of a resource path: `/items/{id}` → `/items`, `/items` → `/`.
+pub fn parent_path(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// A live object a plan was made from, as its fingerprint is keyed. Saved plans store
+/// it as its printed form, e.g. `function shop-dev-list`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Object {
+    /// A role with its trust policy and policies.
+    Role(String),
+    /// A function with its configuration, code hash and tags.
+    Function(String),
+    /// A REST API with its resources, stage and deployments, by ID.
+    RestApi(String),
+    /// The resource policy of a function.
+    ResourcePolicy(String),
+    /// A resource under a name the manifest wants that lade does not own.
+    NotOwned { kind: ResourceKind, name: String },
+}
+
+const NOT_OWNED: &str = " (not lade's)";
+
+impl fmt::Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Object::Role(name) => write!(f, "role {name}"),
+            Object::Function(name) => write!(f, "function {name}"),
+            Object::RestApi(id) => write!(f, "REST API {id}"),
+            Object::ResourcePolicy(function) => write!(f, "resource policy of function {function}"),
+            Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
+        }
+    }
+}
+
+impl FromStr for Object {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Object, String> {
+        if let Some(owned) = text.strip_suffix(NOT_OWNED) {
+            let (kind, name) = owned
+                .split_once(' ')
+                .ok_or_else(|| format!("`{text}` names no resource"))?;
+            let kind = [
+                ResourceKind::Role,
+                ResourceKind::Function,
+                ResourceKind::Api,
+                ResourceKind::Route,
+                ResourceKind::Permission,
+                ResourceKind::Deployment,
+            ]
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| format!("`{kind}` is not a kind of resource"))?;
+            return Ok(Object::NotOwned {
+                kind,
+                name: name.to_string(),
+            });
+        }
+        type Make = fn(String) -> Object;
+        let prefixes: [(&str, Make); 4] = [
+            ("resource policy of function ", Object::ResourcePolicy),
+            ("REST API ", Object::RestApi),
+            ("function ", Object::Function),
+            ("role ", Object::Role),
+        ];
+        prefixes
+            .into_iter()
+            .find_map(|(prefix, make)| text.strip_prefix(prefix).map(|rest| make(rest.into())))
+            .ok_or_else(|| format!("`{text}` is not a live object lade fingerprints"))
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Object, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_read_back_from_their_printed_form() {
+        let objects = [
+            Object::Role("shop-dev-api".into()),
+            Object::Function("shop-dev-list".into()),
+            Object::RestApi("a1b2c3".into()),
+            Object::ResourcePolicy("shop-dev-list".into()),
+            Object::NotOwned {
+                kind: ResourceKind::Function,
+                name: "shop-dev-get".into(),
+            },
+        ];
+        for object in objects {
+            let text = object.to_string();
+            assert_eq!(text.parse::<Object>(), Ok(object), "{text}");
+        }
+        assert_eq!(
+            Object::ResourcePolicy("f".into()).to_string(),
+            "resource policy of function f"
+        );
+        assert!("bucket b".parse::<Object>().is_err());
+    }
+
+    #[test]
+    fn parts_name_their_whole() {
+        let method = Address::Method {
+            method: "GET".into(),
+            path: "/items/{id}".into(),
+        };
+        assert_eq!(
+            method.parent(),
+            Some(Address::Resource("/items/{id}".into()))
+        );
+        assert_eq!(
+            Address::Resource("/items/{id}".into()).parent(),
+            Some(Address::Resource("/items".into()))
+        );
+        assert_eq!(
+            Address::Resource("/items".into()).parent(),
+            Some(Address::Resource("/".into()))
+        );
+        assert_eq!(
+            Address::Resource("/".into()).parent(),
+            Some(Address::RestApi)
+        );
+        assert_eq!(Address::Function("f".into()).parent(), None);
+    }
+}

@@ -1,0 +1,126 @@
+//! Lambda operations: functions, their code and tags, and their resource policies.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::Ref;
+use crate::diff::env::PlannedValue;
+use crate::model::Architecture;
+
+/// A function's configuration as planned. The role may be one this plan creates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionSettings {
+    pub handler: String,
+    pub runtime: String,
+    pub role: Ref,
+    pub memory: i32,
+    pub timeout: i32,
+    pub environment: BTreeMap<String, PlannedValue>,
+    pub description: String,
+}
+
+/// The package a step uploads: apply rebuilds it and checks the hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRef {
+    /// The function key whose `source` builds it.
+    pub key: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// One Lambda call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum LambdaOp {
+    CreateFunction {
+        name: String,
+        settings: FunctionSettings,
+        architecture: Architecture,
+        code: CodeRef,
+        tags: BTreeMap<String, String>,
+    },
+    UpdateFunctionConfiguration {
+        name: String,
+        /// The function's ARN, to record what was applied in its `lade:config` tag.
+        arn: String,
+        settings: FunctionSettings,
+    },
+    UpdateFunctionCode {
+        name: String,
+        code: CodeRef,
+        architecture: Architecture,
+    },
+    TagFunction {
+        name: String,
+        arn: String,
+        tags: BTreeMap<String, String>,
+    },
+    UntagFunction {
+        name: String,
+        arn: String,
+        keys: Vec<String>,
+    },
+    DeleteFunction {
+        name: String,
+    },
+    AddPermission {
+        function: String,
+        statement_id: String,
+        function_arn: Ref,
+        api: Ref,
+    },
+    RemovePermission {
+        function: String,
+        statement_id: String,
+    },
+}
+
+impl LambdaOp {
+    /// The AWS API operation, e.g. `CreateFunction`.
+    pub fn api_call(&self) -> &'static str {
+        match self {
+            LambdaOp::CreateFunction { .. } => "CreateFunction",
+            LambdaOp::UpdateFunctionConfiguration { .. } => "UpdateFunctionConfiguration",
+            LambdaOp::UpdateFunctionCode { .. } => "UpdateFunctionCode",
+            LambdaOp::TagFunction { .. } => "TagResource",
+            LambdaOp::UntagFunction { .. } => "UntagResource",
+            LambdaOp::DeleteFunction { .. } => "DeleteFunction",
+            LambdaOp::AddPermission { .. } => "AddPermission",
+            LambdaOp::RemovePermission { .. } => "RemovePermission",
+        }
+    }
+
+    /// A one-line description for people.
+    pub fn describe(&self) -> String {
+        match self {
+            LambdaOp::CreateFunction { name, .. } => format!("create function {name}"),
+            LambdaOp::UpdateFunctionConfiguration { name, .. } => {
+                format!("update configuration of function {name}")
+            }
+            LambdaOp::UpdateFunctionCode { name, .. } => format!("update code of function {name}"),
+            LambdaOp::TagFunction { name, .. } => format!("tag function {name}"),
+            LambdaOp::UntagFunction { name, .. } => format!("untag function {name}"),
+            LambdaOp::DeleteFunction { name } => format!("delete function {name}"),
+            LambdaOp::AddPermission { function, .. } => {
+                format!("allow the API to invoke function {function}")
+            }
+            LambdaOp::RemovePermission { function, .. } => {
+                format!("remove the API's permission to invoke function {function}")
+            }
+        }
+    }
+
+    /// Whether the step removes something.
+    pub fn is_delete(&self) -> bool {
+        match self {
+            LambdaOp::DeleteFunction { .. } | LambdaOp::RemovePermission { .. } => true,
+            LambdaOp::CreateFunction { .. }
+            | LambdaOp::UpdateFunctionConfiguration { .. }
+            | LambdaOp::UpdateFunctionCode { .. }
+            | LambdaOp::TagFunction { .. }
+            | LambdaOp::UntagFunction { .. }
+            | LambdaOp::AddPermission { .. } => false,
+        }
+    }
+}

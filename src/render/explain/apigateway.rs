@@ -1,0 +1,133 @@
+//! The `aws` CLI commands of API Gateway (REST) steps.
+
+use super::*;
+use crate::plan::RestApiOp;
+
+/// The references an operation holds, outside environments.
+pub(super) fn refs(op: &RestApiOp) -> Vec<&Ref> {
+    match op {
+        RestApiOp::CreateResource { api, parent, .. } => vec![api, parent],
+        RestApiOp::PutMethod { api, resource, .. } => vec![api, resource],
+        RestApiOp::PutIntegration {
+            api,
+            resource,
+            function_arn,
+            ..
+        } => vec![api, resource, function_arn],
+        RestApiOp::CreateDeployment { api, .. } => vec![api],
+        RestApiOp::CreateRestApi { .. }
+        | RestApiOp::UpdateRestApi { .. }
+        | RestApiOp::DeleteRestApi { .. }
+        | RestApiOp::DeleteResource { .. }
+        | RestApiOp::DeleteMethod { .. }
+        | RestApiOp::DeleteDeployment { .. } => Vec::new(),
+    }
+}
+
+/// The commands that do what `op` does.
+pub(super) fn commands(op: &RestApiOp) -> Vec<Command> {
+    match op {
+        RestApiOp::CreateRestApi { api } => {
+            let settings = &api.settings;
+            let mut create = Command::new("apigateway", "create-rest-api")
+                .arg("name", &settings.name)
+                .arg_if("description", &settings.description)
+                .arg(
+                    "endpoint-configuration",
+                    format!("types={}", settings.endpoint.as_str()),
+                );
+            if !settings.binary_media_types.is_empty() {
+                create = create.args(
+                    "binary-media-types",
+                    settings.binary_media_types.iter().cloned(),
+                );
+            }
+            vec![create.arg("tags", tag_map(&api.tags))]
+        }
+        RestApiOp::UpdateRestApi { api_id, from, to } => vec![
+            Command::new("apigateway", "update-rest-api")
+                .arg("rest-api-id", api_id)
+                .arg(
+                    "patch-operations",
+                    compact(&Value::Array(api_patch(from, to))),
+                ),
+        ],
+        RestApiOp::DeleteRestApi { api_id, .. } => {
+            vec![Command::new("apigateway", "delete-rest-api").arg("rest-api-id", api_id)]
+        }
+        RestApiOp::CreateResource { api, parent, path } => vec![
+            Command::new("apigateway", "create-resource")
+                .arg("rest-api-id", value(api))
+                .arg("parent-id", value(parent))
+                .arg("path-part", path.rsplit('/').next().unwrap_or(path)),
+        ],
+        RestApiOp::DeleteResource {
+            api_id,
+            resource_id,
+            path,
+        } => vec![
+            Command::new("apigateway", "delete-resource")
+                .arg("rest-api-id", api_id)
+                .arg("resource-id", resource_id)
+                .note(format!("resource {resource_id} is {path}")),
+        ],
+        RestApiOp::PutMethod {
+            api,
+            resource,
+            method,
+            ..
+        } => {
+            let mut put = Command::new("apigateway", "put-method")
+                .arg("rest-api-id", value(api))
+                .arg("resource-id", value(resource))
+                .arg("http-method", &method.http_method)
+                .arg("authorization-type", method.authorization.as_str());
+            if method.api_key_required {
+                put = put.flag("api-key-required");
+            }
+            vec![put]
+        }
+        RestApiOp::DeleteMethod {
+            api_id,
+            resource_id,
+            path,
+            http_method,
+        } => vec![
+            Command::new("apigateway", "delete-method")
+                .arg("rest-api-id", api_id)
+                .arg("resource-id", resource_id)
+                .arg("http-method", http_method)
+                .note(format!("resource {resource_id} is {path}")),
+        ],
+        RestApiOp::PutIntegration {
+            api,
+            resource,
+            http_method,
+            function_arn,
+            ..
+        } => vec![
+            Command::new("apigateway", "put-integration")
+                .arg("rest-api-id", value(api))
+                .arg("resource-id", value(resource))
+                .arg("http-method", http_method)
+                .arg("type", "AWS_PROXY")
+                .arg("integration-http-method", "POST")
+                .arg("uri", integration_uri(function_arn))
+                .note("Lambda is always invoked with POST, whatever the route's method"),
+        ],
+        RestApiOp::CreateDeployment { api, stage } => vec![
+            Command::new("apigateway", "create-deployment")
+                .arg("rest-api-id", value(api))
+                .arg("stage-name", stage)
+                .arg("description", "deployed by lade"),
+        ],
+        RestApiOp::DeleteDeployment {
+            api_id,
+            deployment_id,
+        } => vec![
+            Command::new("apigateway", "delete-deployment")
+                .arg("rest-api-id", api_id)
+                .arg("deployment-id", deployment_id),
+        ],
+    }
+}

@@ -1,0 +1,116 @@
+//! The `aws` CLI commands of Lambda steps.
+
+use super::*;
+use crate::plan::LambdaOp;
+
+/// The references an operation holds, outside environments.
+pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
+    match op {
+        LambdaOp::CreateFunction { settings, .. }
+        | LambdaOp::UpdateFunctionConfiguration { settings, .. } => {
+            vec![&settings.role]
+        }
+        LambdaOp::AddPermission {
+            function_arn, api, ..
+        } => vec![function_arn, api],
+        LambdaOp::UpdateFunctionCode { .. }
+        | LambdaOp::TagFunction { .. }
+        | LambdaOp::UntagFunction { .. }
+        | LambdaOp::DeleteFunction { .. }
+        | LambdaOp::RemovePermission { .. } => Vec::new(),
+    }
+}
+
+/// The commands that do what `op` does.
+pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
+    match op {
+        LambdaOp::CreateFunction {
+            name,
+            settings,
+            architecture: arch,
+            code,
+            tags,
+        } => {
+            let mut create = Command::new("lambda", "create-function")
+                .arg("function-name", name)
+                .arg("runtime", &settings.runtime)
+                .arg("handler", &settings.handler)
+                .arg("role", value(&settings.role))
+                .arg("memory-size", settings.memory.to_string())
+                .arg("timeout", settings.timeout.to_string())
+                .arg("architectures", architecture(*arch))
+                .arg("zip-file", zip_file(code))
+                .arg_if("description", &settings.description);
+            if !settings.environment.is_empty() {
+                create = create.arg("environment", environment(settings));
+            }
+            vec![
+                create.arg("tags", tag_map(tags)).note(zip_note(code)),
+                wait(
+                    "function-active-v2",
+                    name,
+                    "lade waits until the function is Active before the next step on it",
+                ),
+            ]
+        }
+        LambdaOp::UpdateFunctionConfiguration { name, settings, .. } => vec![
+            Command::new("lambda", "update-function-configuration")
+                .arg("function-name", name)
+                .arg("runtime", &settings.runtime)
+                .arg("handler", &settings.handler)
+                .arg("role", value(&settings.role))
+                .arg("memory-size", settings.memory.to_string())
+                .arg("timeout", settings.timeout.to_string())
+                .arg("description", &settings.description)
+                .arg("environment", environment(settings)),
+            wait("function-updated-v2", name, ONE_UPDATE),
+        ],
+        LambdaOp::UpdateFunctionCode {
+            name,
+            code,
+            architecture: arch,
+        } => vec![
+            Command::new("lambda", "update-function-code")
+                .arg("function-name", name)
+                .arg("zip-file", zip_file(code))
+                .arg("architectures", architecture(*arch))
+                .note(zip_note(code)),
+            wait("function-updated-v2", name, ONE_UPDATE),
+        ],
+        LambdaOp::TagFunction { arn, tags, .. } => vec![
+            Command::new("lambda", "tag-resource")
+                .arg("resource", arn)
+                .arg("tags", tag_map(tags)),
+        ],
+        LambdaOp::UntagFunction { arn, keys, .. } => vec![
+            Command::new("lambda", "untag-resource")
+                .arg("resource", arn)
+                .args("tag-keys", keys.iter().cloned()),
+        ],
+        LambdaOp::DeleteFunction { name } => {
+            vec![Command::new("lambda", "delete-function").arg("function-name", name)]
+        }
+        LambdaOp::AddPermission {
+            function,
+            statement_id,
+            function_arn,
+            api,
+        } => vec![
+            Command::new("lambda", "add-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement_id)
+                .arg("action", "lambda:InvokeFunction")
+                .arg("principal", "apigateway.amazonaws.com")
+                .arg("source-arn", source_arn(function_arn, api))
+                .note("without this the API answers 500: it may not invoke the function"),
+        ],
+        LambdaOp::RemovePermission {
+            function,
+            statement_id,
+        } => vec![
+            Command::new("lambda", "remove-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement_id),
+        ],
+    }
+}
