@@ -161,17 +161,11 @@ impl FromStr for Object {
             let (kind, name) = owned
                 .split_once(' ')
                 .ok_or_else(|| format!("`{text}` names no resource"))?;
-            let kind = [
-                ResourceKind::Role,
-                ResourceKind::Function,
-                ResourceKind::Api,
-                ResourceKind::Route,
-                ResourceKind::Permission,
-                ResourceKind::Deployment,
-            ]
-            .into_iter()
-            .find(|k| k.as_str() == kind)
-            .ok_or_else(|| format!("`{kind}` is not a kind of resource"))?;
+            // Read as serde reads a kind, so that every kind, a new one too, parses.
+            let kind = ResourceKind::deserialize(serde::de::value::StrDeserializer::<
+                serde::de::value::Error,
+            >::new(kind))
+            .map_err(|_| format!("`{kind}` is not a kind of resource"))?;
             return Ok(Object::NotOwned {
                 kind,
                 name: name.to_string(),
@@ -229,6 +223,21 @@ mod tests {
             "resource policy of function f"
         );
         assert!("bucket b".parse::<Object>().is_err());
+        // Every kind's printed name reads back, as `Display` prints it.
+        for kind in [
+            ResourceKind::Role,
+            ResourceKind::Function,
+            ResourceKind::Api,
+            ResourceKind::Route,
+            ResourceKind::Permission,
+            ResourceKind::Deployment,
+        ] {
+            let object = Object::NotOwned {
+                kind,
+                name: "x".into(),
+            };
+            assert_eq!(object.to_string().parse::<Object>(), Ok(object));
+        }
     }
 
     #[test]

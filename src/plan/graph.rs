@@ -252,7 +252,7 @@ fn topological(specs: &[StepSpec], edges: &[BTreeSet<usize>]) -> Result<Vec<usiz
             users[d].push(i);
         }
     }
-    let mut free: BinaryHeap<Reverse<(super::graph::Phase, usize)>> = (0..specs.len())
+    let mut free: BinaryHeap<Reverse<(Phase, usize)>> = (0..specs.len())
         .filter(|&i| waiting[i] == 0)
         .map(|i| Reverse((specs[i].phase, i)))
         .collect();
