@@ -863,33 +863,6 @@ proptest! {
         })?;
     }
 
-    /// The planner that loops over resource kinds and orders steps by what they need
-    /// gives exactly the plan of the hand-wired planner it replaced (kept as
-    /// `plan::legacy` until it is deleted): the same changes, steps, edges and reasons.
-    #[test]
-    fn the_kind_planner_matches_the_legacy_planner(
-        start in model(),
-        tampers in prop::collection::vec(tamper(), 0..3),
-        target in model(),
-    ) {
-        block_on(async {
-            let cloud = starting_state(&start, &tampers).await?;
-            let live = live::read(&cloud, &target.desired).await.unwrap();
-            let artifacts = target.artifacts();
-            let salt = "fixed-salt".to_string();
-            let new = plan::build_salted(&target.desired, &live, &artifacts, salt.clone());
-            let old = plan::legacy::build(&target.desired, &live, &artifacts, salt);
-            prop_assert_eq!(new, old);
-            // And for destroy, which plans against an empty manifest.
-            let nothing = Desired { roles: Default::default(), functions: Default::default(), api: None, ..target.desired.clone() };
-            let live = Live { foreign: Vec::new(), ..live };
-            let new = plan::build_salted(&nothing, &live, &Default::default(), "s".into());
-            let old = plan::legacy::build(&nothing, &live, &Default::default(), "s".into());
-            prop_assert_eq!(new, old);
-            Ok(())
-        })?;
-    }
-
     /// Destroy, from any state lade left, removes everything the project owns.
     #[test]
     fn destroy_leaves_nothing(

@@ -37,8 +37,6 @@
 pub mod address;
 pub mod fingerprint;
 pub mod graph;
-#[doc(hidden)]
-pub mod legacy;
 pub mod op;
 
 use std::collections::BTreeMap;
@@ -174,19 +172,7 @@ pub fn build(
     live: &Live,
     artifacts: &BTreeMap<String, Artifact>,
 ) -> Result<Plan, PlanError> {
-    build_salted(desired, live, artifacts, diff::env::new_salt())
-}
-
-/// [`build`] with a given salt for the hashes of sensitive values, so that two plans
-/// of the same state can be compared (the property tests compare this planner with
-/// [`legacy`]).
-#[doc(hidden)]
-pub fn build_salted(
-    desired: &Desired,
-    live: &Live,
-    artifacts: &BTreeMap<String, Artifact>,
-    salt: String,
-) -> Result<Plan, PlanError> {
+    let salt = diff::env::new_salt();
     if !live.foreign.is_empty() {
         return Err(PlanError::NotOwned(live.foreign.clone()));
     }
