@@ -65,6 +65,22 @@ fn string_set(value: &Value) -> Value {
     Value::Array(items)
 }
 
+/// The service principals a policy's statements name, e.g. `lambda.amazonaws.com`, in
+/// the order they appear.
+pub fn trusted_services(document: &Value) -> Vec<String> {
+    let mut services = Vec::new();
+    for statement in document["Statement"].as_array().into_iter().flatten() {
+        match &statement["Principal"]["Service"] {
+            Value::String(s) => services.push(s.clone()),
+            Value::Array(items) => {
+                services.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+            }
+            _ => {}
+        }
+    }
+    services
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use lade::cloud::memory::MemoryCloud;
 use lade::diff::env::PlannedValue;
 use lade::diff::{Action, Change};
 use lade::model::*;
+use lade::plan::address::Address;
 use lade::plan::{self, LambdaOp, Op, Plan, Step};
 use lade::render;
 use lade::render::{explain, graph, markdown};
@@ -310,15 +311,11 @@ fn odd_plan(name: &str) -> Plan {
         salt: String::new(),
         fingerprints: Default::default(),
         artifacts: Default::default(),
-        changes: vec![Change {
-            replaces: None,
-            drift: false,
-            kind: ResourceKind::Function,
-            name: name.into(),
-            key: None,
-            action: Action::Delete,
-            fields: Vec::new(),
-        }],
+        changes: vec![Change::new(
+            Address::Function(name.into()),
+            name,
+            Action::Delete,
+        )],
         steps: vec![Step {
             id: 0,
             op: Op::Lambda(LambdaOp::DeleteFunction { name: name.into() }),

@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Field, FieldChange, KNOWN_AFTER_APPLY, Output, Ref};
+use super::{Field, FieldChange, FieldValue, KNOWN_AFTER_APPLY, Output, Ref};
 use crate::arn::invoke_url;
 use crate::model::{CrossRef, Desired, EnvValue, Function, Live, LiveFunction, Part};
 
@@ -160,7 +159,7 @@ pub fn field(
 ) -> Option<FieldChange> {
     let live_env = existing.map(|f| &f.environment);
     let mut changed = existing.is_none();
-    let mut new = serde_json::Map::new();
+    let mut new = BTreeMap::new();
     for (key, value) in &function.environment {
         let known = known_text(&resolve(desired, live, value));
         let current = live_env.and_then(|env| env.get(key));
@@ -173,7 +172,7 @@ pub fn field(
             (false, Some(text)) => text,
             (false, None) => KNOWN_AFTER_APPLY.to_string(),
         };
-        new.insert(key.clone(), Value::String(shown));
+        new.insert(key.clone(), shown);
     }
     if let Some(env) = live_env {
         changed |= env
@@ -187,7 +186,7 @@ pub fn field(
     // it; when that record is missing, a variable the manifest dropped is masked too.
     let recorded = existing.and_then(crate::kinds::function::record::recorded_sensitive);
     let old = live_env.map(|env| {
-        let masked: serde_json::Map<String, Value> = env
+        let masked: BTreeMap<String, String> = env
             .iter()
             .map(|(key, value)| {
                 let now = function.environment.get(key);
@@ -197,14 +196,14 @@ pub fn field(
                         None => now.is_none(),
                     };
                 let shown = if sensitive { SENSITIVE } else { value.as_str() };
-                (key.clone(), json!(shown))
+                (key.clone(), shown.to_string())
             })
             .collect();
-        Value::Object(masked)
+        FieldValue::Map(masked)
     });
     Some(FieldChange {
         field: Field::Environment,
         old,
-        new: Some(Value::Object(new)),
+        new: Some(FieldValue::Map(new)),
     })
 }

@@ -13,33 +13,42 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::kinds::{DiffCx, KINDS};
 use crate::model::{Artifact, Desired, Live, ResourceKind};
+use crate::plan::address::Address;
 
 pub mod env;
+mod value;
+mod wire;
 
 /// What happens to a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Create,
     Update,
     Delete,
-    /// Delete and create anew, e.g. when a function's physical name changes.
-    Replace,
+    /// Delete and create anew, e.g. when a function's physical name changes: `of` is
+    /// the physical name of the resource this one replaces.
+    Replace {
+        of: String,
+    },
 }
 
 impl Action {
     /// The symbol plans show: `+`, `~`, `-`, `-/+`.
-    pub fn symbol(self) -> &'static str {
+    pub fn symbol(&self) -> &'static str {
         match self {
             Action::Create => "+",
             Action::Update => "~",
             Action::Delete => "-",
-            Action::Replace => "-/+",
+            Action::Replace { .. } => "-/+",
         }
+    }
+
+    /// Whether the resource is made anew: created, or created to replace another.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Action::Create | Action::Replace { .. })
     }
 }
 
@@ -122,29 +131,53 @@ impl std::fmt::Display for Field {
 }
 
 /// One field's old and new value. `None` means absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {
     pub field: Field,
-    pub old: Option<Value>,
-    pub new: Option<Value>,
+    pub old: Option<FieldValue>,
+    pub new: Option<FieldValue>,
 }
 
+/// A field's value, as plans show it and save it (see [`value`] for its JSON form).
+pub use value::FieldValue;
+
 /// One resource that differs.
+///
+/// In the plan's JSON a change is `kind`, `name`, `address`, `key`, `action`, `fields`,
+/// and with a replace `replaces`, as docs/plan-json.md describes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "wire::Change", try_from = "wire::Change")]
 pub struct Change {
-    pub kind: ResourceKind,
-    /// Physical name.
+    /// What changes.
+    pub address: Address,
+    /// Its name as people read it: a physical name (`shop-dev-list`), a route
+    /// (`GET /items`), an API's name, a stage.
     pub name: String,
     /// The manifest key, when the manifest names the resource.
     pub key: Option<String>,
     pub action: Action,
     pub fields: Vec<FieldChange>,
-    /// With [`Action::Replace`]: the physical name of the resource this one replaces.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<String>,
     /// The live resource was changed outside lade since lade last set it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drift: bool,
+}
+
+impl Change {
+    /// The kind of resource that changes.
+    pub fn kind(&self) -> ResourceKind {
+        self.address.kind()
+    }
+
+    /// A change with no fields yet, of `address` under `name`.
+    pub fn new(address: Address, name: impl Into<String>, action: Action) -> Change {
+        Change {
+            address,
+            name: name.into(),
+            key: None,
+            action,
+            fields: Vec::new(),
+            drift: false,
+        }
+    }
 }
 
 /// Shown where a value is only known once apply has run.
@@ -163,7 +196,7 @@ pub fn diff(desired: &Desired, live: &Live, artifacts: &BTreeMap<String, Artifac
         artifacts,
     };
     let mut changes: Vec<Change> = KINDS.iter().flat_map(|kind| kind.diff(&cx)).collect();
-    changes.sort_by_key(|c| match (c.kind, c.action) {
+    changes.sort_by_key(|c| match (c.kind(), &c.action) {
         (ResourceKind::Function, Action::Delete) => 1,
         (ResourceKind::Role, Action::Delete) => 2,
         _ => 0,
@@ -198,10 +231,10 @@ pub enum Output {
 
 impl Ref {
     /// The value for people: itself, or "(known after apply)".
-    pub fn display(&self) -> Value {
+    pub fn display(&self) -> FieldValue {
         match self {
-            Ref::Known(value) => json!(value),
-            Ref::After(_) => json!(KNOWN_AFTER_APPLY),
+            Ref::Known(value) => FieldValue::Text(value.clone()),
+            Ref::After(_) => FieldValue::KnownAfterApply,
         }
     }
 }

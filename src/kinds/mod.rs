@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::diff::Change;
 use crate::model::{Artifact, Desired, Live};
-use crate::plan::address::Object;
+use crate::plan::address::{Address, Object};
 use crate::plan::graph::StepSpec;
 
 pub mod function;
@@ -49,7 +49,7 @@ impl PlanCx<'_> {
         &self,
         kind: crate::model::ResourceKind,
     ) -> impl Iterator<Item = &Change> + '_ {
-        self.changes.iter().filter(move |c| c.kind == kind)
+        self.changes.iter().filter(move |c| c.kind() == kind)
     }
 }
 
@@ -83,16 +83,8 @@ pub fn fingerprint(value: &impl serde::Serialize) -> Fingerprint {
 }
 
 /// A change with no fields, of a resource the manifest no longer names.
-pub fn deleted(kind: crate::model::ResourceKind, name: &str) -> Change {
-    Change {
-        replaces: None,
-        drift: false,
-        kind,
-        name: name.to_string(),
-        key: None,
-        action: crate::diff::Action::Delete,
-        fields: Vec::new(),
-    }
+pub fn deleted(address: Address, name: &str) -> Change {
+    Change::new(address, name, crate::diff::Action::Delete)
 }
 
 #[cfg(test)]

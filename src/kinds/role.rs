@@ -8,10 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 use super::{DiffCx, Fingerprint, Kind, PlanCx, deleted, fingerprint};
-use crate::diff::{Action, Change, Field, FieldChange};
+use crate::diff::{Action, Change, Field, FieldChange, FieldValue};
 use crate::model::{Live, LiveRole, ResourceKind, Role as DesiredRole, Scope};
 use crate::plan::address::{Address, Object};
 use crate::plan::graph::{Need, Phase, StepSpec};
@@ -47,23 +45,20 @@ impl Kind for Role {
             if existing.is_some() && fields.is_empty() {
                 continue;
             }
+            let action = if existing.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
             changes.push(Change {
-                replaces: None,
-                drift: false,
-                kind: ResourceKind::Role,
-                name: role.name.clone(),
                 key: Some(role.key.clone()),
-                action: if existing.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                },
                 fields,
+                ..Change::new(Address::Role(role.name.clone()), &role.name, action)
             });
         }
         for name in live.roles.keys() {
             if !desired.roles.values().any(|r| &r.name == name) {
-                changes.push(deleted(ResourceKind::Role, name));
+                changes.push(deleted(Address::Role(name.clone()), name));
             }
         }
         changes
@@ -100,10 +95,10 @@ impl Kind for Role {
                 let name = role.name.clone();
                 let (op, part) = match (&field.field, &field.new) {
                     (Field::TrustPolicy, Some(_)) if created => continue,
-                    (Field::TrustPolicy, Some(document)) => (
+                    (Field::TrustPolicy, Some(_)) => (
                         Op::Iam(IamOp::UpdateTrustPolicy {
                             role: name,
-                            document: document.clone(),
+                            document: role.trust_policy(),
                         }),
                         None,
                     ),
@@ -125,12 +120,12 @@ impl Kind for Role {
                         };
                         (op, Some(part))
                     }
-                    (Field::InlinePolicy(policy), new) => {
+                    (Field::InlinePolicy(policy), _) => {
                         let part = Address::RolePolicy {
                             role: name.clone(),
                             policy: policy.clone(),
                         };
-                        let op = match new {
+                        let op = match role.inline_policies.get(policy) {
                             Some(document) => Op::Iam(IamOp::PutRolePolicy {
                                 role: name,
                                 policy: policy.clone(),
@@ -235,8 +230,8 @@ fn role_fields(role: &DesiredRole, live: Option<&LiveRole>) -> Vec<FieldChange> 
     if live.is_none_or(|l| !policy::equivalent(&l.trust_policy, &trust)) {
         fields.push(FieldChange {
             field: Field::TrustPolicy,
-            old: live.map(|l| l.trust_policy.clone()),
-            new: Some(trust),
+            old: live.map(|l| FieldValue::Document(l.trust_policy.clone())),
+            new: Some(FieldValue::Document(trust)),
         });
     }
     let live_managed = live.map(|l| l.managed_policies.clone()).unwrap_or_default();
@@ -244,13 +239,13 @@ fn role_fields(role: &DesiredRole, live: Option<&LiveRole>) -> Vec<FieldChange> 
         fields.push(FieldChange {
             field: Field::ManagedPolicy(arn.clone()),
             old: None,
-            new: Some(json!("attached")),
+            new: Some(FieldValue::Attached),
         });
     }
     for arn in live_managed.difference(&role.managed_policies) {
         fields.push(FieldChange {
             field: Field::ManagedPolicy(arn.clone()),
-            old: Some(json!("attached")),
+            old: Some(FieldValue::Attached),
             new: None,
         });
     }
@@ -261,8 +256,8 @@ fn role_fields(role: &DesiredRole, live: Option<&LiveRole>) -> Vec<FieldChange> 
         if old.is_none_or(|old| !policy::equivalent(old, document)) {
             fields.push(FieldChange {
                 field: Field::InlinePolicy(name.clone()),
-                old: old.cloned(),
-                new: Some(document.clone()),
+                old: old.cloned().map(FieldValue::Document),
+                new: Some(FieldValue::Document(document.clone())),
             });
         }
     }
@@ -270,7 +265,7 @@ fn role_fields(role: &DesiredRole, live: Option<&LiveRole>) -> Vec<FieldChange> 
         if !role.inline_policies.contains_key(name) {
             fields.push(FieldChange {
                 field: Field::InlinePolicy(name.clone()),
-                old: Some(document.clone()),
+                old: Some(FieldValue::Document(document.clone())),
                 new: None,
             });
         }

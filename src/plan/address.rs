@@ -46,6 +46,41 @@ pub enum Address {
 }
 
 impl Address {
+    /// The kind of resource the address is, or is part of.
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            Address::Role(_) | Address::RolePolicy { .. } | Address::RoleAttachment { .. } => {
+                ResourceKind::Role
+            }
+            Address::Function(_) => ResourceKind::Function,
+            Address::RestApi | Address::DuplicateApi(_) => ResourceKind::Api,
+            Address::Resource(_) | Address::Method { .. } | Address::Integration { .. } => {
+                ResourceKind::Route
+            }
+            Address::Permission(_) => ResourceKind::Permission,
+            Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
+        }
+    }
+
+    /// The address of a change as plans saved before changes carried one name it: by
+    /// kind and name. (A duplicate API reads as the API.)
+    pub fn of_named(kind: ResourceKind, name: &str) -> Option<Address> {
+        Some(match kind {
+            ResourceKind::Role => Address::Role(name.to_string()),
+            ResourceKind::Function => Address::Function(name.to_string()),
+            ResourceKind::Api => Address::RestApi,
+            ResourceKind::Route => {
+                let (method, path) = name.split_once(' ')?;
+                Address::Method {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                }
+            }
+            ResourceKind::Permission => Address::Permission(name.to_string()),
+            ResourceKind::Deployment => Address::Deployment,
+        })
+    }
+
     /// The address this one is part of: deleting the whole waits for deleting its parts.
     pub fn parent(&self) -> Option<Address> {
         match self {

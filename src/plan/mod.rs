@@ -114,7 +114,7 @@ impl Plan {
             match change.action {
                 Action::Create => summary.add += 1,
                 // Counted like Terraform: one to add and one to destroy.
-                Action::Replace => {
+                Action::Replace { .. } => {
                     summary.add += 1;
                     summary.destroy += 1;
                 }

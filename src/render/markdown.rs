@@ -13,11 +13,10 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::summary_line;
-use crate::diff::{Action, Change, Field, FieldChange};
+use crate::diff::{Action, Change, FieldChange, FieldValue};
 use crate::plan::Plan;
 
 /// The most bytes [`plan`] returns: GitHub's limit for a job summary or comment is
@@ -144,14 +143,11 @@ pub fn plan(plan: &Plan) -> String {
 fn table_row(change: &Change) -> String {
     let fields: Vec<String> = change.fields.iter().map(|f| f.field.to_string()).collect();
     // On create every field is new, and the details list them.
-    let what = match change.action {
+    let what = match &change.action {
         Action::Create => "new".to_string(),
         Action::Update => fields.join(", "),
         Action::Delete => "deleted".to_string(),
-        Action::Replace => format!(
-            "replaces {}",
-            change.replaces.as_deref().unwrap_or_default()
-        ),
+        Action::Replace { of } => format!("replaces {of}"),
     };
     let what = if change.drift {
         format!("{what} (changed outside lade)")
@@ -161,7 +157,7 @@ fn table_row(change: &Change) -> String {
     format!(
         "| `{}` | {} | {} | {} |\n",
         change.action.symbol(),
-        change.kind,
+        change.kind(),
         cell(&name(change)),
         cell(&what)
     )
@@ -233,15 +229,15 @@ fn details_block(change: &Change) -> String {
     let mut out = format!(
         "<details><summary><code>{}</code> {} <b>{}</b></summary>\n\n",
         change.action.symbol(),
-        change.kind,
+        change.kind(),
         html(&name(change))
     );
     let shown: Vec<&FieldChange> = change
         .fields
         .iter()
         .filter(|f| {
-            let created = matches!(change.action, Action::Create | Action::Replace);
-            !(created && f.old.is_none() && is_default(&f.new))
+            let created = change.action.is_new();
+            !(created && f.old.is_none() && f.new.as_ref().is_none_or(FieldValue::is_empty))
         })
         .collect();
     if shown.is_empty() {
@@ -249,7 +245,7 @@ fn details_block(change: &Change) -> String {
             Action::Create => "Created with default settings.",
             Action::Update => "Updated.",
             Action::Delete => "Deleted.",
-            Action::Replace => "Replaced.",
+            Action::Replace { .. } => "Replaced.",
         };
         let _ = writeln!(out, "{what}");
     }
@@ -265,42 +261,42 @@ fn details_block(change: &Change) -> String {
 
 fn field_item(out: &mut String, field: &FieldChange) {
     let label = inline(&field.field.to_string());
-    if let (Field::Code, Some(new)) = (&field.field, &field.new) {
-        let hash = |v: &Value| {
-            v.get("sha256")
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_string()
-        };
-        let size = new.get("size").and_then(Value::as_u64).unwrap_or_default();
-        let size = super::bytes(size);
+    if let Some(FieldValue::Code { sha256, size }) = &field.new {
+        let size = super::bytes(*size);
         let _ = match &field.old {
-            Some(old) => writeln!(
+            Some(FieldValue::Code { sha256: before, .. }) => writeln!(
                 out,
                 "- **{label}**: {} → {} ({size})",
-                code(&hash(old)),
-                code(&hash(new))
+                code(before),
+                code(sha256)
             ),
-            None => writeln!(out, "- **{label}**: {} ({size})", code(&hash(new))),
+            _ => writeln!(out, "- **{label}**: {} ({size})", code(sha256)),
         };
         return;
     }
     // A new map of plain values reads best one entry a line.
-    if let (None, Some(Value::Object(map))) = (&field.old, &field.new)
-        && map
-            .values()
-            .all(|v| !matches!(v, Value::Object(_) | Value::Array(_)))
+    if let (None, Some(new)) = (&field.old, &field.new)
+        && new.is_plain_map()
+        && let Some(entries) = new.entries()
     {
         let _ = writeln!(out, "- **{label}**:");
-        for (key, value) in map {
-            let _ = writeln!(out, "  - {} = {}", code(key), scalar(value));
+        for (key, value) in entries {
+            let _ = writeln!(out, "  - {} = {}", code(&key), shown(&value));
         }
         return;
     }
     if is_document(&field.old) || is_document(&field.new) {
         let _ = writeln!(out, "- **{label}**:\n");
-        let old = field.old.as_ref().map(document).unwrap_or_default();
-        let new = field.new.as_ref().map(document).unwrap_or_default();
+        let old = field
+            .old
+            .as_ref()
+            .map(FieldValue::lines)
+            .unwrap_or_default();
+        let new = field
+            .new
+            .as_ref()
+            .map(FieldValue::lines)
+            .unwrap_or_default();
         let mut diff = String::new();
         for change in TextDiff::from_lines(&old, &new).iter_all_changes() {
             let sign = match change.tag() {
@@ -328,43 +324,34 @@ fn field_item(out: &mut String, field: &FieldChange) {
     };
 }
 
-fn optional(value: &Option<Value>) -> String {
+fn optional(value: &Option<FieldValue>) -> String {
     value.as_ref().map_or_else(|| "*(none)*".into(), scalar)
 }
 
-fn scalar(value: &Value) -> String {
+fn scalar(value: &FieldValue) -> String {
     match value {
-        Value::String(s) if s.is_empty() => "*(empty)*".into(),
-        Value::String(s) if s == crate::diff::KNOWN_AFTER_APPLY => "*(known after apply)*".into(),
-        Value::String(s) => code(s),
-        other => code(&other.to_string()),
+        FieldValue::KnownAfterApply => "*(known after apply)*".into(),
+        FieldValue::Text(text) => shown(text),
+        other => code(&other.compact()),
     }
 }
 
-/// Whether a value reads best as a block: a JSON document or multi-line text.
-fn is_document(value: &Option<Value>) -> bool {
+/// Text as Markdown shows it: in code, or in italics when empty or not yet known.
+fn shown(text: &str) -> String {
+    match text {
+        "" | "(empty)" => "*(empty)*".into(),
+        crate::diff::KNOWN_AFTER_APPLY => "*(known after apply)*".into(),
+        text => code(text),
+    }
+}
+
+/// Whether a value reads best as a block: a document, a list or map, or multi-line text.
+fn is_document(value: &Option<FieldValue>) -> bool {
     match value {
-        Some(Value::Object(_) | Value::Array(_)) => true,
-        Some(Value::String(s)) => s.contains('\n'),
-        _ => false,
+        Some(FieldValue::Text(text)) => text.contains('\n'),
+        Some(other) => other.is_structured(),
+        None => false,
     }
-}
-
-/// A value as lines for a diff: pretty JSON, or the text itself.
-fn document(value: &Value) -> String {
-    let mut text = match value {
-        Value::String(s) => s.clone(),
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
-    };
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
-}
-
-/// On create, an empty value is the default: not worth a line.
-fn is_default(value: &Option<Value>) -> bool {
-    value.as_ref().is_none_or(super::is_empty)
 }
 
 fn step_item(step: &crate::plan::Step) -> String {

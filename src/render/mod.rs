@@ -21,7 +21,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::apply::{Event, Outcome};
-use crate::diff::{Action, Change, Field, FieldChange};
+use crate::diff::{Action, Change, Field, FieldChange, FieldValue};
 use crate::plan::{Plan, Summary};
 
 /// The plan as text: each changed resource with its fields, then the ordered steps,
@@ -80,7 +80,7 @@ fn change_text(out: &mut String, change: &Change) {
         out,
         "  {} {} {}",
         change.action.symbol(),
-        change.kind,
+        change.kind(),
         change.name
     );
     if let Some(key) = &change.key
@@ -88,31 +88,31 @@ fn change_text(out: &mut String, change: &Change) {
     {
         let _ = write!(out, " ({key})");
     }
-    if let Some(old) = &change.replaces {
-        let _ = write!(out, ", replacing {old} (its name changed)");
+    if let Action::Replace { of } = &change.action {
+        let _ = write!(out, ", replacing {of} (its name changed)");
     }
     if change.drift {
         let _ = write!(out, "  (changed outside lade)");
     }
     out.push('\n');
     // A replacement is created anew: its fields read like a create's.
-    let action = match change.action {
-        Action::Replace => Action::Create,
-        other => other,
-    };
+    let created = change.action.is_new();
     for field in &change.fields {
-        field_text(out, action, field);
+        field_text(out, created, field);
     }
     out.push('\n');
 }
 
-fn field_text(out: &mut String, action: Action, field: &FieldChange) {
+/// One field of a change; `created` when the resource is made anew.
+fn field_text(out: &mut String, created: bool, field: &FieldChange) {
     let indent = "      ";
     match (&field.field, &field.old, &field.new) {
         // On create, an empty value is the default: not worth a line.
-        (_, None, Some(new)) if action == Action::Create && is_empty(new) => {}
+        (_, None, Some(new)) if created && new.is_empty() => {}
         (Field::TrustPolicy, None, Some(document)) => {
-            let services = trusted_services(document);
+            let services = document
+                .trusted_services()
+                .map_or_else(|| document.compact(), |services| services.join(", "));
             let _ = writeln!(out, "{indent}trusted by: {services}");
         }
         (Field::ManagedPolicy(arn), None, Some(_)) => {
@@ -121,39 +121,24 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
         (Field::ManagedPolicy(arn), Some(_), None) => {
             let _ = writeln!(out, "{indent}- managed policy {arn}");
         }
-        (Field::InlinePolicy(name), None, Some(_)) if action == Action::Create => {
+        (Field::InlinePolicy(name), None, Some(_)) if created => {
             let _ = writeln!(out, "{indent}+ inline policy {name}");
         }
-        (Field::Code, old, Some(new)) => {
-            let size = new.get("size").and_then(Value::as_u64).unwrap_or_default();
-            let hash = |v: &Value| {
-                v.get("sha256")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_string()
+        (_, old, Some(FieldValue::Code { sha256, size })) => {
+            let _ = match old {
+                Some(FieldValue::Code { sha256: before, .. }) => {
+                    writeln!(out, "{indent}code: {before} → {sha256} ({})", bytes(*size))
+                }
+                _ => writeln!(out, "{indent}code: {sha256} ({})", bytes(*size)),
             };
-            match old {
-                Some(old) => {
-                    let _ = writeln!(
-                        out,
-                        "{indent}code: {} → {} ({})",
-                        hash(old),
-                        hash(new),
-                        bytes(size)
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "{indent}code: {} ({})", hash(new), bytes(size));
-                }
-            }
         }
         (name, old, new) => {
             let structured =
-                |v: &Option<Value>| matches!(v, Some(Value::Object(_) | Value::Array(_)));
+                |v: &Option<FieldValue>| v.as_ref().is_some_and(FieldValue::is_structured);
             if old.is_some() && (structured(old) || structured(new)) {
                 let _ = writeln!(out, "{indent}{name}:");
-                let old = old.as_ref().map(pretty).unwrap_or_default();
-                let new = new.as_ref().map(pretty).unwrap_or_default();
+                let old = old.as_ref().map(FieldValue::lines).unwrap_or_default();
+                let new = new.as_ref().map(FieldValue::lines).unwrap_or_default();
                 let diff = TextDiff::from_lines(&old, &new);
                 for line in diff.unified_diff().context_radius(2).to_string().lines() {
                     if line.starts_with("@@") {
@@ -161,70 +146,29 @@ fn field_text(out: &mut String, action: Action, field: &FieldChange) {
                     }
                     let _ = writeln!(out, "{indent}  {line}");
                 }
-            } else {
-                let show =
-                    |v: &Option<Value>| v.as_ref().map(compact).unwrap_or_else(|| "(none)".into());
-                match (old, new) {
-                    (Some(_), _) => {
-                        let _ = writeln!(out, "{indent}{name}: {} → {}", show(old), show(new));
+                return;
+            }
+            let show = |v: &Option<FieldValue>| {
+                v.as_ref()
+                    .map_or_else(|| "(none)".into(), FieldValue::compact)
+            };
+            match (old, new.as_ref().and_then(FieldValue::entries)) {
+                (Some(_), _) => {
+                    let _ = writeln!(out, "{indent}{name}: {} → {}", show(old), show(new));
+                }
+                // A new map reads best one entry a line.
+                (None, Some(entries)) => {
+                    let _ = writeln!(out, "{indent}{name}:");
+                    let width = entries.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+                    for (key, value) in entries {
+                        let _ = writeln!(out, "{indent}  {key:<width$} = {value}");
                     }
-                    // A new map reads best one entry a line.
-                    (None, Some(Value::Object(map))) => {
-                        let _ = writeln!(out, "{indent}{name}:");
-                        let width = map.keys().map(String::len).max().unwrap_or(0);
-                        for (key, value) in map {
-                            let _ = writeln!(out, "{indent}  {key:<width$} = {}", compact(value));
-                        }
-                    }
-                    (None, _) => {
-                        let _ = writeln!(out, "{indent}{name}: {}", show(new));
-                    }
+                }
+                (None, None) => {
+                    let _ = writeln!(out, "{indent}{name}: {}", show(new));
                 }
             }
         }
-    }
-}
-
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.is_empty(),
-        Value::Object(map) => map.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Null | Value::Bool(false) => true,
-        _ => false,
-    }
-}
-
-/// The service principals a trust policy names, e.g. `lambda.amazonaws.com`.
-fn trusted_services(document: &Value) -> String {
-    let mut services = Vec::new();
-    for statement in document["Statement"].as_array().into_iter().flatten() {
-        match &statement["Principal"]["Service"] {
-            Value::String(s) => services.push(s.clone()),
-            Value::Array(items) => {
-                services.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
-            }
-            _ => {}
-        }
-    }
-    if services.is_empty() {
-        compact(document)
-    } else {
-        services.join(", ")
-    }
-}
-
-fn pretty(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-fn compact(value: &Value) -> String {
-    match value {
-        Value::String(s) if s.is_empty() => "(empty)".to_string(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -10,11 +10,9 @@ pub mod record;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use self::record::{TAG_CONFIG, current_record, drifted, is_record_tag};
 use super::{DiffCx, Fingerprint, Kind, PlanCx, deleted, fingerprint, role};
-use crate::diff::{self, Action, Change, Field, FieldChange, Output, Ref};
+use crate::diff::{self, Action, Change, Field, FieldChange, FieldValue, Output, Ref};
 use crate::model::{
     Artifact, CrossRef, Desired, Function as DesiredFunction, Live, LiveFunction, ResourceKind,
     RoleRef, Scope, TAG_KEY, TAG_PROJECT, TAG_STAGE,
@@ -56,13 +54,13 @@ impl Kind for Function {
             let artifact = cx.artifacts.get(&function.key);
             let Some(existing) = live.functions.get(&function.name) else {
                 changes.push(Change {
-                    replaces: None,
-                    drift: false,
-                    kind: ResourceKind::Function,
-                    name: function.name.clone(),
                     key: Some(function.key.clone()),
-                    action: Action::Create,
                     fields: function_fields(desired, live, function, &role_arn, artifact, None),
+                    ..Change::new(
+                        Address::Function(function.name.clone()),
+                        &function.name,
+                        Action::Create,
+                    )
                 });
                 continue;
             };
@@ -77,21 +75,22 @@ impl Kind for Function {
                 // change would pass for drift.
                 fields.push(FieldChange {
                     field: Field::Record,
-                    old: existing.tags.get(TAG_CONFIG).map(|old| json!(old)),
+                    old: existing.tags.get(TAG_CONFIG).map(FieldValue::text),
                     new: current_record(function, existing)
                         .get(TAG_CONFIG)
-                        .map(|new| json!(new)),
+                        .map(FieldValue::text),
                 });
             }
             if !fields.is_empty() {
                 changes.push(Change {
-                    replaces: None,
-                    drift: drifted && reconfigured,
-                    kind: ResourceKind::Function,
-                    name: function.name.clone(),
                     key: Some(function.key.clone()),
-                    action: Action::Update,
                     fields,
+                    drift: drifted && reconfigured,
+                    ..Change::new(
+                        Address::Function(function.name.clone()),
+                        &function.name,
+                        Action::Update,
+                    )
                 });
             }
         }
@@ -105,15 +104,16 @@ impl Kind for Function {
                     && !desired.functions.values().any(|d| d.name == f.name)
             });
             if let Some(previous) = previous {
-                change.action = Action::Replace;
-                change.replaces = Some(previous.name.clone());
+                change.action = Action::Replace {
+                    of: previous.name.clone(),
+                };
                 replaced.insert(previous.name.clone());
             }
         }
         for name in live.functions.keys() {
             let wanted = desired.functions.values().any(|f| &f.name == name);
             if !wanted && !replaced.contains(name) {
-                changes.push(deleted(ResourceKind::Function, name));
+                changes.push(deleted(Address::Function(name.clone()), name));
             }
         }
         changes
@@ -163,7 +163,7 @@ impl Kind for Function {
                 description: function.description.clone(),
             };
             let code = || code_ref(cx.artifacts, function);
-            if matches!(change.action, Action::Create | Action::Replace) {
+            if change.action.is_new() {
                 specs.push(
                     StepSpec::new(
                         Phase::Functions,
@@ -264,12 +264,9 @@ impl Kind for Function {
 
     fn deletes(&self, cx: &PlanCx) -> Vec<StepSpec> {
         cx.changes_of(ResourceKind::Function)
-            .filter_map(|c| match c.action {
+            .filter_map(|c| match &c.action {
                 Action::Delete => Some((c.name.clone(), None)),
-                Action::Replace => c
-                    .replaces
-                    .clone()
-                    .map(|old| (old, Some(Address::Function(c.name.clone())))),
+                Action::Replace { of } => Some((of.clone(), Some(c.address.clone()))),
                 Action::Create | Action::Update => None,
             })
             .map(|(name, successor)| {
@@ -312,7 +309,7 @@ fn code_ref(artifacts: &BTreeMap<String, Artifact>, function: &DesiredFunction) 
 fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a Change> {
     let functions: Vec<&Change> = changes
         .iter()
-        .filter(|c| c.kind == ResourceKind::Function && c.action != Action::Delete)
+        .filter(|c| c.kind() == ResourceKind::Function && c.action != Action::Delete)
         .collect();
     let mut ordered: Vec<&Change> = Vec::new();
     let mut visiting = BTreeSet::new();
@@ -323,7 +320,9 @@ fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a C
         ordered: &mut Vec<&'a Change>,
         visiting: &mut BTreeSet<String>,
     ) {
-        if ordered.iter().any(|c| c.name == change.name) || !visiting.insert(change.name.clone()) {
+        if ordered.iter().any(|c| c.address == change.address)
+            || !visiting.insert(change.name.clone())
+        {
             return;
         }
         let referenced = change
@@ -338,7 +337,8 @@ fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a C
                 _ => None,
             });
         for target in referenced {
-            if let Some(next) = functions.iter().find(|c| c.name == target.name) {
+            let address = Address::Function(target.name.clone());
+            if let Some(next) = functions.iter().find(|c| c.address == address) {
                 visit(next, desired, functions, ordered, visiting);
             }
         }
@@ -406,33 +406,33 @@ fn function_fields(
     let plain = [
         (
             Field::Handler,
-            live.map(|l| json!(l.handler)),
-            json!(function.handler),
+            live.map(|l| FieldValue::text(&l.handler)),
+            FieldValue::text(&function.handler),
         ),
         (
             Field::Runtime,
-            live.map(|l| json!(l.runtime)),
-            json!(function.runtime),
+            live.map(|l| FieldValue::text(&l.runtime)),
+            FieldValue::text(&function.runtime),
         ),
         (
             Field::Memory,
-            live.map(|l| json!(l.memory)),
-            json!(function.memory),
+            live.map(|l| FieldValue::Number(l.memory.into())),
+            FieldValue::Number(function.memory.into()),
         ),
         (
             Field::Timeout,
-            live.map(|l| json!(l.timeout)),
-            json!(function.timeout),
+            live.map(|l| FieldValue::Number(l.timeout.into())),
+            FieldValue::Number(function.timeout.into()),
         ),
         (
             Field::Description,
-            live.map(|l| json!(l.description)),
-            json!(function.description),
+            live.map(|l| FieldValue::text(&l.description)),
+            FieldValue::text(&function.description),
         ),
         (
             Field::Architecture,
-            live.map(|l| json!(l.architecture)),
-            json!(function.architecture),
+            live.map(|l| FieldValue::text(l.architecture.as_str())),
+            FieldValue::text(function.architecture.as_str()),
         ),
     ];
     for (field, old, new) in plain {
@@ -445,8 +445,14 @@ fn function_fields(
         }
     }
     if let Some(artifact) = artifact {
-        let new = json!({"sha256": artifact.sha256, "size": artifact.size()});
-        let old = live.map(|l| json!({"sha256": l.code_sha256, "size": l.code_size}));
+        let new = FieldValue::Code {
+            sha256: artifact.sha256.clone(),
+            size: artifact.size(),
+        };
+        let old = live.map(|l| FieldValue::Code {
+            sha256: l.code_sha256.clone(),
+            size: u64::try_from(l.code_size).unwrap_or_default(),
+        });
         if live.is_none_or(|l| l.code_sha256 != artifact.sha256) {
             fields.push(FieldChange {
                 field: Field::Code,
@@ -457,8 +463,8 @@ fn function_fields(
     }
     let scope = &desired.scope;
     fields.extend(diff::env::field(desired, live_state, function, live));
-    let tags = json!(function_tags(scope, function));
-    let live_tags = live.map(|l| json!(comparable_tags(&l.tags)));
+    let tags = FieldValue::Map(function_tags(scope, function));
+    let live_tags = live.map(|l| FieldValue::Map(comparable_tags(&l.tags)));
     if live_tags.as_ref() != Some(&tags) {
         fields.push(FieldChange {
             field: Field::Tags,
@@ -470,7 +476,7 @@ fn function_fields(
     if live.is_none_or(|l| !role_matches(role_arn, &l.role_arn, &path)) {
         fields.push(FieldChange {
             field: Field::Role,
-            old: live.map(|l| json!(l.role_arn)),
+            old: live.map(|l| FieldValue::text(&l.role_arn)),
             new: Some(role_arn.display()),
         });
     }

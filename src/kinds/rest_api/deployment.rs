@@ -2,9 +2,7 @@
 //! changed (or nothing is deployed yet); the stage is pointed at it, and deployments
 //! beyond the newest few are pruned once the stage has moved.
 
-use serde_json::{Value, json};
-
-use crate::diff::{Action, Change, Field, FieldChange, KNOWN_AFTER_APPLY, Ref};
+use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Ref};
 use crate::kinds::PlanCx;
 use crate::model::{Live, LiveApi, LiveDeployment, ResourceKind};
 use crate::plan::address::Address;
@@ -49,17 +47,12 @@ pub fn change(live: &Live, stage: &str, due: bool) -> Option<Change> {
         .and_then(|a| a.stage.as_ref())
         .map(|s| s.deployment_id.clone());
     (due || deployed.is_none()).then(|| Change {
-        replaces: None,
-        drift: false,
-        kind: ResourceKind::Deployment,
-        name: stage.to_string(),
-        key: None,
-        action: Action::Create,
         fields: vec![FieldChange {
             field: Field::Stage,
-            old: deployed.map(Value::String),
-            new: Some(json!(KNOWN_AFTER_APPLY)),
+            old: deployed.map(FieldValue::Text),
+            new: Some(FieldValue::KnownAfterApply),
         }],
+        ..Change::new(Address::Deployment, stage, Action::Create)
     })
 }
 

@@ -12,10 +12,8 @@ pub mod deployment;
 pub mod permissions;
 pub mod routes;
 
-use serde_json::json;
-
 use super::{DiffCx, Fingerprint, Kind, PlanCx, fingerprint};
-use crate::diff::{Action, Change, Field, FieldChange, Output, Ref};
+use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Output, Ref};
 use crate::model::{Desired, Live, ResourceKind};
 use crate::plan::address::{Address, Object};
 use crate::plan::graph::{Phase, StepSpec};
@@ -54,24 +52,19 @@ impl Kind for RestApi {
         let mut changes = Vec::new();
         for id in &live.extra_apis {
             changes.push(Change {
-                replaces: None,
-                drift: false,
-                kind: ResourceKind::Api,
-                name: id.clone(),
-                key: None,
-                action: Action::Delete,
                 fields: vec![FieldChange {
                     field: Field::Name,
-                    old: Some(json!(
-                        "a duplicate left by an interrupted or concurrent apply"
+                    old: Some(FieldValue::text(
+                        "a duplicate left by an interrupted or concurrent apply",
                     )),
                     new: None,
                 }],
+                ..Change::new(Address::DuplicateApi(id.clone()), id, Action::Delete)
             });
         }
         let Some(api) = &desired.api else {
             if let Some(existing) = &live.api {
-                changes.push(super::deleted(ResourceKind::Api, &existing.settings.name));
+                changes.push(super::deleted(Address::RestApi, &existing.settings.name));
             }
             changes.extend(permissions::stale_permissions(
                 desired,
@@ -86,7 +79,7 @@ impl Kind for RestApi {
         changes.extend(routes);
         changes.extend(permissions::changes(desired, live));
         let media_changed = changes.iter().any(|c| {
-            c.kind == ResourceKind::Api
+            c.address == Address::RestApi
                 && c.fields.iter().any(|f| f.field == Field::BinaryMediaTypes)
         });
         changes.extend(deployment::change(
@@ -146,24 +139,21 @@ impl Kind for RestApi {
         let mut specs: Vec<StepSpec> = cx
             .changes_of(ResourceKind::Api)
             .filter(|c| c.action == Action::Delete)
-            .map(|change| {
-                let (api_id, address) = match existing {
-                    Some(api) if api.settings.name == change.name => {
-                        (api.id.clone(), Address::RestApi)
-                    }
-                    _ => (
-                        change.name.clone(),
-                        Address::DuplicateApi(change.name.clone()),
-                    ),
+            .filter_map(|change| {
+                let api_id = match &change.address {
+                    Address::RestApi => existing?.id.clone(),
+                    Address::DuplicateApi(id) => id.clone(),
+                    _ => return None,
                 };
-                StepSpec::new(
+                let spec = StepSpec::new(
                     Phase::ApiCleanup,
                     Op::ApiGateway(RestApiOp::DeleteRestApi {
                         api_id,
                         name: change.name.clone(),
                     }),
                 )
-                .deletes(address)
+                .deletes(change.address.clone());
+                Some(spec)
             })
             .collect();
         if let Some(api) = &cx.desired.api {
@@ -195,26 +185,29 @@ fn settings_change(desired: &Desired, live: &Live) -> Option<Change> {
     let existing = live.api.as_ref();
     let mut api_fields = Vec::new();
     let old = existing.map(|a| &a.settings);
+    let media_types = |types: &std::collections::BTreeSet<String>| {
+        FieldValue::List(types.iter().cloned().collect())
+    };
     let pairs = [
         (
             Field::Name,
-            old.map(|o| json!(o.name)),
-            json!(settings.name),
+            old.map(|o| FieldValue::text(&o.name)),
+            FieldValue::text(&settings.name),
         ),
         (
             Field::Description,
-            old.map(|o| json!(o.description)),
-            json!(settings.description),
+            old.map(|o| FieldValue::text(&o.description)),
+            FieldValue::text(&settings.description),
         ),
         (
             Field::Endpoint,
-            old.map(|o| json!(o.endpoint)),
-            json!(settings.endpoint),
+            old.map(|o| FieldValue::text(o.endpoint.as_str())),
+            FieldValue::text(settings.endpoint.as_str()),
         ),
         (
             Field::BinaryMediaTypes,
-            old.map(|o| json!(o.binary_media_types)),
-            json!(settings.binary_media_types),
+            old.map(|o| media_types(&o.binary_media_types)),
+            media_types(&settings.binary_media_types),
         ),
     ];
     for (field, old, new) in pairs {
@@ -226,17 +219,13 @@ fn settings_change(desired: &Desired, live: &Live) -> Option<Change> {
             });
         }
     }
+    let action = if existing.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
     (!api_fields.is_empty()).then(|| Change {
-        replaces: None,
-        drift: false,
-        kind: ResourceKind::Api,
-        name: settings.name.clone(),
-        key: None,
-        action: if existing.is_some() {
-            Action::Update
-        } else {
-            Action::Create
-        },
         fields: api_fields,
+        ..Change::new(Address::RestApi, &settings.name, action)
     })
 }

@@ -4,10 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use crate::arn::source_arn;
-use crate::diff::{Action, Change, Field, FieldChange, Output, Ref};
+use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Output, Ref};
 use crate::kinds::{Fingerprint, PlanCx, fingerprint};
 use crate::model::{Desired, Live, ResourceKind, Scope};
 use crate::plan::address::{Address, Object};
@@ -70,28 +68,24 @@ pub fn changes(desired: &Desired, live: &Live) -> Vec<Change> {
         let matches =
             mine.len() == 1 && matches!(source, Ref::Known(arn) if current.as_ref() == Some(arn));
         if !matches {
+            let action = if current.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
             changes.push(Change {
-                replaces: None,
-                drift: false,
-                kind: ResourceKind::Permission,
-                name: function.clone(),
-                key: None,
-                action: if current.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                },
                 fields: vec![FieldChange {
                     field: Field::SourceArn,
                     old: current.map(|arn| match mine.len() {
-                        1 => Value::String(arn),
-                        n => Value::String(format!(
+                        1 => FieldValue::Text(arn),
+                        n => FieldValue::Text(format!(
                             "{arn} (and {} more statements under lade's id)",
                             n - 1
                         )),
                     }),
                     new: Some(source.display()),
                 }],
+                ..Change::new(Address::Permission(function.clone()), function, action)
             });
         }
     }
@@ -120,14 +114,12 @@ pub fn stale_permissions(
                 && !targeted.contains(*function)
                 && statements.iter().any(|p| p.sid == sid)
         })
-        .map(|(function, _)| Change {
-            replaces: None,
-            drift: false,
-            kind: ResourceKind::Permission,
-            name: function.clone(),
-            key: None,
-            action: Action::Delete,
-            fields: Vec::new(),
+        .map(|(function, _)| {
+            Change::new(
+                Address::Permission(function.clone()),
+                function,
+                Action::Delete,
+            )
         })
         .collect()
 }

@@ -4,10 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
-
 use crate::arn::{integration_uri, uri_target};
-use crate::diff::{Action, Change, Field, FieldChange, Ref};
+use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Ref};
 use crate::kinds::PlanCx;
 use crate::model::{Desired, Live, LiveApi, LiveMethod, ResourceKind, Route};
 use crate::plan::address::{Address, parent_path};
@@ -35,6 +33,14 @@ pub fn route_name(method: &str, path: &str) -> String {
     format!("{method} {path}")
 }
 
+/// A route's address: its method on its path.
+pub fn route_address(method: &str, path: &str) -> Address {
+    Address::Method {
+        method: method.to_string(),
+        path: path.to_string(),
+    }
+}
+
 /// How one route differs, field by field (empty when it matches).
 pub fn route_fields(
     desired: &Desired,
@@ -58,23 +64,23 @@ pub fn route_fields(
     if wanted_uri.is_none() || live_uri != wanted_uri {
         fields.push(FieldChange {
             field: Field::Target,
-            old: live_uri.map(|uri| json!(uri_target(&uri))),
-            new: Some(json!(function_name)),
+            old: live_uri.map(|uri| FieldValue::text(uri_target(&uri))),
+            new: Some(FieldValue::Text(function_name)),
         });
     }
     let authorization = route.authorization.as_str();
     if existing.is_none_or(|m| m.authorization != authorization) {
         fields.push(FieldChange {
             field: Field::Authorization,
-            old: existing.map(|m| json!(m.authorization)),
-            new: Some(json!(authorization)),
+            old: existing.map(|m| FieldValue::text(&m.authorization)),
+            new: Some(FieldValue::text(authorization)),
         });
     }
     if existing.is_none_or(|m| m.api_key_required != route.api_key_required) {
         fields.push(FieldChange {
             field: Field::ApiKeyRequired,
-            old: existing.map(|m| json!(m.api_key_required)),
-            new: Some(json!(route.api_key_required)),
+            old: existing.map(|m| FieldValue::Flag(m.api_key_required)),
+            new: Some(FieldValue::Flag(route.api_key_required)),
         });
     }
     fields
@@ -111,18 +117,18 @@ pub fn changes(desired: &Desired, live: &Live, routes: &[Route]) -> (Vec<Change>
         let fields = route_fields(desired, live, route, method);
         if !fields.is_empty() {
             routes_changed = true;
+            let action = if method.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
             changes.push(Change {
-                replaces: None,
-                drift: false,
-                kind: ResourceKind::Route,
-                name: route_name(&route.method, &route.path),
-                key: None,
-                action: if method.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                },
                 fields,
+                ..Change::new(
+                    route_address(&route.method, &route.path),
+                    route_name(&route.method, &route.path),
+                    action,
+                )
             });
         }
     }
@@ -130,7 +136,7 @@ pub fn changes(desired: &Desired, live: &Live, routes: &[Route]) -> (Vec<Change>
         if !wanted.contains(&(method.clone(), path.clone())) {
             routes_changed = true;
             changes.push(crate::kinds::deleted(
-                ResourceKind::Route,
+                route_address(&method, &path),
                 &route_name(&method, &path),
             ));
         }
@@ -180,10 +186,10 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
     }
 
     for route in routes {
-        let name = route_name(&route.method, &route.path);
+        let address = route_address(&route.method, &route.path);
         let Some(change) = cx
             .changes_of(ResourceKind::Route)
-            .find(|c| c.name == name && c.action != Action::Delete)
+            .find(|c| c.address == address && c.action != Action::Delete)
         else {
             continue;
         };
@@ -263,13 +269,12 @@ pub fn deletes(cx: &PlanCx, routes: &[Route]) -> Vec<StepSpec> {
         .changes_of(ResourceKind::Route)
         .filter(|c| c.action == Action::Delete)
     {
-        let Some((method, path)) = live_routes
-            .iter()
-            .find(|(method, path)| route_name(method, path) == change.name)
-            .cloned()
-        else {
+        let Address::Method { method, path } = change.address.clone() else {
             continue;
         };
+        if !live_routes.contains(&(method.clone(), path.clone())) {
+            continue;
+        }
         let resource = &live_api.resources[&path];
         specs.push(
             StepSpec::new(
