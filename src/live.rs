@@ -30,6 +30,10 @@
 //!    `GetResources` (methods embedded, paginated), one `GetStage` and one
 //!    `GetDeployments`.
 //!
+//! Then the **triggers**: one `ListEventSourceMappings` for the account (100 mappings
+//! a page) when lade owns any function, keeping the mappings on owned functions. (A
+//! mapping outlives its function, so destroy reads them too.)
+//!
 //! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
 //! account has an API, since any of them can hold lade's invoke statement: the routed
 //! ones, and the others if a route to them was removed (by lade, in an apply that was
@@ -39,8 +43,9 @@
 //!
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
-//! at most (F functions in the account), `ListRoles` + R·(2 + P) IAM reads, and four
-//! API Gateway reads: no `GetFunction`.
+//! at most (F functions in the account), ⌈M/100⌉ `ListEventSourceMappings` (M mappings
+//! in the account), `ListRoles` + R·(2 + P) IAM reads, and four API Gateway reads: no
+//! `GetFunction`.
 //!
 //! Every read goes through [`Gates`]: at most `limits.total()` in flight, and at most
 //! `limits.service(s)` for each service (the tagging API counts only against the total).
@@ -133,6 +138,36 @@ pub async fn read_with(
     Ok(live)
 }
 
+/// The event-source mappings of the owned functions, by function name: one
+/// `ListEventSourceMappings` for the account (100 mappings a page), and none when
+/// lade owns no function. A mapping is lade's when the function it invokes is, since a
+/// mapping carries no tags of its own that lade reads.
+async fn read_event_sources(
+    cloud: &dyn Cloud,
+    functions: &BTreeMap<String, LiveFunction>,
+    gates: &Gates,
+) -> Result<BTreeMap<String, Vec<crate::model::LiveEventSource>>, CloudError> {
+    if functions.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let listed = gates
+        .run(Some(Service::Lambda), cloud.list_event_sources())
+        .await?;
+    let mut owned: BTreeMap<String, Vec<crate::model::LiveEventSource>> = BTreeMap::new();
+    for mapping in listed {
+        if functions.contains_key(&mapping.function) {
+            owned
+                .entry(mapping.function.clone())
+                .or_default()
+                .push(mapping);
+        }
+    }
+    for mappings in owned.values_mut() {
+        mappings.sort_by(|a, b| (&a.arn, &a.uuid).cmp(&(&b.arn, &b.uuid)));
+    }
+    Ok(owned)
+}
+
 /// Reads what `scope` owns, and checks who holds each of the wanted names, with the
 /// default [`Limits`]. No permissions: see [`read_with`].
 pub async fn read_names(
@@ -175,6 +210,7 @@ async fn read_scope(
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
     foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    let event_sources = read_event_sources(cloud, &functions, gates).await?;
     Ok(Live {
         region: cloud.region(),
         roles,
@@ -183,6 +219,7 @@ async fn read_scope(
         api,
         extra_apis,
         permissions: BTreeMap::new(),
+        event_sources,
     })
 }
 

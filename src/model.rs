@@ -184,6 +184,9 @@ pub struct Function {
     pub architecture: Architecture,
     /// User tags; the ownership tags are added on top and may not be set here.
     pub tags: BTreeMap<String, String>,
+    /// The queues and streams that invoke it (`events:`), each an event-source
+    /// mapping, in manifest order; no source twice.
+    pub event_sources: Vec<EventSource>,
 }
 
 impl Function {
@@ -195,6 +198,109 @@ impl Function {
             .map(|(key, _)| key.clone())
             .collect()
     }
+}
+
+/// A queue or stream that invokes a function: a Lambda event-source mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSource {
+    pub kind: SourceKind,
+    /// The queue's or stream's ARN: with the function, the mapping's identity.
+    pub arn: String,
+    pub settings: SourceSettings,
+}
+
+/// The services whose queues and streams Lambda polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Sqs,
+    DynamoDb,
+    Kinesis,
+}
+
+impl SourceKind {
+    /// The manifest's key for it (`sqs`, `dynamodb`, `kinesis`), also the ARN's service.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Sqs => "sqs",
+            SourceKind::DynamoDb => "dynamodb",
+            SourceKind::Kinesis => "kinesis",
+        }
+    }
+
+    /// The kind of source an ARN names, by the ARN's service.
+    pub fn of_arn(arn: &str) -> Option<SourceKind> {
+        match arn.split(':').nth(2)? {
+            "sqs" => Some(SourceKind::Sqs),
+            "dynamodb" => Some(SourceKind::DynamoDb),
+            "kinesis" => Some(SourceKind::Kinesis),
+            _ => None,
+        }
+    }
+
+    /// What it reads from, for people: `an SQS queue`, `a DynamoDB stream`.
+    pub fn what(self) -> &'static str {
+        match self {
+            SourceKind::Sqs => "an SQS queue",
+            SourceKind::DynamoDb => "a DynamoDB stream",
+            SourceKind::Kinesis => "a Kinesis stream",
+        }
+    }
+
+    /// Whether it is a stream (read from a position, in shards) rather than a queue.
+    pub fn is_stream(self) -> bool {
+        !matches!(self, SourceKind::Sqs)
+    }
+
+    /// The batch size Lambda uses when none is given.
+    pub fn default_batch_size(self) -> i32 {
+        if self.is_stream() { 100 } else { 10 }
+    }
+}
+
+/// An event-source mapping's settings, as the manifest wants them and as Lambda
+/// reports them. Unset options hold Lambda's defaults, so that the two compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSettings {
+    /// Records per invocation (`BatchSize`).
+    pub batch_size: i32,
+    /// Seconds to gather a batch (`MaximumBatchingWindowInSeconds`).
+    pub batching_window: i32,
+    /// SQS only: at most this many concurrent invocations
+    /// (`ScalingConfig.MaximumConcurrency`).
+    pub max_concurrency: Option<i32>,
+    /// The function reports failed items (`FunctionResponseTypes:
+    /// [ReportBatchItemFailures]`).
+    pub report_batch_item_failures: bool,
+    /// Event filter patterns (`FilterCriteria`), each a JSON object.
+    pub filter: Vec<Value>,
+    /// Whether Lambda polls the source.
+    pub enabled: bool,
+    /// Streams only: where reading starts (`LATEST` or `TRIM_HORIZON`). Set when the
+    /// mapping is created, never changed.
+    pub starting_position: Option<String>,
+    /// Streams only: where records that failed go (`DestinationConfig.OnFailure`).
+    pub on_failure: Option<String>,
+    /// Streams only: split a failing batch in two and retry each half.
+    pub bisect_on_error: bool,
+    /// Streams only: retries of a failing batch (`MaximumRetryAttempts`; -1 is
+    /// Lambda's default, until the record expires).
+    pub max_retries: Option<i32>,
+}
+
+/// An event-source mapping on a function lade owns, as Lambda reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEventSource {
+    /// The mapping's id, which Lambda assigns.
+    pub uuid: String,
+    /// The physical name of the function it invokes.
+    pub function: String,
+    /// The queue's or stream's ARN.
+    pub arn: String,
+    /// `Creating`, `Enabled`, `Disabled`, `Enabling`, `Disabling`, `Updating` or
+    /// `Deleting`.
+    pub state: String,
+    pub settings: SourceSettings,
 }
 
 /// An environment variable's value as the manifest gives it, after variables are
@@ -359,6 +465,8 @@ pub struct Live {
     pub extra_apis: Vec<String>,
     /// Each owned function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// The event-source mappings that invoke owned functions, by function name.
+    pub event_sources: BTreeMap<String, Vec<LiveEventSource>>,
 }
 
 /// A REST API lade owns, as API Gateway reports it.
@@ -480,6 +588,8 @@ pub enum ResourceKind {
     Route,
     Permission,
     Deployment,
+    /// A queue or stream that invokes a function.
+    Trigger,
 }
 
 impl ResourceKind {
@@ -491,6 +601,7 @@ impl ResourceKind {
             ResourceKind::Route => "route",
             ResourceKind::Permission => "permission",
             ResourceKind::Deployment => "deployment",
+            ResourceKind::Trigger => "trigger",
         }
     }
 }

@@ -1499,6 +1499,8 @@ async fn a_no_op_plan_reads_each_function_once_and_gets_none() {
         ("GetPolicy", 8),
         ("GetResources", 1),
         ("ListFunctions", 1),
+        // The account's triggers, in one page: kept for the owned functions.
+        ("ListEventSourceMappings", 1),
         ("ListRoles", 1),
         ("GetRestApis", 1),
         ("GetApiResources", 1),
@@ -2010,4 +2012,171 @@ async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
         }
     }
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+// ---- triggers ----
+
+const JOBS: &str = "arn:aws:sqs:us-east-1:123456789012:jobs";
+const CLICKS: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks";
+
+fn queue(arn: &str, batch_size: i32) -> EventSource {
+    EventSource {
+        kind: SourceKind::Sqs,
+        arn: arn.into(),
+        settings: SourceSettings {
+            batch_size,
+            batching_window: 0,
+            max_concurrency: None,
+            report_batch_item_failures: false,
+            filter: Vec::new(),
+            enabled: true,
+            starting_position: None,
+            on_failure: None,
+            bisect_on_error: false,
+            max_retries: None,
+        },
+    }
+}
+
+fn stream(arn: &str, position: &str) -> EventSource {
+    let mut source = queue(arn, 100);
+    source.kind = SourceKind::Kinesis;
+    source.settings.starting_position = Some(position.into());
+    source.settings.max_retries = Some(-1);
+    source
+}
+
+/// `desired()` with the `work` function triggered by `sources`.
+fn with_triggers(sources: Vec<EventSource>) -> Desired {
+    let mut desired = desired();
+    desired.functions.get_mut("work").unwrap().event_sources = sources;
+    desired
+}
+
+fn mappings(cloud: &MemoryCloud) -> Vec<(String, String, i32)> {
+    cloud
+        .snapshot()
+        .event_sources
+        .into_values()
+        .map(|m| (m.function, m.arn, m.settings.batch_size))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_trigger_waits_for_its_function_and_role_and_converges() {
+    let cloud = MemoryCloud::new();
+    let desired = with_triggers(vec![queue(JOBS, 10)]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let create = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::CreateEventSourceMapping { .. }))
+    });
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-work"),
+    );
+    let role = position(
+        &plan,
+        |op| matches!(op, Op::Iam(IamOp::CreateRole { role }) if role.name == "shop-dev-worker"),
+    );
+    assert!(
+        depends(&plan, create, function),
+        "{}",
+        render::plan_text(&plan)
+    );
+    assert!(depends(&plan, create, role));
+    Engine::new(&cloud, &desired).converge().await;
+    assert_eq!(
+        mappings(&cloud),
+        [("shop-dev-work".into(), JOBS.into(), 10)]
+    );
+    let again = Engine::new(&cloud, &desired).plan().await;
+    assert!(again.is_empty(), "{}", render::plan_text(&again));
+}
+
+#[tokio::test]
+async fn a_changed_batch_size_is_one_update_and_a_new_position_deletes_first() {
+    let cloud = MemoryCloud::new();
+    let desired = with_triggers(vec![queue(JOBS, 10), stream(CLICKS, "LATEST")]);
+    Engine::new(&cloud, &desired).converge().await;
+
+    let desired = with_triggers(vec![queue(JOBS, 5), stream(CLICKS, "LATEST")]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(ops(&plan), ["UpdateEventSourceMapping"]);
+    Engine::new(&cloud, &desired).converge().await;
+
+    // Lambda never changes where a stream is read from: the mapping is made anew.
+    let desired = with_triggers(vec![queue(JOBS, 5), stream(CLICKS, "TRIM_HORIZON")]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(
+        ops(&plan),
+        ["DeleteEventSourceMapping", "CreateEventSourceMapping"]
+    );
+    assert!(depends(&plan, 1, 0), "{}", render::plan_text(&plan));
+    assert_eq!(plan.summary().add, 1);
+    assert_eq!(plan.summary().destroy, 1);
+    Engine::new(&cloud, &desired).converge().await;
+    let positions: Vec<Option<String>> = cloud
+        .snapshot()
+        .event_sources
+        .into_values()
+        .map(|m| m.settings.starting_position)
+        .collect();
+    assert!(
+        positions.contains(&Some("TRIM_HORIZON".into())),
+        "{positions:?}"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_triggered_function_deletes_its_triggers_first() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_triggers(vec![queue(JOBS, 10)]);
+    Engine::new(&cloud, &desired).converge().await;
+
+    desired.functions.remove("work");
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let mapping = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::DeleteEventSourceMapping { .. }))
+    });
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-work"),
+    );
+    assert!(
+        depends(&plan, function, mapping),
+        "{}",
+        render::plan_text(&plan)
+    );
+    Engine::new(&cloud, &desired).converge().await;
+    assert!(mappings(&cloud).is_empty());
+}
+
+#[tokio::test]
+async fn a_mapping_lade_does_not_want_on_its_function_is_removed_and_others_are_not_read() {
+    let cloud = MemoryCloud::new();
+    let desired = with_triggers(vec![queue(JOBS, 10)]);
+    Engine::new(&cloud, &desired).converge().await;
+    // Someone maps another queue to lade's function, and a queue to their own function.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let mut theirs = account.event_sources.values().next().unwrap().clone();
+        theirs.uuid = "by-hand".into();
+        theirs.arn = "arn:aws:sqs:us-east-1:123456789012:other".into();
+        account
+            .event_sources
+            .insert("by-hand".into(), theirs.clone());
+        theirs.uuid = "not-ours".into();
+        theirs.function = "someone-elses".into();
+        account.event_sources.insert("not-ours".into(), theirs);
+    }
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(ops(&plan), ["DeleteEventSourceMapping"]);
+    assert!(matches!(
+        &plan.steps[0].op,
+        Op::Lambda(LambdaOp::DeleteEventSourceMapping { uuid, .. }) if uuid == "by-hand"
+    ));
+    Engine::new(&cloud, &desired).converge().await;
+    let left: Vec<String> = cloud.snapshot().event_sources.into_keys().collect();
+    assert!(left.contains(&"not-ours".to_string()), "{left:?}");
+    assert!(!left.contains(&"by-hand".to_string()), "{left:?}");
 }

@@ -15,6 +15,7 @@ type Needs = &'static [(&'static str, &'static str)];
 
 const LADE_ROLE: &str = "arn:aws:iam::123456789012:role/lade/shop/dev/shop-dev-api";
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list";
+const MAPPING: &str = "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u1";
 const RESTAPIS: &str = "arn:aws:apigateway:us-east-1::/restapis";
 const API: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3";
 const RESOURCES: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources";
@@ -161,6 +162,32 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "lambda.rs",
         "RemovePermission",
         &[("lambda:RemovePermission", FUNCTION)],
+    ),
+    // Triggers: listing and creating a mapping name no mapping yet.
+    (
+        "event_sources.rs",
+        "ListEventSourceMappings",
+        &[("lambda:ListEventSourceMappings", "*")],
+    ),
+    (
+        "event_sources.rs",
+        "CreateEventSourceMapping",
+        &[("lambda:CreateEventSourceMapping", "*")],
+    ),
+    (
+        "event_sources.rs",
+        "GetEventSourceMapping",
+        &[("lambda:GetEventSourceMapping", MAPPING)],
+    ),
+    (
+        "event_sources.rs",
+        "UpdateEventSourceMapping",
+        &[("lambda:UpdateEventSourceMapping", MAPPING)],
+    ),
+    (
+        "event_sources.rs",
+        "DeleteEventSourceMapping",
+        &[("lambda:DeleteEventSourceMapping", MAPPING)],
     ),
     // API Gateway (REST): IAM authorizes the HTTP method on the resource path.
     (

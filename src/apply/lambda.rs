@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::context::Context;
 use super::error::ApplyError;
 use crate::arn;
-use crate::cloud::{FunctionConfig, NewFunction};
+use crate::cloud::{FunctionConfig, NewEventSource, NewFunction};
 use crate::diff::Output;
 use crate::diff::env::PlannedValue;
 use crate::plan::{FunctionSettings, LambdaOp};
@@ -74,6 +74,29 @@ impl Context<'_> {
                 function,
                 statement_id,
             } => cloud.remove_permission(function, statement_id).await?,
+            LambdaOp::CreateEventSourceMapping {
+                function,
+                kind,
+                source,
+                settings,
+            } => {
+                let mapping = NewEventSource {
+                    function: function.clone(),
+                    kind: *kind,
+                    arn: source.clone(),
+                    settings: settings.clone(),
+                };
+                cloud.create_event_source(&mapping).await?;
+            }
+            LambdaOp::UpdateEventSourceMapping {
+                uuid,
+                kind,
+                settings,
+                ..
+            } => cloud.update_event_source(uuid, *kind, settings).await?,
+            LambdaOp::DeleteEventSourceMapping { uuid, .. } => {
+                cloud.delete_event_source(uuid).await?
+            }
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 
 mod account;
 mod apigateway;
+mod event_sources;
 mod iam;
 mod lambda;
 
@@ -25,7 +26,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::CloudError;
-use crate::model::{LiveApi, LiveFunction, LiveRole, Permission};
+use crate::model::{LiveApi, LiveEventSource, LiveFunction, LiveRole, Permission};
 
 /// The account ID the double puts in ARNs.
 pub const ACCOUNT: &str = "123456789012";
@@ -39,6 +40,8 @@ pub struct Account {
     pub apis: BTreeMap<String, LiveApi>,
     /// Each function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// Event-source mappings by id.
+    pub event_sources: BTreeMap<String, LiveEventSource>,
     /// Source of IDs and deployment times: counts up, so IDs are deterministic.
     pub counter: u64,
 }
