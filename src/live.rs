@@ -103,9 +103,8 @@ pub async fn read_with(
     limits: &Limits,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(limits);
-    let wanted_functions: BTreeSet<String> =
-        desired.functions.values().map(|f| f.name.clone()).collect();
-    let wanted_roles: BTreeSet<String> = desired.roles.values().map(|r| r.name.clone()).collect();
+    let wanted_functions = desired.function_names();
+    let wanted_roles = desired.role_names();
     let mut live = read_scope(
         cloud,
         &desired.scope,
@@ -168,7 +167,7 @@ async fn read_scope(
     wanted_functions: &BTreeSet<String>,
     gates: &Gates,
 ) -> Result<Live, CloudError> {
-    let ((roles, foreign_roles), (functions, foreign_functions), (api, extra_apis)) = futures::try_join!(
+    let ((roles, foreign_roles), (functions, confirmed, foreign_functions), (api, extra_apis)) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
         read_api(cloud, scope, gates),
@@ -183,6 +182,7 @@ async fn read_scope(
         api,
         extra_apis,
         permissions: BTreeMap::new(),
+        confirmed,
     })
 }
 
@@ -248,27 +248,38 @@ async fn read_roles(
 }
 
 /// The owned functions (tags from the tagging API joined with configuration from
-/// `ListFunctions`), and the wanted names someone else holds. See the module docs.
+/// `ListFunctions`), the names among them read consistently with `GetFunction`, and
+/// the wanted names someone else holds. See the module docs.
 async fn read_functions(
     cloud: &dyn Cloud,
     scope: &Scope,
     wanted: &BTreeSet<String>,
     gates: &Gates,
-) -> Result<(BTreeMap<String, LiveFunction>, Vec<Foreign>), CloudError> {
+) -> Result<
+    (
+        BTreeMap<String, LiveFunction>,
+        BTreeSet<String>,
+        Vec<Foreign>,
+    ),
+    CloudError,
+> {
     let tagged = gates
         .run(None, cloud.find_functions(&scope.ownership_tags()))
         .await?;
     let names: BTreeSet<String> = tagged.keys().chain(wanted).cloned().collect();
-    let mut listed: BTreeMap<String, LiveFunction> = if names.is_empty() {
-        BTreeMap::new()
+    let (mut listed, complete): (BTreeMap<String, LiveFunction>, bool) = if names.is_empty() {
+        (BTreeMap::new(), true)
     } else {
-        gates
+        let listing = gates
             .run(Some(Service::Lambda), cloud.list_functions(&names))
-            .await?
+            .await?;
+        let listed = listing
+            .functions
             .into_iter()
             .filter(|f| names.contains(&f.name))
             .map(|f| (f.name.clone(), f))
-            .collect()
+            .collect();
+        (listed, listing.complete)
     };
 
     let mut owned = BTreeMap::new();
@@ -286,7 +297,8 @@ async fn read_functions(
             }
             // Owned but not listed, or listed and wanted but not known to be ours.
             (Some(_), None) | (None, Some(_)) => anomalies.push(name),
-            // Wanted, and free.
+            // Wanted, and free; or beyond the pages listed, so asked for by name.
+            (None, None) if !complete => anomalies.push(name),
             (None, None) => {}
         }
     }
@@ -301,9 +313,11 @@ async fn read_functions(
         .try_collect()
         .await?;
     let mut foreign = Vec::new();
+    let mut confirmed = BTreeSet::new();
     for function in read.into_iter().flatten() {
         match function::proof(scope, &function.tags) {
             Ok(()) => {
+                confirmed.insert(function.name.clone());
                 owned.insert(function.name.clone(), function);
             }
             Err(reason) if wanted.contains(&function.name) => foreign.push(Foreign {
@@ -314,7 +328,80 @@ async fn read_functions(
             Err(_) => {}
         }
     }
-    Ok((owned, foreign))
+    Ok((owned, confirmed, foreign))
+}
+
+/// Confirms with a consistent read (`GetFunction`) that lade still owns each function
+/// in `touched` (the functions a plan would change or delete) whose ownership so far
+/// comes only from the tagging index. The index lags and keeps listing deleted
+/// functions for hours, with their old tags: a function deleted and re-created by
+/// someone else under the same name, or untagged to release it, would otherwise pass
+/// for lade's. A function that is gone is dropped from `live`; one that is no longer
+/// lade's is dropped too, and recorded as foreign when the manifest wants its name
+/// (`wanted`), so that the plan refuses to touch it.
+///
+/// Returns whether `live` changed, in which case the plan must be made again from it
+/// (and its touched functions confirmed in turn: each name is read at most once).
+pub async fn confirm_owned(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    wanted: &BTreeSet<String>,
+    live: &mut Live,
+    touched: &BTreeSet<String>,
+    limits: &Limits,
+) -> Result<bool, CloudError> {
+    let gates = Gates::new(limits);
+    let unconfirmed: Vec<&String> = touched
+        .iter()
+        .filter(|name| live.functions.contains_key(*name) && !live.confirmed.contains(*name))
+        .collect();
+    let read: Vec<(String, Option<LiveFunction>)> = stream::iter(unconfirmed)
+        .map(|name| {
+            let gates = &gates;
+            async move {
+                let found = gates
+                    .run(Some(Service::Lambda), cloud.get_function(name))
+                    .await?;
+                Ok::<_, CloudError>((name.clone(), found))
+            }
+        })
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    let mut changed = false;
+    for (name, found) in read {
+        live.confirmed.insert(name.clone());
+        match found {
+            Some(function) => match function::proof(scope, &function.tags) {
+                Ok(()) => {
+                    if live.functions.get(&name) != Some(&function) {
+                        live.functions.insert(name, function);
+                        changed = true;
+                    }
+                }
+                Err(reason) => {
+                    live.functions.remove(&name);
+                    live.permissions.remove(&name);
+                    if wanted.contains(&name) {
+                        live.foreign.push(Foreign {
+                            kind: ResourceKind::Function,
+                            name,
+                            reason,
+                        });
+                    }
+                    changed = true;
+                }
+            },
+            None => {
+                live.functions.remove(&name);
+                live.permissions.remove(&name);
+                changed = true;
+            }
+        }
+    }
+    live.foreign
+        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    Ok(changed)
 }
 
 /// Re-reads, with `GetFunction`, each owned function whose `lade:config` tag (from
@@ -350,10 +437,27 @@ async fn confirm_drift(
         .try_collect()
         .await?;
     for function in read.into_iter().flatten() {
-        if live.functions.contains_key(&function.name) {
-            live.functions.insert(function.name.clone(), function);
+        if !live.functions.contains_key(&function.name) {
+            continue;
+        }
+        live.confirmed.insert(function.name.clone());
+        match function::proof(&desired.scope, &function.tags) {
+            Ok(()) => {
+                live.functions.insert(function.name.clone(), function);
+            }
+            // The index still lists it as lade's, but it is not (any more).
+            Err(reason) => {
+                live.functions.remove(&function.name);
+                live.foreign.push(Foreign {
+                    kind: ResourceKind::Function,
+                    name: function.name.clone(),
+                    reason,
+                });
+            }
         }
     }
+    live.foreign
+        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     Ok(())
 }
 

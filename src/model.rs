@@ -83,6 +83,18 @@ pub struct Desired {
     pub uses_account: bool,
 }
 
+impl Desired {
+    /// The physical names of the functions the manifest wants.
+    pub fn function_names(&self) -> BTreeSet<String> {
+        self.functions.values().map(|f| f.name.clone()).collect()
+    }
+
+    /// The physical names of the roles the manifest defines.
+    pub fn role_names(&self) -> BTreeSet<String> {
+        self.roles.values().map(|r| r.name.clone()).collect()
+    }
+}
+
 /// An IAM execution role, as the manifest wants it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Role {
@@ -359,6 +371,9 @@ pub struct Live {
     pub extra_apis: Vec<String>,
     /// Each owned function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// The owned functions whose ownership was read consistently (`GetFunction`),
+    /// not only from the lagging tagging index: see `live::confirm_owned`.
+    pub confirmed: BTreeSet<String>,
 }
 
 /// A REST API lade owns, as API Gateway reports it.

@@ -1529,13 +1529,30 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
     assert_eq!(live.functions.len(), 3);
     assert_eq!(counted(&cloud)["ListFunctions"], 1, "{:?}", cloud.calls());
 
-    // A wanted function that does not exist yet: every page is read to be sure.
+    // A wanted function that does not exist yet: two pages (`LIST_PAGES`), not the
+    // whole account, then the one name still missing is asked for.
     let mut more = desired.clone();
     more.functions.insert("new".into(), function("new", "api"));
     cloud.clear_calls();
-    Engine::new(&cloud, &more).read().await;
-    assert_eq!(counted(&cloud)["ListFunctions"], 3, "{:?}", cloud.calls());
-    assert!(!counted(&cloud).contains_key("GetFunction"));
+    let live = Engine::new(&cloud, &more).read().await;
+    assert_eq!(counted(&cloud)["ListFunctions"], 2, "{:?}", cloud.calls());
+    assert_eq!(counted(&cloud)["GetFunction"], 1, "{:?}", cloud.calls());
+    assert!(!live.functions.contains_key("shop-dev-new"));
+    assert!(live.foreign.is_empty());
+
+    // One of ours past the second page is found by name, and is ours.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let mut late = account.functions["shop-dev-list"].clone();
+        late.name = "zzz-late".into();
+        account.functions.insert(late.name.clone(), late);
+    }
+    cloud.clear_calls();
+    let live = Engine::new(&cloud, &desired).read().await;
+    assert_eq!(counted(&cloud)["ListFunctions"], 2, "{:?}", cloud.calls());
+    assert_eq!(counted(&cloud)["GetFunction"], 1, "{:?}", cloud.calls());
+    assert!(live.functions.contains_key("zzz-late"), "owned: {live:?}");
+    assert!(live.confirmed.contains("zzz-late"));
 
     // Nothing owned and nothing wanted (destroy of an empty stage): no listing at all.
     cloud.clear_calls();
@@ -2000,4 +2017,128 @@ async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
         }
     }
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+/// Someone else deletes `name` and makes a function of their own under it, untagged,
+/// with the same configuration but other code (so that only a consistent read of its
+/// tags can tell it from lade's).
+fn recreate_untagged(cloud: &MemoryCloud, name: &str) {
+    let mut account = cloud.account.lock().unwrap();
+    let mut theirs = account.functions.remove(name).unwrap();
+    theirs.tags = BTreeMap::from([("owner".to_string(), "someone".to_string())]);
+    theirs.code_sha256 = "theirs".into();
+    theirs.revision_id = "theirs".into();
+    account.functions.insert(name.to_owned(), theirs);
+}
+
+#[tokio::test]
+async fn a_function_re_created_under_a_lagging_index_is_not_touched() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // The tagging index still lists shop-dev-get with lade's tags, for hours.
+    cloud.freeze_tag_index();
+    recreate_untagged(&cloud, "shop-dev-get");
+    let theirs = cloud.snapshot().functions["shop-dev-get"].clone();
+
+    // The manifest still wants it (its code differs): the plan refuses.
+    let engine = Engine::new(&cloud, &desired);
+    let mut live = engine.read().await;
+    assert!(
+        live.functions.contains_key("shop-dev-get"),
+        "the index alone makes it look like lade's"
+    );
+    let error = engine.build_owned(&mut live).await.unwrap_err();
+    let PlanError::NotOwned(foreign) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(foreign[0].name, "shop-dev-get", "{error}");
+
+    // Removed from the manifest: the plan does not delete it.
+    let mut fewer = desired.clone();
+    fewer.functions.remove("get");
+    let plan = Engine::new(&cloud, &fewer).plan().await;
+    assert!(
+        plan.touched_functions().is_empty(),
+        "nothing of theirs: {:?}",
+        ops(&plan)
+    );
+    // Nor does a destroy, which still deletes what is lade's.
+    let plan = Engine::new(&cloud, &desired).destroy_owned().await;
+    let deleted: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::Lambda(LambdaOp::DeleteFunction { name }) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted, ["shop-dev-list", "shop-dev-work"]);
+    let run = Engine::new(&cloud, &desired).no_inputs().apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+    assert_eq!(cloud.snapshot().functions["shop-dev-get"], theirs);
+}
+
+#[tokio::test]
+async fn delete_function_reads_the_owner_again_right_before() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let mut fewer = desired.clone();
+    fewer.functions.remove("get");
+    let plan = Engine::new(&cloud, &fewer).plan().await;
+    assert_eq!(
+        plan.touched_functions(),
+        BTreeSet::from(["shop-dev-get".to_string()])
+    );
+    // Between the plan and its apply, someone re-creates it as their own.
+    recreate_untagged(&cloud, "shop-dev-get");
+    let theirs = cloud.snapshot().functions["shop-dev-get"].clone();
+    let run = Engine::new(&cloud, &fewer).apply(&plan).await;
+    assert_eq!(run.outcome.failed.len(), 1, "{:?}", run.outcome);
+    let (_, error) = &run.outcome.failed[0];
+    assert!(
+        error.contains("function shop-dev-get is not lade's any more"),
+        "{error}"
+    );
+    assert!(
+        !run.calls.contains(&"DeleteFunction".to_string()),
+        "{:?}",
+        run.calls
+    );
+    assert_eq!(cloud.snapshot().functions["shop-dev-get"], theirs);
+
+    // A function already gone counts as deleted.
+    let plan = Engine::new(&cloud, &desired).destroy_owned().await;
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .remove("shop-dev-list");
+    let run = Engine::new(&cloud, &desired).no_inputs().apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+}
+
+#[tokio::test]
+async fn destroy_right_after_apply_finds_functions_the_index_does_not_list_yet() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    // The index is taken before the apply, so it never lists the new functions.
+    cloud.freeze_tag_index();
+    converge(&cloud, &desired, &artifacts).await;
+    let plan = Engine::new(&cloud, &desired).destroy_owned().await;
+    assert_eq!(plan.summary().destroy, 5, "{:?}", ops(&plan));
+    let run = Engine::new(&cloud, &desired).no_inputs().apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+    let account = cloud.snapshot();
+    assert!(
+        account.functions.is_empty(),
+        "{:?}",
+        account.functions.keys()
+    );
+    assert!(account.roles.is_empty(), "{:?}", account.roles.keys());
 }

@@ -64,6 +64,7 @@ fn everything() -> Live {
         api: Some(api),
         extra_apis: Vec::new(),
         permissions: BTreeMap::new(),
+        confirmed: Default::default(),
     }
 }
 

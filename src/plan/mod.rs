@@ -108,6 +108,18 @@ impl Plan {
         self.steps.is_empty()
     }
 
+    /// The existing functions the plan's steps change or delete: those whose
+    /// ownership `live::confirm_owned` confirms before the plan is shown or applied.
+    pub fn touched_functions(&self) -> std::collections::BTreeSet<String> {
+        self.steps
+            .iter()
+            .filter_map(|step| match &step.op {
+                Op::Lambda(op) => op.changes_function().map(str::to_owned),
+                Op::Iam(_) | Op::ApiGateway(_) => None,
+            })
+            .collect()
+    }
+
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for change in &self.changes {
@@ -192,7 +204,9 @@ pub fn build(
     Ok(Plan {
         format_version: FORMAT_VERSION,
         scope: desired.scope.clone(),
-        region: desired.region.clone(),
+        // The region the account was read in when the manifest names none (it came
+        // from the environment or the profile): what the plan was really made for.
+        region: desired.region.clone().or_else(|| live.region.clone()),
         salt,
         fingerprints: fingerprint::of(live),
         artifacts: artifacts

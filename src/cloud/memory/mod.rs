@@ -82,6 +82,9 @@ pub struct MemoryCloud {
     calls: Mutex<Vec<Call>>,
     /// By operation: run on the account just before each call of it.
     hooks: Mutex<Vec<(String, Hook)>>,
+    /// A lagging tagging index: when set, `GetResources` answers from these tags by
+    /// function name (see [`MemoryCloud::freeze_tag_index`]).
+    tag_index: Mutex<Option<BTreeMap<String, BTreeMap<String, String>>>>,
 }
 
 impl fmt::Debug for MemoryCloud {
@@ -130,6 +133,34 @@ impl MemoryCloud {
             .lock()
             .unwrap()
             .push((operation.to_string(), Arc::new(hook)));
+    }
+
+    /// From now on, the tagging API answers from the functions and tags the account
+    /// holds at this moment, as AWS's eventually consistent index can for hours: it
+    /// keeps listing a function deleted since (with its old tags), and does not list
+    /// one created or tagged since. Every other read stays consistent.
+    pub fn freeze_tag_index(&self) {
+        let account = self.account.lock().unwrap();
+        let index = account
+            .functions
+            .values()
+            .map(|f| (f.name.clone(), f.tags.clone()))
+            .collect();
+        *self.tag_index.lock().unwrap() = Some(index);
+    }
+
+    /// The tags the tagging API answers with, by function name: the frozen index, or
+    /// the account's own.
+    fn tag_index(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        if let Some(index) = self.tag_index.lock().unwrap().as_ref() {
+            return index.clone();
+        }
+        let account = self.account.lock().unwrap();
+        account
+            .functions
+            .values()
+            .map(|f| (f.name.clone(), f.tags.clone()))
+            .collect()
     }
 
     /// Records a call, after running the hooks for it. Every method calls this first,
