@@ -61,7 +61,15 @@ pub async fn run(
     let limits = super::limits(common);
 
     if !run.json {
-        ui.plan(&render::plan_text(&plan));
+        if mode == Mode::Destroy && plan.is_empty() {
+            // Not "matches the manifest": a destroy compares with nothing.
+            ui.plan(&format!(
+                "Nothing to destroy. Project {} stage {} owns nothing in this account.\n",
+                plan.scope.project, plan.scope.stage
+            ));
+        } else {
+            ui.plan(&render::plan_text(&plan));
+        }
     }
     if plan.is_empty() {
         return Ok(Exit::Success);
