@@ -163,3 +163,11 @@ async fn destroy_seconds_after_apply_destroys_what_the_index_does_not_list_yet()
     );
     assert!(!stdout.contains("matches the manifest"), "{stdout}");
 }
+
+#[test]
+fn the_json_plan_records_the_region_from_the_environment() {
+    // The small manifest names no region; the environment says us-east-1.
+    let project = small_project("region");
+    let plan: serde_json::Value = serde_json::from_str(&project.ok(&["plan", "--json"])).unwrap();
+    assert_eq!(plan["region"], support::REGION, "{plan}");
+}
