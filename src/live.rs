@@ -54,7 +54,9 @@ use tokio::sync::Semaphore;
 use crate::cloud::{Cloud, CloudError, Limits, PerService, Service};
 use crate::kinds::function::record::{TAG_CONFIG, live_fingerprint};
 use crate::kinds::{function, role};
-use crate::model::{Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope};
+use crate::model::{
+    Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, RoleRef, Scope,
+};
 
 /// Bounds on reads in flight: one semaphore overall and one per service.
 pub struct Gates {
@@ -113,6 +115,7 @@ pub async fn read_with(
         &gates,
     )
     .await?;
+    live.missing = missing_arns(cloud, desired, &live, &gates).await?;
     confirm_drift(cloud, desired, &mut live, &gates).await?;
 
     let targets = permission_targets(desired, &live);
@@ -183,6 +186,7 @@ async fn read_scope(
         extra_apis,
         permissions: BTreeMap::new(),
         confirmed,
+        missing: BTreeSet::new(),
     })
 }
 
@@ -459,6 +463,72 @@ async fn confirm_drift(
     live.foreign
         .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     Ok(())
+}
+
+/// The ARNs the manifest names that do not exist, so that the plan fails at once
+/// rather than the apply halfway: a function's role given by ARN (else apply would
+/// retry `CreateFunction` for minutes, as if a new role were still propagating), and
+/// a role's managed policy (else `AttachRolePolicy` fails after other steps ran, and
+/// every re-run fails the same way). One read per distinct ARN, and none for what the
+/// account already shows in use: a function already on that role, a policy already
+/// attached to that role. A no-op plan makes none.
+async fn missing_arns(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    live: &Live,
+    gates: &Gates,
+) -> Result<BTreeSet<String>, CloudError> {
+    let roles: BTreeSet<&str> = desired
+        .functions
+        .values()
+        .filter_map(|function| match &function.role {
+            RoleRef::Arn(arn) => Some((function, arn)),
+            RoleRef::Key(_) => None,
+        })
+        .filter(|(function, arn)| {
+            live.functions
+                .get(&function.name)
+                .is_none_or(|live| &live.role_arn != *arn)
+                && !live.roles.values().any(|role| &role.arn == *arn)
+        })
+        .map(|(_, arn)| arn.as_str())
+        .collect();
+    let policies: BTreeSet<&str> = desired
+        .roles
+        .values()
+        .flat_map(|role| {
+            let attached = live.roles.get(&role.name).map(|r| &r.managed_policies);
+            role.managed_policies
+                .iter()
+                .filter(move |arn| attached.is_none_or(|attached| !attached.contains(*arn)))
+        })
+        .map(String::as_str)
+        .collect();
+    let reads = roles
+        .into_iter()
+        .map(|arn| (arn, true))
+        .chain(policies.into_iter().map(|arn| (arn, false)));
+    let found: Vec<(String, bool)> = stream::iter(reads)
+        .map(|(arn, is_role)| async move {
+            let exists = if is_role {
+                gates
+                    .run(Some(Service::Iam), cloud.role_exists(arn))
+                    .await?
+            } else {
+                gates
+                    .run(Some(Service::Iam), cloud.policy_exists(arn))
+                    .await?
+            };
+            Ok::<_, CloudError>((arn.to_owned(), exists))
+        })
+        .buffer_unordered(gates.width(Service::Iam))
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter(|(_, exists)| !exists)
+        .map(|(arn, _)| arn)
+        .collect())
 }
 
 /// The owned functions whose resource policy can hold a statement of lade that

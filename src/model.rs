@@ -374,6 +374,9 @@ pub struct Live {
     /// The owned functions whose ownership was read consistently (`GetFunction`),
     /// not only from the lagging tagging index: see `live::confirm_owned`.
     pub confirmed: BTreeSet<String>,
+    /// ARNs the manifest names that do not exist: a function's role given by ARN, a
+    /// role's managed policy. The plan refuses them (see `live::missing_arns`).
+    pub missing: BTreeSet<String>,
 }
 
 /// A REST API lade owns, as API Gateway reports it.

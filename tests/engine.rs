@@ -2142,3 +2142,55 @@ async fn destroy_right_after_apply_finds_functions_the_index_does_not_list_yet()
     );
     assert!(account.roles.is_empty(), "{:?}", account.roles.keys());
 }
+
+#[tokio::test]
+async fn a_role_arn_or_managed_policy_that_does_not_exist_fails_the_plan() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    let missing_role = format!("arn:aws:iam::{}:role/nobody", lade::cloud::memory::ACCOUNT);
+    let own_policy = format!("arn:aws:iam::{}:policy/ours", lade::cloud::memory::ACCOUNT);
+    let missing_policy = format!("arn:aws:iam::{}:policy/typo", lade::cloud::memory::ACCOUNT);
+    desired.functions.get_mut("list").unwrap().role = RoleRef::Arn(missing_role.clone());
+    let api = desired.roles.get_mut("api").unwrap();
+    api.managed_policies.insert(own_policy.clone());
+    api.managed_policies.insert(missing_policy.clone());
+    cloud.account.lock().unwrap().policies.insert(own_policy);
+
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let error = engine.build(&live).unwrap_err();
+    assert!(matches!(error, PlanError::Missing(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the manifest names AWS resources that do not exist:\n  \
+             - functions.list.role: role {missing_role} does not exist in this account\n  \
+             - roles.api.managed_policies: managed policy {missing_policy} does not exist\n\
+             Correct the ARN in the manifest, or create the resource first."
+        )
+    );
+    // One read each: the role, and the two policies that are not AWS's (BASIC is read
+    // too: it is not attached yet).
+    let calls = counted(&cloud);
+    assert_eq!(calls["GetPolicy"], 3, "{:?}", cloud.calls());
+    assert!(cloud.mutations().is_empty());
+
+    // Fixed, it plans and applies; then a no-op plan reads none of them again.
+    desired.functions.get_mut("list").unwrap().role = RoleRef::Key("api".into());
+    desired
+        .roles
+        .get_mut("api")
+        .unwrap()
+        .managed_policies
+        .remove(&missing_policy);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    cloud.clear_calls();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert!(plan.is_empty(), "{:?}", ops(&plan));
+    assert!(
+        !counted(&cloud).contains_key("GetPolicy"),
+        "{:?}",
+        cloud.calls()
+    );
+}

@@ -68,6 +68,22 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
             ),
         ],
     ),
+    // Checks at plan time that a managed policy the manifest attaches exists, AWS's
+    // own (account `aws`) or the account's.
+    (
+        "iam.rs",
+        "GetPolicy",
+        &[
+            (
+                "iam:GetPolicy",
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            ),
+            (
+                "iam:GetPolicy",
+                "arn:aws:iam::123456789012:policy/team-read",
+            ),
+        ],
+    ),
     // Tags in the request need `iam:TagRole` too.
     (
         "iam.rs",
@@ -524,6 +540,7 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
             match service {
                 _ if anywhere.contains(action.as_str()) => {}
                 "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::*:role/"]),
+                "iam" if name == "GetPolicy" => scoped_to(&["arn:aws:iam::*:policy/"]),
                 "iam" => scoped_to(&["arn:aws:iam::*:role/lade/"]),
                 "lambda" => scoped_to(&["arn:aws:lambda:*:*:function:"]),
                 "apigateway" => scoped_to(&[

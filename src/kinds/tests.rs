@@ -65,6 +65,7 @@ fn everything() -> Live {
         extra_apis: Vec::new(),
         permissions: BTreeMap::new(),
         confirmed: Default::default(),
+        missing: Default::default(),
     }
 }
 

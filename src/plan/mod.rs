@@ -156,6 +156,10 @@ pub enum PlanError {
     /// Names the manifest wants are held by resources lade does not own.
     #[error("{}", not_owned_message(.0))]
     NotOwned(Vec<Foreign>),
+    /// ARNs the manifest names that do not exist in the account, each with the
+    /// manifest key that names it.
+    #[error("{}", missing_message(.0))]
+    Missing(Vec<String>),
     /// The dependency graph has a cycle through these steps; this is a bug in lade.
     #[error(
         "the plan's steps form a cycle ({}); this is a bug in lade, please report it",
@@ -177,6 +181,43 @@ fn not_owned_message(foreign: &[Foreign]) -> String {
     message
 }
 
+fn missing_message(missing: &[String]) -> String {
+    let mut message = String::from("the manifest names AWS resources that do not exist:");
+    for line in missing {
+        message.push_str(&format!("\n  - {line}"));
+    }
+    message.push_str("\nCorrect the ARN in the manifest, or create the resource first.");
+    message
+}
+
+/// Each ARN of `desired` that `live` found missing, with the manifest key naming it.
+fn missing(desired: &Desired, live: &Live) -> Vec<String> {
+    let mut lines = Vec::new();
+    for function in desired.functions.values() {
+        if let crate::model::RoleRef::Arn(arn) = &function.role
+            && live.missing.contains(arn)
+        {
+            lines.push(format!(
+                "functions.{}.role: role {arn} does not exist in this account",
+                function.key
+            ));
+        }
+    }
+    for role in desired.roles.values() {
+        for arn in role
+            .managed_policies
+            .iter()
+            .filter(|a| live.missing.contains(*a))
+        {
+            lines.push(format!(
+                "roles.{}.managed_policies: managed policy {arn} does not exist",
+                role.key
+            ));
+        }
+    }
+    lines
+}
+
 /// Plans the steps that make `live` match `desired`: each kind's changes, its steps
 /// for them, then one graph that orders them all (see [`graph`]).
 pub fn build(
@@ -187,6 +228,10 @@ pub fn build(
     let salt = diff::env::new_salt();
     if !live.foreign.is_empty() {
         return Err(PlanError::NotOwned(live.foreign.clone()));
+    }
+    let missing = missing(desired, live);
+    if !missing.is_empty() {
+        return Err(PlanError::Missing(missing));
     }
     let changes = diff::diff(desired, live, artifacts);
     let cx = PlanCx {

@@ -17,7 +17,7 @@ mod apigateway;
 mod iam;
 mod lambda;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -39,6 +39,9 @@ pub struct Account {
     pub apis: BTreeMap<String, LiveApi>,
     /// Each function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// The account's own managed policies, by ARN. AWS managed policies
+    /// (`arn:…:iam::aws:policy/…`) all exist in the double.
+    pub policies: BTreeSet<String>,
     /// Source of IDs and deployment times: counts up, so IDs are deterministic.
     pub counter: u64,
 }
@@ -194,6 +197,15 @@ impl MemoryCloud {
             hook(&mut self.account.lock().unwrap());
         }
     }
+}
+
+/// Whether `arn` names an AWS managed policy: `arn:<partition>:iam::aws:policy/…`.
+fn is_aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
+        && arn
+            .split(':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("policy/"))
 }
 
 fn no_such(kind: &str, name: &str) -> CloudError {
