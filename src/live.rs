@@ -27,8 +27,8 @@
 //!      configuration: the tagging index may lag a recent `TagResource`, so the
 //!      apparent drift is confirmed against `GetFunction`'s consistent tags.
 //! 3. **API**: one `GetRestApis` (paginated), and for each owned API one
-//!    `GetResources` (methods embedded, paginated), one `GetStage` and one
-//!    `GetDeployments`.
+//!    `GetResources` (methods embedded, paginated), one `GetStages` (lade's stage,
+//!    and the others, whose deployments pruning leaves alone) and one `GetDeployments`.
 //!
 //! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
 //! account has an API, since any of them can hold lade's invoke statement: the routed
@@ -556,13 +556,16 @@ async fn read_api(
         .await?;
     let mut read: Vec<LiveApi> = stream::iter(apis)
         .map(|mut api| async move {
-            let (resources, stage, deployments) = futures::try_join!(
+            let (resources, stages, deployments) = futures::try_join!(
                 gates.run(api_gateway, cloud.get_api_resources(&api.id)),
-                gates.run(api_gateway, cloud.get_stage(&api.id, &scope.stage)),
+                gates.run(api_gateway, cloud.get_stages(&api.id)),
                 gates.run(api_gateway, cloud.get_deployments(&api.id)),
             )?;
             api.resources = resources.into_iter().map(|r| (r.path.clone(), r)).collect();
-            api.stage = stage;
+            let (ours, others): (Vec<_>, Vec<_>) =
+                stages.into_iter().partition(|s| s.name == scope.stage);
+            api.stage = ours.into_iter().next();
+            api.other_stages = others;
             api.deployments = deployments;
             Ok::<_, CloudError>(api)
         })

@@ -389,6 +389,10 @@ pub struct LiveApi {
     pub resources: BTreeMap<String, LiveResource>,
     /// The stage named after the lade stage, if it exists.
     pub stage: Option<LiveStage>,
+    /// The API's other stages, which lade never changes; pruning leaves the
+    /// deployments they (or their canaries) point at alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_stages: Vec<LiveStage>,
     /// Every deployment, newest first.
     pub deployments: Vec<LiveDeployment>,
 }
@@ -425,6 +429,24 @@ pub struct LiveIntegration {
 pub struct LiveStage {
     pub name: String,
     pub deployment_id: String,
+    /// The deployment the stage's canary serves, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_deployment_id: Option<String>,
+}
+
+impl LiveApi {
+    /// The deployments a stage or a canary points at: API Gateway refuses to delete
+    /// them ("Active stages pointing to this deployment must be moved or deleted").
+    pub fn deployments_in_use(&self) -> BTreeSet<&str> {
+        self.stage
+            .iter()
+            .chain(&self.other_stages)
+            .flat_map(|stage| {
+                std::iter::once(stage.deployment_id.as_str())
+                    .chain(stage.canary_deployment_id.as_deref())
+            })
+            .collect()
+    }
 }
 
 /// A REST API deployment.

@@ -949,6 +949,7 @@ fn api_made_elsewhere(id: &str, api: &lade::plan::PlannedApi) -> LiveApi {
             },
         )]),
         stage: None,
+        other_stages: Vec::new(),
         deployments: Vec::new(),
     }
 }
@@ -1492,7 +1493,7 @@ async fn a_no_op_plan_reads_each_function_once_and_gets_none() {
         ("ListRoles", 1),
         ("GetRestApis", 1),
         ("GetApiResources", 1),
-        ("GetStage", 1),
+        ("GetStages", 1),
         ("GetDeployments", 1),
     ]
     .into_iter()
@@ -2193,4 +2194,81 @@ async fn a_role_arn_or_managed_policy_that_does_not_exist_fails_the_plan() {
         "{:?}",
         cloud.calls()
     );
+}
+
+/// Pruning reads every stage (`GetStages`): a deployment that another stage, or a
+/// canary, serves is never pruned; and one a stage is moved to after the plan is read
+/// again right before its `DeleteDeployment`, and kept without sending it.
+#[tokio::test]
+async fn pruning_leaves_deployments_that_any_stage_or_canary_serves() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    deployed_times(&cloud, &mut desired, 7).await;
+    let api = the_api(&cloud);
+    let ids: Vec<String> = api.deployments.iter().map(|d| d.id.clone()).collect();
+    assert_eq!(
+        ids.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS
+    );
+    // A `prod` stage made outside lade serves the oldest, with a canary on the next.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let api = account.apis.get_mut(&api.id).unwrap();
+        api.other_stages.push(LiveStage {
+            name: "prod".into(),
+            deployment_id: ids[4].clone(),
+            canary_deployment_id: Some(ids[3].clone()),
+        });
+    }
+    // (The seventh deployment routed to `get`.)
+    desired.api.as_mut().unwrap().routes[0].function = "work".into();
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert!(ops(&plan).contains(&"CreateDeployment"), "{:?}", ops(&plan));
+    assert!(deleted_deployments(&plan).is_empty(), "{:?}", ops(&plan));
+    let api = the_api(&cloud);
+    assert!(api.deployments.iter().any(|d| d.id == ids[4]));
+    assert!(api.deployments.iter().any(|d| d.id == ids[3]));
+    assert_eq!(
+        api.other_stages[0].deployment_id, ids[4],
+        "prod is not lade's"
+    );
+
+    // Once prod moves on, the old ones are pruned again; but prod moves onto the one
+    // to prune between the plan and the apply.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let api = account.apis.get_mut(&api.id).unwrap();
+        api.other_stages[0].deployment_id = api.deployments[0].id.clone();
+        api.other_stages[0].canary_deployment_id = None;
+    }
+    desired.api.as_mut().unwrap().routes[0].function = "list".into();
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let doomed = deleted_deployments(&plan);
+    assert_eq!(doomed, [ids[3].clone(), ids[4].clone()], "{:?}", ops(&plan));
+    {
+        let mut account = cloud.account.lock().unwrap();
+        account.apis.get_mut(&api.id).unwrap().other_stages[0].deployment_id = ids[4].clone();
+    }
+    let run = Engine::new(&cloud, &desired).apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+    let [(_, reason)] = &run.outcome.kept[..] else {
+        panic!("one prune kept: {:?}", run.outcome);
+    };
+    assert_eq!(
+        reason,
+        &format!(
+            "deployment {} is in use: stage prod (or its canary) points at it",
+            ids[4]
+        )
+    );
+    let deletes = run
+        .calls
+        .iter()
+        .filter(|c| *c == "DeleteDeployment")
+        .count();
+    assert_eq!(deletes, 1, "only the free one was sent: {:?}", run.calls);
+    let api = the_api(&cloud);
+    assert!(api.deployments.iter().any(|d| d.id == ids[4]));
+    assert!(!api.deployments.iter().any(|d| d.id == ids[3]));
 }

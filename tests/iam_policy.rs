@@ -198,6 +198,14 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
     ("apigateway.rs", "GetStage", &[("apigateway:GET", STAGE)]),
     (
         "apigateway.rs",
+        "GetStages",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages",
+        )],
+    ),
+    (
+        "apigateway.rs",
         "GetDeployments",
         &[("apigateway:GET", DEPLOYMENTS)],
     ),

@@ -122,7 +122,7 @@ fn a_no_op_plan_reads_each_routed_function_once() {
         // and the API.
         (key("apigateway", "GetRestApis"), 1),
         (key("apigateway", "GetResources"), 1),
-        (key("apigateway", "GetStage"), 1),
+        (key("apigateway", "GetStages"), 1),
         (key("apigateway", "GetDeployments"), 1),
     ]);
     assert_eq!(requests(&stats), expected);

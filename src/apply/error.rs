@@ -37,6 +37,9 @@ pub enum ApplyError {
     /// points at (a plan edited by hand: `plan` never lists it).
     #[error("deployment {0} is the one this apply created, which the stage points at")]
     JustDeployed(String),
+    /// A deployment the plan prunes is served by a stage or its canary now.
+    #[error("deployment {deployment} is in use: stage {stage} (or its canary) points at it")]
+    DeploymentInUse { deployment: String, stage: String },
     /// A function the plan deletes is no longer lade's: its consistent tags, read
     /// just before `DeleteFunction`, do not prove it.
     #[error(

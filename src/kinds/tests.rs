@@ -54,6 +54,7 @@ fn everything() -> Live {
             },
         )]),
         stage: None,
+        other_stages: Vec::new(),
         deployments: Vec::new(),
     };
     Live {
