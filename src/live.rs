@@ -17,12 +17,13 @@
 //!    functions *with their tags*; then `ListFunctions`, 50 functions a page, gives
 //!    every function's configuration (code hash, revision, environment, architecture,
 //!    role) but no tags. Paging stops once every owned and wanted name has been seen,
-//!    and is skipped when there is none. The two are joined by name, so an owned
-//!    function needs no `GetFunction`. `GetFunction` is sent only for anomalies:
+//!    or after two pages ([`LIST_PAGES`](crate::cloud::LIST_PAGES)), and is skipped
+//!    when there is none. The two are joined by name, so an owned function needs no
+//!    `GetFunction`. `GetFunction` is sent only for anomalies:
 //!    - a wanted name that exists but is not in the owned set: to read its tags, and
 //!      report it as foreign, or as owned when the tagging index lagged behind;
 //!    - an owned name missing from the listing (deleted moments ago, or a lagging
-//!      listing);
+//!      listing), and an owned or wanted name beyond the two pages listed;
 //!    - an owned function whose `lade:config` tag does not match its listed
 //!      configuration: the tagging index may lag a recent `TagResource`, so the
 //!      apparent drift is confirmed against `GetFunction`'s consistent tags.
@@ -36,6 +37,14 @@
 //! interrupted before the statement went, or by hand outside lade). With no API on
 //! either side none is read: a statement can then be left only if the API was
 //! deleted outside lade, and it names an API that no longer exists.
+//!
+//! Then, in the plan only, one `GetRole` per role the manifest gives by ARN that no
+//! live function uses yet, and one `GetPolicy` per managed policy not yet attached to
+//! its role: one that does not exist fails the plan ([`Live::missing`]).
+//!
+//! Once the plan is built, [`confirm_owned`] reads with `GetFunction` each existing
+//! function it changes or deletes whose ownership came only from the tagging index,
+//! which lags and keeps listing deleted functions with their old tags.
 //!
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
