@@ -110,6 +110,10 @@ async fn a_function_re_created_by_someone_else_under_a_lagging_index_is_not_touc
         "{stderr}"
     );
     assert_eq!(function(&client, &name).await.unwrap(), theirs);
+    assert!(
+        proxy.served_from_tag_index() >= 1,
+        "the apply read the old index"
+    );
 
     // A destroy under the same index deletes what is lade's and leaves theirs alone.
     let stdout = ok(&project, &proxy, &["destroy", "--yes"]);
@@ -140,7 +144,12 @@ async fn destroy_seconds_after_apply_destroys_what_the_index_does_not_list_yet()
     proxy.freeze_tag_index();
     ok(&project, &proxy, &["apply", "--yes"]);
 
+    let served = proxy.served_from_tag_index();
     let stdout = ok(&project, &proxy, &["destroy", "--yes"]);
+    assert!(
+        proxy.served_from_tag_index() > served,
+        "the destroy read the old, empty index"
+    );
     assert!(!stdout.contains("Nothing to destroy"), "{stdout}");
     let client = lambda().await;
     for key in ["list", "get"] {

@@ -293,6 +293,8 @@ struct TagIndex {
     /// while the index is live.
     answers: BTreeMap<Bytes, (StatusCode, HeaderMap, Bytes)>,
     frozen: bool,
+    /// Requests answered from the snapshot.
+    served: usize,
 }
 
 fn is_tag_query(seen: &Seen) -> bool {
@@ -416,6 +418,11 @@ impl Proxy {
     /// was created or tagged since is not. A request never seen before is forwarded.
     pub fn freeze_tag_index(&self) {
         self.shared.tag_index.lock().unwrap().frozen = true;
+    }
+
+    /// How many `GetResources` requests the frozen index has answered.
+    pub fn served_from_tag_index(&self) -> usize {
+        self.shared.tag_index.lock().unwrap().served
     }
 }
 
@@ -607,11 +614,13 @@ async fn handle(
 
     let tag_query = is_tag_query(&seen);
     if tag_query {
-        let index = shared.tag_index.lock().unwrap();
-        if let (true, Some((status, headers, answer))) = (index.frozen, index.answers.get(&body)) {
+        let mut index = shared.tag_index.lock().unwrap();
+        let frozen = index.frozen;
+        if let (true, Some((status, headers, answer))) = (frozen, index.answers.get(&body)) {
             let mut response = Response::new(Full::new(answer.clone()));
             *response.status_mut() = *status;
             *response.headers_mut() = headers.clone();
+            index.served += 1;
             return Ok(response);
         }
     }
