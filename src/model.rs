@@ -83,6 +83,18 @@ pub struct Desired {
     pub uses_account: bool,
 }
 
+impl Desired {
+    /// The physical names of the functions the manifest wants.
+    pub fn function_names(&self) -> BTreeSet<String> {
+        self.functions.values().map(|f| f.name.clone()).collect()
+    }
+
+    /// The physical names of the roles the manifest defines.
+    pub fn role_names(&self) -> BTreeSet<String> {
+        self.roles.values().map(|r| r.name.clone()).collect()
+    }
+}
+
 /// An IAM execution role, as the manifest wants it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Role {
@@ -467,6 +479,12 @@ pub struct Live {
     pub permissions: BTreeMap<String, Vec<Permission>>,
     /// The event-source mappings that invoke owned functions, by function name.
     pub event_sources: BTreeMap<String, Vec<LiveEventSource>>,
+    /// The owned functions whose ownership was read consistently (`GetFunction`),
+    /// not only from the lagging tagging index: see `live::confirm_owned`.
+    pub confirmed: BTreeSet<String>,
+    /// ARNs the manifest names that do not exist: a function's role given by ARN, a
+    /// role's managed policy. The plan refuses them (see `live::missing_arns`).
+    pub missing: BTreeSet<String>,
 }
 
 /// A REST API lade owns, as API Gateway reports it.
@@ -479,6 +497,10 @@ pub struct LiveApi {
     pub resources: BTreeMap<String, LiveResource>,
     /// The stage named after the lade stage, if it exists.
     pub stage: Option<LiveStage>,
+    /// The API's other stages, which lade never changes; pruning leaves the
+    /// deployments they (or their canaries) point at alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_stages: Vec<LiveStage>,
     /// Every deployment, newest first.
     pub deployments: Vec<LiveDeployment>,
 }
@@ -515,6 +537,24 @@ pub struct LiveIntegration {
 pub struct LiveStage {
     pub name: String,
     pub deployment_id: String,
+    /// The deployment the stage's canary serves, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_deployment_id: Option<String>,
+}
+
+impl LiveApi {
+    /// The deployments a stage or a canary points at: API Gateway refuses to delete
+    /// them ("Active stages pointing to this deployment must be moved or deleted").
+    pub fn deployments_in_use(&self) -> BTreeSet<&str> {
+        self.stage
+            .iter()
+            .chain(&self.other_stages)
+            .flat_map(|stage| {
+                std::iter::once(stage.deployment_id.as_str())
+                    .chain(stage.canary_deployment_id.as_deref())
+            })
+            .collect()
+    }
 }
 
 /// A REST API deployment.

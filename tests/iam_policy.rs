@@ -69,6 +69,22 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
             ),
         ],
     ),
+    // Checks at plan time that a managed policy the manifest attaches exists, AWS's
+    // own (account `aws`) or the account's.
+    (
+        "iam.rs",
+        "GetPolicy",
+        &[
+            (
+                "iam:GetPolicy",
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            ),
+            (
+                "iam:GetPolicy",
+                "arn:aws:iam::123456789012:policy/team-read",
+            ),
+        ],
+    ),
     // Tags in the request need `iam:TagRole` too.
     (
         "iam.rs",
@@ -207,6 +223,14 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         &[("apigateway:GET", RESOURCE)],
     ),
     ("apigateway.rs", "GetStage", &[("apigateway:GET", STAGE)]),
+    (
+        "apigateway.rs",
+        "GetStages",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages",
+        )],
+    ),
     (
         "apigateway.rs",
         "GetDeployments",
@@ -533,6 +557,9 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
         "tag:GetResources",
         "iam:ListRoles",
         "lambda:ListFunctions",
+        // Neither names a mapping: one does not exist yet, the other lists them all.
+        "lambda:ListEventSourceMappings",
+        "lambda:CreateEventSourceMapping",
     ]
     .into_iter()
     .collect();
@@ -551,7 +578,11 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
             match service {
                 _ if anywhere.contains(action.as_str()) => {}
                 "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::*:role/"]),
+                "iam" if name == "GetPolicy" => scoped_to(&["arn:aws:iam::*:policy/"]),
                 "iam" => scoped_to(&["arn:aws:iam::*:role/lade/"]),
+                "lambda" if name.ends_with("EventSourceMapping") => {
+                    scoped_to(&["arn:aws:lambda:*:*:event-source-mapping:"])
+                }
                 "lambda" => scoped_to(&["arn:aws:lambda:*:*:function:"]),
                 "apigateway" => scoped_to(&[
                     "arn:aws:apigateway:*::/restapis",

@@ -39,7 +39,7 @@ pub use account::AccountApi;
 pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
 pub use event_sources::{EventSourceApi, NewEventSource};
 pub use iam::{IamApi, NewRole, RoleSummary};
-pub use lambda::{FunctionConfig, LambdaApi, NewFunction};
+pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
 pub use service::{PerService, Service};
 

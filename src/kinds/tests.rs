@@ -54,6 +54,7 @@ fn everything() -> Live {
             },
         )]),
         stage: None,
+        other_stages: Vec::new(),
         deployments: Vec::new(),
     };
     Live {
@@ -85,6 +86,8 @@ fn everything() -> Live {
                 },
             }],
         )]),
+        confirmed: Default::default(),
+        missing: Default::default(),
     }
 }
 

@@ -97,6 +97,27 @@ pub enum LambdaOp {
 }
 
 impl LambdaOp {
+    /// The existing function this step changes or deletes (its configuration, code,
+    /// tags or resource policy), whose ownership must be confirmed before it runs;
+    /// `None` for a create, which makes its function.
+    pub fn changes_function(&self) -> Option<&str> {
+        match self {
+            LambdaOp::CreateFunction { .. } => None,
+            LambdaOp::UpdateFunctionConfiguration { name, .. }
+            | LambdaOp::UpdateFunctionCode { name, .. }
+            | LambdaOp::TagFunction { name, .. }
+            | LambdaOp::UntagFunction { name, .. }
+            | LambdaOp::DeleteFunction { name } => Some(name),
+            // What invokes a function changes it too: a queue mapped to a function
+            // someone else now holds would invoke theirs.
+            LambdaOp::AddPermission { function, .. }
+            | LambdaOp::RemovePermission { function, .. }
+            | LambdaOp::CreateEventSourceMapping { function, .. }
+            | LambdaOp::UpdateEventSourceMapping { function, .. }
+            | LambdaOp::DeleteEventSourceMapping { function, .. } => Some(function),
+        }
+    }
+
     /// The AWS API operation, e.g. `CreateFunction`.
     pub fn api_call(&self) -> &'static str {
         match self {
