@@ -25,3 +25,4 @@ pub mod package;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod runtimes;

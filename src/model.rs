@@ -81,6 +81,9 @@ pub struct Desired {
     /// The manifest uses `${account}`: the caller looks the account up and loads the
     /// manifest again with it (until then a placeholder stands in).
     pub uses_account: bool,
+    /// The day (UTC) the manifest was checked on: runtimes' end-of-life dates are
+    /// compared with it, at load time and when planning.
+    pub today: crate::runtimes::Date,
 }
 
 /// An IAM execution role, as the manifest wants it.

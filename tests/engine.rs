@@ -31,6 +31,7 @@ fn desired() -> Desired {
         functions: functions.into_iter().map(|f| (f.key.clone(), f)).collect(),
         api: None,
         uses_account: false,
+        today: lade::runtimes::Date::new(2026, 12, 2),
     }
 }
 
@@ -2000,4 +2001,62 @@ async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
         }
     }
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+/// Lambda's runtime end of life, against the day the manifest was checked on: a runtime
+/// `CreateFunction` refuses stops a plan that creates a function with it, but not one
+/// that only updates an existing function (Lambda still allows that until its update
+/// block); deprecated runtimes are warned about in the plan.
+#[tokio::test]
+async fn runtimes_past_their_create_block_stop_creates_but_not_updates() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    // python3.10: deprecated 2026-10-31, create blocked 2026-11-30, update blocked
+    // 2027-01-15. Before its create block, everything is created, with a warning.
+    for f in desired.functions.values_mut() {
+        f.runtime = "python3.10".into();
+    }
+    desired.today = lade::runtimes::Date::new(2026, 11, 1);
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
+    assert!(plan.warnings[0].contains("runtime `python3.10` is deprecated since 2026-10-31"));
+    assert!(render::plan_text(&plan).contains("Warning: function `get`: runtime `python3.10`"));
+
+    // After the create block: a new function is refused, naming it...
+    desired.today = lade::runtimes::Date::new(2026, 12, 2);
+    let mut more = desired.clone();
+    more.functions.insert(
+        "new".into(),
+        Function {
+            runtime: "python3.10".into(),
+            ..function("new", "api")
+        },
+    );
+    let live = live::read(&cloud, &more).await.unwrap();
+    match plan::build(&more, &live, &fixtures::artifacts(&more)) {
+        Err(PlanError::RuntimeBlocked(functions)) => {
+            assert_eq!(functions.len(), 1, "{functions:?}");
+            assert!(
+                functions[0]
+                    .starts_with("function `new` would be created with runtime `python3.10`")
+            );
+        }
+        other => panic!("expected RuntimeBlocked, got {other:?}"),
+    }
+    // ...while the existing ones can still be updated, with a warning.
+    for f in desired.functions.values_mut() {
+        f.memory = 256;
+    }
+    let live = live::read(&cloud, &desired).await.unwrap();
+    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    assert!(!plan.is_empty());
+    assert!(plan.warnings[0].contains("no longer creates functions with runtime `python3.10`"));
+
+    // A current runtime brings no warning.
+    let mut current = fixtures::desired_of([], [function("x", "api")], None);
+    current.functions.get_mut("x").unwrap().role =
+        RoleRef::Arn("arn:aws:iam::123456789012:role/x".into());
+    let plan = plan::build(&current, &Live::default(), &fixtures::artifacts(&current)).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
 }

@@ -147,6 +147,8 @@ fn load_options(common: &Common) -> manifest::LoadOptions {
         env,
         region,
         account: None,
+        // Runtimes are checked against today's date (UTC).
+        today: None,
     }
 }
 

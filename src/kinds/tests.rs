@@ -78,6 +78,7 @@ fn nothing() -> Desired {
         functions: BTreeMap::new(),
         api: None,
         uses_account: false,
+        today: crate::runtimes::Date::new(2026, 12, 2),
     }
 }
 

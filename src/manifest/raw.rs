@@ -511,7 +511,6 @@ impl<V: JsonSchema> JsonSchema for Entries<V> {
 mod schema {
     use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-    use super::super::rules;
     use super::RawArchitecture;
 
     /// `{type: string, pattern: ^\$\{.*\}$}`, once in `$defs`.
@@ -551,7 +550,7 @@ mod schema {
     }
 
     pub fn runtime(generator: &mut SchemaGenerator) -> Schema {
-        let runtimes = json_schema!({ "type": "string", "enum": rules::RUNTIMES });
+        let runtimes = json_schema!({ "type": "string", "enum": crate::runtimes::schema_enum() });
         or_variable(generator, runtimes)
     }
 

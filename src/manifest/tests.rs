@@ -17,6 +17,9 @@ use crate::model::{
 
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
 /// and `notes.txt`.
+/// The day these tests run on, as far as runtimes' dates go.
+const TODAY: crate::runtimes::Date = crate::runtimes::Date::new(2026, 12, 2);
+
 struct Workspace {
     dir: tempfile::TempDir,
 }
@@ -44,7 +47,12 @@ impl Workspace {
     }
 
     fn load_with(&self, text: &str, options: &LoadOptions) -> Result<Desired, super::Diagnostics> {
-        load_str(text, &self.manifest(), options)
+        // A fixed day, so that runtimes' end-of-life dates do not change the outcome.
+        let options = LoadOptions {
+            today: options.today.or(Some(TODAY)),
+            ..options.clone()
+        };
+        load_str(text, &self.manifest(), &options)
     }
 
     /// The rendered diagnostics, with the temp dir cut so file names read `lade.yaml`.
@@ -408,6 +416,7 @@ fn valid_minimal_manifest_gets_defaults() {
             },
             region: None,
             uses_account: false,
+            today: TODAY,
             roles: BTreeMap::new(),
             functions: BTreeMap::from([(
                 "api".into(),
@@ -1361,4 +1370,34 @@ fn the_stages_example_loads() {
         .expect("a function has API_KEY");
     assert!(api_key.sensitive);
     assert_eq!(api_key.as_text().as_deref(), Some("not-set"));
+}
+
+/// Runtimes against the day: Lambda's published dates decide, not a fixed list.
+#[test]
+fn runtimes_follow_their_published_dates() {
+    use crate::runtimes::Date;
+    let ws = Workspace::new();
+    let text = |runtime: &str| FN.replace("python3.12", runtime);
+    let on = |day: Date, runtime: &str| {
+        let options = LoadOptions {
+            today: Some(day),
+            ..LoadOptions::default()
+        };
+        ws.load_with(&format!("project: shop\n{}", text(runtime)), &options)
+    };
+    let december = Date::new(2026, 12, 2);
+    // Deprecated, but Lambda still creates and updates it (its blocks were postponed
+    // to 2027): accepted; the plan warns.
+    assert!(on(december, "python3.9").is_ok());
+    // Create blocked only: the manifest accepts it, the plan refuses to create it.
+    assert!(on(december, "python3.10").is_ok());
+    // Blocked for updates too (2026-09-30): refused here, but accepted before.
+    let refused = on(december, "nodejs20.x").unwrap_err().to_string();
+    assert!(
+        refused.contains("runtime `nodejs20.x` is deprecated"),
+        "{refused}"
+    );
+    assert!(refused.contains("since 2026-09-30"), "{refused}");
+    assert!(on(Date::new(2026, 6, 1), "nodejs20.x").is_ok());
+    assert!(on(Date::new(2027, 3, 3), "python3.9").is_err());
 }

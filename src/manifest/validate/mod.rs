@@ -53,6 +53,11 @@ pub(crate) struct Validator<'r, 'a> {
     pub base_dir: &'r Path,
     pub declared: Declared,
     pub resolved: &'r Resolved,
+    /// The day runtimes' end-of-life dates are checked against.
+    pub today: crate::runtimes::Date,
+    /// The region from the environment, for the checks that depend on the region when
+    /// the manifest names none.
+    pub env_region: Option<&'r str>,
 }
 
 impl Validator<'_, '_> {
@@ -125,6 +130,7 @@ impl Validator<'_, '_> {
             functions,
             api,
             uses_account: self.resolved.uses_account,
+            today: self.today,
         }
     }
 }
