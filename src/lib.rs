@@ -17,6 +17,7 @@ pub mod cloud;
 pub mod commands;
 pub mod diff;
 pub mod kinds;
+pub mod limits;
 pub mod live;
 pub mod manifest;
 pub mod model;

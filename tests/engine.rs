@@ -2060,3 +2060,44 @@ async fn runtimes_past_their_create_block_stop_creates_but_not_updates() {
     let plan = plan::build(&current, &Live::default(), &fixtures::artifacts(&current)).unwrap();
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
 }
+
+/// The manifest counts references at their longest, but apply checks the resolved
+/// configuration again before the call: an environment over Lambda's 4 KB fails its
+/// step without a request (a model built by hand skips the manifest's check).
+#[tokio::test]
+async fn an_environment_over_4_kb_fails_before_lambda_is_asked() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired
+        .functions
+        .get_mut("list")
+        .unwrap()
+        .environment
+        .insert(
+            "BIG".into(),
+            EnvValue::text("x".repeat(lade::limits::ENVIRONMENT_BYTES)),
+        );
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let run = Engine::new(&cloud, &desired)
+        .artifacts(&artifacts)
+        .apply(&plan)
+        .await;
+    assert_eq!(run.outcome.failed.len(), 1, "{:?}", run.outcome.failed);
+    let reason = &run.outcome.failed[0].1;
+    assert!(
+        reason.contains("function shop-dev-list cannot be sent to Lambda")
+            && reason.contains("over Lambda's limit of 4096"),
+        "{reason}"
+    );
+    let creates = run
+        .calls
+        .iter()
+        .filter(|c| c.contains("CreateFunction"))
+        .count();
+    assert_eq!(
+        creates, 2,
+        "the other two functions are created: {:?}",
+        run.calls
+    );
+}

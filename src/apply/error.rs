@@ -37,6 +37,10 @@ pub enum ApplyError {
     /// points at (a plan edited by hand: `plan` never lists it).
     #[error("deployment {0} is the one this apply created, which the stage points at")]
     JustDeployed(String),
+    /// Once its references are resolved, a function's configuration or package is more
+    /// than Lambda takes; nothing was sent.
+    #[error("function {function} cannot be sent to Lambda: {reason}")]
+    OverLimit { function: String, reason: String },
 }
 
 impl From<CloudError> for ApplyError {

@@ -245,12 +245,16 @@ pub(crate) fn check_route_path(path: &str) -> Result<(), String> {
             return Err(format!(
                 "segment `{segment}` mixes text and a parameter; a parameter must be a whole segment"
             ));
-        } else if !segment
+        } else if let Some(bad) = segment
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~:@!$&'()*+,;=".contains(c))
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._:".contains(*c)))
         {
+            // API Gateway's `CreateResource` takes a path part of `a-zA-Z0-9._:-`, or a
+            // `{parameter}`; anything else URLs allow (`~ @ ! $ & ' ( ) * + , ; =`) is
+            // refused at apply ("Resource's path part only allow a-zA-Z0-9._- and
+            // curly braces at the beginning and the end", `:` accepted since).
             return Err(format!(
-                "segment `{segment}` has characters a URL path cannot hold"
+                "segment `{segment}` contains `{bad}`; API Gateway allows only letters, digits and `-._:` in a path segment"
             ));
         }
     }
@@ -336,6 +340,12 @@ mod tests {
         assert!(check_route_path("items").is_err());
         assert!(check_route_path("/items/").is_err());
         assert!(check_route_path("/a{b}").is_err());
+        assert!(check_route_path("/v1/events:batch-get/a_b.c").is_ok());
+        for bad in [
+            "~", "@", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "=", "%20",
+        ] {
+            assert!(check_route_path(&format!("/a{bad}b")).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1401,3 +1401,21 @@ fn runtimes_follow_their_published_dates() {
     assert!(on(Date::new(2026, 6, 1), "nodejs20.x").is_ok());
     assert!(on(Date::new(2027, 3, 3), "python3.9").is_err());
 }
+
+/// Without `region:`, the region from the environment decides whether an edge
+/// endpoint exists (the SDK reads the same `AWS_REGION`).
+#[test]
+fn edge_endpoints_are_refused_in_china_from_the_environment_region() {
+    let ws = Workspace::new();
+    let text = format!("project: shop\n{FN}api:\n  endpoint: EDGE\n  routes:\n    GET /: api\n");
+    let in_region = |region: &str| LoadOptions {
+        region: Some(region.into()),
+        ..LoadOptions::default()
+    };
+    assert!(ws.load_with(&text, &in_region("us-east-1")).is_ok());
+    let errors = ws.errors_with(&text, &in_region("cn-northwest-1"));
+    assert!(
+        errors.contains("no edge-optimized endpoints in `cn-northwest-1`"),
+        "{errors}"
+    );
+}

@@ -278,6 +278,21 @@ impl Validator<'_, '_> {
                 self.r
                     .error(value.loc, "a tag value must be at most 256 characters")
                     .help("shorten the value");
+            } else if let Some((at, bad)) = [(key, &key.value), (value, &value.value)]
+                .into_iter()
+                .find_map(|(at, text)| {
+                    text.chars()
+                        .find(|c| !crate::limits::is_tag_char(*c))
+                        .map(|c| (at, c))
+                })
+            {
+                let what = if at.loc == key.loc { "key" } else { "value" };
+                self.r
+                    .error(
+                        at.loc,
+                        format!("tag {what} `{}` contains `{bad}`, which Lambda does not allow in tags", at.value),
+                    )
+                    .help("tag keys and values may hold letters, digits, spaces and `_ . : / = + - @`");
             } else {
                 out.insert(key.value.clone(), value.value.clone());
             }

@@ -21,6 +21,7 @@
 //! | [`cycles`]       | functions whose environments need each other's ARNs            |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
+//! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
 //!
 //! A new kind of resource is a new file here, a `mod` line and a call in
 //! [`Validator::desired`]. No file here reads YAML or resolves a variable: each gets
@@ -44,6 +45,7 @@ mod cycles;
 mod defaults;
 mod environment;
 mod function;
+mod limits;
 mod names;
 mod role;
 mod source;
@@ -123,14 +125,16 @@ impl Validator<'_, '_> {
         self.reference_cycles(&arn_refs);
         let api = raw.api.as_ref().map(|api| self.api(&scope, api));
 
-        Desired {
+        let desired = Desired {
             scope,
-            region: raw.region.map(|r| r.value),
+            region: raw.region.as_ref().map(|r| r.value.clone()),
             roles,
             functions,
             api,
             uses_account: self.resolved.uses_account,
             today: self.today,
-        }
+        };
+        self.limits(&desired, &raw);
+        desired
     }
 }
