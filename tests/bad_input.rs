@@ -365,6 +365,14 @@ fn generated_manifests() {
     cases.push(manifest_symlink_loop());
     cases.push(source_symlink_loop());
     cases.push(symlink_loop_inside_source());
+    cases.push(
+        Case::new(
+            "100-handler-file-not-in-package",
+            "Handler: `main.handler` names `main.py`, which the package does not hold (it holds `app.py`).",
+            valid("shop").replace("app.handler", "main.handler").as_bytes(),
+        )
+        .packaging(),
+    );
     check(cases);
 }
 

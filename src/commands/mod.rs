@@ -214,6 +214,12 @@ fn package_all(
                     ));
                     continue;
                 }
+                if let Err(reason) =
+                    package::handler::check(&artifact.bytes, &function.runtime, &function.handler)
+                {
+                    errors.push(format!("function `{}`: {reason}", function.key));
+                    continue;
+                }
                 artifacts.insert(function.key.clone(), artifact);
             }
             Err(error) => errors.push(format!("function `{}`: {error}", function.key)),

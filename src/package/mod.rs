@@ -76,6 +76,7 @@
 //! - `writer.rs`: the deterministic zip writer, serial and parallel;
 //! - `zip_file.rs`: a ready `.zip` source, checked and taken as it is;
 //! - `limits.rs`: Lambda's size limits;
+//! - `handler.rs`: whether a function's handler names a file the package holds;
 //! - `cache.rs`: the content cache in `.lade/cache/`;
 //! - `error.rs`: [`PackageError`], every message a person reads from here;
 //! - `tests.rs`: the tests that build whole packages.
@@ -83,6 +84,7 @@
 mod cache;
 mod error;
 mod exclude;
+pub mod handler;
 mod limits;
 mod walk;
 mod writer;
