@@ -101,6 +101,9 @@ pub struct Role {
     pub managed_policies: BTreeSet<String>,
     /// Inline policies: name → policy document.
     pub inline_policies: BTreeMap<String, Value>,
+    /// The ARN of the managed policy set as the role's permissions boundary: the most
+    /// the role may ever do, whatever its policies allow.
+    pub boundary: Option<String>,
 }
 
 impl Role {
@@ -440,6 +443,9 @@ pub struct LiveRole {
     pub trust_policy: Value,
     pub managed_policies: BTreeSet<String>,
     pub inline_policies: BTreeMap<String, Value>,
+    /// The permissions boundary's policy ARN (`GetRole`; `ListRoles` leaves it out).
+    #[serde(default)]
+    pub boundary: Option<String>,
 }
 
 /// A function lade owns, as Lambda reports it.

@@ -2101,3 +2101,66 @@ async fn an_environment_over_4_kb_fails_before_lambda_is_asked() {
         run.calls
     );
 }
+
+/// A permissions boundary: set by `CreateRole` itself on a new role (no second
+/// call), changed with exactly one `PutRolePermissionsBoundary`, removed with exactly
+/// one `DeleteRolePermissionsBoundary`, each shown as a field change of the role.
+#[tokio::test]
+async fn a_permissions_boundary_is_one_field_and_one_call() {
+    const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/lade-boundary";
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired.roles.get_mut("api").unwrap().boundary = Some(BOUNDARY.into());
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    let created = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.op {
+            Op::Iam(IamOp::CreateRole { role }) if role.name == "shop-dev-api" => Some(role),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(created.boundary.as_deref(), Some(BOUNDARY));
+    assert!(!ops(&plan).contains(&"PutRolePermissionsBoundary"));
+    assert_eq!(
+        cloud.account.lock().unwrap().roles["shop-dev-api"]
+            .boundary
+            .as_deref(),
+        Some(BOUNDARY)
+    );
+
+    // Moved to another boundary on the worker, removed from `api`.
+    desired.roles.get_mut("api").unwrap().boundary = None;
+    desired.roles.get_mut("worker").unwrap().boundary = Some(BOUNDARY.into());
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        ops(&plan),
+        [
+            "DeleteRolePermissionsBoundary",
+            "PutRolePermissionsBoundary"
+        ]
+    );
+    let fields: Vec<String> = plan
+        .changes
+        .iter()
+        .flat_map(|c| {
+            c.fields
+                .iter()
+                .map(move |f| format!("{} {}", c.name, f.field))
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "shop-dev-api permissions boundary",
+            "shop-dev-worker permissions boundary"
+        ]
+    );
+    let account = cloud.account.lock().unwrap();
+    assert_eq!(account.roles["shop-dev-api"].boundary, None);
+    assert_eq!(
+        account.roles["shop-dev-worker"].boundary.as_deref(),
+        Some(BOUNDARY)
+    );
+}

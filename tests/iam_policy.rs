@@ -99,6 +99,16 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "DetachRolePolicy",
         &[("iam:DetachRolePolicy", LADE_ROLE)],
     ),
+    (
+        "iam.rs",
+        "PutRolePermissionsBoundary",
+        &[("iam:PutRolePermissionsBoundary", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "DeleteRolePermissionsBoundary",
+        &[("iam:DeleteRolePermissionsBoundary", LADE_ROLE)],
+    ),
     ("iam.rs", "DeleteRole", &[("iam:DeleteRole", LADE_ROLE)]),
     // Lambda, and the tagging API that finds functions by tag.
     ("lambda.rs", "GetResources", &[("tag:GetResources", "*")]),

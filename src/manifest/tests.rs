@@ -509,6 +509,7 @@ api:
                     "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]
                 })
             )]),
+            boundary: None,
         }
     );
     let worker = &desired.roles["worker"];
@@ -1416,6 +1417,43 @@ fn edge_endpoints_are_refused_in_china_from_the_environment_region() {
     let errors = ws.errors_with(&text, &in_region("cn-northwest-1"));
     assert!(
         errors.contains("no edge-optimized endpoints in `cn-northwest-1`"),
+        "{errors}"
+    );
+}
+
+/// `defaults: boundary` is every role's permissions boundary unless the role sets its
+/// own; a boundary must be a managed policy's ARN.
+#[test]
+fn permissions_boundaries_default_and_override() {
+    let ws = Workspace::new();
+    let text = format!(
+        "project: shop
+defaults:
+  boundary: arn:aws:iam::123456789012:policy/team-boundary
+roles:
+  api: {{}}
+  admin:
+    boundary: arn:aws:iam::aws:policy/PowerUserAccess
+{FN}"
+    );
+    let desired = ws.load(&text, None).unwrap();
+    assert_eq!(
+        desired.roles["api"].boundary.as_deref(),
+        Some("arn:aws:iam::123456789012:policy/team-boundary")
+    );
+    assert_eq!(
+        desired.roles["admin"].boundary.as_deref(),
+        Some("arn:aws:iam::aws:policy/PowerUserAccess")
+    );
+    let errors =
+        ws.errors(&text.replace("arn:aws:iam::aws:policy/PowerUserAccess", "PowerUserAccess"));
+    assert!(
+        errors.contains("`PowerUserAccess` is not a managed policy ARN"),
+        "{errors}"
+    );
+    assert!(errors.contains("a permissions boundary ARN is"), "{errors}");
+    assert!(
+        errors.contains("write `arn:aws:iam::aws:policy/PowerUserAccess`"),
         "{errors}"
     );
 }

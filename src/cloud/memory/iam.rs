@@ -19,6 +19,8 @@ enum IamCall {
     DeleteRolePolicy,
     AttachRolePolicy,
     DetachRolePolicy,
+    PutRolePermissionsBoundary,
+    DeleteRolePermissionsBoundary,
     DeleteRole,
 }
 
@@ -32,6 +34,8 @@ impl Operation for IamCall {
             | IamCall::DeleteRolePolicy
             | IamCall::AttachRolePolicy
             | IamCall::DetachRolePolicy
+            | IamCall::PutRolePermissionsBoundary
+            | IamCall::DeleteRolePermissionsBoundary
             | IamCall::DeleteRole => false,
         }
     }
@@ -92,6 +96,7 @@ impl IamApi for MemoryCloud {
                 trust_policy: role.trust_policy.clone(),
                 managed_policies: Default::default(),
                 inline_policies: Default::default(),
+                boundary: role.boundary.clone(),
             },
         );
         Ok(arn)
@@ -131,6 +136,21 @@ impl IamApi for MemoryCloud {
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
         self.record(IamCall::DetachRolePolicy);
         let _ = self.with_role(role, |r| r.managed_policies.remove(policy_arn));
+        Ok(())
+    }
+
+    async fn put_role_permissions_boundary(
+        &self,
+        role: &str,
+        policy_arn: &str,
+    ) -> Result<(), CloudError> {
+        self.record(IamCall::PutRolePermissionsBoundary);
+        self.with_role(role, |r| r.boundary = Some(policy_arn.to_string()))
+    }
+
+    async fn delete_role_permissions_boundary(&self, role: &str) -> Result<(), CloudError> {
+        self.record(IamCall::DeleteRolePermissionsBoundary);
+        let _ = self.with_role(role, |r| r.boundary = None);
         Ok(())
     }
 

@@ -106,13 +106,13 @@ impl Validator<'_, '_> {
             }
         }
 
+        let defaults = self.defaults(raw.defaults.as_ref());
         let roles = raw
             .roles
             .iter()
-            .filter_map(|(key, role)| self.role(&scope, key, role))
+            .filter_map(|(key, role)| self.role(&scope, key, role, defaults.boundary.as_deref()))
             .map(|role| (role.key.clone(), role))
             .collect();
-        let defaults = self.defaults(raw.defaults.as_ref());
         let mut arn_refs = BTreeMap::new();
         let functions = raw
             .functions
