@@ -2022,6 +2022,12 @@ async fn runtimes_past_their_create_block_stop_creates_but_not_updates() {
     assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
     assert!(plan.warnings[0].contains("runtime `python3.10` is deprecated since 2026-10-31"));
     assert!(render::plan_text(&plan).contains("Warning: function `get`: runtime `python3.10`"));
+    assert!(
+        render::markdown::plan(&plan)
+            .contains("> [!WARNING]\n> function \\`get\\`: runtime \\`python3.10\\`")
+    );
+    let json: serde_json::Value = serde_json::from_str(&render::plan_json(&plan)).unwrap();
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 3);
 
     // After the create block: a new function is refused, naming it...
     desired.today = lade::runtimes::Date::new(2026, 12, 2);
