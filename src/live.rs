@@ -10,7 +10,8 @@
 //! Three branches run concurrently, then the permissions:
 //!
 //! 1. **Roles**: one `ListRoles` under the project's path (paginated), and for each
-//!    owned role `ListRolePolicies`, one `GetRolePolicy` per inline policy and
+//!    owned role `GetRole` (for its permissions boundary, which `ListRoles` leaves
+//!    out), `ListRolePolicies`, one `GetRolePolicy` per inline policy and
 //!    `ListAttachedRolePolicies`; then one `GetRole` per wanted role not found under
 //!    lade's path (to tell "free" from "someone else's").
 //! 2. **Functions**: one tagging-API `GetResources` (paginated) gives the owned
@@ -53,7 +54,7 @@
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
 //! at most (F functions in the account), ⌈M/100⌉ `ListEventSourceMappings` (M mappings
-//! in the account), `ListRoles` + R·(2 + P) IAM reads, and four API Gateway reads: no
+//! in the account), `ListRoles` + R·(3 + P) IAM reads, and four API Gateway reads: no
 //! `GetFunction`.
 //!
 //! Every read goes through [`Gates`]: at most `limits.total()` in flight, and at most

@@ -81,6 +81,9 @@ pub struct Desired {
     /// The manifest uses `${account}`: the caller looks the account up and loads the
     /// manifest again with it (until then a placeholder stands in).
     pub uses_account: bool,
+    /// The day (UTC) the manifest was checked on: runtimes' end-of-life dates are
+    /// compared with it, at load time and when planning.
+    pub today: crate::runtimes::Date,
 }
 
 impl Desired {
@@ -110,6 +113,9 @@ pub struct Role {
     pub managed_policies: BTreeSet<String>,
     /// Inline policies: name → policy document.
     pub inline_policies: BTreeMap<String, Value>,
+    /// The ARN of the managed policy set as the role's permissions boundary: the most
+    /// the role may ever do, whatever its policies allow.
+    pub boundary: Option<String>,
 }
 
 impl Role {
@@ -585,6 +591,9 @@ pub struct LiveRole {
     pub trust_policy: Value,
     pub managed_policies: BTreeSet<String>,
     pub inline_policies: BTreeMap<String, Value>,
+    /// The permissions boundary's policy ARN (`GetRole`; `ListRoles` leaves it out).
+    #[serde(default)]
+    pub boundary: Option<String>,
 }
 
 /// A function lade owns, as Lambda reports it.

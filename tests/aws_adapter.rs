@@ -42,6 +42,7 @@ fn new_role(scope: &Scope, key: &str) -> NewRole {
         path: scope.iam_path(),
         trust_policy: lambda_trust(),
         tags: scope.ownership_tags(),
+        boundary: None,
     }
 }
 
@@ -640,4 +641,48 @@ async fn a_region_override_wins() {
     // Reads the process environment but changes nothing, and sends no request.
     let cloud = AwsCloud::from_env(Some("eu-west-3")).await;
     assert_eq!(cloud.region().as_deref(), Some("eu-west-3"));
+}
+
+/// A role's permissions boundary: created with it, read back (by `GetRole`, since
+/// AWS's `ListRoles` leaves it out), replaced, and removed; removing none is fine.
+#[tokio::test]
+async fn a_roles_permissions_boundary_is_set_read_replaced_and_removed() {
+    const POWER: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
+    const READ: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let cloud = cloud().await;
+    let scope = scope(&unique("boundary"), "dev");
+    let role = NewRole {
+        boundary: Some(POWER.to_owned()),
+        ..new_role(&scope, "api")
+    };
+    cloud.create_role(&role).await.unwrap();
+    let boundary = |roles: Vec<lade::model::LiveRole>| {
+        assert_eq!(roles.len(), 1);
+        roles[0].boundary.clone()
+    };
+    let path = scope.iam_path();
+    assert_eq!(
+        boundary(cloud.list_roles(&path).await.unwrap()).as_deref(),
+        Some(POWER)
+    );
+    cloud
+        .put_role_permissions_boundary(&role.name, READ)
+        .await
+        .unwrap();
+    assert_eq!(
+        boundary(cloud.list_roles(&path).await.unwrap()).as_deref(),
+        Some(READ)
+    );
+    let read = cloud.read_role(&role.name).await.unwrap().unwrap();
+    assert_eq!(read.boundary.as_deref(), Some(READ));
+    cloud
+        .delete_role_permissions_boundary(&role.name)
+        .await
+        .unwrap();
+    assert_eq!(boundary(cloud.list_roles(&path).await.unwrap()), None);
+    cloud
+        .delete_role_permissions_boundary(&role.name)
+        .await
+        .unwrap();
+    cloud.delete_role(&role.name).await.unwrap();
 }

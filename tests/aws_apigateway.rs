@@ -65,6 +65,7 @@ async fn function(cloud: &AwsCloud, scope: &Scope, key: &str) -> (String, String
             path: scope.iam_path(),
             trust_policy: trust_policy(&BTreeSet::from(["lambda.amazonaws.com".to_owned()])),
             tags: scope.ownership_tags(),
+            boundary: None,
         })
         .await
         .unwrap();

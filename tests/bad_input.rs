@@ -365,6 +365,14 @@ fn generated_manifests() {
     cases.push(manifest_symlink_loop());
     cases.push(source_symlink_loop());
     cases.push(symlink_loop_inside_source());
+    cases.push(
+        Case::new(
+            "100-handler-file-not-in-package",
+            "Handler: `main.handler` names `main.py`, which the package does not hold (it holds `app.py`).",
+            valid("shop").replace("app.handler", "main.handler").as_bytes(),
+        )
+        .packaging(),
+    );
     check(cases);
 }
 
@@ -377,6 +385,7 @@ fn oversized_packages() {
         zipped_over_50_mb(),
         zip_file_over_50_mb(),
         zip_file_unzipping_over_250_mb(),
+        zip_file_under_50_mib_over_the_request(),
     ]);
 }
 
@@ -615,6 +624,27 @@ fn zip_file_over_50_mb() -> Case {
         .open(&path)
         .unwrap()
         .set_len(51 * MIB)
+        .unwrap();
+    case
+}
+
+/// A sparse `.zip` one byte under 50 MiB: its base64 (69,905,068 bytes) is over
+/// Lambda's request limit (smaller than 69,905,067), so Lambda would refuse it although
+/// it is under "50 MB"; refused by its size before it is read.
+fn zip_file_under_50_mib_over_the_request() -> Case {
+    let case = Case::new(
+        "99-zip-source-under-50-mib-over-the-request",
+        "Package size: a `.zip` one byte under 50 MiB, whose base64 is over Lambda's request limit.",
+        valid("shop").replace("./src", "./bundle.zip").as_bytes(),
+    )
+    .packaging();
+    let path = case.path().join("bundle.zip");
+    std::fs::write(&path, b"PK\x03\x04").unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(50 * MIB - 1)
         .unwrap();
     case
 }

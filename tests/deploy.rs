@@ -425,3 +425,118 @@ fn an_invalid_manifest_exits_1_before_any_aws_call() {
         );
     }
 }
+
+/// Permissions boundaries, through the CLI against moto: a project default
+/// (`defaults: boundary`) and a role's own override are created with the roles; a
+/// change is planned as a field change and applied with `PutRolePermissionsBoundary`,
+/// a removal with `DeleteRolePermissionsBoundary`; `--explain` shows the commands; and
+/// each second plan is empty.
+#[tokio::test]
+async fn permissions_boundaries_are_planned_applied_and_removed() {
+    const POWER: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
+    const READ: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let sdk = sdk(moto()).await;
+    let project = Project::new("bound");
+    project.manifest(&format!(
+        "project: {{project}}
+region: us-east-1
+defaults:
+  boundary: {POWER}
+roles:
+  api: {{}}
+  worker:
+    boundary: {READ}
+functions:
+  list:
+    source: ./list
+    handler: app.handler
+    runtime: python3.12
+    role: api
+"
+    ));
+    let boundary = |role: String| {
+        let iam = sdk.iam.clone();
+        async move {
+            let out = iam.get_role().role_name(role).send().await.unwrap();
+            out.role()
+                .unwrap()
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned)
+        }
+    };
+    let explain = project.ok(&["plan", "--explain"]);
+    assert!(
+        explain.contains(&format!("--permissions-boundary {POWER}")),
+        "{explain}"
+    );
+    project.ok(&["apply", "--yes"]);
+    assert_eq!(
+        boundary(project.physical("api")).await.as_deref(),
+        Some(POWER)
+    );
+    assert_eq!(
+        boundary(project.physical("worker")).await.as_deref(),
+        Some(READ)
+    );
+    assert!(project.ok(&["plan"]).contains("No changes"));
+
+    // The worker moves to the default; the default goes away from `api`.
+    project.edit(|text| {
+        text.replace(
+            &format!("  worker:\n    boundary: {READ}\n"),
+            "  worker: {}\n",
+        )
+        .replace(&format!("defaults:\n  boundary: {POWER}\n"), "")
+        .replace("  api: {}\n", &format!("  api:\n    boundary: {READ}\n"))
+        .replace(
+            "  worker: {}\n",
+            &format!("  worker:\n    boundary: {POWER}\n"),
+        )
+    });
+    let steps = project.plan_steps();
+    assert!(
+        steps.contains(&(
+            "put_role_permissions_boundary".into(),
+            project.physical("api")
+        )),
+        "{steps:?}"
+    );
+    assert!(
+        steps.contains(&(
+            "put_role_permissions_boundary".into(),
+            project.physical("worker")
+        )),
+        "{steps:?}"
+    );
+    let text = project.ok(&["plan"]);
+    assert!(text.contains("permissions boundary"), "{text}");
+    project.ok(&["apply", "--yes"]);
+    assert_eq!(
+        boundary(project.physical("api")).await.as_deref(),
+        Some(READ)
+    );
+    assert_eq!(
+        boundary(project.physical("worker")).await.as_deref(),
+        Some(POWER)
+    );
+
+    // No boundary at all: removed.
+    project.edit(|text| {
+        text.replace(&format!("  api:\n    boundary: {READ}\n"), "  api: {}\n")
+            .replace(
+                &format!("  worker:\n    boundary: {POWER}\n"),
+                "  worker: {}\n",
+            )
+    });
+    let explain = project.ok(&["plan", "--explain"]);
+    assert!(
+        explain.contains("aws iam delete-role-permissions-boundary"),
+        "{explain}"
+    );
+    project.ok(&["apply", "--yes"]);
+    assert_eq!(boundary(project.physical("api")).await, None);
+    assert_eq!(boundary(project.physical("worker")).await, None);
+    assert!(project.ok(&["plan"]).contains("No changes"));
+    project.ok(&["destroy", "--yes"]);
+}

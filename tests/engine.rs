@@ -31,6 +31,7 @@ fn desired() -> Desired {
         functions: functions.into_iter().map(|f| (f.key.clone(), f)).collect(),
         api: None,
         uses_account: false,
+        today: lade::runtimes::Date::new(2026, 12, 2),
     }
 }
 
@@ -2450,4 +2451,172 @@ async fn pruning_leaves_deployments_that_any_stage_or_canary_serves() {
     let api = the_api(&cloud);
     assert!(api.deployments.iter().any(|d| d.id == ids[4]));
     assert!(!api.deployments.iter().any(|d| d.id == ids[3]));
+}
+
+/// Lambda's runtime end of life, against the day the manifest was checked on: a runtime
+/// `CreateFunction` refuses stops a plan that creates a function with it, but not one
+/// that only updates an existing function (Lambda still allows that until its update
+/// block); deprecated runtimes are warned about in the plan.
+#[tokio::test]
+async fn runtimes_past_their_create_block_stop_creates_but_not_updates() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    // python3.10: deprecated 2026-10-31, create blocked 2026-11-30, update blocked
+    // 2027-01-15. Before its create block, everything is created, with a warning.
+    for f in desired.functions.values_mut() {
+        f.runtime = "python3.10".into();
+    }
+    desired.today = lade::runtimes::Date::new(2026, 11, 1);
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
+    assert!(plan.warnings[0].contains("runtime `python3.10` is deprecated since 2026-10-31"));
+    assert!(render::plan_text(&plan).contains("Warning: function `get`: runtime `python3.10`"));
+    assert!(
+        render::markdown::plan(&plan)
+            .contains("> [!WARNING]\n> function \\`get\\`: runtime \\`python3.10\\`")
+    );
+    let json: serde_json::Value = serde_json::from_str(&render::plan_json(&plan)).unwrap();
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 3);
+
+    // After the create block: a new function is refused, naming it...
+    desired.today = lade::runtimes::Date::new(2026, 12, 2);
+    let mut more = desired.clone();
+    more.functions.insert(
+        "new".into(),
+        Function {
+            runtime: "python3.10".into(),
+            ..function("new", "api")
+        },
+    );
+    let live = live::read(&cloud, &more).await.unwrap();
+    match plan::build(&more, &live, &fixtures::artifacts(&more)) {
+        Err(PlanError::RuntimeBlocked(functions)) => {
+            assert_eq!(functions.len(), 1, "{functions:?}");
+            assert!(
+                functions[0]
+                    .starts_with("function `new` would be created with runtime `python3.10`")
+            );
+        }
+        other => panic!("expected RuntimeBlocked, got {other:?}"),
+    }
+    // ...while the existing ones can still be updated, with a warning.
+    for f in desired.functions.values_mut() {
+        f.memory = 256;
+    }
+    let live = live::read(&cloud, &desired).await.unwrap();
+    let plan = plan::build(&desired, &live, &artifacts).unwrap();
+    assert!(!plan.is_empty());
+    assert!(plan.warnings[0].contains("no longer creates functions with runtime `python3.10`"));
+
+    // A current runtime brings no warning.
+    let mut current = fixtures::desired_of([], [function("x", "api")], None);
+    current.functions.get_mut("x").unwrap().role =
+        RoleRef::Arn("arn:aws:iam::123456789012:role/x".into());
+    let plan = plan::build(&current, &Live::default(), &fixtures::artifacts(&current)).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+}
+
+/// The manifest counts references at their longest, but apply checks the resolved
+/// configuration again before the call: an environment over Lambda's 4 KB fails its
+/// step without a request (a model built by hand skips the manifest's check).
+#[tokio::test]
+async fn an_environment_over_4_kb_fails_before_lambda_is_asked() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired
+        .functions
+        .get_mut("list")
+        .unwrap()
+        .environment
+        .insert(
+            "BIG".into(),
+            EnvValue::text("x".repeat(lade::limits::ENVIRONMENT_BYTES)),
+        );
+    let artifacts = artifacts(&desired);
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let run = Engine::new(&cloud, &desired)
+        .artifacts(&artifacts)
+        .apply(&plan)
+        .await;
+    assert_eq!(run.outcome.failed.len(), 1, "{:?}", run.outcome.failed);
+    let reason = &run.outcome.failed[0].1;
+    assert!(
+        reason.contains("function shop-dev-list cannot be sent to Lambda")
+            && reason.contains("over Lambda's limit of 4096"),
+        "{reason}"
+    );
+    let creates = run
+        .calls
+        .iter()
+        .filter(|c| c.contains("CreateFunction"))
+        .count();
+    assert_eq!(
+        creates, 2,
+        "the other two functions are created: {:?}",
+        run.calls
+    );
+}
+
+/// A permissions boundary: set by `CreateRole` itself on a new role (no second
+/// call), changed with exactly one `PutRolePermissionsBoundary`, removed with exactly
+/// one `DeleteRolePermissionsBoundary`, each shown as a field change of the role.
+#[tokio::test]
+async fn a_permissions_boundary_is_one_field_and_one_call() {
+    const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/lade-boundary";
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    desired.roles.get_mut("api").unwrap().boundary = Some(BOUNDARY.into());
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    let created = plan
+        .steps
+        .iter()
+        .find_map(|s| match &s.op {
+            Op::Iam(IamOp::CreateRole { role }) if role.name == "shop-dev-api" => Some(role),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(created.boundary.as_deref(), Some(BOUNDARY));
+    assert!(!ops(&plan).contains(&"PutRolePermissionsBoundary"));
+    assert_eq!(
+        cloud.account.lock().unwrap().roles["shop-dev-api"]
+            .boundary
+            .as_deref(),
+        Some(BOUNDARY)
+    );
+
+    // Moved to another boundary on the worker, removed from `api`.
+    desired.roles.get_mut("api").unwrap().boundary = None;
+    desired.roles.get_mut("worker").unwrap().boundary = Some(BOUNDARY.into());
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        ops(&plan),
+        [
+            "DeleteRolePermissionsBoundary",
+            "PutRolePermissionsBoundary"
+        ]
+    );
+    let fields: Vec<String> = plan
+        .changes
+        .iter()
+        .flat_map(|c| {
+            c.fields
+                .iter()
+                .map(move |f| format!("{} {}", c.name, f.field))
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "shop-dev-api permissions boundary",
+            "shop-dev-worker permissions boundary"
+        ]
+    );
+    let account = cloud.account.lock().unwrap();
+    assert_eq!(account.roles["shop-dev-api"].boundary, None);
+    assert_eq!(
+        account.roles["shop-dev-worker"].boundary.as_deref(),
+        Some(BOUNDARY)
+    );
 }

@@ -1,7 +1,13 @@
 //! `docs/iam-policy.json` is the least-privilege policy lade needs for plan, apply and
-//! destroy. These tests keep it in step with the code: every AWS operation the adapter
-//! sends (found by scanning `src/aws/` for `call("Operation", …)` and SDK waiters) must
-//! be allowed on the resources it touches, and the policy must allow nothing else.
+//! destroy, and `docs/iam-policy-plan.json` the read-only one `plan` needs. These tests
+//! keep them in step with the code: every AWS operation the adapter sends (found by
+//! scanning `src/aws/` for `call("Operation", …)` and SDK waiters) must be allowed on
+//! the resources it touches, and the policies must allow nothing else.
+//!
+//! Both documents are templates: `REGION`, `ACCOUNT_ID` and `PROJECT` stand for the
+//! region, the account and the lade project, so that every ARN pins what AWS lets an
+//! ARN pin (docs/security.md). The tests fill them in as `us-east-1`, `123456789012`
+//! and `shop`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -116,6 +122,16 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "DetachRolePolicy",
         &[("iam:DetachRolePolicy", LADE_ROLE)],
     ),
+    (
+        "iam.rs",
+        "PutRolePermissionsBoundary",
+        &[("iam:PutRolePermissionsBoundary", LADE_ROLE)],
+    ),
+    (
+        "iam.rs",
+        "DeleteRolePermissionsBoundary",
+        &[("iam:DeleteRolePermissionsBoundary", LADE_ROLE)],
+    ),
     ("iam.rs", "DeleteRole", &[("iam:DeleteRole", LADE_ROLE)]),
     // Lambda, and the tagging API that finds functions by tag.
     ("lambda.rs", "GetResources", &[("tag:GetResources", "*")]),
@@ -125,10 +141,15 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "ListFunctions",
         &[("lambda:ListFunctions", "*")],
     ),
+    // Its answer holds the function's tags only with `lambda:ListTags` allowed too, and
+    // lade proves ownership from them.
     (
         "lambda.rs",
         "GetFunction",
-        &[("lambda:GetFunction", FUNCTION)],
+        &[
+            ("lambda:GetFunction", FUNCTION),
+            ("lambda:ListTags", FUNCTION),
+        ],
     ),
     // Naming the role passes it to Lambda; tags in the request need TagResource.
     (
@@ -317,9 +338,35 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
+/// The template's placeholders and what the tests fill in.
+const PLACEHOLDERS: [(&str, &str); 3] = [
+    ("REGION", "us-east-1"),
+    ("ACCOUNT_ID", "123456789012"),
+    ("PROJECT", "shop"),
+];
+
+fn template(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("docs/{file} exists"))
+}
+
+/// The deploy policy, filled in.
 fn policy() -> Vec<Statement> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/iam-policy.json");
-    let text = std::fs::read_to_string(&path).expect("docs/iam-policy.json exists");
+    statements("iam-policy.json")
+}
+
+/// The plan policy, filled in.
+fn plan_policy() -> Vec<Statement> {
+    statements("iam-policy-plan.json")
+}
+
+fn statements(file: &str) -> Vec<Statement> {
+    let mut text = template(file);
+    for (placeholder, value) in PLACEHOLDERS {
+        text = text.replace(placeholder, value);
+    }
     let document: Value = serde_json::from_str(&text).expect("the policy is JSON");
     assert_eq!(document["Version"], "2012-10-17");
     let statements = document["Statement"].as_array().expect("a Statement list");
@@ -577,16 +624,18 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
             };
             match service {
                 _ if anywhere.contains(action.as_str()) => {}
-                "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::*:role/"]),
-                "iam" if name == "GetPolicy" => scoped_to(&["arn:aws:iam::*:policy/"]),
-                "iam" => scoped_to(&["arn:aws:iam::*:role/lade/"]),
-                "lambda" if name.ends_with("EventSourceMapping") => {
-                    scoped_to(&["arn:aws:lambda:*:*:event-source-mapping:"])
+                "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::123456789012:role/"]),
+                "iam" if name == "GetPolicy" => {
+                    scoped_to(&["arn:aws:iam::aws:policy/", "arn:aws:iam::123456789012:policy/"])
                 }
-                "lambda" => scoped_to(&["arn:aws:lambda:*:*:function:"]),
+                "iam" => scoped_to(&["arn:aws:iam::123456789012:role/lade/shop/"]),
+                "lambda" if name.ends_with("EventSourceMapping") => {
+                    scoped_to(&["arn:aws:lambda:us-east-1:123456789012:event-source-mapping:"])
+                }
+                "lambda" => scoped_to(&["arn:aws:lambda:us-east-1:123456789012:function:"]),
                 "apigateway" => scoped_to(&[
-                    "arn:aws:apigateway:*::/restapis",
-                    "arn:aws:apigateway:*::/tags/",
+                    "arn:aws:apigateway:us-east-1::/restapis",
+                    "arn:aws:apigateway:us-east-1::/tags/",
                 ]),
                 other => panic!("{}: unexpected service `{other}`", statement.sid),
             }
@@ -611,25 +660,149 @@ fn pass_role_is_only_for_lade_roles_and_only_to_lambda() {
     assert_eq!(passing.len(), 1, "one statement allows iam:PassRole");
     let statement = passing[0];
     assert_eq!(statement.actions, ["iam:PassRole"], "PassRole stands alone");
-    assert_eq!(statement.resources, ["arn:aws:iam::*:role/lade/*"]);
+    assert_eq!(
+        statement.resources,
+        ["arn:aws:iam::123456789012:role/lade/shop/*"]
+    );
     assert_eq!(
         statement.condition,
         Some(serde_json::json!({"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}))
     );
-    // A role outside lade's path cannot be passed.
-    assert!(
-        allowing(
-            &policy,
-            "iam:PassRole",
-            "arn:aws:iam::123456789012:role/admin"
-        )
-        .is_empty()
+    // A role outside lade's path, or another project's, or in another account, cannot
+    // be passed; nor can the policy on such a role be written.
+    for role in [
+        "arn:aws:iam::123456789012:role/admin",
+        "arn:aws:iam::123456789012:role/lade/other/dev/other-dev-api",
+        "arn:aws:iam::999999999999:role/lade/shop/dev/shop-dev-api",
+    ] {
+        for action in ["iam:PassRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"] {
+            assert!(
+                allowing(&policy, action, role).is_empty(),
+                "{action} on {role}"
+            );
+        }
+    }
+    assert!(!allowing(&policy, "iam:PassRole", LADE_ROLE).is_empty());
+}
+
+/// `AddPermission` only ever names API Gateway as the principal, so the policy lets
+/// the deployer open a function to nothing else (`lambda:Principal`).
+#[test]
+fn add_permission_is_only_for_api_gateway() {
+    let policy = policy();
+    let adding: Vec<&Statement> = policy
+        .iter()
+        .filter(|s| s.actions.iter().any(|a| a == "lambda:AddPermission"))
+        .collect();
+    assert_eq!(adding.len(), 1, "one statement allows lambda:AddPermission");
+    assert_eq!(
+        adding[0].actions,
+        ["lambda:AddPermission"],
+        "it stands alone"
     );
+    assert_eq!(
+        adding[0].condition,
+        Some(serde_json::json!({"StringEquals": {"lambda:Principal": "apigateway.amazonaws.com"}}))
+    );
+    // The only principal lade's adapter sends is that one.
+    let source = adapter_sources()["lambda.rs"].clone();
+    let principals: Vec<&str> = source
+        .match_indices(".principal(")
+        .map(|(at, _)| {
+            let rest = &source[at + ".principal(".len()..];
+            &rest[..rest.find(')').unwrap()]
+        })
+        .collect();
+    assert_eq!(principals, ["API_GATEWAY"]);
+    assert!(source.contains("const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;"));
+    assert_eq!(lade::arn::API_GATEWAY_PRINCIPAL, "apigateway.amazonaws.com");
+}
+
+/// Every ARN pins the region and the account where the service's ARNs hold them (IAM
+/// ARNs have no region, API Gateway's no account), and actions that take no resource
+/// are pinned to the region by `aws:RequestedRegion` where they are regional.
+#[test]
+fn the_documents_pin_region_and_account_where_aws_allows() {
+    for file in ["iam-policy.json", "iam-policy-plan.json"] {
+        let document: Value = serde_json::from_str(&template(file)).unwrap();
+        for statement in document["Statement"].as_array().unwrap() {
+            let sid = statement["Sid"].as_str().unwrap();
+            for resource in strings(&statement["Resource"]) {
+                let pinned = match resource.split(':').nth(2) {
+                    Some("lambda") => resource.starts_with("arn:aws:lambda:REGION:ACCOUNT_ID:"),
+                    // AWS's own managed policies are in the account `aws`.
+                    Some("iam") => {
+                        resource.starts_with("arn:aws:iam::ACCOUNT_ID:")
+                            || resource == "arn:aws:iam::aws:policy/*"
+                    }
+                    Some("apigateway") => resource.starts_with("arn:aws:apigateway:REGION::"),
+                    _ => resource == "*",
+                };
+                assert!(pinned, "{file} {sid}: `{resource}` is not pinned");
+            }
+            let actions = strings(&statement["Action"]);
+            let regional = actions
+                .iter()
+                .any(|a| a == "lambda:ListFunctions" || a == "tag:GetResources");
+            if regional {
+                assert_eq!(
+                    statement["Condition"]["StringEquals"]["aws:RequestedRegion"], "REGION",
+                    "{file} {sid}"
+                );
+            }
+        }
+    }
+}
+
+/// `docs/iam-policy-plan.json` allows every read lade's `plan` sends, and nothing
+/// that writes: a pull request's plan job can run with it.
+#[test]
+fn the_plan_policy_allows_the_reads_and_no_write() {
+    let policy = plan_policy();
+    let is_read = |op: &str| op.starts_with("Get") || op.starts_with("List");
+    let mut missing = Vec::new();
+    for (file, operation, needs) in OPERATIONS.iter().filter(|(_, op, _)| is_read(op)) {
+        for (action, resource) in *needs {
+            if allowing(&policy, action, resource).is_empty() {
+                missing.push(format!("{operation} ({file}) needs {action} on {resource}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/iam-policy-plan.json does not allow:\n{}",
+        missing.join("\n")
+    );
+    let read_actions: BTreeSet<&str> = OPERATIONS
+        .iter()
+        .filter(|(_, op, _)| is_read(op))
+        .flat_map(|(_, _, needs)| needs.iter().map(|(action, _)| *action))
+        .collect();
+    for statement in &policy {
+        for action in &statement.actions {
+            assert!(
+                read_actions.contains(action.as_str()),
+                "{}: `{action}` is not a read lade's plan needs",
+                statement.sid
+            );
+        }
+    }
+    // The deploy policy allows at least everything the plan policy does.
+    let deploy = self::policy();
+    for (_, _, needs) in OPERATIONS.iter().filter(|(_, op, _)| is_read(op)) {
+        for (action, resource) in *needs {
+            assert!(!allowing(&deploy, action, resource).is_empty(), "{action}");
+        }
+    }
 }
 
 #[test]
 fn the_glob_matches_like_iam() {
     assert!(glob("arn:aws:iam::*:role/lade/*", LADE_ROLE));
+    assert!(glob(
+        "arn:aws:iam::123456789012:role/lade/shop/*",
+        LADE_ROLE
+    ));
     assert!(!glob(
         "arn:aws:iam::*:role/lade/*",
         "arn:aws:iam::1:role/other/x"

@@ -117,8 +117,10 @@ fn a_no_op_plan_reads_each_routed_function_once() {
         (key("tagging", "GetResources"), 1),
         // the account's triggers (one page),
         (key("lambda", "ListEventSourceMappings"), 1),
-        // the role and its policies,
+        // the role (`GetRole` for its permissions boundary, which `ListRoles` leaves
+        // out on AWS) and its policies,
         (key("iam", "ListRoles"), 1),
+        (key("iam", "GetRole"), 1),
         (key("iam", "ListRolePolicies"), 1),
         (key("iam", "ListAttachedRolePolicies"), 1),
         // and the API.
@@ -128,9 +130,9 @@ fn a_no_op_plan_reads_each_routed_function_once() {
         (key("apigateway", "GetDeployments"), 1),
     ]);
     assert_eq!(requests(&stats), expected);
-    assert_eq!(stats["total"]["requests"], 15);
+    assert_eq!(stats["total"]["requests"], 16);
     assert_eq!(stats["total"]["retries"], 0);
-    assert_eq!(stats["total"]["attempts"], 15);
+    assert_eq!(stats["total"]["attempts"], 16);
 }
 
 #[test]

@@ -60,6 +60,7 @@ fn desired() -> Desired {
             ],
         }),
         uses_account: false,
+        today: lade::runtimes::Date::new(2026, 12, 2),
     }
 }
 
@@ -311,6 +312,7 @@ fn odd_plan(name: &str) -> Plan {
         salt: String::new(),
         fingerprints: Default::default(),
         artifacts: Default::default(),
+        warnings: Vec::new(),
         changes: vec![Change::new(
             Address::Function(name.into()),
             name,

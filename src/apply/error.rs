@@ -46,6 +46,10 @@ pub enum ApplyError {
         "function {name} is not lade's any more ({reason}): it was re-created or untagged since the plan, so lade leaves it alone; plan again"
     )]
     NoLongerOwned { name: String, reason: String },
+    /// Once its references are resolved, a function's configuration or package is more
+    /// than Lambda takes; nothing was sent.
+    #[error("function {function} cannot be sent to Lambda: {reason}")]
+    OverLimit { function: String, reason: String },
 }
 
 impl From<CloudError> for ApplyError {

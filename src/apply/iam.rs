@@ -16,6 +16,7 @@ impl Context<'_> {
                     path: role.path.clone(),
                     trust_policy: role.trust_policy.clone(),
                     tags: role.tags.clone(),
+                    boundary: role.boundary.clone(),
                 };
                 let arn = cloud.create_role(&new).await?;
                 self.learn(Output::RoleArn(role.name.clone()), arn);
@@ -36,6 +37,14 @@ impl Context<'_> {
             }
             IamOp::DetachRolePolicy { role, policy_arn } => {
                 cloud.detach_role_policy(role, policy_arn).await?
+            }
+            IamOp::PutRolePermissionsBoundary { role, policy_arn } => {
+                cloud
+                    .put_role_permissions_boundary(role, policy_arn)
+                    .await?
+            }
+            IamOp::DeleteRolePermissionsBoundary { role } => {
+                cloud.delete_role_permissions_boundary(role).await?
             }
             IamOp::DeleteRole { role } => cloud.delete_role(role).await?,
         }

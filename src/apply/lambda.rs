@@ -24,11 +24,23 @@ impl Context<'_> {
                 let config = self.config(name, settings).await?;
                 let mut tags = tags.clone();
                 tags.extend(applied_record(&config, settings));
+                let zip = self.artifact(code)?.bytes.clone();
+                let request = crate::limits::base64_len(zip.len() as u64)
+                    + crate::limits::create_request_overhead(name, &config, &tags);
+                if request >= crate::limits::CODE_REQUEST_BYTES {
+                    return Err(ApplyError::OverLimit {
+                        function: name.clone(),
+                        reason: format!(
+                            "its CreateFunction request would be {request} bytes with the package in base64; Lambda takes less than {}",
+                            crate::limits::CODE_REQUEST_BYTES
+                        ),
+                    });
+                }
                 let function = NewFunction {
                     name: name.clone(),
                     config,
                     architecture: *architecture,
-                    zip: self.artifact(code)?.bytes.clone(),
+                    zip,
                     tags,
                 };
                 let arn = cloud.create_function(&function).await?;
@@ -132,7 +144,7 @@ impl Context<'_> {
         for (key, value) in &settings.environment {
             environment.insert(key.clone(), self.env_value(function, key, value).await?);
         }
-        Ok(FunctionConfig {
+        let config = FunctionConfig {
             handler: settings.handler.clone(),
             runtime: settings.runtime.clone(),
             role_arn,
@@ -140,7 +152,14 @@ impl Context<'_> {
             timeout: settings.timeout,
             environment,
             description: settings.description.clone(),
-        })
+        };
+        // The manifest checked these limits with every reference at its longest; now
+        // that the values are known, check them again before Lambda would refuse them.
+        crate::limits::check_configuration(&config).map_err(|reason| ApplyError::OverLimit {
+            function: function.to_owned(),
+            reason,
+        })?;
+        Ok(config)
     }
 }
 

@@ -31,9 +31,21 @@ impl IamApi for AwsCloud {
             .await?;
         let mut live = Vec::with_capacity(roles.len());
         // One role at a time: IAM's control plane is rate-limited per account, and a
-        // project has a handful of roles.
+        // project has a handful of roles. `ListRoles` leaves out the permissions
+        // boundary (IAM: "This operation does not return … PermissionsBoundary"), so
+        // each role is read again with `GetRole`, which has it.
         for role in roles {
-            live.push(with_policies(self, role).await?);
+            let name = role.role_name().to_owned();
+            let full = match self
+                .call("GetRole", self.iam.get_role().role_name(&name).send())
+                .await
+            {
+                Ok(output) => output.role.unwrap_or(role),
+                // Deleted since the listing: it is not there to own.
+                Err(error) if error.is(NO_SUCH_ENTITY) => continue,
+                Err(error) => return Err(error.into()),
+            };
+            live.push(with_policies(self, full).await?);
         }
         Ok(live)
     }
@@ -102,6 +114,7 @@ impl IamApi for AwsCloud {
                 message: format!("invalid tag: {error}"),
             })?;
         let trust_policy = document::render(&role.trust_policy);
+        let boundary = role.boundary.as_deref();
         let (tags, trust_policy) = (&tags, &trust_policy);
         let waiting_for = format!("role {} to be created", role.name);
         until_done(&self.patience, &waiting_for, move || async move {
@@ -113,6 +126,7 @@ impl IamApi for AwsCloud {
                         .role_name(&role.name)
                         .path(&role.path)
                         .assume_role_policy_document(trust_policy)
+                        .set_permissions_boundary(boundary.map(str::to_owned))
                         .set_tags(Some(tags.clone()))
                         .send(),
                 )
@@ -221,6 +235,36 @@ impl IamApi for AwsCloud {
         gone_is_fine(detached)
     }
 
+    async fn put_role_permissions_boundary(
+        &self,
+        role: &str,
+        policy_arn: &str,
+    ) -> Result<(), CloudError> {
+        self.call(
+            "PutRolePermissionsBoundary",
+            self.iam
+                .put_role_permissions_boundary()
+                .role_name(role)
+                .permissions_boundary(policy_arn)
+                .send(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_role_permissions_boundary(&self, role: &str) -> Result<(), CloudError> {
+        let deleted = self
+            .call(
+                "DeleteRolePermissionsBoundary",
+                self.iam
+                    .delete_role_permissions_boundary()
+                    .role_name(role)
+                    .send(),
+            )
+            .await;
+        gone_is_fine(deleted)
+    }
+
     async fn delete_role(&self, role: &str) -> Result<(), CloudError> {
         let deleted = self
             .call("DeleteRole", self.iam.delete_role().role_name(role).send())
@@ -289,7 +333,12 @@ async fn with_policies(aws: &AwsCloud, role: Role) -> Result<LiveRole, CloudErro
         .filter_map(|policy| policy.policy_arn().map(str::to_owned))
         .collect();
 
+    let boundary = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(str::to_owned);
     Ok(LiveRole {
+        boundary,
         name: name.to_owned(),
         arn: role.arn().to_owned(),
         path: role.path().to_owned(),

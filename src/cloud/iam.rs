@@ -17,6 +17,8 @@ pub struct NewRole {
     pub path: String,
     pub trust_policy: Value,
     pub tags: BTreeMap<String, String>,
+    /// The permissions boundary to create the role with.
+    pub boundary: Option<String>,
 }
 
 /// A role found by name, whoever owns it. Used to tell "free" from "taken by someone else".
@@ -64,6 +66,14 @@ pub trait IamApi: Send + Sync {
     async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), CloudError>;
     async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError>;
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError>;
+    /// Sets (or replaces) the role's permissions boundary.
+    async fn put_role_permissions_boundary(
+        &self,
+        role: &str,
+        policy_arn: &str,
+    ) -> Result<(), CloudError>;
+    /// Removes the role's permissions boundary; none there counts as success.
+    async fn delete_role_permissions_boundary(&self, role: &str) -> Result<(), CloudError>;
     /// Deletes the role. The caller has already removed its policies.
     async fn delete_role(&self, role: &str) -> Result<(), CloudError>;
 }

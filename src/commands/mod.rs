@@ -147,6 +147,8 @@ fn load_options(common: &Common) -> manifest::LoadOptions {
         env,
         region,
         account: None,
+        // Runtimes are checked against today's date (UTC).
+        today: None,
     }
 }
 
@@ -195,6 +197,29 @@ fn package_all(
     {
         match result {
             Ok(artifact) => {
+                // The zip travels as base64 in a request that also holds the
+                // configuration and the tags, each counted at its longest here.
+                let config =
+                    crate::limits::longest_config(desired, function, desired.region.as_deref());
+                let tags = crate::limits::longest_tags(desired, function);
+                let request = crate::limits::base64_len(artifact.size())
+                    + crate::limits::create_request_overhead(&function.name, &config, &tags);
+                if request >= crate::limits::CODE_REQUEST_BYTES {
+                    errors.push(format!(
+                        "function `{}`: its package is {} bytes, {} in base64; with its configuration and tags the CreateFunction request would be {request} bytes, and Lambda takes less than {}; leave files out with `exclude:`, or move large dependencies into a Lambda layer",
+                        function.key,
+                        artifact.size(),
+                        crate::limits::base64_len(artifact.size()),
+                        crate::limits::CODE_REQUEST_BYTES,
+                    ));
+                    continue;
+                }
+                if let Err(reason) =
+                    package::handler::check(&artifact.bytes, &function.runtime, &function.handler)
+                {
+                    errors.push(format!("function `{}`: {reason}", function.key));
+                    continue;
+                }
                 artifacts.insert(function.key.clone(), artifact);
             }
             Err(error) => errors.push(format!("function `{}`: {error}", function.key)),

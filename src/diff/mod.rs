@@ -59,6 +59,8 @@ pub enum Field {
     TrustPolicy,
     ManagedPolicy(String),
     InlinePolicy(String),
+    /// A role's permissions boundary (a managed policy's ARN).
+    PermissionsBoundary,
     Handler,
     Runtime,
     Role,
@@ -118,6 +120,7 @@ impl std::fmt::Display for Field {
             Field::TrustPolicy => f.write_str("trust policy"),
             Field::ManagedPolicy(arn) => write!(f, "managed policy {arn}"),
             Field::InlinePolicy(name) => write!(f, "inline policy {name}"),
+            Field::PermissionsBoundary => f.write_str("permissions boundary"),
             Field::Handler => f.write_str("handler"),
             Field::Runtime => f.write_str("runtime"),
             Field::Role => f.write_str("role"),

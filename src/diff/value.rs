@@ -232,7 +232,8 @@ impl FieldValue {
             | Field::SourceArn
             | Field::Stage
             | Field::StartingPosition
-            | Field::OnFailure => {
+            | Field::OnFailure
+            | Field::PermissionsBoundary => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }
         })

@@ -85,6 +85,7 @@ impl Kind for Role {
                                 path: role.path.clone(),
                                 trust_policy: role.trust_policy(),
                                 tags: cx.desired.scope.ownership_tags(),
+                                boundary: role.boundary.clone(),
                             },
                         }),
                     )
@@ -94,7 +95,17 @@ impl Kind for Role {
             for field in &change.fields {
                 let name = role.name.clone();
                 let (op, part) = match (&field.field, &field.new) {
-                    (Field::TrustPolicy, Some(_)) if created => continue,
+                    (Field::TrustPolicy | Field::PermissionsBoundary, _) if created => continue,
+                    (Field::PermissionsBoundary, _) => (
+                        match &role.boundary {
+                            Some(arn) => Op::Iam(IamOp::PutRolePermissionsBoundary {
+                                role: name,
+                                policy_arn: arn.clone(),
+                            }),
+                            None => Op::Iam(IamOp::DeleteRolePermissionsBoundary { role: name }),
+                        },
+                        None,
+                    ),
                     (Field::TrustPolicy, Some(_)) => (
                         Op::Iam(IamOp::UpdateTrustPolicy {
                             role: name,
@@ -232,6 +243,18 @@ fn role_fields(role: &DesiredRole, live: Option<&LiveRole>) -> Vec<FieldChange> 
             field: Field::TrustPolicy,
             old: live.map(|l| FieldValue::Document(l.trust_policy.clone())),
             new: Some(FieldValue::Document(trust)),
+        });
+    }
+    let live_boundary = live.and_then(|l| l.boundary.as_ref());
+    let boundary_differs = match live {
+        None => role.boundary.is_some(),
+        Some(_) => live_boundary != role.boundary.as_ref(),
+    };
+    if boundary_differs {
+        fields.push(FieldChange {
+            field: Field::PermissionsBoundary,
+            old: live_boundary.map(FieldValue::text),
+            new: role.boundary.as_ref().map(FieldValue::text),
         });
     }
     let live_managed = live.map(|l| l.managed_policies.clone()).unwrap_or_default();

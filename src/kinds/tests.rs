@@ -35,6 +35,7 @@ fn everything() -> Live {
         trust_policy: json!({}),
         managed_policies: BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".into()]),
         inline_policies: BTreeMap::new(),
+        boundary: None,
     };
     let api = LiveApi {
         id: "a1b2c3".into(),
@@ -102,6 +103,7 @@ fn nothing() -> Desired {
         functions: BTreeMap::new(),
         api: None,
         uses_account: false,
+        today: crate::runtimes::Date::new(2026, 12, 2),
     }
 }
 

@@ -19,6 +19,10 @@ pub(crate) struct Declared {
     pub with_runtime: Vec<String>,
     /// The manifest has an `api:` section.
     pub api: bool,
+    /// Where the `api:` key is, for messages about the section as a whole.
+    pub api_at: super::node::Loc,
+    /// `api: routes:` has entries, even ones that then failed to read.
+    pub api_routes: bool,
 }
 
 impl Declared {
@@ -38,6 +42,18 @@ impl Declared {
             functions: keys,
             roles: root.get("roles").map(Node::keys).unwrap_or_default(),
             api: root.get("api").is_some(),
+            api_routes: root
+                .get("api")
+                .and_then(|api| api.get("routes"))
+                .is_some_and(|routes| !routes.keys().is_empty()),
+            api_at: match &root.kind {
+                super::node::Kind::Map(entries) => entries
+                    .iter()
+                    .find(|(k, _)| k.as_key().as_deref() == Some("api"))
+                    .map(|(k, _)| k.loc)
+                    .unwrap_or_default(),
+                _ => Default::default(),
+            },
         }
     }
 }

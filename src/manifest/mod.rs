@@ -69,6 +69,9 @@ pub struct LoadOptions {
     pub region: Option<String>,
     /// The AWS account ID, once the caller has looked it up (see `Desired.uses_account`).
     pub account: Option<String>,
+    /// The day (UTC) against which runtimes' published end-of-life dates are checked;
+    /// `None` is today, from the system clock. Tests pass their own.
+    pub today: Option<crate::runtimes::Date>,
 }
 
 /// Loads, validates and resolves the manifest at `path`.
@@ -239,6 +242,8 @@ pub fn load_str(text: &str, path: &Path, options: &LoadOptions) -> Result<Desire
         base_dir,
         declared,
         resolved: &resolved,
+        today: options.today.unwrap_or_else(crate::runtimes::Date::today),
+        env_region: options.region.as_deref(),
     }
     .desired(raw, options.stage.as_deref());
     if r.has_errors() {

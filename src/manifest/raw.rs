@@ -52,8 +52,8 @@ pub(crate) struct RawManifest {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]*$" }))]
     pub stages: Entries<RawStage>,
-    /// Settings every function gets unless it sets its own. `environment` and `tags`
-    /// are merged, the function's own keys winning.
+    /// Settings every function gets unless it sets its own (and `boundary`, every
+    /// role). `environment` and `tags` are merged, the function's own keys winning.
     pub defaults: Option<RawDefaults>,
 }
 
@@ -123,10 +123,13 @@ impl JsonSchema for ParamValue {
     }
 }
 
-/// Settings every function gets unless it sets its own.
+/// Settings every function (and, for `boundary`, every role) gets unless it sets its
+/// own.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Defaults")]
 pub(crate) struct RawDefaults {
+    /// The permissions boundary (a managed policy's ARN) of every role that sets none.
+    pub boundary: Option<PolicyArn>,
     /// The runtime of every function that names none.
     #[serde(default)]
     #[schemars(schema_with = "schema::runtime")]
@@ -172,6 +175,9 @@ pub(crate) struct RawRole {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": r"^[\w+=,.@-]{1,128}$" }))]
     pub policies: Entries<RawPolicyDocument>,
+    /// The ARN of a managed policy to set as the role's permissions boundary: the most
+    /// the role may do, whatever its policies allow. Overrides `defaults: boundary`.
+    pub boundary: Option<PolicyArn>,
 }
 
 /// A service principal such as `lambda.amazonaws.com`.
@@ -637,7 +643,6 @@ impl<V: JsonSchema> JsonSchema for Entries<V> {
 mod schema {
     use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-    use super::super::rules;
     use super::RawArchitecture;
 
     /// `{type: string, pattern: ^\$\{.*\}$}`, once in `$defs`.
@@ -686,7 +691,7 @@ mod schema {
     }
 
     pub fn runtime(generator: &mut SchemaGenerator) -> Schema {
-        let runtimes = json_schema!({ "type": "string", "enum": rules::RUNTIMES });
+        let runtimes = json_schema!({ "type": "string", "enum": crate::runtimes::schema_enum() });
         or_variable(generator, runtimes)
     }
 

@@ -3,69 +3,6 @@
 //! Each check returns `Err` with the reason in words, so `validate` can add where and
 //! how to fix it. Nothing here knows about YAML or locations.
 
-/// Lambda runtime identifiers that can be used for new functions.
-pub(crate) const RUNTIMES: &[&str] = &[
-    "nodejs20.x",
-    "nodejs22.x",
-    "nodejs24.x",
-    "python3.10",
-    "python3.11",
-    "python3.12",
-    "python3.13",
-    "python3.14",
-    "java11",
-    "java17",
-    "java21",
-    "java25",
-    "dotnet8",
-    "dotnet10",
-    "ruby3.3",
-    "ruby3.4",
-    "provided.al2",
-    "provided.al2023",
-];
-
-/// Runtimes Lambda has deprecated, and the current runtime to move to.
-const DEPRECATED_RUNTIMES: &[(&str, &str)] = &[
-    ("nodejs", "nodejs24.x"),
-    ("nodejs4.3", "nodejs24.x"),
-    ("nodejs4.3-edge", "nodejs24.x"),
-    ("nodejs6.10", "nodejs24.x"),
-    ("nodejs8.10", "nodejs24.x"),
-    ("nodejs10.x", "nodejs24.x"),
-    ("nodejs12.x", "nodejs24.x"),
-    ("nodejs14.x", "nodejs24.x"),
-    ("nodejs16.x", "nodejs24.x"),
-    ("nodejs18.x", "nodejs24.x"),
-    ("python2.7", "python3.14"),
-    ("python3.6", "python3.14"),
-    ("python3.7", "python3.14"),
-    ("python3.8", "python3.14"),
-    ("python3.9", "python3.14"),
-    ("java8", "java25"),
-    ("java8.al2", "java25"),
-    ("dotnetcore1.0", "dotnet10"),
-    ("dotnetcore2.0", "dotnet10"),
-    ("dotnetcore2.1", "dotnet10"),
-    ("dotnetcore3.1", "dotnet10"),
-    ("dotnet5.0", "dotnet10"),
-    ("dotnet6", "dotnet10"),
-    ("dotnet7", "dotnet10"),
-    ("ruby2.5", "ruby3.4"),
-    ("ruby2.7", "ruby3.4"),
-    ("ruby3.2", "ruby3.4"),
-    ("go1.x", "provided.al2023"),
-    ("provided", "provided.al2023"),
-];
-
-/// The runtime that replaces a deprecated one, if `runtime` is deprecated.
-pub(crate) fn deprecated_runtime(runtime: &str) -> Option<&'static str> {
-    DEPRECATED_RUNTIMES
-        .iter()
-        .find(|(old, _)| *old == runtime)
-        .map(|(_, new)| *new)
-}
-
 /// Environment variables Lambda sets itself and refuses in a function's configuration
 /// (Lambda developer guide, "Defined runtime environment variables").
 const RESERVED_ENV: &[&str] = &[
@@ -308,12 +245,16 @@ pub(crate) fn check_route_path(path: &str) -> Result<(), String> {
             return Err(format!(
                 "segment `{segment}` mixes text and a parameter; a parameter must be a whole segment"
             ));
-        } else if !segment
+        } else if let Some(bad) = segment
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~:@!$&'()*+,;=".contains(c))
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._:".contains(*c)))
         {
+            // API Gateway's `CreateResource` takes a path part of `a-zA-Z0-9._:-`, or a
+            // `{parameter}`; anything else URLs allow (`~ @ ! $ & ' ( ) * + , ; =`) is
+            // refused at apply ("Resource's path part only allow a-zA-Z0-9._- and
+            // curly braces at the beginning and the end", `:` accepted since).
             return Err(format!(
-                "segment `{segment}` has characters a URL path cannot hold"
+                "segment `{segment}` contains `{bad}`; API Gateway allows only letters, digits and `-._:` in a path segment"
             ));
         }
     }
@@ -399,6 +340,12 @@ mod tests {
         assert!(check_route_path("items").is_err());
         assert!(check_route_path("/items/").is_err());
         assert!(check_route_path("/a{b}").is_err());
+        assert!(check_route_path("/v1/events:batch-get/a_b.c").is_ok());
+        for bad in [
+            "~", "@", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "=", "%20",
+        ] {
+            assert!(check_route_path(&format!("/a{bad}b")).is_err(), "{bad}");
+        }
     }
 
     #[test]

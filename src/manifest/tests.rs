@@ -17,6 +17,9 @@ use crate::model::{
 
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
 /// and `notes.txt`.
+/// The day these tests run on, as far as runtimes' dates go.
+const TODAY: crate::runtimes::Date = crate::runtimes::Date::new(2026, 12, 2);
+
 struct Workspace {
     dir: tempfile::TempDir,
 }
@@ -44,7 +47,12 @@ impl Workspace {
     }
 
     fn load_with(&self, text: &str, options: &LoadOptions) -> Result<Desired, super::Diagnostics> {
-        load_str(text, &self.manifest(), options)
+        // A fixed day, so that runtimes' end-of-life dates do not change the outcome.
+        let options = LoadOptions {
+            today: options.today.or(Some(TODAY)),
+            ..options.clone()
+        };
+        load_str(text, &self.manifest(), &options)
     }
 
     /// The rendered diagnostics, with the temp dir cut so file names read `lade.yaml`.
@@ -409,6 +417,7 @@ fn valid_minimal_manifest_gets_defaults() {
             },
             region: None,
             uses_account: false,
+            today: TODAY,
             roles: BTreeMap::new(),
             functions: BTreeMap::from([(
                 "api".into(),
@@ -501,6 +510,7 @@ api:
                     "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}]
                 })
             )]),
+            boundary: None,
         }
     );
     let worker = &desired.roles["worker"];
@@ -1363,4 +1373,89 @@ fn the_stages_example_loads() {
         .expect("a function has API_KEY");
     assert!(api_key.sensitive);
     assert_eq!(api_key.as_text().as_deref(), Some("not-set"));
+}
+
+/// Runtimes against the day: Lambda's published dates decide, not a fixed list.
+#[test]
+fn runtimes_follow_their_published_dates() {
+    use crate::runtimes::Date;
+    let ws = Workspace::new();
+    let text = |runtime: &str| FN.replace("python3.12", runtime);
+    let on = |day: Date, runtime: &str| {
+        let options = LoadOptions {
+            today: Some(day),
+            ..LoadOptions::default()
+        };
+        ws.load_with(&format!("project: shop\n{}", text(runtime)), &options)
+    };
+    let december = Date::new(2026, 12, 2);
+    // Deprecated, but Lambda still creates and updates it (its blocks were postponed
+    // to 2027): accepted; the plan warns.
+    assert!(on(december, "python3.9").is_ok());
+    // Create blocked only: the manifest accepts it, the plan refuses to create it.
+    assert!(on(december, "python3.10").is_ok());
+    // Blocked for updates too (2026-09-30): refused here, but accepted before.
+    let refused = on(december, "nodejs20.x").unwrap_err().to_string();
+    assert!(
+        refused.contains("runtime `nodejs20.x` is deprecated"),
+        "{refused}"
+    );
+    assert!(refused.contains("since 2026-09-30"), "{refused}");
+    assert!(on(Date::new(2026, 6, 1), "nodejs20.x").is_ok());
+    assert!(on(Date::new(2027, 3, 3), "python3.9").is_err());
+}
+
+/// Without `region:`, the region from the environment decides whether an edge
+/// endpoint exists (the SDK reads the same `AWS_REGION`).
+#[test]
+fn edge_endpoints_are_refused_in_china_from_the_environment_region() {
+    let ws = Workspace::new();
+    let text = format!("project: shop\n{FN}api:\n  endpoint: EDGE\n  routes:\n    GET /: api\n");
+    let in_region = |region: &str| LoadOptions {
+        region: Some(region.into()),
+        ..LoadOptions::default()
+    };
+    assert!(ws.load_with(&text, &in_region("us-east-1")).is_ok());
+    let errors = ws.errors_with(&text, &in_region("cn-northwest-1"));
+    assert!(
+        errors.contains("no edge-optimized endpoints in `cn-northwest-1`"),
+        "{errors}"
+    );
+}
+
+/// `defaults: boundary` is every role's permissions boundary unless the role sets its
+/// own; a boundary must be a managed policy's ARN.
+#[test]
+fn permissions_boundaries_default_and_override() {
+    let ws = Workspace::new();
+    let text = format!(
+        "project: shop
+defaults:
+  boundary: arn:aws:iam::123456789012:policy/team-boundary
+roles:
+  api: {{}}
+  admin:
+    boundary: arn:aws:iam::aws:policy/PowerUserAccess
+{FN}"
+    );
+    let desired = ws.load(&text, None).unwrap();
+    assert_eq!(
+        desired.roles["api"].boundary.as_deref(),
+        Some("arn:aws:iam::123456789012:policy/team-boundary")
+    );
+    assert_eq!(
+        desired.roles["admin"].boundary.as_deref(),
+        Some("arn:aws:iam::aws:policy/PowerUserAccess")
+    );
+    let errors =
+        ws.errors(&text.replace("arn:aws:iam::aws:policy/PowerUserAccess", "PowerUserAccess"));
+    assert!(
+        errors.contains("`PowerUserAccess` is not a managed policy ARN"),
+        "{errors}"
+    );
+    assert!(errors.contains("a permissions boundary ARN is"), "{errors}");
+    assert!(
+        errors.contains("write `arn:aws:iam::aws:policy/PowerUserAccess`"),
+        "{errors}"
+    );
 }

@@ -134,8 +134,8 @@ pub enum PackageError {
 
     /// The zip is larger than Lambda accepts in a direct upload.
     #[error(
-        "the package for `{}` is {} zipped, over Lambda's limit of {} for a direct upload; \
-         add files the function does not need at run time (tests, docs, build tools) to its \
+        "the package for `{}` is {} zipped, over Lambda's limit of {} for a direct upload \
+         (the request carries it as base64, and must be smaller than 69,905,067 bytes); add files the function does not need at run time (tests, docs, build tools) to its \
          `exclude:`, or move large dependencies into a Lambda layer",
         path.display(),
         human(*size),
@@ -249,7 +249,7 @@ mod tests {
                 "`dist/api.zip` is an empty zip, and Lambda rejects an empty package; rebuild it with the function's files, or point `source:` at a directory and let lade zip it",
                 "`dist/api.zip` is not a zip file (it does not start with a zip signature); rebuild it as a zip, or point `source:` at a directory and let lade zip it",
                 "`dist/api.zip` starts like a zip but cannot be read as one (invalid Zip archive: Could not find EOCD); rebuild the archive, or point `source:` at a directory and let lade zip it",
-                "the package for `functions/api` is 60,000,000 bytes (57.2 MB) zipped, over Lambda's limit of 52,428,800 bytes (50.0 MB) for a direct upload; add files the function does not need at run time (tests, docs, build tools) to its `exclude:`, or move large dependencies into a Lambda layer",
+                "the package for `functions/api` is 60,000,000 bytes (57.2 MB) zipped, over Lambda's limit of 52,428,798 bytes (50.0 MB) for a direct upload (the request carries it as base64, and must be smaller than 69,905,067 bytes); add files the function does not need at run time (tests, docs, build tools) to its `exclude:`, or move large dependencies into a Lambda layer",
                 "the package for `dist/api.zip` is 300,000,000 bytes (286.1 MB) unzipped, over Lambda's unzipped limit of 262,144,000 bytes (250.0 MB), which counts the function's layers too; add files the function does not need at run time (tests, docs, build tools) to its `exclude:`, or ship the function as a container image",
             ]
         );

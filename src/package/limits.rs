@@ -50,7 +50,12 @@ mod tests {
 
     #[test]
     fn limits_allow_exactly_the_limit_and_refuse_one_byte_more() {
-        assert_eq!(MAX_ZIPPED_BYTES, 50 * 1024 * 1024);
+        // Two bytes under 50 MiB: the largest zip whose base64 fits in a request.
+        assert_eq!(MAX_ZIPPED_BYTES, 50 * 1024 * 1024 - 2);
+        assert!(crate::limits::base64_len(MAX_ZIPPED_BYTES) < crate::limits::CODE_REQUEST_BYTES);
+        assert!(
+            crate::limits::base64_len(MAX_ZIPPED_BYTES + 1) >= crate::limits::CODE_REQUEST_BYTES
+        );
         assert_eq!(MAX_UNZIPPED_BYTES, 250 * 1024 * 1024);
         let path = Path::new("src");
         let limits = Limits::LAMBDA;
@@ -63,9 +68,10 @@ mod tests {
             .to_string();
         assert_eq!(
             message,
-            "the package for `src` is 52,428,801 bytes (50.0 MB) zipped, over Lambda's limit of \
-             52,428,800 bytes (50.0 MB) for a direct upload; add files the function does not \
-             need at run time (tests, docs, build tools) to its `exclude:`, or move large \
+            "the package for `src` is 52,428,799 bytes (50.0 MB) zipped, over Lambda's limit of \
+             52,428,798 bytes (50.0 MB) for a direct upload (the request carries it as base64, \
+             and must be smaller than 69,905,067 bytes); add files the function does not need \
+             at run time (tests, docs, build tools) to its `exclude:`, or move large \
              dependencies into a Lambda layer"
         );
         let message = limits

@@ -76,6 +76,7 @@
 //! - `writer.rs`: the deterministic zip writer, serial and parallel;
 //! - `zip_file.rs`: a ready `.zip` source, checked and taken as it is;
 //! - `limits.rs`: Lambda's size limits;
+//! - `handler.rs`: whether a function's handler names a file the package holds;
 //! - `cache.rs`: the content cache in `.lade/cache/`;
 //! - `error.rs`: [`PackageError`], every message a person reads from here;
 //! - `tests.rs`: the tests that build whole packages.
@@ -83,6 +84,7 @@
 mod cache;
 mod error;
 mod exclude;
+pub mod handler;
 mod limits;
 mod walk;
 mod writer;
@@ -109,9 +111,14 @@ use walk::collect;
 use writer::{zip_parallel, zip_serial};
 use zip_file::read_zip;
 
-/// Lambda's limit on a zip uploaded directly with `CreateFunction`/`UpdateFunctionCode`:
-/// 50 MB (MiB, in fact).
-pub const MAX_ZIPPED_BYTES: u64 = 52_428_800;
+/// The largest zip Lambda takes in a direct upload (`CreateFunction`,
+/// `UpdateFunctionCode`). Lambda's "50 MB" is a limit on the request, which carries
+/// the zip as base64: it must be smaller than
+/// [`CODE_REQUEST_BYTES`](crate::limits::CODE_REQUEST_BYTES) (69,905,067), so the zip
+/// alone is at most 52,428,798 bytes, two bytes short of 50 MiB. The rest of the
+/// request (configuration and tags) is counted per function, once it is known
+/// ([`crate::limits::create_request_overhead`]).
+pub const MAX_ZIPPED_BYTES: u64 = (crate::limits::CODE_REQUEST_BYTES - 1) / 4 * 3;
 /// Lambda's limit on the unzipped size of a function's code, layers included: 250 MB
 /// (MiB).
 pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;

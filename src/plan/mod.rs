@@ -73,6 +73,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// The calls that make the account match, in a valid order.
     pub steps: Vec<Step>,
+    /// What a person should know before applying, e.g. a runtime Lambda is about to
+    /// stop accepting. Nothing here stops the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What apply takes from the manifest again rather than from the plan: the packages,
@@ -166,6 +170,10 @@ pub enum PlanError {
         .0.join(", ")
     )]
     Cycle(Vec<String>),
+    /// Functions the plan would create with a runtime Lambda no longer creates
+    /// functions with (it still updates existing ones until a later date).
+    #[error("{}", .0.join("\n"))]
+    RuntimeBlocked(Vec<String>),
 }
 
 fn not_owned_message(foreign: &[Foreign]) -> String {
@@ -234,6 +242,10 @@ pub fn build(
         return Err(PlanError::Missing(missing));
     }
     let changes = diff::diff(desired, live, artifacts);
+    let (warnings, blocked) = runtime_notes(desired, &changes);
+    if !blocked.is_empty() {
+        return Err(PlanError::RuntimeBlocked(blocked));
+    }
     let cx = PlanCx {
         desired,
         live,
@@ -260,7 +272,34 @@ pub fn build(
             .collect(),
         changes,
         steps,
+        warnings,
     })
+}
+
+/// The plan's warnings about runtimes Lambda deprecates, and the functions it would
+/// create with a runtime `CreateFunction` refuses on `desired.today`
+/// ([`crate::runtimes`]). The manifest has already refused runtimes that Lambda
+/// neither creates nor updates.
+fn runtime_notes(desired: &Desired, changes: &[Change]) -> (Vec<String>, Vec<String>) {
+    use crate::runtimes::{self, Status};
+    let (mut warnings, mut blocked) = (Vec::new(), Vec::new());
+    for function in desired.functions.values() {
+        let Some(runtime) = runtimes::find(&function.runtime) else {
+            continue;
+        };
+        let address = crate::plan::address::Address::Function(function.name.clone());
+        let created = changes
+            .iter()
+            .any(|c| c.address == address && c.action.is_new());
+        match runtimes::status(runtime, desired.today) {
+            Status::CreateBlocked { since, .. } if created => blocked.push(format!(
+                "function `{}` would be created with runtime `{}`, but Lambda no longer creates functions with it (since {since}); use a current runtime such as `{}`",
+                function.key, runtime.id, runtime.successor
+            )),
+            _ => warnings.extend(runtimes::warning(&function.key, runtime, desired.today)),
+        }
+    }
+    (warnings, blocked)
 }
 
 /// Plans the deletion of everything `live` holds.
@@ -272,6 +311,7 @@ pub fn destroy(scope: &Scope, region: Option<String>, live: &Live) -> Result<Pla
         functions: BTreeMap::new(),
         api: None,
         uses_account: false,
+        today: crate::runtimes::Date::today(),
     };
     // Foreign resources only matter for names the manifest wants; destroy wants none.
     let live = Live {

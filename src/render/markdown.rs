@@ -33,6 +33,9 @@ pub fn plan(plan: &Plan) -> String {
         "## lade plan: project `{}`, stage `{}`\n\n",
         scope.project, scope.stage
     );
+    for warning in &plan.warnings {
+        let _ = writeln!(head, "> [!WARNING]\n> {}\n", cell(warning));
+    }
     if plan.is_empty() {
         head.push_str("No changes. The account matches the manifest.\n");
         return head;

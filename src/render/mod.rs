@@ -29,6 +29,9 @@ use crate::plan::{Plan, Summary};
 pub fn plan_text(plan: &Plan) -> String {
     let mut out = String::new();
     let scope = &plan.scope;
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "Warning: {warning}\n");
+    }
     if plan.is_empty() {
         let _ = writeln!(
             out,

@@ -20,6 +20,8 @@ enum IamCall {
     DeleteRolePolicy,
     AttachRolePolicy,
     DetachRolePolicy,
+    PutRolePermissionsBoundary,
+    DeleteRolePermissionsBoundary,
     DeleteRole,
 }
 
@@ -33,6 +35,8 @@ impl Operation for IamCall {
             | IamCall::DeleteRolePolicy
             | IamCall::AttachRolePolicy
             | IamCall::DetachRolePolicy
+            | IamCall::PutRolePermissionsBoundary
+            | IamCall::DeleteRolePermissionsBoundary
             | IamCall::DeleteRole => false,
         }
     }
@@ -107,6 +111,7 @@ impl IamApi for MemoryCloud {
                 trust_policy: role.trust_policy.clone(),
                 managed_policies: Default::default(),
                 inline_policies: Default::default(),
+                boundary: role.boundary.clone(),
             },
         );
         Ok(arn)
@@ -146,6 +151,21 @@ impl IamApi for MemoryCloud {
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
         self.record(IamCall::DetachRolePolicy);
         let _ = self.with_role(role, |r| r.managed_policies.remove(policy_arn));
+        Ok(())
+    }
+
+    async fn put_role_permissions_boundary(
+        &self,
+        role: &str,
+        policy_arn: &str,
+    ) -> Result<(), CloudError> {
+        self.record(IamCall::PutRolePermissionsBoundary);
+        self.with_role(role, |r| r.boundary = Some(policy_arn.to_string()))
+    }
+
+    async fn delete_role_permissions_boundary(&self, role: &str) -> Result<(), CloudError> {
+        self.record(IamCall::DeleteRolePermissionsBoundary);
+        let _ = self.with_role(role, |r| r.boundary = None);
         Ok(())
     }
 

@@ -53,6 +53,11 @@ pub fn config_fingerprint(config: &FunctionConfig, sensitive: &BTreeSet<String>)
 /// the manifest drops them or stops marking them sensitive.
 pub const TAG_SENSITIVE: &str = "lade:sensitive";
 
+/// The `lade:sensitive` value that means every variable is sensitive: within Lambda's
+/// tag character set, and no variable's name (those start with a letter). Older
+/// versions of lade wrote `*`, which `TagResource` refuses; it is still read.
+const ALL_SENSITIVE: &str = ":all";
+
 /// What lade records on a function when it applies a configuration: its fingerprint
 /// and the names of its sensitive variables.
 pub fn applied_record(
@@ -64,9 +69,11 @@ pub fn applied_record(
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(" ");
-    // A tag value holds at most 256 characters; "*" then means "treat all as sensitive".
+    // A tag value holds at most 256 characters of letters, digits, spaces and
+    // `_ . : / = + - @` (names are letters, digits and `_`, so they always fit the set);
+    // past 256, ALL_SENSITIVE means "treat all as sensitive".
     let names = if names.len() > 256 {
-        "*".to_string()
+        ALL_SENSITIVE.to_string()
     } else {
         names
     };
@@ -82,7 +89,7 @@ pub fn applied_record(
 /// The variables lade last applied as sensitive; `None` when unknown, or all.
 pub fn recorded_sensitive(live: &LiveFunction) -> Option<BTreeSet<String>> {
     match live.tags.get(TAG_SENSITIVE).map(String::as_str) {
-        None | Some("*") => None,
+        None | Some("*" | ALL_SENSITIVE) => None,
         Some(names) => Some(names.split_whitespace().map(str::to_string).collect()),
     }
 }
@@ -127,4 +134,52 @@ pub fn is_record_tag(key: &str) -> bool {
 /// sensitive variables `sensitive`.
 pub fn live_fingerprint(function: &LiveFunction, sensitive: &BTreeSet<String>) -> String {
     config_fingerprint(&live_config(function), sensitive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> FunctionConfig {
+        FunctionConfig {
+            handler: "app.handler".into(),
+            runtime: "python3.12".into(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            memory: 128,
+            timeout: 3,
+            environment: BTreeMap::new(),
+            description: String::new(),
+        }
+    }
+
+    /// Both record tags are valid Lambda tag values, however many variables are
+    /// sensitive: at most 256 characters, in Lambda's tag character set.
+    #[test]
+    fn the_record_fits_lambdas_tag_rules() {
+        for count in [0, 1, 10, 30, 200] {
+            let sensitive: BTreeSet<String> =
+                (0..count).map(|i| format!("SECRET_VALUE_{i}")).collect();
+            let record = applied_record(&config(), &sensitive);
+            for value in record.values() {
+                assert!(value.chars().count() <= 256, "{value}");
+                assert!(value.chars().all(crate::limits::is_tag_char), "{value}");
+            }
+            let live = LiveFunction {
+                tags: record,
+                ..serde_json::from_value(serde_json::json!({
+                    "name": "f", "arn": "a", "handler": "h", "runtime": "r", "role_arn": "r",
+                    "memory": 128, "timeout": 3, "environment": {}, "description": "",
+                    "architecture": "x86_64", "code_sha256": "", "code_size": 0,
+                    "revision_id": "", "tags": {}
+                }))
+                .unwrap()
+            };
+            let read = recorded_sensitive(&live);
+            if count >= 30 {
+                assert_eq!(read, None, "past 256 characters, all are sensitive");
+            } else {
+                assert_eq!(read, Some(sensitive));
+            }
+        }
+    }
 }

@@ -24,6 +24,8 @@ pub(super) struct Defaults {
     pub architecture: Option<Architecture>,
     pub environment: BTreeMap<String, Env>,
     pub tags: BTreeMap<String, String>,
+    /// The permissions boundary of every role that sets none.
+    pub boundary: Option<String>,
 }
 
 impl Validator<'_, '_> {
@@ -48,6 +50,10 @@ impl Validator<'_, '_> {
             architecture: raw.architecture.as_ref().map(|a| architecture(a.value)),
             environment: self.environment(owner, &raw.environment),
             tags: self.tags(&raw.tags),
+            boundary: raw
+                .boundary
+                .as_ref()
+                .and_then(|arn| self.policy_arn(&arn.0, "permissions boundary")),
         }
     }
 }

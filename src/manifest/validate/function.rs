@@ -121,29 +121,40 @@ impl Validator<'_, '_> {
         })
     }
 
+    /// Whether Lambda takes `runtime` today. One it refuses both to create and to
+    /// update functions with is an error here; one it only refuses for new functions
+    /// is the plan's to refuse (it knows which functions exist), and the plan warns
+    /// about the rest ahead of their dates ([`crate::runtimes`]).
     pub(super) fn runtime(&mut self, runtime: &Sp<String>) -> bool {
+        use crate::runtimes::{self, Status};
         let value = runtime.value.as_str();
-        if rules::RUNTIMES.contains(&value) {
-            return true;
+        let today = self.today;
+        match runtimes::find(value) {
+            Some(known) => match runtimes::status(known, today) {
+                Status::Blocked { since } => {
+                    self.r
+                        .error(
+                            runtime.loc,
+                            format!("runtime `{value}` is deprecated; Lambda no longer lets you deploy it (it refuses to create or update functions with it since {since})"),
+                        )
+                        .help(format!("use a current runtime such as `{}`", known.successor));
+                    false
+                }
+                _ => true,
+            },
+            None => {
+                let creatable = runtimes::creatable(today);
+                let mut h = self
+                    .r
+                    .error(runtime.loc, format!("`{value}` is not a Lambda runtime"));
+                h = match suggest(value, creatable.iter().copied()) {
+                    Some(s) => h.help(format!("did you mean `{s}`?")),
+                    None => h.help(format!("current runtimes: {}", creatable.join(", "))),
+                };
+                let _ = h;
+                false
+            }
         }
-        if let Some(current) = rules::deprecated_runtime(value) {
-            self.r
-                .error(
-                    runtime.loc,
-                    format!("runtime `{value}` is deprecated; Lambda no longer lets you deploy it"),
-                )
-                .help(format!("use a current runtime such as `{current}`"));
-        } else {
-            let mut h = self
-                .r
-                .error(runtime.loc, format!("`{value}` is not a Lambda runtime"));
-            h = match suggest(value, rules::RUNTIMES.iter().copied()) {
-                Some(s) => h.help(format!("did you mean `{s}`?")),
-                None => h.help(format!("current runtimes: {}", rules::RUNTIMES.join(", "))),
-            };
-            let _ = h;
-        }
-        false
     }
 
     pub(super) fn handler(&mut self, handler: &Sp<String>, runtime: &str) {
@@ -269,6 +280,21 @@ impl Validator<'_, '_> {
                 self.r
                     .error(value.loc, "a tag value must be at most 256 characters")
                     .help("shorten the value");
+            } else if let Some((at, bad)) = [(key, &key.value), (value, &value.value)]
+                .into_iter()
+                .find_map(|(at, text)| {
+                    text.chars()
+                        .find(|c| !crate::limits::is_tag_char(*c))
+                        .map(|c| (at, c))
+                })
+            {
+                let what = if at.loc == key.loc { "key" } else { "value" };
+                self.r
+                    .error(
+                        at.loc,
+                        format!("tag {what} `{}` contains `{bad}`, which Lambda does not allow in tags", at.value),
+                    )
+                    .help("tag keys and values may hold letters, digits, spaces and `_ . : / = + - @`");
             } else {
                 out.insert(key.value.clone(), value.value.clone());
             }

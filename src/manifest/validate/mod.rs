@@ -23,6 +23,7 @@
 //! |                  | permissions they need                                          |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
+//! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
 //!
 //! A new kind of resource is a new file here, a `mod` line and a call in
 //! [`Validator::desired`]. No file here reads YAML or resolves a variable: each gets
@@ -47,6 +48,7 @@ mod defaults;
 mod environment;
 mod events;
 mod function;
+mod limits;
 mod names;
 mod role;
 mod source;
@@ -56,6 +58,11 @@ pub(crate) struct Validator<'r, 'a> {
     pub base_dir: &'r Path,
     pub declared: Declared,
     pub resolved: &'r Resolved,
+    /// The day runtimes' end-of-life dates are checked against.
+    pub today: crate::runtimes::Date,
+    /// The region from the environment, for the checks that depend on the region when
+    /// the manifest names none.
+    pub env_region: Option<&'r str>,
 }
 
 impl Validator<'_, '_> {
@@ -102,10 +109,11 @@ impl Validator<'_, '_> {
             }
         }
 
+        let defaults = self.defaults(raw.defaults.as_ref());
         let mut roles = raw
             .roles
             .iter()
-            .filter_map(|(key, role)| self.role(&scope, key, role))
+            .filter_map(|(key, role)| self.role(&scope, key, role, defaults.boundary.as_deref()))
             .map(|role| (role.key.clone(), role))
             .collect();
         for (key, role) in raw.roles.iter() {
@@ -120,7 +128,6 @@ impl Validator<'_, '_> {
                 }
             }
         }
-        let defaults = self.defaults(raw.defaults.as_ref());
         let mut arn_refs = BTreeMap::new();
         let functions: BTreeMap<String, crate::model::Function> = raw
             .functions
@@ -134,13 +141,16 @@ impl Validator<'_, '_> {
         events::grant(&mut roles, &functions);
         let api = raw.api.as_ref().map(|api| self.api(&scope, api));
 
-        Desired {
+        let desired = Desired {
             scope,
-            region: raw.region.map(|r| r.value),
+            region: raw.region.as_ref().map(|r| r.value.clone()),
             roles,
             functions,
             api,
             uses_account: self.resolved.uses_account,
-        }
+            today: self.today,
+        };
+        self.limits(&desired, &raw);
+        desired
     }
 }

@@ -22,7 +22,13 @@ const ROLE_NAMES: NameRules = NameRules {
 };
 
 impl Validator<'_, '_> {
-    pub(super) fn role(&mut self, scope: &Scope, key: &Sp<String>, raw: &RawRole) -> Option<Role> {
+    pub(super) fn role(
+        &mut self,
+        scope: &Scope,
+        key: &Sp<String>,
+        raw: &RawRole,
+        default_boundary: Option<&str>,
+    ) -> Option<Role> {
         let key_ok = self.resource_key(key, "role");
         let name = self.physical_name(scope, key, raw.name.as_ref(), &ROLE_NAMES);
         let mut trust_services = BTreeSet::new();
@@ -62,21 +68,14 @@ impl Validator<'_, '_> {
         }
         let mut managed_policies = BTreeSet::new();
         for arn in raw.managed_policies.iter().flatten() {
-            let arn = &arn.0;
-            if rules::is_policy_arn(&arn.value) {
-                managed_policies.insert(arn.value.clone());
-            } else {
-                self.r
-                    .error(arn.loc, format!("`{}` is not a managed policy ARN", arn.value))
-                    .help("a managed policy ARN is `arn:<partition>:iam::aws:policy/<path><name>` for AWS managed policies, or `arn:<partition>:iam::<12-digit account id>:policy/<path><name>` for your own")
-                    .help_if((!arn.value.starts_with("arn:")).then(|| {
-                        format!(
-                            "for the AWS managed policy of that name, write `arn:aws:iam::aws:policy/{}`",
-                            arn.value
-                        )
-                    }));
+            if let Some(arn) = self.policy_arn(&arn.0, "managed policy") {
+                managed_policies.insert(arn);
             }
         }
+        let boundary = match &raw.boundary {
+            Some(arn) => self.policy_arn(&arn.0, "permissions boundary"),
+            None => default_boundary.map(str::to_owned),
+        };
         let mut inline_policies = BTreeMap::new();
         for (name, doc) in raw.policies.iter() {
             if name.value.is_empty()
@@ -101,7 +100,26 @@ impl Validator<'_, '_> {
             trust_services,
             managed_policies,
             inline_policies,
+            boundary,
         })
+    }
+
+    /// A managed policy's ARN (`what`: its use, for the message), or `None` after
+    /// reporting why it is not one.
+    pub(super) fn policy_arn(&mut self, arn: &Sp<String>, what: &str) -> Option<String> {
+        if rules::is_policy_arn(&arn.value) {
+            return Some(arn.value.clone());
+        }
+        self.r
+            .error(arn.loc, format!("`{}` is not a managed policy ARN", arn.value))
+            .help(format!("a {what} ARN is `arn:<partition>:iam::aws:policy/<path><name>` for AWS managed policies, or `arn:<partition>:iam::<12-digit account id>:policy/<path><name>` for your own"))
+            .help_if((!arn.value.starts_with("arn:")).then(|| {
+                format!(
+                    "for the AWS managed policy of that name, write `arn:aws:iam::aws:policy/{}`",
+                    arn.value
+                )
+            }));
+        None
     }
 
     pub(super) fn policy_document(

@@ -13,6 +13,9 @@ pub struct PlannedRole {
     pub path: String,
     pub trust_policy: Value,
     pub tags: BTreeMap<String, String>,
+    /// The permissions boundary's policy ARN, if the role has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<String>,
 }
 
 /// One IAM call.
@@ -43,6 +46,13 @@ pub enum IamOp {
         role: String,
         policy_arn: String,
     },
+    PutRolePermissionsBoundary {
+        role: String,
+        policy_arn: String,
+    },
+    DeleteRolePermissionsBoundary {
+        role: String,
+    },
     DeleteRole {
         role: String,
     },
@@ -58,6 +68,8 @@ impl IamOp {
             IamOp::DeleteRolePolicy { .. } => "DeleteRolePolicy",
             IamOp::AttachRolePolicy { .. } => "AttachRolePolicy",
             IamOp::DetachRolePolicy { .. } => "DetachRolePolicy",
+            IamOp::PutRolePermissionsBoundary { .. } => "PutRolePermissionsBoundary",
+            IamOp::DeleteRolePermissionsBoundary { .. } => "DeleteRolePermissionsBoundary",
             IamOp::DeleteRole { .. } => "DeleteRole",
         }
     }
@@ -79,6 +91,12 @@ impl IamOp {
             IamOp::DetachRolePolicy { role, policy_arn } => {
                 format!("detach {policy_arn} from role {role}")
             }
+            IamOp::PutRolePermissionsBoundary { role, policy_arn } => {
+                format!("set permissions boundary {policy_arn} on role {role}")
+            }
+            IamOp::DeleteRolePermissionsBoundary { role } => {
+                format!("remove the permissions boundary of role {role}")
+            }
             IamOp::DeleteRole { role } => format!("delete role {role}"),
         }
     }
@@ -89,6 +107,10 @@ impl IamOp {
             IamOp::DeleteRolePolicy { .. }
             | IamOp::DetachRolePolicy { .. }
             | IamOp::DeleteRole { .. } => true,
+            // Removing a boundary widens what the role may do; it removes no part a
+            // function waits for, so it orders like a write.
+            IamOp::DeleteRolePermissionsBoundary { .. }
+            | IamOp::PutRolePermissionsBoundary { .. } => false,
             IamOp::CreateRole { .. }
             | IamOp::UpdateTrustPolicy { .. }
             | IamOp::PutRolePolicy { .. }

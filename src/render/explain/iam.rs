@@ -12,6 +12,8 @@ pub(super) fn refs(op: &IamOp) -> Vec<&Ref> {
         | IamOp::DeleteRolePolicy { .. }
         | IamOp::AttachRolePolicy { .. }
         | IamOp::DetachRolePolicy { .. }
+        | IamOp::PutRolePermissionsBoundary { .. }
+        | IamOp::DeleteRolePermissionsBoundary { .. }
         | IamOp::DeleteRole { .. } => Vec::new(),
     }
 }
@@ -50,6 +52,14 @@ pub(super) fn commands(op: &IamOp) -> Vec<Command> {
                 .arg("role-name", role)
                 .arg("policy-arn", policy_arn),
         ],
+        IamOp::PutRolePermissionsBoundary { role, policy_arn } => vec![
+            Command::new("iam", "put-role-permissions-boundary")
+                .arg("role-name", role)
+                .arg("permissions-boundary", policy_arn),
+        ],
+        IamOp::DeleteRolePermissionsBoundary { role } => {
+            vec![Command::new("iam", "delete-role-permissions-boundary").arg("role-name", role)]
+        }
         IamOp::DeleteRole { role } => {
             vec![Command::new("iam", "delete-role").arg("role-name", role)]
         }
@@ -61,6 +71,9 @@ fn create_role(role: &PlannedRole) -> Command {
         .arg("role-name", &role.name)
         .arg("path", &role.path)
         .arg("assume-role-policy-document", compact(&role.trust_policy));
+    if let Some(boundary) = &role.boundary {
+        create = create.arg("permissions-boundary", boundary);
+    }
     if !role.tags.is_empty() {
         create = create.args("tags", iam_tags(&role.tags));
     }
