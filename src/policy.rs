@@ -81,6 +81,54 @@ pub fn trusted_services(document: &Value) -> Vec<String> {
     services
 }
 
+/// What Lambda's poller needs to read `source` (and to send failed records on).
+pub fn trigger_statements(source: &crate::model::EventSource) -> Vec<Value> {
+    let arn = &source.arn;
+    let actions: &[&str] = match source.kind {
+        crate::model::SourceKind::Sqs => &[
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+        ],
+        crate::model::SourceKind::DynamoDb => &[
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+        ],
+        crate::model::SourceKind::Kinesis => &[
+            "kinesis:DescribeStream",
+            "kinesis:DescribeStreamSummary",
+            "kinesis:GetRecords",
+            "kinesis:GetShardIterator",
+            "kinesis:ListShards",
+            "kinesis:SubscribeToShard",
+        ],
+    };
+    let mut statements =
+        vec![serde_json::json!({ "Effect": "Allow", "Action": actions, "Resource": arn })];
+    // Listing streams names no stream: it takes `*`.
+    match source.kind {
+        crate::model::SourceKind::DynamoDb => statements.push(
+            serde_json::json!({ "Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*" }),
+        ),
+        crate::model::SourceKind::Kinesis => statements
+            .push(serde_json::json!({ "Effect": "Allow", "Action": ["kinesis:ListStreams"], "Resource": "*" })),
+        crate::model::SourceKind::Sqs => {}
+    }
+    if let Some(destination) = &source.settings.on_failure {
+        let action = if destination.split(':').nth(2) == Some("sns") {
+            "sns:Publish"
+        } else {
+            "sqs:SendMessage"
+        };
+        statements.push(
+            serde_json::json!({ "Effect": "Allow", "Action": [action], "Resource": destination }),
+        );
+    }
+    statements
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2620,3 +2620,34 @@ async fn a_permissions_boundary_is_one_field_and_one_call() {
         Some(BOUNDARY)
     );
 }
+
+#[tokio::test]
+async fn a_trigger_on_a_role_lade_does_not_manage_says_what_the_role_must_allow() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_triggers(vec![queue(JOBS, 10)]);
+    let arn = "arn:aws:iam::123456789012:role/existing";
+    desired.functions.get_mut("work").unwrap().role = RoleRef::Arn(arn.into());
+    cloud.account.lock().unwrap().roles.insert(
+        "existing".into(),
+        LiveRole {
+            name: "existing".into(),
+            arn: arn.into(),
+            path: "/".into(),
+            trust_policy: json!({}),
+            managed_policies: Default::default(),
+            inline_policies: Default::default(),
+            boundary: None,
+        },
+    );
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let note = plan
+        .warnings
+        .iter()
+        .find(|w| w.contains("for its trigger from"))
+        .unwrap_or_else(|| panic!("{:?}", plan.warnings));
+    assert!(note.contains(arn), "{note}");
+    assert!(
+        note.contains(&format!("sqs:ReceiveMessage on {JOBS}")),
+        "{note}"
+    );
+}

@@ -184,6 +184,46 @@ impl Kind for Trigger {
     }
 }
 
+/// What the plan says about triggers it creates for a function whose role lade does not
+/// manage (given by ARN): the permissions that role must already have, since Lambda
+/// checks them when the mapping is created.
+pub fn notes(desired: &Desired, changes: &[Change]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for change in changes.iter().filter(|c| c.action.is_new()) {
+        let Address::EventSource { function, source } = &change.address else {
+            continue;
+        };
+        let Some((wanted, trigger)) = wanted(desired, function, source) else {
+            continue;
+        };
+        let RoleRef::Arn(role) = &wanted.role else {
+            continue;
+        };
+        let needs: Vec<String> = crate::policy::trigger_statements(trigger)
+            .iter()
+            .map(|statement| {
+                let actions: Vec<&str> = statement["Action"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_str())
+                    .collect();
+                format!(
+                    "{} on {}",
+                    actions.join(", "),
+                    statement["Resource"].as_str().unwrap_or("*")
+                )
+            })
+            .collect();
+        notes.push(format!(
+            "function `{}` runs as {role}, which lade does not manage: for its trigger from {source}, that role must allow {}",
+            wanted.key,
+            needs.join("; ")
+        ));
+    }
+    notes
+}
+
 fn delete(function: &str, uuid: &str, source: &str, address: Address) -> StepSpec {
     StepSpec::new(
         Phase::TriggerCleanup,

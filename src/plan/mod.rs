@@ -242,7 +242,8 @@ pub fn build(
         return Err(PlanError::Missing(missing));
     }
     let changes = diff::diff(desired, live, artifacts);
-    let (warnings, blocked) = runtime_notes(desired, &changes);
+    let (mut warnings, blocked) = runtime_notes(desired, &changes);
+    warnings.extend(crate::kinds::trigger::notes(desired, &changes));
     if !blocked.is_empty() {
         return Err(PlanError::RuntimeBlocked(blocked));
     }

@@ -355,7 +355,7 @@ pub(super) fn grant(roles: &mut BTreeMap<String, Role>, functions: &BTreeMap<Str
         };
         for source in &function.event_sources {
             let statements = needs.entry(role.as_str()).or_default();
-            for statement in statements_for(source) {
+            for statement in crate::policy::trigger_statements(source) {
                 statements.insert(statement.to_string());
             }
         }
@@ -373,49 +373,4 @@ pub(super) fn grant(roles: &mut BTreeMap<String, Role>, functions: &BTreeMap<Str
             json!({ "Version": "2012-10-17", "Statement": statements }),
         );
     }
-}
-
-/// What Lambda's poller needs to read `source` (and to send failed records on).
-pub fn statements_for(source: &EventSource) -> Vec<Value> {
-    let arn = &source.arn;
-    let actions: &[&str] = match source.kind {
-        SourceKind::Sqs => &[
-            "sqs:ChangeMessageVisibility",
-            "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes",
-            "sqs:ReceiveMessage",
-        ],
-        SourceKind::DynamoDb => &[
-            "dynamodb:DescribeStream",
-            "dynamodb:GetRecords",
-            "dynamodb:GetShardIterator",
-        ],
-        SourceKind::Kinesis => &[
-            "kinesis:DescribeStream",
-            "kinesis:DescribeStreamSummary",
-            "kinesis:GetRecords",
-            "kinesis:GetShardIterator",
-            "kinesis:ListShards",
-            "kinesis:SubscribeToShard",
-        ],
-    };
-    let mut statements = vec![json!({ "Effect": "Allow", "Action": actions, "Resource": arn })];
-    // Listing streams names no stream: it takes `*`.
-    match source.kind {
-        SourceKind::DynamoDb => statements.push(
-            json!({ "Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*" }),
-        ),
-        SourceKind::Kinesis => statements
-            .push(json!({ "Effect": "Allow", "Action": ["kinesis:ListStreams"], "Resource": "*" })),
-        SourceKind::Sqs => {}
-    }
-    if let Some(destination) = &source.settings.on_failure {
-        let action = if destination.split(':').nth(2) == Some("sns") {
-            "sns:Publish"
-        } else {
-            "sqs:SendMessage"
-        };
-        statements.push(json!({ "Effect": "Allow", "Action": [action], "Resource": destination }));
-    }
-    statements
 }
