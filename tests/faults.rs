@@ -636,6 +636,7 @@ async fn the_adapter_gives_up_on_a_create_that_keeps_failing() {
         first_delay: Duration::from_millis(50),
         max_delay: Duration::from_millis(100),
         wait_limit: Duration::from_secs(5),
+        ..Patience::default()
     };
     let cloud = AwsCloud::new(&proxy.sdk_config(8).await).with_patience(patience);
     let project = unique("failapi");

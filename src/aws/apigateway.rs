@@ -8,12 +8,14 @@
 //!   not retry it blindly (`once.rs`): after a failure without a clear answer (a lost
 //!   answer, a 5xx), the API is looked for by its tags and name, and created again
 //!   only if it is not there.
-//! - `CreateResource` is preceded by a read of the API's resources: an existing child
-//!   with the wanted path part is returned as it is. AWS answers a duplicate with
-//!   `ConflictException` (handled too, for a concurrent create), but emulators are
-//!   known to create a second resource with the same path instead, and one read is
-//!   cheaper than a duplicate route. The SDK does not retry it blindly either: after
-//!   a failure without a clear answer, the next attempt reads first.
+//! - `CreateResource` is sent as it is: the plan read the API's resources and creates
+//!   only the ones it did not find. The API's resources are read again (`GetResources`,
+//!   whose quota is 5 calls every 2 s per account) only when the answer is unclear: a
+//!   `ConflictException` (AWS's answer to a duplicate: created meanwhile, say by a
+//!   concurrent apply) or a failure without an answer. The SDK does not retry it
+//!   blindly (emulators are known to create a second resource with the same path),
+//!   so after a lost answer the next attempt reads first and returns an existing
+//!   child with the wanted path part.
 //! - `PutMethod` on an existing method fails with `ConflictException`; the method is
 //!   then brought to the wanted settings with `UpdateMethod`, which keeps its
 //!   integration.
@@ -27,17 +29,18 @@
 //!   every 30 s per account) on an API that is already gone. After a failure without
 //!   a clear answer, `DeleteRestApi` reads again whether the API is gone.
 //!
-//! Throttling is the SDK's business (retries with backoff), except for `DeleteRestApi`,
-//! whose quota is so small that several deletes in a row outlast the SDK's attempt
-//! budget: it is retried in `until_done` with a deadline of at least
-//! [`DELETE_API_DEADLINE`].
+//! Every request is paced at API Gateway's quotas (10 per second in all, and the
+//! operations' own, `cloud::service`); `CreateRestApi` of an edge-optimized API is
+//! paced at its own quota, one every 30 s. A request still throttled after the SDK's
+//! retries (other clients share the account's quota) is sent again until the throttle
+//! deadline (`AwsCloud::call`), for every operation alike.
 //!
 //! This module does not decide what to deploy, which deployment to delete, or in what
 //! order routes change (that is `plan`); each function makes its calls and reports
 //! AWS's answer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_apigateway::types::{
@@ -50,7 +53,7 @@ use aws_sdk_apigateway::operation::create_rest_api::CreateRestApiError;
 use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
-use super::{AwsCloud, Patience};
+use super::AwsCloud;
 use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi, RestApiApi};
 use crate::model::{
     ApiSettings, Endpoint, LiveApi, LiveDeployment, LiveIntegration, LiveMethod, LiveResource,
@@ -63,11 +66,6 @@ const CONFLICT: &str = "ConflictException";
 /// The largest page API Gateway serves.
 const PAGE: i32 = 500;
 
-/// The shortest deadline for a throttled `DeleteRestApi`. Its quota is one call every
-/// 30 s per account, so the fifth of five deletes queued behind each other (a
-/// `destroy` of several stages at once) waits about two and a half minutes.
-pub(super) const DELETE_API_DEADLINE: Duration = Duration::from_secs(300);
-
 #[async_trait]
 impl RestApiApi for AwsCloud {
     // ---- reads ----
@@ -79,7 +77,7 @@ impl RestApiApi for AwsCloud {
         let apis = self
             .call(
                 "GetRestApis",
-                self.apigateway
+                || self.apigateway
                     .get_rest_apis()
                     .limit(PAGE)
                     .into_paginator()
@@ -145,7 +143,7 @@ impl RestApiApi for AwsCloud {
         let found = self
             .call(
                 "GetStage",
-                self.apigateway
+                || self.apigateway
                     .get_stage()
                     .rest_api_id(api_id)
                     .stage_name(stage)
@@ -167,7 +165,7 @@ impl RestApiApi for AwsCloud {
         let deployments = self
             .call(
                 "GetDeployments",
-                self.apigateway
+                || self.apigateway
                     .get_deployments()
                     .rest_api_id(api_id)
                     .limit(PAGE)
@@ -209,11 +207,17 @@ impl RestApiApi for AwsCloud {
         // any other failure without a clear answer, look for the API before creating
         // again. (An API left by an interrupted apply carries our tags too: `live` finds
         // it and the next plan deletes it as an extra.)
+        // An edge-optimized API's quota is its own: one every 30 s, not 3.
+        let pace_as = match settings.endpoint {
+            Endpoint::Edge => "CreateRestApi:EDGE",
+            Endpoint::Regional => "CreateRestApi",
+        };
         let created = until_done(&self.patience, &waiting_for, move || async move {
             let created = self
-                .call(
+                .call_paced_as(
                     "CreateRestApi",
-                    self.apigateway
+                    pace_as,
+                    || self.apigateway
                         .create_rest_api()
                         .name(&settings.name)
                         .set_description(non_empty(&settings.description))
@@ -291,10 +295,10 @@ impl RestApiApi for AwsCloud {
         }
         self.call(
             "UpdateRestApi",
-            self.apigateway
+            || self.apigateway
                 .update_rest_api()
                 .rest_api_id(api_id)
-                .set_patch_operations(Some(operations))
+                .set_patch_operations(Some(operations.clone()))
                 .send(),
         )
         .await
@@ -306,25 +310,17 @@ impl RestApiApi for AwsCloud {
         if !rest_api_exists(self, api_id).await? {
             return Ok(());
         }
-        let patience = Patience {
-            retry_deadline: self.patience.retry_deadline.max(DELETE_API_DEADLINE),
-            ..self.patience
-        };
-        let waiting_for = format!(
-            "API Gateway to accept DeleteRestApi for {api_id} (its quota is one call every 30 s \
-             per account)"
-        );
-        until_done(&patience, &waiting_for, move || async move {
+        let waiting_for = format!("API Gateway to delete REST API {api_id}");
+        until_done(&self.patience, &waiting_for, move || async move {
             let deleted = self
                 .call(
                     "DeleteRestApi",
-                    self.apigateway.delete_rest_api().rest_api_id(api_id).send(),
+                    || self.apigateway.delete_rest_api().rest_api_id(api_id).send(),
                 )
                 .await;
             match deleted {
                 Ok(_) => Ok(Attempt::Done(())),
                 Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
-                Err(error) if error.is_throttled() => Ok(Attempt::Again(error.to_string())),
                 // Perhaps deleted, its answer lost, and the SDK's retries did not say so
                 // (they get `NotFoundException` from AWS; moto 5.2 answers a bare 500).
                 Err(error) if error.is_ambiguous() => match rest_api_exists(self, api_id).await? {
@@ -346,14 +342,20 @@ impl RestApiApi for AwsCloud {
         path_part: &str,
     ) -> Result<String, CloudError> {
         let waiting_for = format!("resource {path_part} under {parent_id} of REST API {api_id}");
+        // The plan found no such child; read again only after an unclear answer.
+        let read_first = AtomicBool::new(false);
+        let read_first = &read_first;
         until_done(&self.patience, &waiting_for, move || async move {
-            if let Some(existing) = find_child(self, api_id, parent_id, path_part).await? {
+            if read_first.load(Ordering::Relaxed)
+                && let Some(existing) = find_child(self, api_id, parent_id, path_part).await?
+            {
                 return Ok(Attempt::Done(existing));
             }
+            read_first.store(true, Ordering::Relaxed);
             let created = self
                 .call(
                     "CreateResource",
-                    self.apigateway
+                    || self.apigateway
                         .create_resource()
                         .rest_api_id(api_id)
                         .parent_id(parent_id)
@@ -382,7 +384,7 @@ impl RestApiApi for AwsCloud {
         let found = self
             .call(
                 "GetResource",
-                self.apigateway
+                || self.apigateway
                     .get_resource()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
@@ -399,7 +401,7 @@ impl RestApiApi for AwsCloud {
         let deleted = self
             .call(
                 "DeleteResource",
-                self.apigateway
+                || self.apigateway
                     .delete_resource()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
@@ -419,7 +421,7 @@ impl RestApiApi for AwsCloud {
         let put = self
             .call(
                 "PutMethod",
-                self.apigateway
+                || self.apigateway
                     .put_method()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
@@ -437,7 +439,7 @@ impl RestApiApi for AwsCloud {
         }
         self.call(
             "UpdateMethod",
-            self.apigateway
+            || self.apigateway
                 .update_method()
                 .rest_api_id(api_id)
                 .resource_id(resource_id)
@@ -471,7 +473,7 @@ impl RestApiApi for AwsCloud {
         let deleted = self
             .call(
                 "DeleteMethod",
-                self.apigateway
+                || self.apigateway
                     .delete_method()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
@@ -492,7 +494,7 @@ impl RestApiApi for AwsCloud {
         // PutIntegration replaces an existing integration, so this is idempotent as it is.
         self.call(
             "PutIntegration",
-            self.apigateway
+            || self.apigateway
                 .put_integration()
                 .rest_api_id(api_id)
                 .resource_id(resource_id)
@@ -520,7 +522,7 @@ impl RestApiApi for AwsCloud {
         let created = self
             .call(
                 "CreateDeployment",
-                self.apigateway
+                || self.apigateway
                     .create_deployment()
                     .rest_api_id(api_id)
                     .stage_name(stage)
@@ -542,7 +544,7 @@ impl RestApiApi for AwsCloud {
         let deleted = self
             .call(
                 "DeleteDeployment",
-                self.apigateway
+                || self.apigateway
                     .delete_deployment()
                     .rest_api_id(api_id)
                     .deployment_id(deployment_id)
@@ -582,7 +584,7 @@ async fn list_resources(
     }
     aws.call(
         "GetResources",
-        request.into_paginator().items().send().try_collect(),
+        || request.clone().into_paginator().items().send().try_collect(),
     )
     .await
     .map_err(|error| error.about(format!("REST API {api_id}")))
@@ -710,7 +712,7 @@ async fn rest_api_exists(aws: &AwsCloud, api_id: &str) -> Result<bool, CloudErro
     let found = aws
         .call(
             "GetRestApi",
-            aws.apigateway.get_rest_api().rest_api_id(api_id).send(),
+            || aws.apigateway.get_rest_api().rest_api_id(api_id).send(),
         )
         .await;
     match found {

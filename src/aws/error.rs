@@ -71,8 +71,10 @@ pub(super) struct AwsError {
     status: Option<u16>,
     /// How long the call took, the SDK's own retries included.
     elapsed: Duration,
-    /// The SDK's attempt budget for the call.
+    /// The SDK's attempt budget for each send.
     max_attempts: u32,
+    /// How many times lade sent the request (more than one after throttling).
+    sends: u32,
 }
 
 impl AwsError {
@@ -83,6 +85,22 @@ impl AwsError {
 
     fn is_any(&self, codes: &[&str]) -> bool {
         codes.iter().any(|code| self.is(code))
+    }
+
+    /// An error with AWS's `code` and `message`, for unit tests of classifiers.
+    #[cfg(test)]
+    pub fn for_test(code: &str, message: &str) -> Self {
+        AwsError {
+            operation: "Test",
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            unreachable: false,
+            ambiguous: false,
+            status: Some(400),
+            elapsed: Duration::ZERO,
+            max_attempts: 1,
+            sends: 1,
+        }
     }
 
     /// Whether AWS throttled the request (and the SDK's own retries ran out).
@@ -166,10 +184,12 @@ impl From<AwsError> for CloudError {
         }
         if error.is_any(THROTTLED) {
             return CloudError::Timeout {
-                attempts: error.max_attempts,
+                attempts: error.max_attempts * error.sends.max(1),
                 seconds: error.elapsed.as_secs(),
                 message: format!(
-                    "{operation} was throttled ({error}); run with less concurrency or try again later"
+                    "{operation} was throttled ({error}) until its deadline: other clients in \
+                     the account may be using its quota; run with less concurrency or try again \
+                     later"
                 ),
             };
         }
@@ -196,35 +216,99 @@ impl From<AwsError> for CloudError {
 }
 
 impl AwsCloud {
-    /// Sends one SDK request and classifies its failure.
-    pub(super) async fn call<T, E>(
+    /// Sends one SDK request, built by `request`, and classifies its failure.
+    ///
+    /// Before each send the request waits for its place in its service's and
+    /// operation's rate buckets (`pace.rs`). A request still throttled after the SDK's
+    /// own retries is built and sent again, after a pause, until
+    /// [`Patience::throttle_deadline`](super::Patience::throttle_deadline): AWS
+    /// throttles before acting, so sending it again is safe for every operation.
+    pub(super) async fn call<T, E, F, Fut>(
         &self,
         operation: &'static str,
-        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        request: F,
     ) -> Result<T, AwsError>
     where
         E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        self.call_paced_as(operation, operation, request).await
+    }
+
+    /// [`AwsCloud::call`], paced under the name `pace_as` (`CreateRestApi:EDGE`, whose
+    /// quota is not `CreateRestApi`'s).
+    pub(super) async fn call_paced_as<T, E, F, Fut>(
+        &self,
+        operation: &'static str,
+        pace_as: &'static str,
+        mut request: F,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
         let service = service_of::<E>();
+        let paced = super::pace::service_named(service);
         let started = Instant::now();
-        let result = request
-            .instrument(tracing::debug_span!("aws", %service, %operation))
-            .await
+        let mut sends: u32 = 0;
+        let mut pause = self.patience.first_delay;
+        loop {
+            sends += 1;
+            if let Some(paced) = paced {
+                let waited = self.pacer.ready(paced, pace_as).await;
+                if waited >= Duration::from_millis(1) {
+                    tracing::trace!(%service, %operation, waited_ms = waited.as_millis(), "paced");
+                }
+            }
+            let attempt_started = Instant::now();
+            let sent = request().instrument(tracing::debug_span!("aws", %service, %operation));
+            let result = if sends > 1 {
+                // A repeat: `--stats` counts it as a retry.
+                super::stats::attempt(sends, sent).await
+            } else {
+                sent.await
+            }
             .map_err(|error| self.classify(operation, &error, started.elapsed()));
-        let ms = started.elapsed().as_millis();
-        match &result {
-            Ok(_) => tracing::debug!(%service, %operation, ms, outcome = %"ok", "aws call"),
-            Err(error) => tracing::debug!(
-                %service,
-                %operation,
-                ms,
-                outcome = %"error",
-                code = %error.code.as_deref().unwrap_or("none"),
-                max_attempts = error.max_attempts,
-                "aws call"
-            ),
+            let ms = attempt_started.elapsed().as_millis();
+            match &result {
+                Ok(_) => tracing::debug!(%service, %operation, ms, outcome = %"ok", "aws call"),
+                Err(error) => tracing::debug!(
+                    %service,
+                    %operation,
+                    ms,
+                    outcome = %"error",
+                    code = %error.code.as_deref().unwrap_or("none"),
+                    max_attempts = error.max_attempts,
+                    "aws call"
+                ),
+            }
+            match result {
+                Err(error) if error.is_throttled() => {
+                    let left = self
+                        .patience
+                        .throttle_deadline
+                        .saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        let mut error = error;
+                        error.sends = sends;
+                        return Err(error);
+                    }
+                    let pause_now = pause.min(left);
+                    tracing::debug!(
+                        %service,
+                        %operation,
+                        sends,
+                        delay_ms = pause_now.as_millis(),
+                        "still throttled after the SDK's retries; sending again"
+                    );
+                    tokio::time::sleep(pause_now).await;
+                    pause = (pause * 2).min(self.patience.max_delay);
+                }
+                other => return other,
+            }
         }
-        result
     }
 
     /// Reduces an SDK error to an [`AwsError`]; `elapsed` is how long the call took.
@@ -274,6 +358,7 @@ impl AwsCloud {
             status,
             elapsed,
             max_attempts: self.max_attempts,
+            sends: 1,
         }
     }
 }
@@ -332,6 +417,7 @@ mod tests {
             status: Some(400),
             elapsed: Duration::from_secs(7),
             max_attempts: 8,
+            sends: 1,
         }
     }
 
@@ -360,8 +446,9 @@ mod tests {
             CloudError::Timeout {
                 attempts: 8,
                 seconds: 7,
-                message: "CreateFunction was throttled (TooManyRequestsException: Rate exceeded); \
-                          run with less concurrency or try again later"
+                message: "CreateFunction was throttled (TooManyRequestsException: Rate exceeded) \
+                          until its deadline: other clients in the account may be using its \
+                          quota; run with less concurrency or try again later"
                     .to_owned(),
             }
         );

@@ -37,7 +37,7 @@ pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
 pub use iam::{IamApi, NewRole, RoleSummary};
 pub use lambda::{FunctionConfig, LambdaApi, NewFunction};
 pub use limits::Limits;
-pub use service::{PerService, Service};
+pub use service::{PerService, Rate, Rates, Service};
 
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.
