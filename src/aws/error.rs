@@ -64,6 +64,8 @@ pub(super) struct AwsError {
     pub message: String,
     /// The request never got an answer (network, DNS, endpoint, timeout).
     unreachable: bool,
+    /// No attempt was answered within its timeout: the timeout, as the SDK tells it.
+    timed_out: Option<String>,
     /// AWS may have acted on the request: the answer was lost (the connection
     /// dropped, it timed out, it could not be read) or was a server error (5xx).
     ambiguous: bool,
@@ -95,6 +97,7 @@ impl AwsError {
             code: Some(code.to_owned()),
             message: message.to_owned(),
             unreachable: false,
+            timed_out: None,
             ambiguous: false,
             status: Some(400),
             elapsed: Duration::ZERO,
@@ -193,7 +196,14 @@ impl From<AwsError> for CloudError {
                 ),
             };
         }
-        let message = if error.unreachable {
+        let message = if let Some(timeout) = &error.timed_out {
+            format!(
+                "no answer within the request timeout ({timeout}), after up to {} attempts over {}s; \
+                 check the network and AWS_ENDPOINT_URL, or allow longer with --request-timeout",
+                error.max_attempts,
+                error.elapsed.as_secs()
+            )
+        } else if error.unreachable {
             format!(
                 "{error}; check the network, AWS_REGION and AWS_ENDPOINT_URL (and the \
                  credentials, if the error mentions them)"
@@ -325,6 +335,10 @@ impl AwsCloud {
             error,
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
         );
+        let timed_out = match error {
+            SdkError::TimeoutError(_) => Some(attempt_timeout(&chain(error))),
+            _ => None,
+        };
         let status = match error {
             SdkError::ServiceError(failure) => Some(failure.raw().status().as_u16()),
             SdkError::ResponseError(failure) => Some(failure.raw().status().as_u16()),
@@ -354,6 +368,7 @@ impl AwsCloud {
             code,
             message,
             unreachable,
+            timed_out,
             ambiguous,
             status,
             elapsed,
@@ -361,6 +376,13 @@ impl AwsCloud {
             sends: 1,
         }
     }
+}
+
+/// The timeout in the SDK's "… occurred after 1s" (`1s`), or the whole text.
+fn attempt_timeout(text: &str) -> String {
+    text.rsplit_once("occurred after ")
+        .map(|(_, after)| after.split_whitespace().next().unwrap_or(after).to_owned())
+        .unwrap_or_else(|| text.to_owned())
 }
 
 /// An error and its sources, each told once, joined by ": ", e.g. "dispatch failure:
@@ -413,6 +435,7 @@ mod tests {
             code: Some(code.to_owned()),
             message: message.to_owned(),
             unreachable: false,
+            timed_out: None,
             ambiguous: false,
             status: Some(400),
             elapsed: Duration::from_secs(7),
