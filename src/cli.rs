@@ -121,6 +121,17 @@ pub struct Common {
         global = true
     )]
     pub request_timeout: Duration,
+    /// How long a request that AWS keeps throttling is retried (other clients share
+    /// the account's quotas) before lade gives up on it. A duration: 300, 5m, 30s.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "LADE_THROTTLE_TIMEOUT",
+        default_value = "5m",
+        value_parser = duration,
+        global = true
+    )]
+    pub throttle_timeout: Duration,
 }
 
 /// Parses a duration: a number of seconds (`90`), or a number with a unit: `ms`, `s`,

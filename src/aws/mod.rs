@@ -87,7 +87,8 @@ pub struct Patience {
     /// (`--role-propagation-timeout`).
     pub role_propagation: Duration,
     /// How long a throttled request is sent again after the SDK's own retries ran
-    /// out: several pipelines sharing an account share its quotas.
+    /// out: several pipelines sharing an account share its quotas
+    /// (`--throttle-timeout`).
     pub throttle_deadline: Duration,
     /// The pause after the first failed attempt; it doubles after each one.
     pub first_delay: Duration,

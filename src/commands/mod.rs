@@ -229,6 +229,7 @@ fn settings(common: &Common) -> crate::aws::Settings {
     crate::aws::Settings {
         patience: crate::aws::Patience {
             role_propagation: common.role_propagation_timeout,
+            throttle_deadline: common.throttle_timeout,
             ..Default::default()
         },
         timeouts: crate::aws::Timeouts {
