@@ -150,7 +150,11 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         "ms" => number / 1000.0,
         "m" => number * 60.0,
         "h" => number * 3600.0,
-        other => return Err(format!("unknown unit `{other}` in `{text}`: use ms, s, m or h")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
+            ));
+        }
     };
     if seconds <= 0.0 || seconds > 86_400.0 {
         return Err(format!("`{text}` is not between 1ms and 24h"));
@@ -301,7 +305,11 @@ mod tests {
         assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(duration("5 days").unwrap_err().contains("unknown unit"));
-        assert!(duration("soon").unwrap_err().contains("expected a duration"));
+        assert!(
+            duration("soon")
+                .unwrap_err()
+                .contains("expected a duration")
+        );
         assert!(duration("0").is_err());
     }
 }

@@ -96,9 +96,7 @@ fn cold_apply_against_the_quota_floor() {
     }
     let floors: BTreeMap<&String, f64> = through
         .iter()
-        .map(|(key, (count, interval, burst))| {
-            (key, ((*count as f64) - burst).max(0.0) * interval)
-        })
+        .map(|(key, (count, interval, burst))| (key, ((*count as f64) - burst).max(0.0) * interval))
         .collect();
     let (bound, floor) = floors
         .iter()

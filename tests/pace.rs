@@ -108,7 +108,11 @@ fn a_fleet_converges_under_aws_quotas_latency_and_role_propagation() {
         "{stdout}"
     );
     assert!(
-        events.iter().filter(|event| event["event"] == "succeeded").count() > 60,
+        events
+            .iter()
+            .filter(|event| event["event"] == "succeeded")
+            .count()
+            > 60,
         "{stdout}"
     );
     let enforced = proxy.enforced();
@@ -172,7 +176,10 @@ fn a_stalled_request_ends_in_a_retry_and_a_rerun_converges() {
     let faults = Faults::none()
         .first(|seen| seen.name == "PutRolePolicy", Fault::Stall)
         .first(|seen| seen.name == "CreateRestApi", Fault::Stall)
-        .first(|seen| seen.name == "CreateResource", Fault::StallAfterForward);
+        .first(
+            |seen| seen.name == "CreateResource",
+            Fault::StallAfterForward,
+        );
     let proxy = Proxy::start(support::moto().endpoint(), faults);
     let short = [("LADE_REQUEST_TIMEOUT", "2s")];
 
@@ -197,7 +204,9 @@ fn a_stalled_request_ends_in_a_retry_and_a_rerun_converges() {
     }
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
-        events(&stdout).iter().all(|event| event["event"] != "failed"),
+        events(&stdout)
+            .iter()
+            .all(|event| event["event"] != "failed"),
         "{stdout}"
     );
 

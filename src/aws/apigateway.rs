@@ -50,10 +50,10 @@ use aws_sdk_apigateway::types::{
 use aws_sdk_apigateway::operation::create_resource::CreateResourceError;
 use aws_sdk_apigateway::operation::create_rest_api::CreateRestApiError;
 
+use super::AwsCloud;
 use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
-use super::AwsCloud;
 use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi, RestApiApi};
 use crate::model::{
     ApiSettings, Endpoint, LiveApi, LiveDeployment, LiveIntegration, LiveMethod, LiveResource,
@@ -75,16 +75,15 @@ impl RestApiApi for AwsCloud {
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<LiveApi>, CloudError> {
         let apis = self
-            .call(
-                "GetRestApis",
-                || self.apigateway
+            .call("GetRestApis", || {
+                self.apigateway
                     .get_rest_apis()
                     .limit(PAGE)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         let mut found = Vec::new();
         for api in apis {
@@ -141,14 +140,13 @@ impl RestApiApi for AwsCloud {
 
     async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError> {
         let found = self
-            .call(
-                "GetStage",
-                || self.apigateway
+            .call("GetStage", || {
+                self.apigateway
                     .get_stage()
                     .rest_api_id(api_id)
                     .stage_name(stage)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         match found {
             Ok(output) => Ok(Some(LiveStage {
@@ -163,17 +161,16 @@ impl RestApiApi for AwsCloud {
 
     async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
         let deployments = self
-            .call(
-                "GetDeployments",
-                || self.apigateway
+            .call("GetDeployments", || {
+                self.apigateway
                     .get_deployments()
                     .rest_api_id(api_id)
                     .limit(PAGE)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}")))?;
         let mut live: Vec<LiveDeployment> = deployments
@@ -214,10 +211,8 @@ impl RestApiApi for AwsCloud {
         };
         let created = until_done(&self.patience, &waiting_for, move || async move {
             let created = self
-                .call_paced_as(
-                    "CreateRestApi",
-                    pace_as,
-                    || self.apigateway
+                .call_paced_as("CreateRestApi", pace_as, || {
+                    self.apigateway
                         .create_rest_api()
                         .name(&settings.name)
                         .set_description(non_empty(&settings.description))
@@ -235,8 +230,8 @@ impl RestApiApi for AwsCloud {
                             aws_sdk_apigateway::config::Builder::default()
                                 .retry_classifier(NoBlindRetry::<CreateRestApiError>::new()),
                         )
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => {
@@ -293,14 +288,13 @@ impl RestApiApi for AwsCloud {
         if operations.is_empty() {
             return Ok(());
         }
-        self.call(
-            "UpdateRestApi",
-            || self.apigateway
+        self.call("UpdateRestApi", || {
+            self.apigateway
                 .update_rest_api()
                 .rest_api_id(api_id)
                 .set_patch_operations(Some(operations.clone()))
-                .send(),
-        )
+                .send()
+        })
         .await
         .map_err(|error| error.about(format!("REST API {api_id}")))?;
         Ok(())
@@ -313,10 +307,9 @@ impl RestApiApi for AwsCloud {
         let waiting_for = format!("API Gateway to delete REST API {api_id}");
         until_done(&self.patience, &waiting_for, move || async move {
             let deleted = self
-                .call(
-                    "DeleteRestApi",
-                    || self.apigateway.delete_rest_api().rest_api_id(api_id).send(),
-                )
+                .call("DeleteRestApi", || {
+                    self.apigateway.delete_rest_api().rest_api_id(api_id).send()
+                })
                 .await;
             match deleted {
                 Ok(_) => Ok(Attempt::Done(())),
@@ -353,9 +346,8 @@ impl RestApiApi for AwsCloud {
             }
             read_first.store(true, Ordering::Relaxed);
             let created = self
-                .call(
-                    "CreateResource",
-                    || self.apigateway
+                .call("CreateResource", || {
+                    self.apigateway
                         .create_resource()
                         .rest_api_id(api_id)
                         .parent_id(parent_id)
@@ -365,8 +357,8 @@ impl RestApiApi for AwsCloud {
                             aws_sdk_apigateway::config::Builder::default()
                                 .retry_classifier(NoBlindRetry::<CreateResourceError>::new()),
                         )
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(output.id().unwrap_or_default().to_owned())),
@@ -382,14 +374,13 @@ impl RestApiApi for AwsCloud {
 
     async fn delete_resource(&self, api_id: &str, resource_id: &str) -> Result<(), CloudError> {
         let found = self
-            .call(
-                "GetResource",
-                || self.apigateway
+            .call("GetResource", || {
+                self.apigateway
                     .get_resource()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         match found {
             Ok(_) => {}
@@ -399,14 +390,13 @@ impl RestApiApi for AwsCloud {
             Err(error) => return Err(error.into()),
         }
         let deleted = self
-            .call(
-                "DeleteResource",
-                || self.apigateway
+            .call("DeleteResource", || {
+                self.apigateway
                     .delete_resource()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(deleted)
     }
@@ -419,17 +409,16 @@ impl RestApiApi for AwsCloud {
     ) -> Result<(), CloudError> {
         let authorization = method.authorization.as_str();
         let put = self
-            .call(
-                "PutMethod",
-                || self.apigateway
+            .call("PutMethod", || {
+                self.apigateway
                     .put_method()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
                     .http_method(&method.http_method)
                     .authorization_type(authorization)
                     .api_key_required(method.api_key_required)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         match put {
             Ok(_) => return Ok(()),
@@ -437,9 +426,8 @@ impl RestApiApi for AwsCloud {
             Err(error) if error.is(CONFLICT) => {}
             Err(error) => return Err(error.into()),
         }
-        self.call(
-            "UpdateMethod",
-            || self.apigateway
+        self.call("UpdateMethod", || {
+            self.apigateway
                 .update_method()
                 .rest_api_id(api_id)
                 .resource_id(resource_id)
@@ -458,8 +446,8 @@ impl RestApiApi for AwsCloud {
                         "false"
                     }),
                 ))
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -471,15 +459,14 @@ impl RestApiApi for AwsCloud {
         http_method: &str,
     ) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteMethod",
-                || self.apigateway
+            .call("DeleteMethod", || {
+                self.apigateway
                     .delete_method()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
                     .http_method(http_method)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(deleted)
     }
@@ -492,9 +479,8 @@ impl RestApiApi for AwsCloud {
         uri: &str,
     ) -> Result<(), CloudError> {
         // PutIntegration replaces an existing integration, so this is idempotent as it is.
-        self.call(
-            "PutIntegration",
-            || self.apigateway
+        self.call("PutIntegration", || {
+            self.apigateway
                 .put_integration()
                 .rest_api_id(api_id)
                 .resource_id(resource_id)
@@ -503,8 +489,8 @@ impl RestApiApi for AwsCloud {
                 // Lambda is always invoked with POST, whatever the route's method.
                 .integration_http_method("POST")
                 .uri(uri)
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -520,15 +506,14 @@ impl RestApiApi for AwsCloud {
         // With `stageName`, CreateDeployment creates the stage or points it at the new
         // deployment, in one call.
         let created = self
-            .call(
-                "CreateDeployment",
-                || self.apigateway
+            .call("CreateDeployment", || {
+                self.apigateway
                     .create_deployment()
                     .rest_api_id(api_id)
                     .stage_name(stage)
                     .set_description(non_empty(description))
-                    .send(),
-            )
+                    .send()
+            })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
         created
@@ -542,14 +527,13 @@ impl RestApiApi for AwsCloud {
 
     async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteDeployment",
-                || self.apigateway
+            .call("DeleteDeployment", || {
+                self.apigateway
                     .delete_deployment()
                     .rest_api_id(api_id)
                     .deployment_id(deployment_id)
-                    .send(),
-            )
+                    .send()
+            })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}, deployment {deployment_id}")));
         gone_is_fine(deleted)
@@ -582,10 +566,14 @@ async fn list_resources(
     if methods {
         request = request.embed("methods");
     }
-    aws.call(
-        "GetResources",
-        || request.clone().into_paginator().items().send().try_collect(),
-    )
+    aws.call("GetResources", || {
+        request
+            .clone()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+    })
     .await
     .map_err(|error| error.about(format!("REST API {api_id}")))
 }
@@ -710,10 +698,9 @@ fn json_pointer_escape(segment: &str) -> String {
 /// Whether the REST API exists, from `GetRestApi`.
 async fn rest_api_exists(aws: &AwsCloud, api_id: &str) -> Result<bool, CloudError> {
     let found = aws
-        .call(
-            "GetRestApi",
-            || aws.apigateway.get_rest_api().rest_api_id(api_id).send(),
-        )
+        .call("GetRestApi", || {
+            aws.apigateway.get_rest_api().rest_api_id(api_id).send()
+        })
         .await;
     match found {
         Ok(_) => Ok(true),

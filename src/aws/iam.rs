@@ -31,16 +31,15 @@ const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 impl IamApi for AwsCloud {
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
         let roles = self
-            .call(
-                "ListRoles",
-                || self.iam
+            .call("ListRoles", || {
+                self.iam
                     .list_roles()
                     .path_prefix(path_prefix)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         let mut live = Vec::with_capacity(roles.len());
         // One role at a time: IAM's control plane is rate-limited per account, and a
@@ -96,16 +95,15 @@ impl IamApi for AwsCloud {
         let waiting_for = format!("role {} to be created", role.name);
         until_done(&self.patience, &waiting_for, move || async move {
             let created = self
-                .call(
-                    "CreateRole",
-                    || self.iam
+                .call("CreateRole", || {
+                    self.iam
                         .create_role()
                         .role_name(&role.name)
                         .path(&role.path)
                         .assume_role_policy_document(trust_policy)
                         .set_tags(Some(tags.clone()))
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(
@@ -138,25 +136,28 @@ impl IamApi for AwsCloud {
     }
 
     async fn update_trust_policy(&self, role: &str, document: &Value) -> Result<(), CloudError> {
-        self.call(
-            "UpdateAssumeRolePolicy",
-            || self.iam
+        self.call("UpdateAssumeRolePolicy", || {
+            self.iam
                 .update_assume_role_policy()
                 .role_name(role)
                 .policy_document(document::render(document))
-                .send(),
-        )
-        .await?;
-        read_back(self, &format!("the trust policy of role {role}"), || async {
-            let found = self
-                .call("GetRole", || self.iam.get_role().role_name(role).send())
-                .await?;
-            let trust = found
-                .role()
-                .and_then(|role| role.assume_role_policy_document())
-                .and_then(|raw| document::parse(raw).ok());
-            Ok(trust.is_some_and(|trust| crate::policy::equivalent(&trust, document)))
+                .send()
         })
+        .await?;
+        read_back(
+            self,
+            &format!("the trust policy of role {role}"),
+            || async {
+                let found = self
+                    .call("GetRole", || self.iam.get_role().role_name(role).send())
+                    .await?;
+                let trust = found
+                    .role()
+                    .and_then(|role| role.assume_role_policy_document())
+                    .and_then(|raw| document::parse(raw).ok());
+                Ok(trust.is_some_and(|trust| crate::policy::equivalent(&trust, document)))
+            },
+        )
         .await
     }
 
@@ -166,80 +167,88 @@ impl IamApi for AwsCloud {
         policy: &str,
         document: &Value,
     ) -> Result<(), CloudError> {
-        self.call(
-            "PutRolePolicy",
-            || self.iam
+        self.call("PutRolePolicy", || {
+            self.iam
                 .put_role_policy()
                 .role_name(role)
                 .policy_name(policy)
                 .policy_document(document::render(document))
-                .send(),
-        )
-        .await?;
-        read_back(self, &format!("inline policy {policy} of role {role}"), || async {
-            Ok(inline_policy(self, role, policy)
-                .await?
-                .is_some_and(|found| crate::policy::equivalent(&found, document)))
+                .send()
         })
+        .await?;
+        read_back(
+            self,
+            &format!("inline policy {policy} of role {role}"),
+            || async {
+                Ok(inline_policy(self, role, policy)
+                    .await?
+                    .is_some_and(|found| crate::policy::equivalent(&found, document)))
+            },
+        )
         .await
     }
 
     async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteRolePolicy",
-                || self.iam
+            .call("DeleteRolePolicy", || {
+                self.iam
                     .delete_role_policy()
                     .role_name(role)
                     .policy_name(policy)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(deleted)?;
-        read_back(self, &format!("the deletion of inline policy {policy} of role {role}"), || async {
-            Ok(inline_policy(self, role, policy).await?.is_none())
-        })
+        read_back(
+            self,
+            &format!("the deletion of inline policy {policy} of role {role}"),
+            || async { Ok(inline_policy(self, role, policy).await?.is_none()) },
+        )
         .await
     }
 
     async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
         // Attaching an attached policy is a no-op in IAM, so this is idempotent as it is.
-        self.call(
-            "AttachRolePolicy",
-            || self.iam
+        self.call("AttachRolePolicy", || {
+            self.iam
                 .attach_role_policy()
                 .role_name(role)
                 .policy_arn(policy_arn)
-                .send(),
-        )
-        .await?;
-        read_back(self, &format!("policy {policy_arn} attached to role {role}"), || async {
-            Ok(attached(self, role).await?.contains(policy_arn))
+                .send()
         })
+        .await?;
+        read_back(
+            self,
+            &format!("policy {policy_arn} attached to role {role}"),
+            || async { Ok(attached(self, role).await?.contains(policy_arn)) },
+        )
         .await
     }
 
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
         let detached = self
-            .call(
-                "DetachRolePolicy",
-                || self.iam
+            .call("DetachRolePolicy", || {
+                self.iam
                     .detach_role_policy()
                     .role_name(role)
                     .policy_arn(policy_arn)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(detached)?;
-        read_back(self, &format!("policy {policy_arn} detached from role {role}"), || async {
-            Ok(!attached(self, role).await?.contains(policy_arn))
-        })
+        read_back(
+            self,
+            &format!("policy {policy_arn} detached from role {role}"),
+            || async { Ok(!attached(self, role).await?.contains(policy_arn)) },
+        )
         .await
     }
 
     async fn delete_role(&self, role: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call("DeleteRole", || self.iam.delete_role().role_name(role).send())
+            .call("DeleteRole", || {
+                self.iam.delete_role().role_name(role).send()
+            })
             .await;
         gone_is_fine(deleted)
     }
@@ -257,28 +266,26 @@ async fn with_policies(aws: &AwsCloud, role: Role) -> Result<LiveRole, CloudErro
     };
 
     let policy_names = aws
-        .call(
-            "ListRolePolicies",
-            || aws.iam
+        .call("ListRolePolicies", || {
+            aws.iam
                 .list_role_policies()
                 .role_name(name)
                 .into_paginator()
                 .items()
                 .send()
-                .try_collect(),
-        )
+                .try_collect()
+        })
         .await?;
     let mut inline_policies = BTreeMap::new();
     for policy in policy_names {
         let output = aws
-            .call(
-                "GetRolePolicy",
-                || aws.iam
+            .call("GetRolePolicy", || {
+                aws.iam
                     .get_role_policy()
                     .role_name(name)
                     .policy_name(&policy)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         let document =
             document::parse(output.policy_document()).map_err(|error| CloudError::Service {
@@ -289,16 +296,15 @@ async fn with_policies(aws: &AwsCloud, role: Role) -> Result<LiveRole, CloudErro
     }
 
     let attached = aws
-        .call(
-            "ListAttachedRolePolicies",
-            || aws.iam
+        .call("ListAttachedRolePolicies", || {
+            aws.iam
                 .list_attached_role_policies()
                 .role_name(name)
                 .into_paginator()
                 .items()
                 .send()
-                .try_collect(),
-        )
+                .try_collect()
+        })
         .await?;
     let managed_policies: BTreeSet<String> = attached
         .iter()

@@ -51,17 +51,16 @@ impl LambdaApi for AwsCloud {
             .map(|(key, value)| TagFilter::builder().key(key).values(value).build())
             .collect();
         let resources = self
-            .call(
-                "GetResources",
-                || self.tagging
+            .call("GetResources", || {
+                self.tagging
                     .get_resources()
                     .set_tag_filters(Some(filters.clone()))
                     .resource_type_filters(FUNCTION_RESOURCE_TYPE)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         Ok(resources
             .iter()
@@ -89,14 +88,13 @@ impl LambdaApi for AwsCloud {
         // the project.
         while !missing.is_empty() {
             let page = self
-                .call(
-                    "ListFunctions",
-                    || self.lambda
+                .call("ListFunctions", || {
+                    self.lambda
                         .list_functions()
                         .max_items(LIST_PAGE)
                         .set_marker(marker.take())
-                        .send(),
-                )
+                        .send()
+                })
                 .await?;
             for config in page.functions() {
                 let function = from_configuration(config, "", BTreeMap::new());
@@ -113,10 +111,9 @@ impl LambdaApi for AwsCloud {
 
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
         match self
-            .call(
-                "GetFunction",
-                || self.lambda.get_function().function_name(name).send(),
-            )
+            .call("GetFunction", || {
+                self.lambda.get_function().function_name(name).send()
+            })
             .await
         {
             Ok(output) => live_function(name, &output).map(Some),
@@ -137,9 +134,8 @@ impl LambdaApi for AwsCloud {
         let patience = self.propagation_patience();
         let arn = until_done(&patience, &waiting_for, move || async move {
             let created = self
-                .call(
-                    "CreateFunction",
-                    || self.lambda
+                .call("CreateFunction", || {
+                    self.lambda
                         .create_function()
                         .function_name(name)
                         .package_type(PackageType::Zip)
@@ -159,8 +155,8 @@ impl LambdaApi for AwsCloud {
                         .set_tags(Some(unsorted(&function.tags)))
                         .customize()
                         .config_override(self.upload_config())
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(
@@ -198,9 +194,8 @@ impl LambdaApi for AwsCloud {
         let patience = self.propagation_patience();
         until_done(&patience, &waiting_for, move || async move {
             let updated = self
-                .call(
-                    "UpdateFunctionConfiguration",
-                    || self.lambda
+                .call("UpdateFunctionConfiguration", || {
+                    self.lambda
                         .update_function_configuration()
                         .function_name(name)
                         .handler(&config.handler)
@@ -210,8 +205,8 @@ impl LambdaApi for AwsCloud {
                         .timeout(config.timeout)
                         .environment(environment(&config.environment))
                         .description(&config.description)
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             retry_when_busy(self, name, updated).await
         })
@@ -229,17 +224,16 @@ impl LambdaApi for AwsCloud {
         let waiting_for = format!("function {name} to accept its new code");
         until_done(&self.patience, &waiting_for, move || async move {
             let updated = self
-                .call(
-                    "UpdateFunctionCode",
-                    || self.lambda
+                .call("UpdateFunctionCode", || {
+                    self.lambda
                         .update_function_code()
                         .function_name(name)
                         .zip_file(Blob::new(zip.as_slice()))
                         .architectures(lambda_architecture(architecture))
                         .customize()
                         .config_override(self.upload_config())
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             retry_when_busy(self, name, updated).await
         })
@@ -255,14 +249,13 @@ impl LambdaApi for AwsCloud {
         if tags.is_empty() {
             return Ok(());
         }
-        self.call(
-            "TagResource",
-            || self.lambda
+        self.call("TagResource", || {
+            self.lambda
                 .tag_resource()
                 .resource(arn)
                 .set_tags(Some(unsorted(tags)))
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -272,24 +265,22 @@ impl LambdaApi for AwsCloud {
         if keys.is_empty() {
             return Ok(());
         }
-        self.call(
-            "UntagResource",
-            || self.lambda
+        self.call("UntagResource", || {
+            self.lambda
                 .untag_resource()
                 .resource(arn)
                 .set_tag_keys(Some(keys.to_vec()))
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
 
     async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
         match self
-            .call(
-                "DeleteFunction",
-                || self.lambda.delete_function().function_name(name).send(),
-            )
+            .call("DeleteFunction", || {
+                self.lambda.delete_function().function_name(name).send()
+            })
             .await
         {
             Ok(_) => Ok(()),
@@ -302,10 +293,9 @@ impl LambdaApi for AwsCloud {
 
     async fn get_function_permissions(&self, name: &str) -> Result<Vec<Permission>, CloudError> {
         let policy = self
-            .call(
-                "GetPolicy",
-                || self.lambda.get_policy().function_name(name).send(),
-            )
+            .call("GetPolicy", || {
+                self.lambda.get_policy().function_name(name).send()
+            })
             .await;
         match policy {
             Ok(output) => permissions(output.policy().unwrap_or_default()).map_err(|error| {
@@ -361,9 +351,8 @@ impl LambdaApi for AwsCloud {
                 }
             }
             let added = self
-                .call(
-                    "AddPermission",
-                    || self.lambda
+                .call("AddPermission", || {
+                    self.lambda
                         .add_permission()
                         .function_name(name)
                         .statement_id(statement_id)
@@ -375,8 +364,8 @@ impl LambdaApi for AwsCloud {
                             aws_sdk_lambda::config::Builder::default()
                                 .retry_classifier(NoBlindRetry::<AddPermissionError>::new()),
                         )
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match added {
                 // Perhaps added, its answer lost: the next attempt reads first.
@@ -695,7 +684,9 @@ async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> 
                 Some(Reached::NotYet(state)) => state,
                 None => "no configuration in the answer".to_owned(),
             },
-            Err(error) if error.is(NOT_FOUND) && started.elapsed() < aws.patience.not_found_grace => {
+            Err(error)
+                if error.is(NOT_FOUND) && started.elapsed() < aws.patience.not_found_grace =>
+            {
                 error.to_string()
             }
             Err(error) => return Err(error.into()),
@@ -708,7 +699,12 @@ async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> 
                 message: format!("waiting for function {name} {what}; it was still: {last}"),
             });
         }
-        tokio::time::sleep(aws.patience.poll_interval.min(aws.patience.wait_limit - elapsed)).await;
+        tokio::time::sleep(
+            aws.patience
+                .poll_interval
+                .min(aws.patience.wait_limit - elapsed),
+        )
+        .await;
     }
 }
 
@@ -803,12 +799,16 @@ mod tests {
     #[test]
     fn a_function_reaches_its_goal_from_its_state() {
         use aws_sdk_lambda::types::{LastUpdateStatus, State};
-        let pending = FunctionConfiguration::builder().state(State::Pending).build();
+        let pending = FunctionConfiguration::builder()
+            .state(State::Pending)
+            .build();
         assert_eq!(
             state_of(&pending, Goal::Active),
             Reached::NotYet("State=Pending".to_owned())
         );
-        let active = FunctionConfiguration::builder().state(State::Active).build();
+        let active = FunctionConfiguration::builder()
+            .state(State::Active)
+            .build();
         assert_eq!(state_of(&active, Goal::Active), Reached::Yes);
         let failed = FunctionConfiguration::builder()
             .state(State::Failed)
@@ -841,7 +841,9 @@ mod tests {
             "The provided execution role does not have permissions to call \
              CreateNetworkInterface on EC2"
         )));
-        assert!(!role_not_ready(&error("Unzipped size must be smaller than 262144000 bytes")));
+        assert!(!role_not_ready(&error(
+            "Unzipped size must be smaller than 262144000 bytes"
+        )));
     }
 
     #[test]

@@ -94,7 +94,9 @@ fn bucket(rate: Rate) -> Bucket {
 /// The service whose rates pace an SDK crate's requests: `lambda`, `iam` and
 /// `apigateway` are; the tagging API and STS are not (lade sends them a request or two).
 pub(super) fn service_named(short: &str) -> Option<Service> {
-    Service::ALL.into_iter().find(|service| service.name() == short)
+    Service::ALL
+        .into_iter()
+        .find(|service| service.name() == short)
 }
 
 #[cfg(test)]

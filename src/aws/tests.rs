@@ -344,7 +344,11 @@ async fn a_request_throttled_past_the_sdks_attempts_is_sent_again() {
         ..Patience::default()
     });
     assert!(cloud.get_function("f").await.unwrap().is_some());
-    assert_eq!(seen(&script).len(), 4, "three SDK attempts, then one more send");
+    assert_eq!(
+        seen(&script).len(),
+        4,
+        "three SDK attempts, then one more send"
+    );
 }
 
 #[tokio::test]

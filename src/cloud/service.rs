@@ -130,27 +130,27 @@ impl Rates {
 
 /// Lambda's operations with a rate other than 15 per second.
 const LAMBDA_OPERATIONS: &[(&str, Rate)] = &[
-                        ("GetFunction", Rate::per_second(100)),
-                        ("GetPolicy", Rate::per_second(15)),
-                    ];
+    ("GetFunction", Rate::per_second(100)),
+    ("GetPolicy", Rate::per_second(15)),
+];
 
 /// API Gateway's operations with a fixed quota of their own.
 const API_GATEWAY_OPERATIONS: &[(&str, Rate)] = &[
-                        ("CreateDeployment", Rate::one_every(5)),
-                        ("CreateResource", Rate::per_second(5)),
-                        ("CreateRestApi", Rate::one_every(3)),
-                        ("CreateRestApi:EDGE", Rate::one_every(30)),
-                        ("DeleteResource", Rate::per_second(5)),
-                        ("DeleteRestApi", Rate::one_every(30)),
-                        (
-                            "GetResources",
-                            Rate {
-                                requests: 5,
-                                per: Duration::from_secs(2),
-                                burst: 5,
-                            },
-                        ),
-                    ];
+    ("CreateDeployment", Rate::one_every(5)),
+    ("CreateResource", Rate::per_second(5)),
+    ("CreateRestApi", Rate::one_every(3)),
+    ("CreateRestApi:EDGE", Rate::one_every(30)),
+    ("DeleteResource", Rate::per_second(5)),
+    ("DeleteRestApi", Rate::one_every(30)),
+    (
+        "GetResources",
+        Rate {
+            requests: 5,
+            per: Duration::from_secs(2),
+            burst: 5,
+        },
+    ),
+];
 
 impl Service {
     /// Every service, in the order lade names them (`--parallelism`, its messages).
@@ -324,7 +324,10 @@ mod tests {
     fn rates_come_from_the_table() {
         let lambda = Service::Lambda.info().rates;
         assert_eq!(lambda.operation("GetFunction"), Some(Rate::per_second(100)));
-        assert_eq!(lambda.operation("CreateFunction"), Some(Rate::per_second(15)));
+        assert_eq!(
+            lambda.operation("CreateFunction"),
+            Some(Rate::per_second(15))
+        );
         assert_eq!(lambda.shared, None);
         let apigateway = Service::ApiGateway.info().rates;
         assert_eq!(apigateway.shared.unwrap().describe(), "10/s (burst 40)");

@@ -459,9 +459,9 @@ impl Buckets {
     fn admit(&mut self, quotas: &[(Scope, Quota)], seen: &Seen) -> bool {
         let service = seen.service.as_str();
         let name = seen.name.as_str();
-        let listed = quotas
-            .iter()
-            .any(|(scope, _)| matches!(scope, Scope::Operation(s, o) if *s == service && *o == name));
+        let listed = quotas.iter().any(
+            |(scope, _)| matches!(scope, Scope::Operation(s, o) if *s == service && *o == name),
+        );
         let mut keys = Vec::new();
         for (scope, quota) in quotas {
             let key = match *scope {
@@ -853,11 +853,12 @@ async fn handle(
         }
     };
     call_hooks(&shared, &seen, Moment::Answered);
-    if seen.name == "CreateRole" && response.status().is_success() {
-        if let Some(role) = form_value(&body, "RoleName") {
-            let mut realistic = shared.realistic.lock().unwrap();
-            realistic.roles.insert(role, std::time::Instant::now());
-        }
+    if seen.name == "CreateRole"
+        && response.status().is_success()
+        && let Some(role) = form_value(&body, "RoleName")
+    {
+        let mut realistic = shared.realistic.lock().unwrap();
+        realistic.roles.insert(role, std::time::Instant::now());
     }
     match seen.fault {
         Some(Fault::LoseResponse) => return hang_up(&kill).await,
