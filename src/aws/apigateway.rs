@@ -210,8 +210,9 @@ impl RestApiApi for AwsCloud {
             Endpoint::Regional => "CreateRestApi",
         };
         let created = until_done(&self.patience, &waiting_for, move || async move {
-            let created = self
-                .call_paced_as("CreateRestApi", pace_as, || {
+            let created = super::pace::paced_as(
+                pace_as,
+                self.call("CreateRestApi", || {
                     self.apigateway
                         .create_rest_api()
                         .name(&settings.name)
@@ -231,8 +232,9 @@ impl RestApiApi for AwsCloud {
                                 .retry_classifier(NoBlindRetry::<CreateRestApiError>::new()),
                         )
                         .send()
-                })
-                .await;
+                }),
+            )
+            .await;
             match created {
                 Ok(output) => {
                     let Some(id) = output.id().map(str::to_owned) else {

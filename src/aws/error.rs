@@ -233,25 +233,12 @@ impl AwsCloud {
     /// own retries is built and sent again, after a pause, until
     /// [`Patience::throttle_deadline`](super::Patience::throttle_deadline): AWS
     /// throttles before acting, so sending it again is safe for every operation.
+    ///
+    /// The request is paced under its operation's name, or under the name
+    /// [`pace::paced_as`](super::pace::paced_as) set around it.
     pub(super) async fn call<T, E, F, Fut>(
         &self,
         operation: &'static str,
-        request: F,
-    ) -> Result<T, AwsError>
-    where
-        E: ProvideErrorMetadata + Error + Send + Sync + 'static,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    {
-        self.call_paced_as(operation, operation, request).await
-    }
-
-    /// [`AwsCloud::call`], paced under the name `pace_as` (`CreateRestApi:EDGE`, whose
-    /// quota is not `CreateRestApi`'s).
-    pub(super) async fn call_paced_as<T, E, F, Fut>(
-        &self,
-        operation: &'static str,
-        pace_as: &'static str,
         mut request: F,
     ) -> Result<T, AwsError>
     where
@@ -261,6 +248,7 @@ impl AwsCloud {
     {
         let service = service_of::<E>();
         let paced = super::pace::service_named(service);
+        let pace_as = super::pace::pace_name(operation);
         let started = Instant::now();
         let mut sends: u32 = 0;
         let mut pause = self.patience.first_delay;

@@ -91,6 +91,25 @@ fn bucket(rate: Rate) -> Bucket {
     Arc::new(RateLimiter::direct(quota))
 }
 
+tokio::task_local! {
+    /// The name a request is paced under, when not its operation's.
+    static PACE_AS: &'static str;
+}
+
+/// Runs `future` (one `AwsCloud::call`) paced under `name`: `CreateRestApi:EDGE`,
+/// whose quota is not `CreateRestApi`'s.
+pub(super) fn paced_as<F: std::future::Future>(
+    name: &'static str,
+    future: F,
+) -> impl std::future::Future<Output = F::Output> {
+    PACE_AS.scope(name, future)
+}
+
+/// The name `operation` is paced under here.
+pub(super) fn pace_name(operation: &'static str) -> &'static str {
+    PACE_AS.try_with(|name| *name).unwrap_or(operation)
+}
+
 /// The service whose rates pace an SDK crate's requests: `lambda`, `iam` and
 /// `apigateway` are; the tagging API and STS are not (lade sends them a request or two).
 pub(super) fn service_named(short: &str) -> Option<Service> {
@@ -144,6 +163,18 @@ mod tests {
         assert!(free(&pacer, Service::ApiGateway, "CreateDeployment"));
         assert!(!free(&pacer, Service::ApiGateway, "CreateDeployment"));
         assert!(free(&pacer, Service::ApiGateway, "PutMethod"));
+    }
+
+    #[tokio::test]
+    async fn an_edge_api_is_paced_under_its_own_quota() {
+        assert_eq!(pace_name("CreateRestApi"), "CreateRestApi");
+        let inside = paced_as("CreateRestApi:EDGE", async { pace_name("CreateRestApi") }).await;
+        assert_eq!(inside, "CreateRestApi:EDGE");
+        let rates = Service::ApiGateway.info().rates;
+        assert_eq!(
+            rates.operation("CreateRestApi:EDGE").unwrap().interval(),
+            Duration::from_secs(30)
+        );
     }
 
     #[tokio::test]
