@@ -1,6 +1,7 @@
 //! Command-line arguments: clap types only, no logic.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -97,6 +98,68 @@ pub struct Common {
         global = true
     )]
     pub parallelism: Vec<Setting>,
+    /// How long to retry creating or updating a function while Lambda answers that its
+    /// role cannot be assumed or lacks permissions: a new role or policy takes seconds
+    /// to minutes to propagate through IAM. A duration: 300, 90s, 10m.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "LADE_ROLE_PROPAGATION_TIMEOUT",
+        default_value = "5m",
+        value_parser = duration,
+        global = true
+    )]
+    pub role_propagation_timeout: Duration,
+    /// How long one attempt of an AWS request may take before it is abandoned and
+    /// retried (code uploads get at least 10 minutes). A duration: 30, 30s, 2m.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "LADE_REQUEST_TIMEOUT",
+        default_value = "30s",
+        value_parser = duration,
+        global = true
+    )]
+    pub request_timeout: Duration,
+    /// How long a request that AWS keeps throttling is retried (other clients share
+    /// the account's quotas) before lade gives up on it. A duration: 300, 5m, 30s.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "LADE_THROTTLE_TIMEOUT",
+        default_value = "5m",
+        value_parser = duration,
+        global = true
+    )]
+    pub throttle_timeout: Duration,
+}
+
+/// Parses a duration: a number of seconds (`90`), or a number with a unit: `ms`, `s`,
+/// `m` or `h` (`500ms`, `90s`, `10m`, `1h`).
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 90s or 10m, got `{text}`"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
+            ));
+        }
+    };
+    if seconds <= 0.0 || seconds > 86_400.0 {
+        return Err(format!("`{text}` is not between 1ms and 24h"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// Parses `NAME=VALUE`.
@@ -227,4 +290,26 @@ pub struct Run {
     /// Print one JSON event per line instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_or_a_unit() {
+        assert_eq!(duration("300"), Ok(Duration::from_secs(300)));
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(duration("5 days").unwrap_err().contains("unknown unit"));
+        assert!(
+            duration("soon")
+                .unwrap_err()
+                .contains("expected a duration")
+        );
+        assert!(duration("0").is_err());
+    }
 }

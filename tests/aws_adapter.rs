@@ -610,9 +610,11 @@ async fn create_function_waits_for_a_new_role_to_propagate() {
 async fn create_function_gives_up_on_a_role_that_never_appears() {
     let cloud = cloud().await.with_patience(Patience {
         retry_deadline: Duration::from_secs(2),
+        role_propagation: Duration::from_secs(2),
         first_delay: Duration::from_millis(100),
         max_delay: Duration::from_millis(400),
         wait_limit: Duration::from_secs(10),
+        ..Patience::default()
     });
     let scope = scope(&unique("never"), "dev");
     let mut request = function_request(&cloud, &scope, "api").await;

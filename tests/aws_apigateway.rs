@@ -202,13 +202,12 @@ async fn routes_read_back_with_their_methods_and_integrations() {
     let root = &api.root_resource_id;
 
     let items = cloud.create_resource(&api.id, root, "items").await.unwrap();
-    // Creating it again finds the existing resource. (AWS answers the duplicate with
-    // ConflictException; moto 5.2 would create a second `/items`, which the adapter's
-    // read before CreateResource prevents.)
-    assert_eq!(
-        cloud.create_resource(&api.id, root, "items").await.unwrap(),
-        items
-    );
+    // Not created twice here: the plan creates only resources it did not find, so the
+    // adapter sends CreateResource without reading first (issue 12). AWS answers a
+    // duplicate with ConflictException, after which the adapter reads and returns the
+    // existing resource (src/aws/tests.rs,
+    // `a_resource_created_concurrently_is_found_after_the_conflict`); moto 5.2 would
+    // create a second `/items` instead.
     let item = cloud
         .create_resource(&api.id, &items, "{id}")
         .await
@@ -218,13 +217,6 @@ async fn routes_read_back_with_their_methods_and_integrations() {
         .create_resource(&api.id, &admin, "{proxy+}")
         .await
         .unwrap();
-    assert_eq!(
-        cloud
-            .create_resource(&api.id, &admin, "{proxy+}")
-            .await
-            .unwrap(),
-        admin_proxy
-    );
     let ids = BTreeSet::from([root, &items, &item, &admin, &admin_proxy]);
     assert_eq!(ids.len(), 5, "every resource has its own ID");
 

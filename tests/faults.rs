@@ -155,6 +155,13 @@ fn lade(project: &Project, proxy: &Proxy, args: &[&str]) -> Output {
     project.lade_with(args, &[("AWS_ENDPOINT_URL", &endpoint)])
 }
 
+fn lade_with(project: &Project, proxy: &Proxy, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let endpoint = proxy.endpoint();
+    let mut env = env.to_vec();
+    env.push(("AWS_ENDPOINT_URL", &endpoint));
+    project.lade_with(args, &env)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -445,7 +452,14 @@ async fn an_apply_that_fails_explains_itself_and_the_rerun_converges() {
             .only(|seen| seen.name == "PutRolePolicy"),
     );
 
-    let failed = lade(&project, &proxy, &["apply", "--yes", "--json"]);
+    // No time to send it again past the SDK's attempts (by default lade would go on
+    // for 5 minutes: other clients may share the quota).
+    let failed = lade_with(
+        &project,
+        &proxy,
+        &["apply", "--yes", "--json"],
+        &[("LADE_THROTTLE_TIMEOUT", "1ms")],
+    );
     assert_clear_failure(&failed);
     assert!(
         text(&failed.stderr).contains("error: apply did not finish: 1 step(s) failed"),
@@ -462,7 +476,8 @@ async fn an_apply_that_fails_explains_itself_and_the_rerun_converges() {
     assert!(
         error.starts_with("gave up after 8 attempts over ")
             && error.ends_with(
-                "PutRolePolicy was throttled (Throttling: Rate exceeded); run with less \
+                "PutRolePolicy was throttled (Throttling: Rate exceeded) until its deadline: \
+                 other clients in the account may be using its quota; run with less \
                  concurrency or try again later"
             ),
         "{error}"
@@ -636,6 +651,7 @@ async fn the_adapter_gives_up_on_a_create_that_keeps_failing() {
         first_delay: Duration::from_millis(50),
         max_delay: Duration::from_millis(100),
         wait_limit: Duration::from_secs(5),
+        ..Patience::default()
     };
     let cloud = AwsCloud::new(&proxy.sdk_config(8).await).with_patience(patience);
     let project = unique("failapi");
@@ -713,7 +729,10 @@ async fn faults_that_outlast_the_retries_are_explained() {
     ];
     for (fault, expected) in cases {
         let proxy = Proxy::start(moto().endpoint(), Faults::seeded(1, 1.0).kinds([fault]));
-        let cloud = AwsCloud::new(&proxy.sdk_config(2).await);
+        let cloud = AwsCloud::new(&proxy.sdk_config(2).await).with_patience(Patience {
+            throttle_deadline: Duration::ZERO,
+            ..Patience::default()
+        });
         let errors = [
             cloud.list_roles("/lade/nobody/").await.unwrap_err(),
             cloud.get_function("nobody-dev-f").await.unwrap_err(),

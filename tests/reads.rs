@@ -135,6 +135,26 @@ fn a_no_op_plan_reads_each_routed_function_once() {
     assert_eq!(stats["total"]["attempts"], 16);
 }
 
+/// `GetResources` (API Gateway's, 5 calls every 2 s per account) is not read again
+/// before each `CreateResource` (issue 12): the plan already knows the tree. A cold
+/// apply of five routes reads the API's resources once, for the outputs it prints;
+/// before, it read them once more per route.
+#[test]
+fn a_cold_apply_reads_the_api_resources_once() {
+    let project = project(5, "coldres");
+    let output = project.lade(&["apply", "--yes", "--json", "--stats"]);
+    let stats = stats(&output);
+    assert_eq!(
+        row(&stats, "apigateway", "CreateResource").unwrap()["requests"],
+        5
+    );
+    assert_eq!(
+        row(&stats, "apigateway", "GetResources").unwrap()["requests"],
+        1,
+        "{stats}"
+    );
+}
+
 #[test]
 fn a_no_op_apply_sends_no_mutating_request() {
     let project = project(2, "noapply");

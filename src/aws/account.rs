@@ -13,7 +13,9 @@ impl AccountApi for AwsCloud {
 
     async fn account_id(&self) -> Result<String, CloudError> {
         let identity = self
-            .call("GetCallerIdentity", self.sts.get_caller_identity().send())
+            .call("GetCallerIdentity", || {
+                self.sts.get_caller_identity().send()
+            })
             .await?;
         identity
             .account()

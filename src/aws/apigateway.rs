@@ -8,12 +8,14 @@
 //!   not retry it blindly (`once.rs`): after a failure without a clear answer (a lost
 //!   answer, a 5xx), the API is looked for by its tags and name, and created again
 //!   only if it is not there.
-//! - `CreateResource` is preceded by a read of the API's resources: an existing child
-//!   with the wanted path part is returned as it is. AWS answers a duplicate with
-//!   `ConflictException` (handled too, for a concurrent create), but emulators are
-//!   known to create a second resource with the same path instead, and one read is
-//!   cheaper than a duplicate route. The SDK does not retry it blindly either: after
-//!   a failure without a clear answer, the next attempt reads first.
+//! - `CreateResource` is sent as it is: the plan read the API's resources and creates
+//!   only the ones it did not find. The API's resources are read again (`GetResources`,
+//!   whose quota is 5 calls every 2 s per account) only when the answer is unclear: a
+//!   `ConflictException` (AWS's answer to a duplicate: created meanwhile, say by a
+//!   concurrent apply) or a failure without an answer. The SDK does not retry it
+//!   blindly (emulators are known to create a second resource with the same path),
+//!   so after a lost answer the next attempt reads first and returns an existing
+//!   child with the wanted path part.
 //! - `PutMethod` on an existing method fails with `ConflictException`; the method is
 //!   then brought to the wanted settings with `UpdateMethod`, which keeps its
 //!   integration.
@@ -27,17 +29,18 @@
 //!   every 30 s per account) on an API that is already gone. After a failure without
 //!   a clear answer, `DeleteRestApi` reads again whether the API is gone.
 //!
-//! Throttling is the SDK's business (retries with backoff), except for `DeleteRestApi`,
-//! whose quota is so small that several deletes in a row outlast the SDK's attempt
-//! budget: it is retried in `until_done` with a deadline of at least
-//! [`DELETE_API_DEADLINE`].
+//! Every request is paced at API Gateway's quotas (10 per second in all, and the
+//! operations' own, `cloud::service`); `CreateRestApi` of an edge-optimized API is
+//! paced at its own quota, one every 30 s. A request still throttled after the SDK's
+//! retries (other clients share the account's quota) is sent again until the throttle
+//! deadline (`AwsCloud::call`), for every operation alike.
 //!
 //! This module does not decide what to deploy, which deployment to delete, or in what
 //! order routes change (that is `plan`); each function makes its calls and reports
 //! AWS's answer.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_apigateway::types::{
@@ -47,10 +50,10 @@ use aws_sdk_apigateway::types::{
 use aws_sdk_apigateway::operation::create_resource::CreateResourceError;
 use aws_sdk_apigateway::operation::create_rest_api::CreateRestApiError;
 
+use super::AwsCloud;
 use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
-use super::{AwsCloud, Patience};
 use crate::cloud::{CloudError, CreatedApi, MethodSettings, NewApi, RestApiApi};
 use crate::model::{
     ApiSettings, Endpoint, LiveApi, LiveDeployment, LiveIntegration, LiveMethod, LiveResource,
@@ -63,11 +66,6 @@ const CONFLICT: &str = "ConflictException";
 /// The largest page API Gateway serves.
 const PAGE: i32 = 500;
 
-/// The shortest deadline for a throttled `DeleteRestApi`. Its quota is one call every
-/// 30 s per account, so the fifth of five deletes queued behind each other (a
-/// `destroy` of several stages at once) waits about two and a half minutes.
-pub(super) const DELETE_API_DEADLINE: Duration = Duration::from_secs(300);
-
 #[async_trait]
 impl RestApiApi for AwsCloud {
     // ---- reads ----
@@ -77,16 +75,15 @@ impl RestApiApi for AwsCloud {
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<LiveApi>, CloudError> {
         let apis = self
-            .call(
-                "GetRestApis",
+            .call("GetRestApis", || {
                 self.apigateway
                     .get_rest_apis()
                     .limit(PAGE)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         let mut found = Vec::new();
         for api in apis {
@@ -144,14 +141,13 @@ impl RestApiApi for AwsCloud {
 
     async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError> {
         let found = self
-            .call(
-                "GetStage",
+            .call("GetStage", || {
                 self.apigateway
                     .get_stage()
                     .rest_api_id(api_id)
                     .stage_name(stage)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         match found {
             Ok(output) => Ok(Some(LiveStage {
@@ -170,10 +166,9 @@ impl RestApiApi for AwsCloud {
 
     async fn get_stages(&self, api_id: &str) -> Result<Vec<LiveStage>, CloudError> {
         let found = self
-            .call(
-                "GetStages",
-                self.apigateway.get_stages().rest_api_id(api_id).send(),
-            )
+            .call("GetStages", || {
+                self.apigateway.get_stages().rest_api_id(api_id).send()
+            })
             .await;
         match found {
             Ok(output) => Ok(output
@@ -196,8 +191,7 @@ impl RestApiApi for AwsCloud {
 
     async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
         let deployments = self
-            .call(
-                "GetDeployments",
+            .call("GetDeployments", || {
                 self.apigateway
                     .get_deployments()
                     .rest_api_id(api_id)
@@ -205,8 +199,8 @@ impl RestApiApi for AwsCloud {
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}")))?;
         let mut live: Vec<LiveDeployment> = deployments
@@ -240,10 +234,15 @@ impl RestApiApi for AwsCloud {
         // any other failure without a clear answer, look for the API before creating
         // again. (An API left by an interrupted apply carries our tags too: `live` finds
         // it and the next plan deletes it as an extra.)
+        // An edge-optimized API's quota is its own: one every 30 s, not 3.
+        let pace_as = match settings.endpoint {
+            Endpoint::Edge => "CreateRestApi:EDGE",
+            Endpoint::Regional => "CreateRestApi",
+        };
         let created = until_done(&self.patience, &waiting_for, move || async move {
-            let created = self
-                .call(
-                    "CreateRestApi",
+            let created = super::pace::paced_as(
+                pace_as,
+                self.call("CreateRestApi", || {
                     self.apigateway
                         .create_rest_api()
                         .name(&settings.name)
@@ -262,9 +261,10 @@ impl RestApiApi for AwsCloud {
                             aws_sdk_apigateway::config::Builder::default()
                                 .retry_classifier(NoBlindRetry::<CreateRestApiError>::new()),
                         )
-                        .send(),
-                )
-                .await;
+                        .send()
+                }),
+            )
+            .await;
             match created {
                 Ok(output) => {
                     let Some(id) = output.id().map(str::to_owned) else {
@@ -320,14 +320,13 @@ impl RestApiApi for AwsCloud {
         if operations.is_empty() {
             return Ok(());
         }
-        self.call(
-            "UpdateRestApi",
+        self.call("UpdateRestApi", || {
             self.apigateway
                 .update_rest_api()
                 .rest_api_id(api_id)
-                .set_patch_operations(Some(operations))
-                .send(),
-        )
+                .set_patch_operations(Some(operations.clone()))
+                .send()
+        })
         .await
         .map_err(|error| error.about(format!("REST API {api_id}")))?;
         Ok(())
@@ -337,25 +336,16 @@ impl RestApiApi for AwsCloud {
         if !rest_api_exists(self, api_id).await? {
             return Ok(());
         }
-        let patience = Patience {
-            retry_deadline: self.patience.retry_deadline.max(DELETE_API_DEADLINE),
-            ..self.patience
-        };
-        let waiting_for = format!(
-            "API Gateway to accept DeleteRestApi for {api_id} (its quota is one call every 30 s \
-             per account)"
-        );
-        until_done(&patience, &waiting_for, move || async move {
+        let waiting_for = format!("API Gateway to delete REST API {api_id}");
+        until_done(&self.patience, &waiting_for, move || async move {
             let deleted = self
-                .call(
-                    "DeleteRestApi",
-                    self.apigateway.delete_rest_api().rest_api_id(api_id).send(),
-                )
+                .call("DeleteRestApi", || {
+                    self.apigateway.delete_rest_api().rest_api_id(api_id).send()
+                })
                 .await;
             match deleted {
                 Ok(_) => Ok(Attempt::Done(())),
                 Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
-                Err(error) if error.is_throttled() => Ok(Attempt::Again(error.to_string())),
                 // Perhaps deleted, its answer lost, and the SDK's retries did not say so
                 // (they get `NotFoundException` from AWS; moto 5.2 answers a bare 500).
                 Err(error) if error.is_ambiguous() => match rest_api_exists(self, api_id).await? {
@@ -377,13 +367,18 @@ impl RestApiApi for AwsCloud {
         path_part: &str,
     ) -> Result<String, CloudError> {
         let waiting_for = format!("resource {path_part} under {parent_id} of REST API {api_id}");
+        // The plan found no such child; read again only after an unclear answer.
+        let read_first = AtomicBool::new(false);
+        let read_first = &read_first;
         until_done(&self.patience, &waiting_for, move || async move {
-            if let Some(existing) = find_child(self, api_id, parent_id, path_part).await? {
+            if read_first.load(Ordering::Relaxed)
+                && let Some(existing) = find_child(self, api_id, parent_id, path_part).await?
+            {
                 return Ok(Attempt::Done(existing));
             }
+            read_first.store(true, Ordering::Relaxed);
             let created = self
-                .call(
-                    "CreateResource",
+                .call("CreateResource", || {
                     self.apigateway
                         .create_resource()
                         .rest_api_id(api_id)
@@ -394,8 +389,8 @@ impl RestApiApi for AwsCloud {
                             aws_sdk_apigateway::config::Builder::default()
                                 .retry_classifier(NoBlindRetry::<CreateResourceError>::new()),
                         )
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(output.id().unwrap_or_default().to_owned())),
@@ -411,14 +406,13 @@ impl RestApiApi for AwsCloud {
 
     async fn delete_resource(&self, api_id: &str, resource_id: &str) -> Result<(), CloudError> {
         let found = self
-            .call(
-                "GetResource",
+            .call("GetResource", || {
                 self.apigateway
                     .get_resource()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         match found {
             Ok(_) => {}
@@ -428,14 +422,13 @@ impl RestApiApi for AwsCloud {
             Err(error) => return Err(error.into()),
         }
         let deleted = self
-            .call(
-                "DeleteResource",
+            .call("DeleteResource", || {
                 self.apigateway
                     .delete_resource()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(deleted)
     }
@@ -448,8 +441,7 @@ impl RestApiApi for AwsCloud {
     ) -> Result<(), CloudError> {
         let authorization = method.authorization.as_str();
         let put = self
-            .call(
-                "PutMethod",
+            .call("PutMethod", || {
                 self.apigateway
                     .put_method()
                     .rest_api_id(api_id)
@@ -457,8 +449,8 @@ impl RestApiApi for AwsCloud {
                     .http_method(&method.http_method)
                     .authorization_type(authorization)
                     .api_key_required(method.api_key_required)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         match put {
             Ok(_) => return Ok(()),
@@ -466,8 +458,7 @@ impl RestApiApi for AwsCloud {
             Err(error) if error.is(CONFLICT) => {}
             Err(error) => return Err(error.into()),
         }
-        self.call(
-            "UpdateMethod",
+        self.call("UpdateMethod", || {
             self.apigateway
                 .update_method()
                 .rest_api_id(api_id)
@@ -487,8 +478,8 @@ impl RestApiApi for AwsCloud {
                         "false"
                     }),
                 ))
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -500,15 +491,14 @@ impl RestApiApi for AwsCloud {
         http_method: &str,
     ) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteMethod",
+            .call("DeleteMethod", || {
                 self.apigateway
                     .delete_method()
                     .rest_api_id(api_id)
                     .resource_id(resource_id)
                     .http_method(http_method)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(deleted)
     }
@@ -521,8 +511,7 @@ impl RestApiApi for AwsCloud {
         uri: &str,
     ) -> Result<(), CloudError> {
         // PutIntegration replaces an existing integration, so this is idempotent as it is.
-        self.call(
-            "PutIntegration",
+        self.call("PutIntegration", || {
             self.apigateway
                 .put_integration()
                 .rest_api_id(api_id)
@@ -532,8 +521,8 @@ impl RestApiApi for AwsCloud {
                 // Lambda is always invoked with POST, whatever the route's method.
                 .integration_http_method("POST")
                 .uri(uri)
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -549,15 +538,14 @@ impl RestApiApi for AwsCloud {
         // With `stageName`, CreateDeployment creates the stage or points it at the new
         // deployment, in one call.
         let created = self
-            .call(
-                "CreateDeployment",
+            .call("CreateDeployment", || {
                 self.apigateway
                     .create_deployment()
                     .rest_api_id(api_id)
                     .stage_name(stage)
                     .set_description(non_empty(description))
-                    .send(),
-            )
+                    .send()
+            })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
         created
@@ -571,14 +559,13 @@ impl RestApiApi for AwsCloud {
 
     async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteDeployment",
+            .call("DeleteDeployment", || {
                 self.apigateway
                     .delete_deployment()
                     .rest_api_id(api_id)
                     .deployment_id(deployment_id)
-                    .send(),
-            )
+                    .send()
+            })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}, deployment {deployment_id}")));
         gone_is_fine(deleted)
@@ -611,10 +598,14 @@ async fn list_resources(
     if methods {
         request = request.embed("methods");
     }
-    aws.call(
-        "GetResources",
-        request.into_paginator().items().send().try_collect(),
-    )
+    aws.call("GetResources", || {
+        request
+            .clone()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+    })
     .await
     .map_err(|error| error.about(format!("REST API {api_id}")))
 }
@@ -739,10 +730,9 @@ fn json_pointer_escape(segment: &str) -> String {
 /// Whether the REST API exists, from `GetRestApi`.
 async fn rest_api_exists(aws: &AwsCloud, api_id: &str) -> Result<bool, CloudError> {
     let found = aws
-        .call(
-            "GetRestApi",
-            aws.apigateway.get_rest_api().rest_api_id(api_id).send(),
-        )
+        .call("GetRestApi", || {
+            aws.apigateway.get_rest_api().rest_api_id(api_id).send()
+        })
         .await;
     match found {
         Ok(_) => Ok(true),

@@ -64,6 +64,8 @@ pub(super) struct AwsError {
     pub message: String,
     /// The request never got an answer (network, DNS, endpoint, timeout).
     unreachable: bool,
+    /// No attempt was answered within its timeout: the timeout, as the SDK tells it.
+    timed_out: Option<String>,
     /// AWS may have acted on the request: the answer was lost (the connection
     /// dropped, it timed out, it could not be read) or was a server error (5xx).
     ambiguous: bool,
@@ -71,8 +73,10 @@ pub(super) struct AwsError {
     status: Option<u16>,
     /// How long the call took, the SDK's own retries included.
     elapsed: Duration,
-    /// The SDK's attempt budget for the call.
+    /// The SDK's attempt budget for each send.
     max_attempts: u32,
+    /// How many times lade sent the request (more than one after throttling).
+    sends: u32,
 }
 
 impl AwsError {
@@ -83,6 +87,23 @@ impl AwsError {
 
     fn is_any(&self, codes: &[&str]) -> bool {
         codes.iter().any(|code| self.is(code))
+    }
+
+    /// An error with AWS's `code` and `message`, for unit tests of classifiers.
+    #[cfg(test)]
+    pub fn for_test(code: &str, message: &str) -> Self {
+        AwsError {
+            operation: "Test",
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            unreachable: false,
+            timed_out: None,
+            ambiguous: false,
+            status: Some(400),
+            elapsed: Duration::ZERO,
+            max_attempts: 1,
+            sends: 1,
+        }
     }
 
     /// Whether AWS throttled the request (and the SDK's own retries ran out).
@@ -166,14 +187,23 @@ impl From<AwsError> for CloudError {
         }
         if error.is_any(THROTTLED) {
             return CloudError::Timeout {
-                attempts: error.max_attempts,
+                attempts: error.max_attempts * error.sends.max(1),
                 seconds: error.elapsed.as_secs(),
                 message: format!(
-                    "{operation} was throttled ({error}); run with less concurrency or try again later"
+                    "{operation} was throttled ({error}) until its deadline: other clients in \
+                     the account may be using its quota; run with less concurrency or try again \
+                     later"
                 ),
             };
         }
-        let message = if error.unreachable {
+        let message = if let Some(timeout) = &error.timed_out {
+            format!(
+                "no answer within the request timeout ({timeout}), after up to {} attempts over {}s; \
+                 check the network and AWS_ENDPOINT_URL, or allow longer with --request-timeout",
+                error.max_attempts,
+                error.elapsed.as_secs()
+            )
+        } else if error.unreachable {
             format!(
                 "{error}; check the network, AWS_REGION and AWS_ENDPOINT_URL (and the \
                  credentials, if the error mentions them)"
@@ -196,35 +226,87 @@ impl From<AwsError> for CloudError {
 }
 
 impl AwsCloud {
-    /// Sends one SDK request and classifies its failure.
-    pub(super) async fn call<T, E>(
+    /// Sends one SDK request, built by `request`, and classifies its failure.
+    ///
+    /// Before each send the request waits for its place in its service's and
+    /// operation's rate buckets (`pace.rs`). A request still throttled after the SDK's
+    /// own retries is built and sent again, after a pause, until
+    /// [`Patience::throttle_deadline`](super::Patience::throttle_deadline): AWS
+    /// throttles before acting, so sending it again is safe for every operation.
+    ///
+    /// The request is paced under its operation's name, or under the name
+    /// [`pace::paced_as`](super::pace::paced_as) set around it.
+    pub(super) async fn call<T, E, F, Fut>(
         &self,
         operation: &'static str,
-        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        mut request: F,
     ) -> Result<T, AwsError>
     where
         E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
         let service = service_of::<E>();
+        let paced = super::pace::service_named(service);
+        let pace_as = super::pace::pace_name(operation);
         let started = Instant::now();
-        let result = request
-            .instrument(tracing::debug_span!("aws", %service, %operation))
-            .await
+        let mut sends: u32 = 0;
+        let mut pause = self.patience.first_delay;
+        loop {
+            sends += 1;
+            if let Some(paced) = paced {
+                let waited = self.pacer.ready(paced, pace_as).await;
+                if waited >= Duration::from_millis(1) {
+                    tracing::trace!(%service, %operation, waited_ms = waited.as_millis(), "paced");
+                }
+            }
+            let attempt_started = Instant::now();
+            let sent = request().instrument(tracing::debug_span!("aws", %service, %operation));
+            let result = if sends > 1 {
+                // A repeat: `--stats` counts it as a retry.
+                super::stats::attempt(sends, sent).await
+            } else {
+                sent.await
+            }
             .map_err(|error| self.classify(operation, &error, started.elapsed()));
-        let ms = started.elapsed().as_millis();
-        match &result {
-            Ok(_) => tracing::debug!(%service, %operation, ms, outcome = %"ok", "aws call"),
-            Err(error) => tracing::debug!(
-                %service,
-                %operation,
-                ms,
-                outcome = %"error",
-                code = %error.code.as_deref().unwrap_or("none"),
-                max_attempts = error.max_attempts,
-                "aws call"
-            ),
+            let ms = attempt_started.elapsed().as_millis();
+            match &result {
+                Ok(_) => tracing::debug!(%service, %operation, ms, outcome = %"ok", "aws call"),
+                Err(error) => tracing::debug!(
+                    %service,
+                    %operation,
+                    ms,
+                    outcome = %"error",
+                    code = %error.code.as_deref().unwrap_or("none"),
+                    max_attempts = error.max_attempts,
+                    "aws call"
+                ),
+            }
+            match result {
+                Err(error) if error.is_throttled() => {
+                    let left = self
+                        .patience
+                        .throttle_deadline
+                        .saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        let mut error = error;
+                        error.sends = sends;
+                        return Err(error);
+                    }
+                    let pause_now = pause.min(left);
+                    tracing::debug!(
+                        %service,
+                        %operation,
+                        sends,
+                        delay_ms = pause_now.as_millis(),
+                        "still throttled after the SDK's retries; sending again"
+                    );
+                    tokio::time::sleep(pause_now).await;
+                    pause = (pause * 2).min(self.patience.max_delay);
+                }
+                other => return other,
+            }
         }
-        result
     }
 
     /// Reduces an SDK error to an [`AwsError`]; `elapsed` is how long the call took.
@@ -241,6 +323,10 @@ impl AwsCloud {
             error,
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
         );
+        let timed_out = match error {
+            SdkError::TimeoutError(_) => Some(attempt_timeout(&chain(error))),
+            _ => None,
+        };
         let status = match error {
             SdkError::ServiceError(failure) => Some(failure.raw().status().as_u16()),
             SdkError::ResponseError(failure) => Some(failure.raw().status().as_u16()),
@@ -270,12 +356,21 @@ impl AwsCloud {
             code,
             message,
             unreachable,
+            timed_out,
             ambiguous,
             status,
             elapsed,
             max_attempts: self.max_attempts,
+            sends: 1,
         }
     }
+}
+
+/// The timeout in the SDK's "… occurred after 1s" (`1s`), or the whole text.
+fn attempt_timeout(text: &str) -> String {
+    text.rsplit_once("occurred after ")
+        .map(|(_, after)| after.split_whitespace().next().unwrap_or(after).to_owned())
+        .unwrap_or_else(|| text.to_owned())
 }
 
 /// An error and its sources, each told once, joined by ": ", e.g. "dispatch failure:
@@ -328,10 +423,12 @@ mod tests {
             code: Some(code.to_owned()),
             message: message.to_owned(),
             unreachable: false,
+            timed_out: None,
             ambiguous: false,
             status: Some(400),
             elapsed: Duration::from_secs(7),
             max_attempts: 8,
+            sends: 1,
         }
     }
 
@@ -360,8 +457,9 @@ mod tests {
             CloudError::Timeout {
                 attempts: 8,
                 seconds: 7,
-                message: "CreateFunction was throttled (TooManyRequestsException: Rate exceeded); \
-                          run with less concurrency or try again later"
+                message: "CreateFunction was throttled (TooManyRequestsException: Rate exceeded) \
+                          until its deadline: other clients in the account may be using its \
+                          quota; run with less concurrency or try again later"
                     .to_owned(),
             }
         );

@@ -9,12 +9,12 @@
 //!
 //! Lambda checks the function's role when a mapping is created or enabled: "The
 //! provided execution role does not have permissions to call ReceiveMessage on SQS"
-//! while the role's new policy propagates through IAM is retried until the adapter's
-//! deadline. A mapping is settled once it is no longer `Creating`, `Updating`,
+//! while the role's new policy propagates through IAM is retried for as long as a new
+//! role is (`Patience::role_propagation`, `--role-propagation-timeout`). A mapping is settled once it is no longer `Creating`, `Updating`,
 //! `Enabling` or `Disabling`; the adapter polls `GetEventSourceMapping` each second
 //! until then (well within its quota), and after a delete until it is gone.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use aws_sdk_lambda::operation::create_event_source_mapping::CreateEventSourceMappingError;
@@ -37,23 +37,19 @@ const CONFLICT: &str = "ResourceConflictException";
 /// Mappings per `ListEventSourceMappings` page: Lambda's maximum.
 const LIST_PAGE: i32 = 100;
 
-/// Between two polls of a mapping that is settling.
-const POLL: Duration = Duration::from_secs(1);
-
 #[async_trait]
 impl EventSourceApi for AwsCloud {
     async fn list_event_sources(&self) -> Result<Vec<LiveEventSource>, CloudError> {
         let listed = self
-            .call(
-                "ListEventSourceMappings",
+            .call("ListEventSourceMappings", || {
                 self.lambda
                     .list_event_source_mappings()
                     .max_items(LIST_PAGE)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         Ok(listed.iter().filter_map(live_event_source).collect())
     }
@@ -64,7 +60,8 @@ impl EventSourceApi for AwsCloud {
              take a few seconds to propagate)",
             source.arn, source.function
         );
-        let uuid = until_done(&self.patience, &waiting_for, move || async move {
+        let patience = self.propagation_patience();
+        let uuid = until_done(&patience, &waiting_for, move || async move {
             if let Some(existing) = self.find(&source.function, &source.arn).await? {
                 self.send_update(&existing, source.kind, &source.settings)
                     .await
@@ -72,8 +69,7 @@ impl EventSourceApi for AwsCloud {
                 return Ok(Attempt::Done(existing));
             }
             let created = self
-                .call(
-                    "CreateEventSourceMapping",
+                .call("CreateEventSourceMapping", || {
                     create_request(self, source)
                         .customize()
                         .config_override(
@@ -81,8 +77,8 @@ impl EventSourceApi for AwsCloud {
                                 NoBlindRetry::<CreateEventSourceMappingError>::new(),
                             ),
                         )
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(output.uuid().unwrap_or_default().to_owned())),
@@ -91,7 +87,7 @@ impl EventSourceApi for AwsCloud {
                 Err(error) if error.is_ambiguous() || error.is(CONFLICT) => {
                     Ok(Attempt::Again(error.to_string()))
                 }
-                Err(error) if role_lacks_permissions(&error) => {
+                Err(error) if super::lambda::role_not_ready(&error) => {
                     Ok(Attempt::Again(error.to_string()))
                 }
                 Err(error) if error.is(NOT_FOUND) => Err(missing_source(source, &error)),
@@ -110,11 +106,12 @@ impl EventSourceApi for AwsCloud {
         settings: &SourceSettings,
     ) -> Result<(), CloudError> {
         let waiting_for = format!("event-source mapping {uuid} to accept its new settings");
-        until_done(&self.patience, &waiting_for, move || async move {
+        let patience = self.propagation_patience();
+        until_done(&patience, &waiting_for, move || async move {
             match self.send_update(uuid, kind, settings).await {
                 Ok(()) => Ok(Attempt::Done(())),
                 // Still settling from the last change.
-                Err(error) if error.is(CONFLICT) || role_lacks_permissions(&error) => {
+                Err(error) if error.is(CONFLICT) || super::lambda::role_not_ready(&error) => {
                     Ok(Attempt::Again(error.to_string()))
                 }
                 Err(error) => Err(error.into()),
@@ -128,10 +125,9 @@ impl EventSourceApi for AwsCloud {
         let waiting_for = format!("event-source mapping {uuid} to accept its deletion");
         until_done(&self.patience, &waiting_for, move || async move {
             let deleted = self
-                .call(
-                    "DeleteEventSourceMapping",
-                    self.lambda.delete_event_source_mapping().uuid(uuid).send(),
-                )
+                .call("DeleteEventSourceMapping", || {
+                    self.lambda.delete_event_source_mapping().uuid(uuid).send()
+                })
                 .await;
             match deleted {
                 Ok(_) => Ok(Attempt::Done(())),
@@ -150,14 +146,13 @@ impl AwsCloud {
     /// The id of the mapping from `source` to `function`, if there is one.
     async fn find(&self, function: &str, source: &str) -> Result<Option<String>, CloudError> {
         let listed = self
-            .call(
-                "ListEventSourceMappings",
+            .call("ListEventSourceMappings", || {
                 self.lambda
                     .list_event_source_mappings()
                     .function_name(function)
                     .event_source_arn(source)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(listed
             .event_source_mappings()
@@ -195,7 +190,7 @@ impl AwsCloud {
                     .build(),
             );
         }
-        self.call("UpdateEventSourceMapping", request.send())
+        self.call("UpdateEventSourceMapping", || request.clone().send())
             .await
             .map(|_| ())
     }
@@ -208,10 +203,9 @@ impl AwsCloud {
             loop {
                 polls += 1;
                 let state = match self
-                    .call(
-                        "GetEventSourceMapping",
-                        self.lambda.get_event_source_mapping().uuid(uuid).send(),
-                    )
+                    .call("GetEventSourceMapping", || {
+                        self.lambda.get_event_source_mapping().uuid(uuid).send()
+                    })
                     .await
                 {
                     Ok(output) => output.state().unwrap_or_default().to_owned(),
@@ -231,7 +225,7 @@ impl AwsCloud {
                         ),
                     });
                 }
-                tokio::time::sleep(POLL).await;
+                tokio::time::sleep(self.patience.poll_interval).await;
             }
         })
         .await
@@ -313,14 +307,6 @@ fn is_settling(state: &str) -> bool {
         state,
         "Creating" | "Updating" | "Enabling" | "Disabling" | "Deleting"
     )
-}
-
-/// "The provided execution role does not have permissions to call ReceiveMessage on
-/// SQS": the role's policy has not propagated yet.
-fn role_lacks_permissions(error: &AwsError) -> bool {
-    error
-        .message
-        .contains("execution role does not have permissions")
 }
 
 /// The queue or stream a mapping would read does not exist: lade never creates one.

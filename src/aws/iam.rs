@@ -1,7 +1,20 @@
 //! IAM: execution roles, their trust policy, inline policies and attached managed
 //! policies. Ownership of a role is proven by its path (`/lade/<project>/<stage>/`).
+//!
+//! IAM is eventually consistent: a read right after a write can still return what was
+//! there before. So that `plan` right after `apply` shows no phantom difference (an
+//! inline policy still reading as the old document, a managed policy not yet
+//! attached), every policy write is waited for until it reads back
+//! ([`read_back`]): `PutRolePolicy` and `UpdateAssumeRolePolicy` until the document
+//! reads as written (compared semantically), `AttachRolePolicy` and
+//! `DetachRolePolicy` until the listing shows it, `DeleteRolePolicy` until the policy
+//! is gone. The read is not made tolerant instead: `plan` cannot tell a lagging read
+//! from a change made outside lade. The wait is bounded by `Patience::read_back`; past
+//! it lade goes on (the write itself succeeded) and says so under `-v`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use aws_sdk_iam::types::{Role, Tag};
@@ -18,16 +31,15 @@ const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 impl IamApi for AwsCloud {
     async fn list_roles(&self, path_prefix: &str) -> Result<Vec<LiveRole>, CloudError> {
         let roles = self
-            .call(
-                "ListRoles",
+            .call("ListRoles", || {
                 self.iam
                     .list_roles()
                     .path_prefix(path_prefix)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         let mut live = Vec::with_capacity(roles.len());
         // One role at a time: IAM's control plane is rate-limited per account, and a
@@ -37,7 +49,7 @@ impl IamApi for AwsCloud {
         for role in roles {
             let name = role.role_name().to_owned();
             let full = match self
-                .call("GetRole", self.iam.get_role().role_name(&name).send())
+                .call("GetRole", || self.iam.get_role().role_name(&name).send())
                 .await
             {
                 Ok(output) => output.role.unwrap_or(role),
@@ -52,7 +64,7 @@ impl IamApi for AwsCloud {
 
     async fn get_role(&self, name: &str) -> Result<Option<RoleSummary>, CloudError> {
         match self
-            .call("GetRole", self.iam.get_role().role_name(name).send())
+            .call("GetRole", || self.iam.get_role().role_name(name).send())
             .await
         {
             Ok(output) => Ok(output.role().map(|role| RoleSummary {
@@ -78,7 +90,7 @@ impl IamApi for AwsCloud {
 
     async fn policy_exists(&self, arn: &str) -> Result<bool, CloudError> {
         match self
-            .call("GetPolicy", self.iam.get_policy().policy_arn(arn).send())
+            .call("GetPolicy", || self.iam.get_policy().policy_arn(arn).send())
             .await
         {
             Ok(_) => Ok(true),
@@ -91,7 +103,7 @@ impl IamApi for AwsCloud {
     /// One role by name with its policies: `GetRole`, then the reads of `with_policies`.
     async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
         match self
-            .call("GetRole", self.iam.get_role().role_name(name).send())
+            .call("GetRole", || self.iam.get_role().role_name(name).send())
             .await
         {
             Ok(output) => match output.role {
@@ -119,8 +131,7 @@ impl IamApi for AwsCloud {
         let waiting_for = format!("role {} to be created", role.name);
         until_done(&self.patience, &waiting_for, move || async move {
             let created = self
-                .call(
-                    "CreateRole",
+                .call("CreateRole", || {
                     self.iam
                         .create_role()
                         .role_name(&role.name)
@@ -128,8 +139,8 @@ impl IamApi for AwsCloud {
                         .assume_role_policy_document(trust_policy)
                         .set_permissions_boundary(boundary.map(str::to_owned))
                         .set_tags(Some(tags.clone()))
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(
@@ -162,16 +173,29 @@ impl IamApi for AwsCloud {
     }
 
     async fn update_trust_policy(&self, role: &str, document: &Value) -> Result<(), CloudError> {
-        self.call(
-            "UpdateAssumeRolePolicy",
+        self.call("UpdateAssumeRolePolicy", || {
             self.iam
                 .update_assume_role_policy()
                 .role_name(role)
                 .policy_document(document::render(document))
-                .send(),
-        )
+                .send()
+        })
         .await?;
-        Ok(())
+        read_back(
+            self,
+            &format!("the trust policy of role {role}"),
+            || async {
+                let found = self
+                    .call("GetRole", || self.iam.get_role().role_name(role).send())
+                    .await?;
+                let trust = found
+                    .role()
+                    .and_then(|role| role.assume_role_policy_document())
+                    .and_then(|raw| document::parse(raw).ok());
+                Ok(trust.is_some_and(|trust| crate::policy::equivalent(&trust, document)))
+            },
+        )
+        .await
     }
 
     async fn put_role_policy(
@@ -180,59 +204,81 @@ impl IamApi for AwsCloud {
         policy: &str,
         document: &Value,
     ) -> Result<(), CloudError> {
-        self.call(
-            "PutRolePolicy",
+        self.call("PutRolePolicy", || {
             self.iam
                 .put_role_policy()
                 .role_name(role)
                 .policy_name(policy)
                 .policy_document(document::render(document))
-                .send(),
-        )
+                .send()
+        })
         .await?;
-        Ok(())
+        read_back(
+            self,
+            &format!("inline policy {policy} of role {role}"),
+            || async {
+                Ok(inline_policy(self, role, policy)
+                    .await?
+                    .is_some_and(|found| crate::policy::equivalent(&found, document)))
+            },
+        )
+        .await
     }
 
     async fn delete_role_policy(&self, role: &str, policy: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteRolePolicy",
+            .call("DeleteRolePolicy", || {
                 self.iam
                     .delete_role_policy()
                     .role_name(role)
                     .policy_name(policy)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
-        gone_is_fine(deleted)
+        gone_is_fine(deleted)?;
+        read_back(
+            self,
+            &format!("the deletion of inline policy {policy} of role {role}"),
+            || async { Ok(inline_policy(self, role, policy).await?.is_none()) },
+        )
+        .await
     }
 
     async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
         // Attaching an attached policy is a no-op in IAM, so this is idempotent as it is.
-        self.call(
-            "AttachRolePolicy",
+        self.call("AttachRolePolicy", || {
             self.iam
                 .attach_role_policy()
                 .role_name(role)
                 .policy_arn(policy_arn)
-                .send(),
-        )
+                .send()
+        })
         .await?;
-        Ok(())
+        read_back(
+            self,
+            &format!("policy {policy_arn} attached to role {role}"),
+            || async { Ok(attached(self, role).await?.contains(policy_arn)) },
+        )
+        .await
     }
 
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), CloudError> {
         let detached = self
-            .call(
-                "DetachRolePolicy",
+            .call("DetachRolePolicy", || {
                 self.iam
                     .detach_role_policy()
                     .role_name(role)
                     .policy_arn(policy_arn)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
-        gone_is_fine(detached)
+        gone_is_fine(detached)?;
+        read_back(
+            self,
+            &format!("policy {policy_arn} detached from role {role}"),
+            || async { Ok(!attached(self, role).await?.contains(policy_arn)) },
+        )
+        .await
     }
 
     async fn put_role_permissions_boundary(
@@ -240,34 +286,34 @@ impl IamApi for AwsCloud {
         role: &str,
         policy_arn: &str,
     ) -> Result<(), CloudError> {
-        self.call(
-            "PutRolePermissionsBoundary",
+        self.call("PutRolePermissionsBoundary", || {
             self.iam
                 .put_role_permissions_boundary()
                 .role_name(role)
                 .permissions_boundary(policy_arn)
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
 
     async fn delete_role_permissions_boundary(&self, role: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call(
-                "DeleteRolePermissionsBoundary",
+            .call("DeleteRolePermissionsBoundary", || {
                 self.iam
                     .delete_role_permissions_boundary()
                     .role_name(role)
-                    .send(),
-            )
+                    .send()
+            })
             .await;
         gone_is_fine(deleted)
     }
 
     async fn delete_role(&self, role: &str) -> Result<(), CloudError> {
         let deleted = self
-            .call("DeleteRole", self.iam.delete_role().role_name(role).send())
+            .call("DeleteRole", || {
+                self.iam.delete_role().role_name(role).send()
+            })
             .await;
         gone_is_fine(deleted)
     }
@@ -285,28 +331,26 @@ async fn with_policies(aws: &AwsCloud, role: Role) -> Result<LiveRole, CloudErro
     };
 
     let policy_names = aws
-        .call(
-            "ListRolePolicies",
+        .call("ListRolePolicies", || {
             aws.iam
                 .list_role_policies()
                 .role_name(name)
                 .into_paginator()
                 .items()
                 .send()
-                .try_collect(),
-        )
+                .try_collect()
+        })
         .await?;
     let mut inline_policies = BTreeMap::new();
     for policy in policy_names {
         let output = aws
-            .call(
-                "GetRolePolicy",
+            .call("GetRolePolicy", || {
                 aws.iam
                     .get_role_policy()
                     .role_name(name)
                     .policy_name(&policy)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         let document =
             document::parse(output.policy_document()).map_err(|error| CloudError::Service {
@@ -317,16 +361,15 @@ async fn with_policies(aws: &AwsCloud, role: Role) -> Result<LiveRole, CloudErro
     }
 
     let attached = aws
-        .call(
-            "ListAttachedRolePolicies",
+        .call("ListAttachedRolePolicies", || {
             aws.iam
                 .list_attached_role_policies()
                 .role_name(name)
                 .into_paginator()
                 .items()
                 .send()
-                .try_collect(),
-        )
+                .try_collect()
+        })
         .await?;
     let managed_policies: BTreeSet<String> = attached
         .iter()
@@ -346,6 +389,86 @@ async fn with_policies(aws: &AwsCloud, role: Role) -> Result<LiveRole, CloudErro
         managed_policies,
         inline_policies,
     })
+}
+
+/// Polls `reads_back` until it says the write is visible, every
+/// `patience.poll_interval` for at most `patience.read_back`; then goes on anyway. A
+/// role that is gone ends the wait too (its deletion will show in the next plan).
+async fn read_back<F, Fut>(aws: &AwsCloud, what: &str, mut reads_back: F) -> Result<(), CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool, CloudError>>,
+{
+    let started = Instant::now();
+    let mut polls = 0u32;
+    loop {
+        polls += 1;
+        match super::stats::waiting(reads_back()).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(error @ CloudError::AccessDenied(_)) => return Err(error),
+            // A failed read does not undo the write: the next plan reads again.
+            Err(error) => {
+                tracing::debug!(%what, %error, "could not read the write back");
+                return Ok(());
+            }
+        }
+        if started.elapsed() >= aws.patience.read_back {
+            tracing::warn!(
+                %what,
+                polls,
+                seconds = started.elapsed().as_secs(),
+                "IAM did not read back the write in time; a plan right now may still show it"
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(aws.patience.poll_interval).await;
+    }
+}
+
+/// An inline policy's document, `None` when it (or its role) does not exist.
+async fn inline_policy(
+    aws: &AwsCloud,
+    role: &str,
+    policy: &str,
+) -> Result<Option<Value>, CloudError> {
+    let found = aws
+        .call("GetRolePolicy", || {
+            aws.iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .send()
+        })
+        .await;
+    match found {
+        Ok(output) => Ok(document::parse(output.policy_document()).ok()),
+        Err(error) if error.is(NO_SUCH_ENTITY) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The ARNs of the managed policies attached to `role`; none when it does not exist.
+async fn attached(aws: &AwsCloud, role: &str) -> Result<BTreeSet<String>, CloudError> {
+    let found = aws
+        .call("ListAttachedRolePolicies", || {
+            aws.iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        })
+        .await;
+    match found {
+        Ok(policies) => Ok(policies
+            .iter()
+            .filter_map(|policy| policy.policy_arn().map(str::to_owned))
+            .collect()),
+        Err(error) if error.is(NO_SUCH_ENTITY) => Ok(BTreeSet::new()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// For removals: `NoSuchEntity` means the work is already done.

@@ -16,13 +16,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Environment, FunctionCode, FunctionConfiguration, PackageType, Runtime,
 };
-use aws_sdk_lambda::waiters::function_active_v2::WaitUntilFunctionActiveV2Error as WaiterError;
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use serde_json::Value;
@@ -50,22 +48,21 @@ impl LambdaApi for AwsCloud {
         &self,
         tags: &BTreeMap<String, String>,
     ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
-        let filters = tags
+        let filters: Vec<TagFilter> = tags
             .iter()
             .map(|(key, value)| TagFilter::builder().key(key).values(value).build())
             .collect();
         let resources = self
-            .call(
-                "GetResources",
+            .call("GetResources", || {
                 self.tagging
                     .get_resources()
-                    .set_tag_filters(Some(filters))
+                    .set_tag_filters(Some(filters.clone()))
                     .resource_type_filters(FUNCTION_RESOURCE_TYPE)
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect(),
-            )
+                    .try_collect()
+            })
             .await?;
         Ok(resources
             .iter()
@@ -95,14 +92,13 @@ impl LambdaApi for AwsCloud {
                 break;
             }
             let page = self
-                .call(
-                    "ListFunctions",
+                .call("ListFunctions", || {
                     self.lambda
                         .list_functions()
                         .max_items(LIST_PAGE)
                         .set_marker(marker.take())
-                        .send(),
-                )
+                        .send()
+                })
                 .await?;
             pages += 1;
             for config in page.functions() {
@@ -127,10 +123,9 @@ impl LambdaApi for AwsCloud {
 
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {
         match self
-            .call(
-                "GetFunction",
-                self.lambda.get_function().function_name(name).send(),
-            )
+            .call("GetFunction", || {
+                self.lambda.get_function().function_name(name).send()
+            })
             .await
         {
             Ok(output) => live_function(name, &output).map(Some),
@@ -143,14 +138,15 @@ impl LambdaApi for AwsCloud {
         let name = &function.name;
         let config = &function.config;
         let waiting_for = format!(
-            "Lambda to accept role {} for function {name} (a new role takes a few seconds to \
-             propagate; check that it exists and trusts lambda.amazonaws.com)",
+            "Lambda to accept role {} for function {name} (a new role or policy takes seconds \
+             to minutes to propagate through IAM; check that the role exists and trusts \
+             lambda.amazonaws.com, or allow longer with --role-propagation-timeout)",
             config.role_arn
         );
-        let arn = until_done(&self.patience, &waiting_for, move || async move {
+        let patience = self.propagation_patience();
+        let arn = until_done(&patience, &waiting_for, move || async move {
             let created = self
-                .call(
-                    "CreateFunction",
+                .call("CreateFunction", || {
                     self.lambda
                         .create_function()
                         .function_name(name)
@@ -169,8 +165,10 @@ impl LambdaApi for AwsCloud {
                         .description(&config.description)
                         .architectures(lambda_architecture(function.architecture))
                         .set_tags(Some(unsorted(&function.tags)))
-                        .send(),
-                )
+                        .customize()
+                        .config_override(self.upload_config())
+                        .send()
+                })
                 .await;
             match created {
                 Ok(output) => Ok(Attempt::Done(
@@ -200,13 +198,15 @@ impl LambdaApi for AwsCloud {
         config: &FunctionConfig,
     ) -> Result<(), CloudError> {
         let waiting_for = format!(
-            "function {name} to accept its new configuration (role {})",
+            "function {name} to accept its new configuration (role {}; a new role or policy \
+             takes seconds to minutes to propagate through IAM: allow longer with \
+             --role-propagation-timeout)",
             config.role_arn
         );
-        until_done(&self.patience, &waiting_for, move || async move {
+        let patience = self.propagation_patience();
+        until_done(&patience, &waiting_for, move || async move {
             let updated = self
-                .call(
-                    "UpdateFunctionConfiguration",
+                .call("UpdateFunctionConfiguration", || {
                     self.lambda
                         .update_function_configuration()
                         .function_name(name)
@@ -217,8 +217,8 @@ impl LambdaApi for AwsCloud {
                         .timeout(config.timeout)
                         .environment(environment(&config.environment))
                         .description(&config.description)
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             retry_when_busy(self, name, updated).await
         })
@@ -236,15 +236,16 @@ impl LambdaApi for AwsCloud {
         let waiting_for = format!("function {name} to accept its new code");
         until_done(&self.patience, &waiting_for, move || async move {
             let updated = self
-                .call(
-                    "UpdateFunctionCode",
+                .call("UpdateFunctionCode", || {
                     self.lambda
                         .update_function_code()
                         .function_name(name)
                         .zip_file(Blob::new(zip.as_slice()))
                         .architectures(lambda_architecture(architecture))
-                        .send(),
-                )
+                        .customize()
+                        .config_override(self.upload_config())
+                        .send()
+                })
                 .await;
             retry_when_busy(self, name, updated).await
         })
@@ -260,14 +261,13 @@ impl LambdaApi for AwsCloud {
         if tags.is_empty() {
             return Ok(());
         }
-        self.call(
-            "TagResource",
+        self.call("TagResource", || {
             self.lambda
                 .tag_resource()
                 .resource(arn)
                 .set_tags(Some(unsorted(tags)))
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -277,24 +277,22 @@ impl LambdaApi for AwsCloud {
         if keys.is_empty() {
             return Ok(());
         }
-        self.call(
-            "UntagResource",
+        self.call("UntagResource", || {
             self.lambda
                 .untag_resource()
                 .resource(arn)
                 .set_tag_keys(Some(keys.to_vec()))
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }
 
     async fn delete_function(&self, name: &str) -> Result<(), CloudError> {
         match self
-            .call(
-                "DeleteFunction",
-                self.lambda.delete_function().function_name(name).send(),
-            )
+            .call("DeleteFunction", || {
+                self.lambda.delete_function().function_name(name).send()
+            })
             .await
         {
             Ok(_) => Ok(()),
@@ -307,10 +305,9 @@ impl LambdaApi for AwsCloud {
 
     async fn get_function_permissions(&self, name: &str) -> Result<Vec<Permission>, CloudError> {
         let policy = self
-            .call(
-                "GetPolicy",
-                self.lambda.get_policy().function_name(name).send(),
-            )
+            .call("GetPolicy", || {
+                self.lambda.get_policy().function_name(name).send()
+            })
             .await;
         match policy {
             Ok(output) => permissions(output.policy().unwrap_or_default()).map_err(|error| {
@@ -334,6 +331,8 @@ impl LambdaApi for AwsCloud {
         source_arn: &str,
     ) -> Result<(), CloudError> {
         let waiting_for = format!("function {name} to accept permission {statement_id}");
+        let started = Instant::now();
+        let grace = self.patience.not_found_grace;
         until_done(&self.patience, &waiting_for, move || async move {
             // Read first: AWS refuses a statement ID that exists, and emulators are known
             // to add a second statement with the same ID instead.
@@ -364,8 +363,7 @@ impl LambdaApi for AwsCloud {
                 }
             }
             let added = self
-                .call(
-                    "AddPermission",
+                .call("AddPermission", || {
                     self.lambda
                         .add_permission()
                         .function_name(name)
@@ -378,8 +376,8 @@ impl LambdaApi for AwsCloud {
                             aws_sdk_lambda::config::Builder::default()
                                 .retry_classifier(NoBlindRetry::<AddPermissionError>::new()),
                         )
-                        .send(),
-                )
+                        .send()
+                })
                 .await;
             match added {
                 // Perhaps added, its answer lost: the next attempt reads first.
@@ -387,6 +385,11 @@ impl LambdaApi for AwsCloud {
                 // "The statement id (…) provided already exists": added meanwhile, so the
                 // next attempt reads it and decides again.
                 Err(error) if error.is(CONFLICT) && error.message.contains("already exists") => {
+                    Ok(Attempt::Again(error.to_string()))
+                }
+                // A function created a moment ago can be briefly not found by Lambda's
+                // other APIs (its creation is eventually consistent).
+                Err(error) if error.is(NOT_FOUND) && started.elapsed() < grace => {
                     Ok(Attempt::Again(error.to_string()))
                 }
                 // Otherwise a conflict means an update of the function is in progress.
@@ -490,10 +493,24 @@ fn lambda_architecture(architecture: Architecture) -> aws_sdk_lambda::types::Arc
     aws_sdk_lambda::types::Architecture::from(architecture.as_str())
 }
 
-/// A new role takes seconds to propagate through IAM; until then Lambda answers
-/// "The role defined for the function cannot be assumed by Lambda."
-fn role_not_ready(error: &AwsError) -> bool {
-    error.is("InvalidParameterValueException") && error.message.contains("cannot be assumed")
+/// A new role, or a policy just attached to one, takes seconds to minutes to
+/// propagate through IAM. Until then Lambda answers `InvalidParameterValueException`
+/// with one of these (the same texts Terraform's AWS provider retries on, for 5
+/// minutes): "The role defined for the function cannot be assumed by Lambda.", "The
+/// provided execution role does not have permissions to call CreateNetworkInterface on
+/// EC2" (VPC functions, event-source triggers), "… please ensure the role can perform
+/// …".
+const ROLE_NOT_READY: &[&str] = &[
+    "cannot be assumed by Lambda",
+    "execution role does not have permissions",
+    "ensure the role can perform",
+];
+
+pub(super) fn role_not_ready(error: &AwsError) -> bool {
+    error.is("InvalidParameterValueException")
+        && ROLE_NOT_READY
+            .iter()
+            .any(|text| error.message.contains(text))
 }
 
 /// An existing function is ours only if it carries the project and stage we would tag
@@ -624,7 +641,7 @@ async fn send_remove_permission(
         .remove_permission()
         .function_name(name)
         .statement_id(statement_id);
-    aws.call("RemovePermission", request.send())
+    aws.call("RemovePermission", || request.clone().send())
         .await
         .map(|_| ())
 }
@@ -647,70 +664,90 @@ impl Goal {
     }
 }
 
-/// Runs the SDK's waiter for `goal`, bounded by `patience.wait_limit`.
+/// Polls `GetFunction` every `patience.poll_interval` until the function reaches
+/// `goal`, for at most `patience.wait_limit`.
+///
+/// A steady poll rather than the SDK's waiter: the waiter backs off exponentially with
+/// jitter, up to tens of seconds between polls, so a function that became ready after
+/// 3 s could be noticed after 10. One poll a second per function stays far below
+/// `GetFunction`'s quota of 100 per second, and the polls are paced like every request.
+/// Right after `CreateFunction` the function can be briefly "not found"; that is
+/// polled through for `patience.not_found_grace`.
 async fn wait(aws: &AwsCloud, name: &str, goal: Goal) -> Result<(), CloudError> {
     let started = Instant::now();
-    let limit = aws.patience.wait_limit;
-    // Under `waiting`, so that `--stats` counts the waiter's polls as waits.
-    let result = super::stats::waiting(async {
-        match goal {
-            Goal::Active => {
-                aws.lambda
-                    .wait_until_function_active_v2()
-                    .function_name(name)
-                    .wait(limit)
-                    .await
-            }
-            Goal::Updated => {
-                aws.lambda
-                    .wait_until_function_updated_v2()
-                    .function_name(name)
-                    .wait(limit)
-                    .await
-            }
-        }
-    })
-    .await;
-    let Err(error) = result else {
-        return Ok(());
-    };
     let what = goal.describe();
-    Err(match error {
-        WaiterError::ExceededMaxWait(context) => CloudError::Timeout {
-            attempts: context.poll_count(),
-            seconds: context.elapsed().as_secs(),
-            message: format!("waiting for function {name} {what}"),
-        },
-        WaiterError::FailureState(failure) => {
-            let reason = match failure.final_poll().as_result() {
-                Ok(output) => output
-                    .configuration()
-                    .map(|config| {
-                        let reason = match goal {
-                            Goal::Active => config.state_reason(),
-                            Goal::Updated => config.last_update_status_reason(),
-                        };
-                        reason.unwrap_or("Lambda gave no reason").to_owned()
-                    })
-                    .unwrap_or_default(),
-                Err(error) => error.to_string(),
-            };
-            CloudError::Service {
-                operation: "GetFunction".to_owned(),
-                message: format!("function {name} failed {what}: {reason}"),
+    let mut polls: u32 = 0;
+    loop {
+        polls += 1;
+        // Under `waiting`, so that `--stats` counts the polls as waits.
+        let polled = super::stats::waiting(aws.call("GetFunction", || {
+            aws.lambda.get_function().function_name(name).send()
+        }))
+        .await;
+        let last = match polled {
+            Ok(output) => match output.configuration().map(|config| state_of(config, goal)) {
+                Some(Reached::Yes) => return Ok(()),
+                Some(Reached::Failed(reason)) => {
+                    return Err(CloudError::Service {
+                        operation: "GetFunction".to_owned(),
+                        message: format!("function {name} failed {what}: {reason}"),
+                    });
+                }
+                Some(Reached::NotYet(state)) => state,
+                None => "no configuration in the answer".to_owned(),
+            },
+            Err(error)
+                if error.is(NOT_FOUND) && started.elapsed() < aws.patience.not_found_grace =>
+            {
+                error.to_string()
             }
+            Err(error) => return Err(error.into()),
+        };
+        let elapsed = started.elapsed();
+        if elapsed >= aws.patience.wait_limit {
+            return Err(CloudError::Timeout {
+                attempts: polls,
+                seconds: elapsed.as_secs(),
+                message: format!("waiting for function {name} {what}; it was still: {last}"),
+            });
         }
-        WaiterError::OperationFailed(failed) => aws
-            .classify("GetFunction", failed.error(), started.elapsed())
-            .into(),
-        other => CloudError::Service {
-            operation: "GetFunction".to_owned(),
-            message: format!(
-                "waiting for function {name} {what}: {}",
-                super::error::chain(&other)
-            ),
+        tokio::time::sleep(
+            aws.patience
+                .poll_interval
+                .min(aws.patience.wait_limit - elapsed),
+        )
+        .await;
+    }
+}
+
+/// Whether a function's configuration shows it reached a [`Goal`].
+#[derive(Debug, PartialEq, Eq)]
+enum Reached {
+    Yes,
+    /// Not yet; the state as people read it.
+    NotYet(String),
+    /// It never will: Lambda's reason.
+    Failed(String),
+}
+
+fn state_of(config: &FunctionConfiguration, goal: Goal) -> Reached {
+    use aws_sdk_lambda::types::{LastUpdateStatus, State};
+    let reason = |reason: Option<&str>| reason.unwrap_or("Lambda gave no reason").to_owned();
+    match goal {
+        Goal::Active => match config.state() {
+            // Older answers leave the state out: a function without one is usable.
+            Some(State::Active) | None => Reached::Yes,
+            Some(State::Failed) => Reached::Failed(reason(config.state_reason())),
+            Some(other) => Reached::NotYet(format!("State={}", other.as_str())),
         },
-    })
+        Goal::Updated => match config.last_update_status() {
+            Some(LastUpdateStatus::Successful) | None => Reached::Yes,
+            Some(LastUpdateStatus::Failed) => {
+                Reached::Failed(reason(config.last_update_status_reason()))
+            }
+            Some(other) => Reached::NotYet(format!("LastUpdateStatus={}", other.as_str())),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -769,6 +806,56 @@ mod tests {
         );
         assert_eq!(permissions("").unwrap(), []);
         assert!(permissions("{not json").is_err());
+    }
+
+    #[test]
+    fn a_function_reaches_its_goal_from_its_state() {
+        use aws_sdk_lambda::types::{LastUpdateStatus, State};
+        let pending = FunctionConfiguration::builder()
+            .state(State::Pending)
+            .build();
+        assert_eq!(
+            state_of(&pending, Goal::Active),
+            Reached::NotYet("State=Pending".to_owned())
+        );
+        let active = FunctionConfiguration::builder()
+            .state(State::Active)
+            .build();
+        assert_eq!(state_of(&active, Goal::Active), Reached::Yes);
+        let failed = FunctionConfiguration::builder()
+            .state(State::Failed)
+            .state_reason("bad zip")
+            .build();
+        assert_eq!(
+            state_of(&failed, Goal::Active),
+            Reached::Failed("bad zip".to_owned())
+        );
+        let updating = FunctionConfiguration::builder()
+            .last_update_status(LastUpdateStatus::InProgress)
+            .build();
+        assert_eq!(
+            state_of(&updating, Goal::Updated),
+            Reached::NotYet("LastUpdateStatus=InProgress".to_owned())
+        );
+        let updated = FunctionConfiguration::builder()
+            .last_update_status(LastUpdateStatus::Successful)
+            .build();
+        assert_eq!(state_of(&updated, Goal::Updated), Reached::Yes);
+    }
+
+    #[test]
+    fn a_role_still_propagating_is_told_apart_from_other_invalid_values() {
+        let error = |message: &str| AwsError::for_test("InvalidParameterValueException", message);
+        assert!(role_not_ready(&error(
+            "The role defined for the function cannot be assumed by Lambda."
+        )));
+        assert!(role_not_ready(&error(
+            "The provided execution role does not have permissions to call \
+             CreateNetworkInterface on EC2"
+        )));
+        assert!(!role_not_ready(&error(
+            "Unzipped size must be smaller than 262144000 bytes"
+        )));
     }
 
     #[test]

@@ -98,6 +98,7 @@ mod tests {
             first_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(40),
             wait_limit: Duration::from_secs(1),
+            ..Patience::default()
         }
     }
 

@@ -97,9 +97,14 @@ async fn scripted(replies: Vec<Reply>) -> (AwsCloud, Script) {
         .await;
     let cloud = AwsCloud::new(&config).with_patience(Patience {
         retry_deadline: Duration::from_secs(10),
+        role_propagation: Duration::from_secs(10),
+        throttle_deadline: Duration::from_millis(200),
         first_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         wait_limit: Duration::from_secs(10),
+        poll_interval: Duration::from_millis(10),
+        not_found_grace: Duration::from_millis(300),
+        read_back: Duration::from_millis(300),
     });
     (cloud, script)
 }
@@ -185,6 +190,94 @@ async fn create_returns_once_the_function_is_active() {
     );
 }
 
+fn not_found() -> Reply {
+    Reply(
+        404,
+        Some("ResourceNotFoundException"),
+        r#"{"Type":"User","message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:f"}"#,
+    )
+}
+
+fn new_function() -> NewFunction {
+    NewFunction {
+        name: "f".to_owned(),
+        config: config(),
+        architecture: Architecture::X86_64,
+        zip: Arc::new(b"PK".to_vec()),
+        tags: Default::default(),
+    }
+}
+
+/// Lambda's other APIs can briefly not find a function `CreateFunction` just made
+/// (moto never lags, so only a scripted answer shows it).
+#[tokio::test]
+async fn a_new_function_briefly_not_found_is_waited_for() {
+    let active = r#"{"Configuration":{"FunctionName":"f","State":"Active"}}"#;
+    let (cloud, script) = scripted(vec![
+        Reply(
+            201,
+            None,
+            r#"{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:f","State":"Pending"}"#,
+        ),
+        not_found(),
+        Reply(200, None, active),
+    ])
+    .await;
+    cloud.create_function(&new_function()).await.unwrap();
+    assert_eq!(seen(&script).len(), 3);
+}
+
+/// The same for `AddPermission` right after the create.
+#[tokio::test]
+async fn add_permission_waits_out_a_function_briefly_not_found() {
+    let (cloud, script) = scripted(vec![
+        // GetPolicy: no function (or no policy) yet.
+        not_found(),
+        not_found(),
+        not_found(),
+        Reply(201, None, r#"{"Statement":"{}"}"#),
+    ])
+    .await;
+    cloud
+        .add_permission("f", "lade-api", "arn:aws:execute-api:us-east-1:1:a1/*")
+        .await
+        .unwrap();
+    assert_eq!(
+        seen(&script),
+        [
+            format!("GET {FUNCTION}/policy"),
+            format!("POST {FUNCTION}/policy"),
+            format!("GET {FUNCTION}/policy"),
+            format!("POST {FUNCTION}/policy"),
+        ]
+    );
+}
+
+/// "Does not have permissions" (a policy Lambda needs, still propagating) is retried
+/// like "cannot be assumed", as Terraform's provider does.
+#[tokio::test]
+async fn a_role_without_its_permissions_yet_is_retried() {
+    let (cloud, script) = scripted(vec![
+        Reply(
+            400,
+            Some("InvalidParameterValueException"),
+            r#"{"Type":"User","message":"The provided execution role does not have permissions to call CreateNetworkInterface on EC2"}"#,
+        ),
+        Reply(
+            201,
+            None,
+            r#"{"FunctionName":"f","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:f","State":"Active"}"#,
+        ),
+        Reply(200, None, r#"{"Configuration":{"FunctionName":"f","State":"Active"}}"#),
+    ])
+    .await;
+    cloud.create_function(&new_function()).await.unwrap();
+    assert_eq!(
+        seen(&script)[..2],
+        ["POST /2015-03-31/functions", "POST /2015-03-31/functions"]
+    );
+}
+
 #[tokio::test]
 async fn a_failed_update_is_reported_with_lambdas_reason() {
     let failed = r#"{"Configuration":{"FunctionName":"f","LastUpdateStatus":"Failed","LastUpdateStatusReason":"bad layer"}}"#;
@@ -214,6 +307,11 @@ fn throttled() -> Reply {
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk_then_reported_as_a_timeout() {
     let (cloud, script) = scripted(vec![throttled(), throttled(), throttled()]).await;
+    // No time left to send it again after the SDK's three attempts.
+    let cloud = cloud.with_patience(Patience {
+        throttle_deadline: Duration::ZERO,
+        ..Patience::default()
+    });
     let result = cloud.get_function("f").await;
     let Err(CloudError::Timeout {
         attempts, message, ..
@@ -226,6 +324,30 @@ async fn throttling_is_retried_by_the_sdk_then_reported_as_a_timeout() {
     assert!(
         message.starts_with("GetFunction was throttled (TooManyRequestsException: Rate exceeded)"),
         "{message}"
+    );
+}
+
+/// Several pipelines sharing an account share its quotas: a request still throttled
+/// after the SDK's attempts is sent again, within the throttle deadline.
+#[tokio::test]
+async fn a_request_throttled_past_the_sdks_attempts_is_sent_again() {
+    let (cloud, script) = scripted(vec![
+        throttled(),
+        throttled(),
+        throttled(),
+        Reply(200, None, UPDATED),
+    ])
+    .await;
+    let cloud = cloud.with_patience(Patience {
+        throttle_deadline: Duration::from_secs(30),
+        first_delay: Duration::from_millis(10),
+        ..Patience::default()
+    });
+    assert!(cloud.get_function("f").await.unwrap().is_some());
+    assert_eq!(
+        seen(&script).len(),
+        4,
+        "three SDK attempts, then one more send"
     );
 }
 
@@ -393,8 +515,9 @@ async fn put_method_on_an_existing_method_updates_it_in_place() {
 
 #[tokio::test]
 async fn a_resource_created_concurrently_is_found_after_the_conflict() {
+    // The plan found no such resource, so the first request is the create; the
+    // conflict is the reason to read the resources.
     let (cloud, script) = scripted(vec![
-        Reply(200, None, r#"{"item":[{"id":"root","path":"/"}]}"#),
         Reply(
             409,
             Some("ConflictException"),
@@ -412,7 +535,6 @@ async fn a_resource_created_concurrently_is_found_after_the_conflict() {
     assert_eq!(
         seen(&script),
         [
-            "GET /restapis/a1/resources",
             "POST /restapis/a1/resources/root",
             "GET /restapis/a1/resources",
         ]
@@ -422,7 +544,7 @@ async fn a_resource_created_concurrently_is_found_after_the_conflict() {
 #[tokio::test]
 async fn a_throttled_delete_rest_api_is_retried_past_the_sdks_attempts() {
     // DeleteRestApi's quota is one call every 30 s per account: the SDK's three
-    // attempts (in this config) are all throttled, and lade's own loop tries again.
+    // attempts (in this config) are all throttled, and lade sends it again.
     let (cloud, script) = scripted(vec![
         Reply(200, None, r#"{"id":"a1"}"#),
         throttled(),

@@ -1,5 +1,12 @@
 //! How hard lade may hit AWS: how many requests (reads in `live`) or steps (in
-//! `apply`) may be in flight at once, overall and per service.
+//! `apply`) may be in flight at once, overall and per service, and at what rate each
+//! service's control plane may be called ([`Limits::rates`]).
+//!
+//! The rates are AWS's published quotas (requests per second, account-wide), each
+//! service's row in [`Service::info`]. The adapter (`aws::pace`) paces every request,
+//! read or write, through one set of buckets per process, so `live` and `apply` share
+//! them. A bound in flight alone is not enough: 2 requests in flight at 50 ms each are
+//! 40 per second, four times API Gateway's quota.
 //!
 //! The per-service defaults come from AWS's documented quotas, scaled to requests in
 //! flight on the assumption that a control-plane call takes roughly 100–300 ms. Each
@@ -19,7 +26,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::service::{PerService, Service};
+use super::service::{PerService, Rates, Service};
 
 /// The default overall bound: the sum of the per-service defaults.
 pub const DEFAULT_OVERALL: usize = {
@@ -34,13 +41,15 @@ pub const DEFAULT_OVERALL: usize = {
 /// The largest bound the command line accepts, overall or for one service.
 pub const MAX: usize = 64;
 
-/// Bounds on work in flight, overall and per AWS service.
+/// Bounds on work in flight, overall and per AWS service, and each service's rates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Across every service.
     pub overall: usize,
     /// Each service's own bound.
     pub services: PerService<usize>,
+    /// Each service's request rates (AWS's quotas, from [`Service::info`]).
+    pub rates: PerService<Rates>,
 }
 
 impl Default for Limits {
@@ -48,6 +57,7 @@ impl Default for Limits {
         Limits {
             overall: DEFAULT_OVERALL,
             services: PerService::from_fn(|service| service.info().default_limit),
+            rates: PerService::from_fn(|service| service.info().rates),
         }
     }
 }

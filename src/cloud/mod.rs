@@ -41,7 +41,7 @@ pub use event_sources::{EventSourceApi, NewEventSource};
 pub use iam::{IamApi, NewRole, RoleSummary};
 pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
-pub use service::{PerService, Service};
+pub use service::{PerService, Rate, Rates, Service};
 
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.

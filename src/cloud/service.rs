@@ -1,6 +1,7 @@
 //! The AWS services lade calls, and what lade knows about each: its name on the
-//! command line and in saved plans, and how many requests or steps may use it at once
-//! by default (with the quota that number comes from).
+//! command line and in saved plans, how many requests or steps may use it at once
+//! by default (with the quota that number comes from), and the request rates AWS
+//! allows on its control plane ([`Rates`]), at which the adapter paces requests.
 //!
 //! [`Service::info`] is the one table. Adding a service is a variant, its place in
 //! [`Service::ALL`] and its row in the table: the compiler asks for the row, and a unit
@@ -8,6 +9,7 @@
 //! bounds or counts by service needs no arm for each.
 
 use std::ops::{Index, IndexMut};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +37,120 @@ pub struct Info {
     /// requests in flight on the assumption that a control-plane call takes roughly
     /// 100–300 ms.
     pub quota: &'static str,
+    /// The request rates AWS documents for the service's control plane, account-wide.
+    pub rates: Rates,
 }
+
+/// A request rate as AWS states its quotas: `requests` every `per`, with bursts of up
+/// to `burst` requests when the account has been quiet (a token bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub requests: u32,
+    pub per: Duration,
+    pub burst: u32,
+}
+
+impl Rate {
+    /// `requests` per second, bursts of as many.
+    pub const fn per_second(requests: u32) -> Rate {
+        Rate {
+            requests,
+            per: Duration::from_secs(1),
+            burst: requests,
+        }
+    }
+
+    /// One request every `seconds`, no burst.
+    pub const fn one_every(seconds: u64) -> Rate {
+        Rate {
+            requests: 1,
+            per: Duration::from_secs(seconds),
+            burst: 1,
+        }
+    }
+
+    /// The same rate with bursts of up to `burst` requests.
+    pub const fn burst(self, burst: u32) -> Rate {
+        Rate { burst, ..self }
+    }
+
+    /// The time one request's share of the rate takes: `per / requests`.
+    pub fn interval(&self) -> Duration {
+        self.per / self.requests.max(1)
+    }
+
+    /// As people read it: `10/s (burst 40)`, `1 per 5s`.
+    pub fn describe(&self) -> String {
+        let rate = if self.per == Duration::from_secs(1) {
+            format!("{}/s", self.requests)
+        } else {
+            format!("{} per {}s", self.requests, self.per.as_secs_f64())
+        };
+        if self.burst > self.requests {
+            format!("{rate} (burst {})", self.burst)
+        } else {
+            rate
+        }
+    }
+}
+
+/// How fast one service's control plane may be called, account-wide and per Region,
+/// from AWS's published quotas. A request passes every bucket that applies to it: the
+/// service's shared one, if any, and its operation's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rates {
+    /// One bucket that every operation of the service shares (API Gateway's "total
+    /// operations"); `None` when AWS sets none.
+    pub shared: Option<Rate>,
+    /// A bucket of its own for every operation not listed in `operations` (Lambda's
+    /// "per API" quota); `None` when AWS sets none.
+    pub each_operation: Option<Rate>,
+    /// Operations with a quota of their own, by their API name. A name may carry a
+    /// variant after a colon (`CreateRestApi:EDGE`) when AWS's quota depends on it.
+    pub operations: &'static [(&'static str, Rate)],
+}
+
+impl Rates {
+    /// No published rate: only the bound on requests in flight applies.
+    pub const NONE: Rates = Rates {
+        shared: None,
+        each_operation: None,
+        operations: &[],
+    };
+
+    /// The rate of `operation`'s own bucket, if it has one.
+    pub fn operation(&self, operation: &str) -> Option<Rate> {
+        self.operations
+            .iter()
+            .find(|(name, _)| *name == operation)
+            .map(|(_, rate)| *rate)
+            .or(self.each_operation)
+    }
+}
+
+/// Lambda's operations with a rate other than 15 per second.
+const LAMBDA_OPERATIONS: &[(&str, Rate)] = &[
+    ("GetFunction", Rate::per_second(100)),
+    ("GetPolicy", Rate::per_second(15)),
+];
+
+/// API Gateway's operations with a fixed quota of their own.
+const API_GATEWAY_OPERATIONS: &[(&str, Rate)] = &[
+    ("CreateDeployment", Rate::one_every(5)),
+    ("CreateResource", Rate::per_second(5)),
+    ("CreateRestApi", Rate::one_every(3)),
+    ("CreateRestApi:EDGE", Rate::one_every(30)),
+    ("DeleteResource", Rate::per_second(5)),
+    ("DeleteRestApi", Rate::one_every(30)),
+    (
+        "GetResources",
+        Rate {
+            requests: 5,
+            per: Duration::from_secs(2),
+            burst: 5,
+        },
+    ),
+];
 
 impl Service {
     /// Every service, in the order lade names them (`--parallelism`, its messages).
@@ -52,6 +167,15 @@ impl Service {
                         account and Region (excluding `GetFunction`, which allows 100, and \
                         `GetPolicy`, 15); ten in flight stays near that rate. Source: \
                         Lambda quotas, \"API requests\".",
+                // "Control plane API requests (excludes invocation, GetFunction and
+                // GetPolicy requests): 15 per second per API"; GetFunction 100 per
+                // second; GetPolicy 15 per second. No burst is published: one second's
+                // worth.
+                rates: Rates {
+                    shared: None,
+                    each_operation: Some(Rate::per_second(15)),
+                    operations: LAMBDA_OPERATIONS,
+                },
             },
             Service::Iam => Info {
                 name: "iam",
@@ -61,6 +185,9 @@ impl Service {
                         global endpoint per partition and throttles mutating calls \
                         (`CreateRole`, `PutRolePolicy`, …) at a few per second per account; \
                         writes also take seconds to propagate. Four in flight.",
+                // IAM publishes no request rate; only the bound in flight applies, and
+                // throttling is retried with a long deadline.
+                rates: Rates::NONE,
             },
             Service::ApiGateway => Info {
                 name: "apigateway",
@@ -73,6 +200,14 @@ impl Service {
                         per 3 seconds, `DeleteRestApi` 1 per 30 seconds. Source: \"Amazon API \
                         Gateway quotas\", the table for creating, deploying and managing an \
                         API. Two in flight.",
+                // "API Gateway quotas for creating, deploying and managing an API"
+                // (fixed, per account): total operations 10 per second, burst 40, and
+                // the operations below on top.
+                rates: Rates {
+                    shared: Some(Rate::per_second(10).burst(40)),
+                    each_operation: None,
+                    operations: API_GATEWAY_OPERATIONS,
+                },
             },
         }
     }
@@ -183,6 +318,29 @@ mod tests {
         }
         assert_eq!(Service::named("API-Gateway"), Some(Service::ApiGateway));
         assert_eq!(Service::named("s3"), None);
+    }
+
+    #[test]
+    fn rates_come_from_the_table() {
+        let lambda = Service::Lambda.info().rates;
+        assert_eq!(lambda.operation("GetFunction"), Some(Rate::per_second(100)));
+        assert_eq!(
+            lambda.operation("CreateFunction"),
+            Some(Rate::per_second(15))
+        );
+        assert_eq!(lambda.shared, None);
+        let apigateway = Service::ApiGateway.info().rates;
+        assert_eq!(apigateway.shared.unwrap().describe(), "10/s (burst 40)");
+        assert_eq!(
+            apigateway.operation("CreateDeployment").unwrap().interval(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            apigateway.operation("GetResources").unwrap().interval(),
+            Duration::from_millis(400)
+        );
+        assert_eq!(apigateway.operation("PutMethod"), None);
+        assert_eq!(Service::Iam.info().rates, Rates::NONE);
     }
 
     #[test]

@@ -160,7 +160,8 @@ async fn load_and_connect(
     stats: &Arc<Stats>,
 ) -> anyhow::Result<(Desired, AwsCloud)> {
     let desired = load(common)?;
-    let cloud = AwsCloud::from_env_counting(desired.region.as_deref(), stats.clone()).await;
+    let cloud =
+        AwsCloud::from_env_with(desired.region.as_deref(), stats.clone(), &settings(common)).await;
     if !desired.uses_account {
         return Ok((desired, cloud));
     }
@@ -276,6 +277,23 @@ async fn build_owned(
 /// The bounds `--parallelism` sets, over the defaults.
 fn limits(common: &Common) -> Limits {
     Limits::from_settings(&common.parallelism)
+}
+
+/// How the adapter waits and paces, from the flags: the role propagation deadline, the
+/// per-attempt timeout, and the rates of `limits`.
+fn settings(common: &Common) -> crate::aws::Settings {
+    crate::aws::Settings {
+        patience: crate::aws::Patience {
+            role_propagation: common.role_propagation_timeout,
+            throttle_deadline: common.throttle_timeout,
+            ..Default::default()
+        },
+        timeouts: crate::aws::Timeouts {
+            attempt: common.request_timeout,
+            ..Default::default()
+        },
+        rates: Some(limits(common).rates),
+    }
 }
 
 /// Whether a person is at the terminal to answer a question.

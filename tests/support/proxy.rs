@@ -20,6 +20,22 @@
 //!   connection is closed instead of answering: the change happened, but lade never
 //!   hears of it.
 //!
+//! - [`Fault::Stall`]: the connection is accepted and the request read, and then
+//!   nothing: no answer, and the connection stays open (a silent peer, a black-holed
+//!   route); [`Fault::StallAfterForward`]: the same after moto acted on it.
+//!
+//! Beyond faults, [`Realism`] makes moto behave more like AWS where lade's behaviour
+//! depends on it ([`Proxy::realism`]), each mode seeded and bounded:
+//!
+//! - **latency**: a fixed round-trip time with seeded jitter before every answer;
+//! - **quotas**: token buckets at AWS's documented control-plane rates per service and
+//!   operation ([`AWS_QUOTAS`]), answering a request over its quota with the
+//!   service's real throttling error (as [`Fault::Throttle`] does);
+//! - **role propagation**: `CreateFunction` and `UpdateFunctionConfiguration` naming a
+//!   role that the proxy saw created less than a set delay ago get Lambda's real
+//!   answer, `InvalidParameterValueException` (400) "The role defined for the function
+//!   cannot be assumed by Lambda.", without reaching moto.
+//!
 //! The schedule is deterministic given the seed and the order in which requests
 //! arrive: the fault of the n-th request is a function of the seed and n alone.
 //! Every request is recorded ([`Proxy::requests`]) with its service (from the SigV4
@@ -104,6 +120,11 @@ pub enum Fault {
     Delay(Duration),
     /// Forward, let the upstream act, then close the connection instead of answering.
     LoseResponse,
+    /// Read the request, then neither answer nor close: the request is not forwarded,
+    /// and the connection hangs until the client gives up on it.
+    Stall,
+    /// Forward, let the upstream act, then neither answer nor close.
+    StallAfterForward,
 }
 
 /// Every kind of fault, with a short delay.
@@ -272,6 +293,229 @@ impl Schedule {
 
 type Hook = Arc<dyn Fn(&Seen, Moment) + Send + Sync>;
 
+// ---- realism: latency, AWS's quotas, IAM propagation ----
+
+/// One AWS quota as the proxy enforces it: `requests` every `per`, bursts of `burst`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quota {
+    pub requests: f64,
+    pub per: Duration,
+    pub burst: f64,
+}
+
+impl Quota {
+    const fn per_second(requests: f64, burst: f64) -> Quota {
+        Quota {
+            requests,
+            per: Duration::from_secs(1),
+            burst,
+        }
+    }
+
+    const fn one_every(seconds: u64) -> Quota {
+        Quota {
+            requests: 1.0,
+            per: Duration::from_secs(seconds),
+            burst: 1.0,
+        }
+    }
+}
+
+/// What a quota applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every request to the service shares one bucket.
+    Service(&'static str),
+    /// Each operation of the service not listed on its own has its own bucket.
+    EachOperation(&'static str),
+    /// One operation of the service.
+    Operation(&'static str, &'static str),
+}
+
+/// AWS's documented control-plane quotas, account-wide and per Region, written out
+/// here from AWS's pages (not taken from lade's own table, so the two check each
+/// other):
+///
+/// - "Amazon API Gateway quotas", the table for creating, deploying and managing an
+///   API: total operations 10 per second with a burst of 40; `CreateDeployment` 1 every
+///   5 s; `CreateResource` and `DeleteResource` 5 per second; `CreateRestApi` 1 every
+///   3 s (regional; 1 every 30 s edge-optimized, which the proxy cannot tell apart, so
+///   it enforces the regional one); `DeleteRestApi` 1 every 30 s; `GetResources` 5
+///   every 2 s;
+/// - "Lambda quotas", API requests: 15 per second per control-plane API, `GetFunction`
+///   100 per second, `GetPolicy` 15 per second. (No burst is published: one second's
+///   worth.)
+///
+/// IAM publishes no rate, so the proxy sets none.
+pub const AWS_QUOTAS: &[(Scope, Quota)] = &[
+    (Scope::Service("apigateway"), Quota::per_second(10.0, 40.0)),
+    (
+        Scope::Operation("apigateway", "CreateDeployment"),
+        Quota::one_every(5),
+    ),
+    (
+        Scope::Operation("apigateway", "CreateResource"),
+        Quota::per_second(5.0, 5.0),
+    ),
+    (
+        Scope::Operation("apigateway", "DeleteResource"),
+        Quota::per_second(5.0, 5.0),
+    ),
+    (
+        Scope::Operation("apigateway", "CreateRestApi"),
+        Quota::one_every(3),
+    ),
+    (
+        Scope::Operation("apigateway", "DeleteRestApi"),
+        Quota::one_every(30),
+    ),
+    (
+        Scope::Operation("apigateway", "GetResources"),
+        Quota {
+            requests: 5.0,
+            per: Duration::from_secs(2),
+            burst: 5.0,
+        },
+    ),
+    (
+        Scope::EachOperation("lambda"),
+        Quota::per_second(15.0, 15.0),
+    ),
+    (
+        Scope::Operation("lambda", "GetFunction"),
+        Quota::per_second(100.0, 100.0),
+    ),
+    (
+        Scope::Operation("lambda", "GetPolicy"),
+        Quota::per_second(15.0, 15.0),
+    ),
+];
+
+/// How much like AWS the proxy behaves, beyond its fault schedule.
+#[derive(Debug, Clone, Default)]
+pub struct Realism {
+    /// Before every answer: `rtt`, plus up to `jitter` more drawn from `seed` and the
+    /// request's position.
+    pub rtt: Duration,
+    pub jitter: Duration,
+    pub seed: u64,
+    /// Token buckets (`AWS_QUOTAS`, or others); empty for none.
+    pub quotas: Vec<(Scope, Quota)>,
+    /// A role the proxy saw created less than this long ago cannot be assumed yet.
+    pub role_delay: Option<Duration>,
+}
+
+impl Realism {
+    /// AWS's quotas, `rtt` of latency with 20% jitter, and `role_delay` of IAM
+    /// propagation.
+    pub fn aws(rtt: Duration, role_delay: Duration) -> Realism {
+        Realism {
+            rtt,
+            jitter: rtt / 5,
+            seed: 1,
+            quotas: AWS_QUOTAS.to_vec(),
+            role_delay: Some(role_delay),
+        }
+    }
+
+    fn latency(&self, position: usize) -> Duration {
+        if self.jitter.is_zero() {
+            return self.rtt;
+        }
+        let draw = splitmix64(self.seed ^ splitmix64(position as u64 + 1));
+        let fraction = (draw >> 11) as f64 / (1u64 << 53) as f64;
+        self.rtt + self.jitter.mul_f64(fraction)
+    }
+}
+
+/// A token bucket: `tokens` left as of `at`.
+struct Bucket {
+    quota: Quota,
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+impl Bucket {
+    fn new(quota: Quota) -> Bucket {
+        Bucket {
+            quota,
+            tokens: quota.burst,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = std::time::Instant::now();
+        let rate = self.quota.requests / self.quota.per.as_secs_f64();
+        self.tokens =
+            (self.tokens + rate * now.duration_since(self.at).as_secs_f64()).min(self.quota.burst);
+        self.at = now;
+    }
+}
+
+/// The buckets in force, by scope and, for `EachOperation`, operation.
+#[derive(Default)]
+struct Buckets {
+    buckets: BTreeMap<(String, String), Bucket>,
+}
+
+impl Buckets {
+    /// Whether `seen` fits every bucket that applies to it; if so, takes a token from
+    /// each.
+    fn admit(&mut self, quotas: &[(Scope, Quota)], seen: &Seen) -> bool {
+        let service = seen.service.as_str();
+        let name = seen.name.as_str();
+        let listed = quotas.iter().any(
+            |(scope, _)| matches!(scope, Scope::Operation(s, o) if *s == service && *o == name),
+        );
+        let mut keys = Vec::new();
+        for (scope, quota) in quotas {
+            let key = match *scope {
+                Scope::Service(s) if s == service => (s.to_owned(), String::new()),
+                Scope::Operation(s, o) if s == service && o == name => (s.to_owned(), o.to_owned()),
+                Scope::EachOperation(s) if s == service && !listed => {
+                    (s.to_owned(), name.to_owned())
+                }
+                _ => continue,
+            };
+            keys.push((key, *quota));
+        }
+        for (key, quota) in &keys {
+            let bucket = self
+                .buckets
+                .entry(key.clone())
+                .or_insert_with(|| Bucket::new(*quota));
+            bucket.refill();
+            if bucket.tokens < 1.0 {
+                return false;
+            }
+        }
+        for (key, _) in &keys {
+            if let Some(bucket) = self.buckets.get_mut(key) {
+                bucket.tokens -= 1.0;
+            }
+        }
+        true
+    }
+}
+
+/// What the proxy did on its own account, by mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enforced {
+    /// Requests answered with a throttling error by a quota: `(service, operation)`.
+    pub throttled: Vec<(String, String)>,
+    /// Requests refused because their role was too new: the role's name.
+    pub role_refused: Vec<String>,
+}
+
+struct Realistic {
+    realism: Realism,
+    buckets: Buckets,
+    /// When the proxy saw each role created, by name.
+    roles: BTreeMap<String, std::time::Instant>,
+    enforced: Enforced,
+}
+
 struct Shared {
     /// `http://host:port` of the upstream.
     upstream: String,
@@ -283,6 +527,7 @@ struct Shared {
     flow: Mutex<Vec<(usize, bool)>>,
     gate: Mutex<Option<Arc<Gate>>>,
     tag_index: Mutex<TagIndex>,
+    realistic: Mutex<Realistic>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -325,6 +570,12 @@ impl Proxy {
             flow: Mutex::new(Vec::new()),
             gate: Mutex::new(None),
             tag_index: Mutex::new(TagIndex::default()),
+            realistic: Mutex::new(Realistic {
+                realism: Realism::default(),
+                buckets: Buckets::default(),
+                roles: BTreeMap::new(),
+                enforced: Enforced::default(),
+            }),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let (stop, stopped) = oneshot::channel();
@@ -423,6 +674,19 @@ impl Proxy {
     /// How many `GetResources` requests the frozen index has answered.
     pub fn served_from_tag_index(&self) -> usize {
         self.shared.tag_index.lock().unwrap().served
+    }
+
+    /// Makes the proxy behave more like AWS from now on (see [`Realism`]); the quotas'
+    /// buckets start full.
+    pub fn realism(&self, realism: Realism) {
+        let mut realistic = self.shared.realistic.lock().unwrap();
+        realistic.realism = realism;
+        realistic.buckets = Buckets::default();
+    }
+
+    /// What the realism modes did so far: throttled requests, refused roles.
+    pub fn enforced(&self) -> Enforced {
+        self.shared.realistic.lock().unwrap().enforced.clone()
     }
 }
 
@@ -601,7 +865,12 @@ async fn handle(
         gate.pass().await;
     }
 
+    if let Some(answer) = realistic(&shared, &seen, index, &body).await {
+        return Ok(answer);
+    }
+
     match seen.fault {
+        Some(Fault::Stall) => return stall().await,
         Some(Fault::Throttle) => return Ok(throttle(&seen)),
         Some(Fault::Status500) => {
             return Ok(server_error(&seen, StatusCode::INTERNAL_SERVER_ERROR));
@@ -609,7 +878,7 @@ async fn handle(
         Some(Fault::Status503) => return Ok(server_error(&seen, StatusCode::SERVICE_UNAVAILABLE)),
         Some(Fault::Drop) => return hang_up(&kill).await,
         Some(Fault::Delay(pause)) => tokio::time::sleep(pause).await,
-        Some(Fault::LoseResponse) | None => {}
+        Some(Fault::LoseResponse | Fault::StallAfterForward) | None => {}
     }
 
     let tag_query = is_tag_query(&seen);
@@ -625,7 +894,7 @@ async fn handle(
         }
     }
     let asked = body.clone();
-    let response = match forward(&shared, parts, body).await {
+    let response = match forward(&shared, parts, body.clone()).await {
         Ok(response) => response,
         Err(error) => {
             return Ok(plain(
@@ -647,10 +916,76 @@ async fn handle(
         }
     }
     call_hooks(&shared, &seen, Moment::Answered);
-    if seen.fault == Some(Fault::LoseResponse) {
-        return hang_up(&kill).await;
+    if seen.name == "CreateRole"
+        && response.status().is_success()
+        && let Some(role) = form_value(&body, "RoleName")
+    {
+        let mut realistic = shared.realistic.lock().unwrap();
+        realistic.roles.insert(role, std::time::Instant::now());
+    }
+    match seen.fault {
+        Some(Fault::LoseResponse) => return hang_up(&kill).await,
+        Some(Fault::StallAfterForward) => return stall().await,
+        _ => {}
     }
     Ok(response)
+}
+
+/// Never answers, and keeps the connection open until the client drops it.
+async fn stall() -> Result<Response<Full<Bytes>>, Infallible> {
+    std::future::pending().await
+}
+
+/// The realism modes for one request: its latency, then its quotas and its role's
+/// age. `Some` is the answer AWS would give instead of forwarding it.
+async fn realistic(
+    shared: &Shared,
+    seen: &Seen,
+    position: usize,
+    body: &[u8],
+) -> Option<Response<Full<Bytes>>> {
+    let latency = shared.realistic.lock().unwrap().realism.latency(position);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut realistic = shared.realistic.lock().unwrap();
+    let Realistic {
+        realism,
+        buckets,
+        roles,
+        enforced,
+    } = &mut *realistic;
+    if !realism.quotas.is_empty() && !buckets.admit(&realism.quotas, seen) {
+        enforced
+            .throttled
+            .push((seen.service.clone(), seen.name.clone()));
+        return Some(throttle(seen));
+    }
+    let delay = realism.role_delay?;
+    if !matches!(
+        seen.name.as_str(),
+        "CreateFunction" | "UpdateFunctionConfiguration"
+    ) {
+        return None;
+    }
+    let role = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("Role")?
+        .as_str()?
+        .rsplit('/')
+        .next()?
+        .to_owned();
+    let created = roles.get(&role)?;
+    if created.elapsed() >= delay {
+        return None;
+    }
+    enforced.role_refused.push(role);
+    Some(rest_json_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValueException",
+        r#"{"Type":"User","message":"The role defined for the function cannot be assumed by Lambda."}"#
+            .to_owned(),
+    ))
 }
 
 fn call_hooks(shared: &Shared, seen: &Seen, moment: Moment) {
