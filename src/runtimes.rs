@@ -14,81 +14,24 @@
 //! AWS moves these dates (it postponed python3.9's blocks by a year): when it does,
 //! this table is the one place to edit, with [`TABLE_CHECKED`].
 
-use std::fmt;
-
 /// The day the table was last compared with AWS's page.
-pub const TABLE_CHECKED: Date = Date::new(2026, 12, 1);
+pub const TABLE_CHECKED: Date = date(2026, 12, 1);
 
 /// How many days ahead of a runtime's deprecation lade starts to warn: Lambda's own
 /// notice period (it announces deprecations at least 180 days ahead).
 pub const WARN_DAYS: i64 = 180;
 
-/// A calendar day (UTC), as AWS publishes the dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-}
+/// A calendar day, as AWS publishes the dates (jiff's civil date).
+pub type Date = jiff::civil::Date;
 
-impl Date {
-    pub const fn new(year: i32, month: u32, day: u32) -> Date {
-        Date { year, month, day }
-    }
+/// A date from its year, month and day, in `const` context too.
+pub use jiff::civil::date;
 
-    /// Today, in UTC, from the system clock.
-    pub fn today() -> Date {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
-    }
-
-    /// `YYYY-MM-DD`, or `None` when it is not a valid date.
-    pub fn parse(text: &str) -> Option<Date> {
-        let mut parts = text.splitn(3, '-');
-        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return None;
-        }
-        let date = Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-        (Date::from_days(date.days()) == date).then_some(date)
-    }
-
-    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-    pub fn days(self) -> i64 {
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    /// The date `days` after 1970-01-01 (`civil_from_days`).
-    pub fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Date::new(
-            i32::try_from(year).unwrap_or(i32::MAX),
-            u32::try_from(month).unwrap_or(1),
-            u32::try_from(day).unwrap_or(1),
-        )
-    }
-}
-
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
+/// Today, in UTC, from the system clock.
+pub fn today() -> Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 /// One runtime and its published dates (`None`: not scheduled).
@@ -125,8 +68,8 @@ const fn rt(
     }
 }
 
-const fn d(year: i32, month: u32, day: u32) -> Date {
-    Date::new(year, month, day)
+const fn d(year: i16, month: i8, day: i8) -> Date {
+    date(year, month, day)
 }
 
 /// Every Lambda-managed runtime lade knows, with AWS's dates: deprecation, block
@@ -418,7 +361,10 @@ pub fn status(runtime: &Runtime, today: Date) -> Status {
             since: deprecation,
             block_create,
         }
-    } else if deprecation.days() - today.days() <= WARN_DAYS {
+    } else if today
+        .until(deprecation)
+        .is_ok_and(|left| i64::from(left.get_days()) <= WARN_DAYS)
+    {
         Status::Deprecating { on: deprecation }
     } else {
         Status::Current
@@ -478,20 +424,6 @@ pub fn warning(function: &str, runtime: &Runtime, today: Date) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_round_trip_and_order() {
-        for days in [-1, 0, 1, 59, 60, 365, 10_957, 20_789, 60_000] {
-            assert_eq!(Date::from_days(days).days(), days);
-        }
-        assert_eq!(Date::from_days(0), Date::new(1970, 1, 1));
-        assert_eq!(Date::new(2026, 12, 2).days(), 20_789);
-        assert_eq!(Date::parse("2026-02-28"), Some(Date::new(2026, 2, 28)));
-        assert_eq!(Date::parse("2026-02-29"), None);
-        assert_eq!(Date::parse("2026-2-28"), None);
-        assert!(Date::new(2026, 12, 1) < Date::new(2027, 1, 1));
-        assert_eq!(Date::new(2026, 1, 5).to_string(), "2026-01-05");
-    }
 
     #[test]
     fn each_step_starts_on_its_day() {

@@ -31,7 +31,7 @@ fn desired() -> Desired {
         functions: functions.into_iter().map(|f| (f.key.clone(), f)).collect(),
         api: None,
         uses_account: false,
-        today: lade::runtimes::Date::new(2026, 12, 2),
+        today: lade::runtimes::date(2026, 12, 2),
     }
 }
 
@@ -2466,7 +2466,7 @@ async fn runtimes_past_their_create_block_stop_creates_but_not_updates() {
     for f in desired.functions.values_mut() {
         f.runtime = "python3.10".into();
     }
-    desired.today = lade::runtimes::Date::new(2026, 11, 1);
+    desired.today = lade::runtimes::date(2026, 11, 1);
     let artifacts = artifacts(&desired);
     let plan = converge(&cloud, &desired, &artifacts).await;
     assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
@@ -2480,7 +2480,7 @@ async fn runtimes_past_their_create_block_stop_creates_but_not_updates() {
     assert_eq!(json["warnings"].as_array().unwrap().len(), 3);
 
     // After the create block: a new function is refused, naming it...
-    desired.today = lade::runtimes::Date::new(2026, 12, 2);
+    desired.today = lade::runtimes::date(2026, 12, 2);
     let mut more = desired.clone();
     more.functions.insert(
         "new".into(),

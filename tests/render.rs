@@ -60,7 +60,7 @@ fn desired() -> Desired {
             ],
         }),
         uses_account: false,
-        today: lade::runtimes::Date::new(2026, 12, 2),
+        today: lade::runtimes::date(2026, 12, 2),
     }
 }
 

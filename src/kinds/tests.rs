@@ -103,7 +103,7 @@ fn nothing() -> Desired {
         functions: BTreeMap::new(),
         api: None,
         uses_account: false,
-        today: crate::runtimes::Date::new(2026, 12, 2),
+        today: crate::runtimes::date(2026, 12, 2),
     }
 }
 

@@ -242,7 +242,7 @@ pub fn load_str(text: &str, path: &Path, options: &LoadOptions) -> Result<Desire
         base_dir,
         declared,
         resolved: &resolved,
-        today: options.today.unwrap_or_else(crate::runtimes::Date::today),
+        today: options.today.unwrap_or_else(crate::runtimes::today),
         env_region: options.region.as_deref(),
     }
     .desired(raw, options.stage.as_deref());

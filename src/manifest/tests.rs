@@ -18,7 +18,7 @@ use crate::model::{
 /// A directory holding what manifests point at: `src/` (with `app.py`), `bundle.zip`
 /// and `notes.txt`.
 /// The day these tests run on, as far as runtimes' dates go.
-const TODAY: crate::runtimes::Date = crate::runtimes::Date::new(2026, 12, 2);
+const TODAY: crate::runtimes::Date = crate::runtimes::date(2026, 12, 2);
 
 struct Workspace {
     dir: tempfile::TempDir,
@@ -1388,7 +1388,7 @@ fn runtimes_follow_their_published_dates() {
         };
         ws.load_with(&format!("project: shop\n{}", text(runtime)), &options)
     };
-    let december = Date::new(2026, 12, 2);
+    let december = crate::runtimes::date(2026, 12, 2);
     // Deprecated, but Lambda still creates and updates it (its blocks were postponed
     // to 2027): accepted; the plan warns.
     assert!(on(december, "python3.9").is_ok());
@@ -1401,8 +1401,8 @@ fn runtimes_follow_their_published_dates() {
         "{refused}"
     );
     assert!(refused.contains("since 2026-09-30"), "{refused}");
-    assert!(on(Date::new(2026, 6, 1), "nodejs20.x").is_ok());
-    assert!(on(Date::new(2027, 3, 3), "python3.9").is_err());
+    assert!(on(crate::runtimes::date(2026, 6, 1), "nodejs20.x").is_ok());
+    assert!(on(crate::runtimes::date(2027, 3, 3), "python3.9").is_err());
 }
 
 /// Without `region:`, the region from the environment decides whether an edge

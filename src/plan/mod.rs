@@ -312,7 +312,7 @@ pub fn destroy(scope: &Scope, region: Option<String>, live: &Live) -> Result<Pla
         functions: BTreeMap::new(),
         api: None,
         uses_account: false,
-        today: crate::runtimes::Date::today(),
+        today: crate::runtimes::today(),
     };
     // Foreign resources only matter for names the manifest wants; destroy wants none.
     let live = Live {
