@@ -18,6 +18,7 @@ pub mod commands;
 pub mod diff;
 pub mod kinds;
 pub mod live;
+pub mod local;
 pub mod manifest;
 pub mod model;
 pub mod outputs;
