@@ -24,6 +24,8 @@ use crate::cloud::limits::Setting;
         lade apply --yes              ... without asking, e.g. in CI\n  \
         lade outputs                  print the API's URL and its routes' URLs\n  \
         lade destroy -f app/lade.yaml remove everything the project and stage own\n  \
+        lade invoke hello --local     run a function's handler on this machine\n  \
+        lade serve                    answer the API on this machine (http://127.0.0.1:3000)\n  \
         lade completions zsh          print shell completions\n\n\
         AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, \
         ~/.aws, SSO, web identity); AWS_ENDPOINT_URL points lade at another endpoint."
@@ -161,11 +163,11 @@ pub enum Command {
         Exits 1 when the handler raises, times out or exits.\n\n\
         Examples:\n  \
         lade invoke hello --local\n  \
-        lade invoke hello --local --data '{\"name\": \"Ada\"}'     the event itself\n  \
-        lade invoke hello --local --event event.json\n  \
-        lade invoke get-item --local --event api:GET:/items/42    a REST API (v1) request\n  \
-        lade invoke put-item --local --event api:POST:/items --data '{\"id\": \"1\"}'   ... with a body\n  \
-        lade invoke get-item --local --event http:GET:/items/42   an HTTP API (v2) request"
+        lade invoke hello --local --data '{\"name\": \"Ada\"}'       the event itself\n  \
+        lade invoke hello --local --event event.json             ... from a file\n  \
+        lade invoke get-item --local --event api:GET:/items/42   a REST API (v1) request\n  \
+        lade invoke get-item --local --event http:GET:/items/42  an HTTP API (v2) request\n  \
+        lade invoke put-item --local --event api:POST:/items --data '{\"id\": \"1\"}'   with a body"
     )]
     Invoke {
         #[command(flatten)]
