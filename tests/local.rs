@@ -325,6 +325,40 @@ fn invoke_reads_an_event_file_and_imports_nested_modules() {
     // `pkg/mod.handler` imports the module `pkg.mod`, as Lambda does.
     let (response, _) = local.invoke(&["nested"]);
     assert_eq!(response, json!({"module": "pkg.mod"}));
+    // --quiet keeps lade's notes off stderr; the response still prints.
+    let (response, stderr) = local.invoke(&["nested", "--quiet"]);
+    assert_eq!(response, json!({"module": "pkg.mod"}));
+    assert_eq!(stderr, "");
+}
+
+/// A `.zip` source is unpacked to a temporary directory and run from there.
+#[test]
+fn invoke_runs_a_zip_source() {
+    if !need("python3") {
+        return;
+    }
+    let local = Local::new();
+    std::fs::write(
+        local.path().join("code.zip"),
+        support::python_zip(
+            "import os\n\ndef handler(event, context):\n    \
+             return {'root': os.environ['LAMBDA_TASK_ROOT'], 'files': sorted(os.listdir('.'))}\n",
+        ),
+    )
+    .unwrap();
+    let manifest = std::fs::read_to_string(local.path().join("lade.yaml")).unwrap();
+    let manifest = manifest.replace(
+        "functions:\n",
+        "functions:\n  zipped:\n    source: ./code.zip\n    handler: app.handler\n    \
+         role: arn:aws:iam::123456789012:role/local\n",
+    );
+    std::fs::write(local.path().join("lade.yaml"), manifest).unwrap();
+    let (response, _) = local.invoke(&["zipped"]);
+    assert_eq!(response["files"], json!(["app.py"]));
+    let root = response["root"].as_str().unwrap();
+    assert!(!root.starts_with(local.path().to_str().unwrap()), "{root}");
+    // The temporary directory is gone once the call is over.
+    assert!(!Path::new(root).exists(), "{root}");
 }
 
 #[test]

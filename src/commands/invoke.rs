@@ -5,8 +5,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
-use super::Exit;
 use super::local::{self, Project};
+use super::{Exit, Ui};
 use crate::aws::Stats;
 use crate::cli::Common;
 use crate::local::event::{self, Format, Request, RouteMatch, Sample};
@@ -30,7 +30,12 @@ enum Input {
     },
 }
 
-pub async fn run(common: &Common, args: &Args, stats: &Arc<Stats>) -> anyhow::Result<Exit> {
+pub async fn run(
+    common: &Common,
+    args: &Args,
+    ui: &Ui,
+    stats: &Arc<Stats>,
+) -> anyhow::Result<Exit> {
     if !args.local {
         bail!(
             "invoking the deployed function in Lambda is not available yet: add --local to run \
@@ -40,7 +45,7 @@ pub async fn run(common: &Common, args: &Args, stats: &Arc<Stats>) -> anyhow::Re
     }
     // Bad input is refused before anything runs or reads AWS.
     let input = input(args)?;
-    let project = local::load(common, stats, |desired| {
+    let project = local::load(common, ui, stats, |desired| {
         desired
             .functions
             .get(&args.key)
@@ -51,12 +56,12 @@ pub async fn run(common: &Common, args: &Args, stats: &Arc<Stats>) -> anyhow::Re
     let handler = local::handler(&project, function)?;
     let event = match input {
         Input::Event(event) => event,
-        Input::Sample { sample, body } => sample_event(&project, &args.key, &sample, body),
+        Input::Sample { sample, body } => sample_event(&project, ui, &args.key, &sample, body),
     };
 
-    eprintln!("{NOT_LAMBDA}");
+    local::note(ui, NOT_LAMBDA);
     if let Some(note) = &handler.runtime.note {
-        eprintln!("{note}");
+        local::note(ui, note);
     }
     let outcome = run::invoke(&handler, &event, handler.timeout).await?;
     println!("{}", serde_json::to_string_pretty(outcome.payload())?);
@@ -111,7 +116,13 @@ fn input(args: &Args) -> anyhow::Result<Input> {
 }
 
 /// The sample API Gateway event `sample` names, routed by the manifest's `api:`.
-fn sample_event(project: &Project, key: &str, sample: &Sample, body: Option<String>) -> Value {
+fn sample_event(
+    project: &Project,
+    ui: &Ui,
+    key: &str,
+    sample: &Sample,
+    body: Option<String>,
+) -> Value {
     let routes = project
         .desired
         .api
@@ -121,9 +132,13 @@ fn sample_event(project: &Project, key: &str, sample: &Sample, body: Option<Stri
     let route = match routes::find(routes, &sample.method, &sample.path) {
         Some(matched) => {
             if matched.route.function != key {
-                eprintln!(
-                    "note: {} {} is routed to `{}`, not `{key}`; sending its event to `{key}` anyway",
-                    sample.method, sample.path, matched.route.function
+                local::note(
+                    ui,
+                    &format!(
+                        "note: {} {} is routed to `{}`, not `{key}`; sending its event to \
+                         `{key}` anyway",
+                        sample.method, sample.path, matched.route.function
+                    ),
                 );
             }
             RouteMatch {
@@ -133,10 +148,13 @@ fn sample_event(project: &Project, key: &str, sample: &Sample, body: Option<Stri
             }
         }
         None => {
-            eprintln!(
-                "note: no route of the manifest's api matches {} {}; the event has no path \
-                 parameters and `{}` as its resource",
-                sample.method, sample.path, sample.path
+            local::note(
+                ui,
+                &format!(
+                    "note: no route of the manifest's api matches {} {}; the event has no \
+                     path parameters and `{}` as its resource",
+                    sample.method, sample.path, sample.path
+                ),
             );
             RouteMatch {
                 method: sample.method.clone(),

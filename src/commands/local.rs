@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::bail;
 
+use super::Ui;
+
 use crate::aws::{AwsCloud, Stats};
 use crate::cli::Common;
 use crate::cloud::AccountApi as _;
@@ -32,9 +34,11 @@ pub struct Project {
 /// up with a note on stderr when AWS does not answer.
 pub async fn load(
     common: &Common,
+    ui: &Ui,
     stats: &Arc<Stats>,
     wants_live: impl Fn(&Desired) -> bool,
 ) -> anyhow::Result<Project> {
+    let note = |text: &str| note(ui, text);
     let mut desired = super::load(common)?;
     let wanted = wants_live(&desired);
     if !wanted && !desired.uses_account {
@@ -47,7 +51,9 @@ pub async fn load(
     if !environment::aws_configured(&env) {
         let reason = "no AWS credentials, profile or endpoint are configured".to_string();
         if wanted {
-            eprintln!("note: references to deployed resources are placeholders: {reason}");
+            note(&format!(
+                "note: references to deployed resources are placeholders: {reason}"
+            ));
         }
         return Ok(Project {
             desired,
@@ -64,15 +70,13 @@ pub async fn load(
                 };
                 desired = manifest::load(&common.file, &options)?;
             }
-            Ok(Err(error)) => {
-                eprintln!(
-                    "note: `${{account}}` is 000000000000: could not look the account up ({error})"
-                )
-            }
-            Err(_) => eprintln!(
+            Ok(Err(error)) => note(&format!(
+                "note: `${{account}}` is 000000000000: could not look the account up ({error})"
+            )),
+            Err(_) => note(&format!(
                 "note: `${{account}}` is 000000000000: AWS did not answer within {}s",
                 READ_PATIENCE.as_secs()
-            ),
+            )),
         }
     }
     if !wanted {
@@ -92,9 +96,18 @@ pub async fn load(
         )),
     };
     if let Deployed::Unknown(reason) = &deployed {
-        eprintln!("note: references to deployed resources are placeholders: {reason}");
+        note(&format!(
+            "note: references to deployed resources are placeholders: {reason}"
+        ));
     }
     Ok(Project { desired, deployed })
+}
+
+/// Prints a line about the local run on stderr, unless `--quiet`.
+pub fn note(ui: &Ui, text: &str) {
+    if !ui.quiet {
+        eprintln!("{text}");
+    }
 }
 
 /// Whether `function`'s environment refers to other resources.

@@ -117,10 +117,11 @@ pub fn run(cli: Cli) -> ExitCode {
                 data,
                 event,
             },
+            &ui,
             aws,
         )),
         Command::Serve { common, port, host } => {
-            with_runtime(serve::run(&common, &host, port, aws))
+            with_runtime(serve::run(&common, &host, port, &ui, aws))
         }
     };
     // Printed whether the command succeeded or not: a failed apply is when it helps most.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
-use super::Exit;
 use super::local;
+use super::{Exit, Ui};
 use crate::aws::Stats;
 use crate::cli::Common;
 use crate::local::NOT_LAMBDA;
@@ -16,9 +16,10 @@ pub async fn run(
     common: &Common,
     host: &str,
     port: u16,
+    ui: &Ui,
     stats: &Arc<Stats>,
 ) -> anyhow::Result<Exit> {
-    let project = local::load(common, stats, |desired| {
+    let project = local::load(common, ui, stats, |desired| {
         desired.api.as_ref().is_some_and(|api| {
             api.routes.iter().any(|route| {
                 desired
@@ -45,7 +46,7 @@ pub async fn run(
         match local::handler(&project, function) {
             Ok(handler) => {
                 if let Some(note) = &handler.runtime.note {
-                    eprintln!("{note}");
+                    local::note(ui, note);
                 }
                 handlers.insert(route.function.clone(), handler);
             }
@@ -73,10 +74,11 @@ pub async fn run(
         .context("could not read the address it listens on")?;
     let stage = &project.desired.scope.stage;
     let base = format!("http://{address}/{stage}");
-    eprintln!("{NOT_LAMBDA}");
-    eprintln!(
+    local::note(ui, NOT_LAMBDA);
+    local::note(
+        ui,
         "note: each request runs its handler in a fresh process, so code changes apply at \
-         the next request; restart lade serve after editing the manifest. Ctrl-C stops it."
+         the next request; restart lade serve after editing the manifest. Ctrl-C stops it.",
     );
     println!("Serving {} at {base}", project.desired.scope.api_name());
     for route in &api.routes {
@@ -90,6 +92,11 @@ pub async fn run(
         handlers,
         api: local::api_context(&project, &address.to_string()),
     };
-    serve::serve(listener, Arc::new(app)).await?;
+    // Ctrl-C ends it as a success: stopping is how a server is meant to end. The
+    // handlers' processes die with their requests (`kill_on_drop`).
+    tokio::select! {
+        served = serve::serve(listener, Arc::new(app)) => served?,
+        _ = tokio::signal::ctrl_c() => eprintln!("lade serve: stopped"),
+    }
     Ok(Exit::Success)
 }
