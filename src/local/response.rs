@@ -7,8 +7,8 @@
 //! as it does when the handler raises. A body returned as an object rather than a
 //! JSON string is the classic case.
 //!
-//! `headers` and `multiValueHeaders` are merged; where a name is in both, only the
-//! multi-value list is kept. With no `Content-Type`, API Gateway answers
+//! `headers` and `multiValueHeaders` are merged into one list; a name and value given
+//! in both appear once. With no `Content-Type`, API Gateway answers
 //! `application/json`. A base64 body (`isBase64Encoded: true`) is decoded only when the
 //! request's `Accept` type is one of the API's binary media types; otherwise the
 //! client receives the base64 text, as from API Gateway.
@@ -107,8 +107,15 @@ pub fn rest_v1(
         None | Some(Value::Null) => {}
         Some(Value::Object(single)) => {
             for (name, value) in single {
-                if !multi.keys().any(|m| m.eq_ignore_ascii_case(name)) {
-                    headers.push((name.clone(), scalar(value, name)?));
+                let value = scalar(value, name)?;
+                let repeated = multi.iter().any(|(m, values)| {
+                    m.eq_ignore_ascii_case(name)
+                        && values
+                            .as_array()
+                            .is_some_and(|values| values.iter().any(|v| v.as_str() == Some(&value)))
+                });
+                if !repeated {
+                    headers.push((name.clone(), value));
                 }
             }
         }
@@ -132,6 +139,9 @@ pub fn rest_v1(
     let base64 = match object.get("isBase64Encoded") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(flag)) => *flag,
+        // Taken as API Gateway takes them (AWS SAM CLI's local API, from trials, too).
+        Some(Value::String(flag)) if flag.eq_ignore_ascii_case("true") => true,
+        Some(Value::String(flag)) if flag.eq_ignore_ascii_case("false") => false,
         Some(other) => {
             return Err(format!(
                 "isBase64Encoded is {}, not true or false",
@@ -201,8 +211,8 @@ mod tests {
         let answer = rest_v1(
             &json!({
                 "statusCode": 201,
-                "headers": {"X-One": "1", "Set-Cookie": "ignored", "X-Num": 7},
-                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+                "headers": {"X-One": "1", "Set-Cookie": "a=1", "Vary": "Accept", "X-Num": 7},
+                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"], "Vary": ["Origin"]},
                 "body": "{\"ok\":true}",
             }),
             None,
@@ -213,10 +223,13 @@ mod tests {
         assert_eq!(
             answer.headers,
             vec![
+                // A pair in both appears once; others merge into one list.
                 ("X-One".to_string(), "1".to_string()),
+                ("Vary".to_string(), "Accept".to_string()),
                 ("X-Num".to_string(), "7".to_string()),
                 ("Set-Cookie".to_string(), "a=1".to_string()),
                 ("Set-Cookie".to_string(), "b=2".to_string()),
+                ("Vary".to_string(), "Origin".to_string()),
                 ("content-type".to_string(), "application/json".to_string()),
             ]
         );
