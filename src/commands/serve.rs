@@ -91,6 +91,7 @@ pub async fn run(
         routes: api.routes.clone(),
         handlers,
         api: local::api_context(&project, &address.to_string()),
+        integration_timeout: serve::INTEGRATION_TIMEOUT,
     };
     // Ctrl-C ends it as a success: stopping is how a server is meant to end. The
     // handlers' processes die with their requests (`kill_on_drop`).

@@ -45,6 +45,8 @@ pub struct App {
     pub handlers: BTreeMap<String, Handler>,
     /// The event's API fields; `domain` is replaced by each request's `Host`.
     pub api: ApiContext,
+    /// When the API stops waiting for a handler: [`INTEGRATION_TIMEOUT`].
+    pub integration_timeout: Duration,
 }
 
 /// Answers requests on `listener` until the process ends.
@@ -171,7 +173,7 @@ async fn answer(
         params: matched.params,
     };
     let event = event::rest_v1(&local, &route, &api, &run::request_id());
-    let limit = handler.timeout.min(INTEGRATION_TIMEOUT);
+    let limit = handler.timeout.min(app.integration_timeout);
     let key = &handler.key;
     match run::invoke(handler, &event, limit).await {
         Ok(Outcome::Returned(payload)) => {
@@ -215,5 +217,97 @@ async fn answer(
             HttpResponse::internal_error(),
             Some(format!("`{key}`: {error:#}")),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::io::{Read as _, Write as _};
+
+    use super::*;
+    use crate::local::runtime;
+    use crate::model::{Authorization, Source};
+
+    /// One request to `address`; the status and the body.
+    fn get(address: SocketAddr, path: &str) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        let status = reply.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = reply
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        (status, body)
+    }
+
+    /// A handler that outlives the REST API's integration timeout gets 504, not the
+    /// 502 of a function timeout. (The server takes the 29 s as a field so this test
+    /// can shorten it; the command always passes [`INTEGRATION_TIMEOUT`].)
+    #[tokio::test]
+    async fn a_handler_past_the_integration_timeout_answers_504() {
+        let path = std::env::var_os("PATH");
+        let Ok(python) = runtime::find("python3.12", path.as_deref()) else {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "CI needs python3"
+            );
+            return;
+        };
+        let source = tempfile::tempdir().unwrap();
+        std::fs::write(
+            source.path().join("app.py"),
+            "import time\n\ndef handler(event, context):\n    time.sleep(30)\n",
+        )
+        .unwrap();
+        let handler = Handler {
+            key: "slow".into(),
+            name: "p-dev-slow".into(),
+            runtime: python,
+            handler: "app.handler".into(),
+            source: Source::Dir {
+                path: source.path().to_path_buf(),
+                exclude: vec![],
+            },
+            memory: 128,
+            timeout: Duration::from_secs(60),
+            environment: BTreeMap::new(),
+            region: None,
+            arn: "<function:slow.arn: not deployed>".into(),
+        };
+        let app = App {
+            routes: vec![Route {
+                method: "GET".into(),
+                path: "/slow".into(),
+                function: "slow".into(),
+                authorization: Authorization::None,
+                api_key_required: false,
+            }],
+            handlers: BTreeMap::from([("slow".to_string(), handler)]),
+            api: ApiContext {
+                api_id: "local".into(),
+                account_id: "000000000000".into(),
+                stage: "dev".into(),
+                domain: String::new(),
+                binary_media_types: BTreeSet::new(),
+            },
+            integration_timeout: Duration::from_secs(1),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, Arc::new(app)));
+        let (status, body) = tokio::task::spawn_blocking(move || get(address, "/dev/slow"))
+            .await
+            .unwrap();
+        assert_eq!(status, 504);
+        assert_eq!(body, r#"{"message":"Endpoint request timed out"}"#);
     }
 }
