@@ -81,6 +81,14 @@ functions:
     role: arn:aws:iam::123456789012:role/local
     handler: lib/app.boom
     runtime: nodejs22.x
+  no-handler:
+    source: ./py
+    role: arn:aws:iam::123456789012:role/local
+    handler: app.nope
+  no-module:
+    source: ./py
+    role: arn:aws:iam::123456789012:role/local
+    handler: missing.handler
   java:
     source: ./py
     role: arn:aws:iam::123456789012:role/local
@@ -458,6 +466,33 @@ fn a_handler_that_raises_is_reported_as_lambda_reports_it() {
         stderr.contains("error: function `boom` failed: ValueError: no such item"),
         "{stderr}"
     );
+}
+
+/// A handler that cannot be loaded fails as Lambda's runtime fails it.
+#[test]
+fn a_handler_that_cannot_be_loaded_is_reported_as_lambda_reports_it() {
+    if !need("python3") {
+        return;
+    }
+    let local = Local::new();
+    for (key, kind, message) in [
+        (
+            "no-handler",
+            "Runtime.HandlerNotFound",
+            "Handler 'nope' missing on module 'app'",
+        ),
+        (
+            "no-module",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'missing': No module named 'missing'",
+        ),
+    ] {
+        let (code, stdout, stderr) = local.lade(&["invoke", key, "--local"]);
+        assert_eq!(code, 1, "{stderr}");
+        let error: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(error["errorType"], kind, "{key}");
+        assert_eq!(error["errorMessage"], message, "{key}");
+    }
 }
 
 #[test]
