@@ -17,18 +17,23 @@
 //!    functions *with their tags*; then `ListFunctions`, 50 functions a page, gives
 //!    every function's configuration (code hash, revision, environment, architecture,
 //!    role) but no tags. Paging stops once every owned and wanted name has been seen,
-//!    and is skipped when there is none. The two are joined by name, so an owned
-//!    function needs no `GetFunction`. `GetFunction` is sent only for anomalies:
+//!    or after two pages ([`LIST_PAGES`](crate::cloud::LIST_PAGES)), and is skipped
+//!    when there is none. The two are joined by name, so an owned function needs no
+//!    `GetFunction`. `GetFunction` is sent only for anomalies:
 //!    - a wanted name that exists but is not in the owned set: to read its tags, and
 //!      report it as foreign, or as owned when the tagging index lagged behind;
 //!    - an owned name missing from the listing (deleted moments ago, or a lagging
-//!      listing);
+//!      listing), and an owned or wanted name beyond the two pages listed;
 //!    - an owned function whose `lade:config` tag does not match its listed
 //!      configuration: the tagging index may lag a recent `TagResource`, so the
 //!      apparent drift is confirmed against `GetFunction`'s consistent tags.
 //! 3. **API**: one `GetRestApis` (paginated), and for each owned API one
-//!    `GetResources` (methods embedded, paginated), one `GetStage` and one
-//!    `GetDeployments`.
+//!    `GetResources` (methods embedded, paginated), one `GetStages` (lade's stage,
+//!    and the others, whose deployments pruning leaves alone) and one `GetDeployments`.
+//!
+//! Then the **triggers**: one `ListEventSourceMappings` for the account (100 mappings
+//! a page) when lade owns any function, keeping the mappings on owned functions. (A
+//! mapping outlives its function, so destroy reads them too.)
 //!
 //! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
 //! account has an API, since any of them can hold lade's invoke statement: the routed
@@ -37,10 +42,19 @@
 //! either side none is read: a statement can then be left only if the API was
 //! deleted outside lade, and it names an API that no longer exists.
 //!
+//! Then, in the plan only, one `GetRole` per role the manifest gives by ARN that no
+//! live function uses yet, and one `GetPolicy` per managed policy not yet attached to
+//! its role: one that does not exist fails the plan ([`Live::missing`]).
+//!
+//! Once the plan is built, [`confirm_owned`] reads with `GetFunction` each existing
+//! function it changes or deletes whose ownership came only from the tagging index,
+//! which lags and keeps listing deleted functions with their old tags.
+//!
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
-//! at most (F functions in the account), `ListRoles` + R·(2 + P) IAM reads, and four
-//! API Gateway reads: no `GetFunction`.
+//! at most (F functions in the account), ⌈M/100⌉ `ListEventSourceMappings` (M mappings
+//! in the account), `ListRoles` + R·(2 + P) IAM reads, and four API Gateway reads: no
+//! `GetFunction`.
 //!
 //! Every read goes through [`Gates`]: at most `limits.total()` in flight, and at most
 //! `limits.service(s)` for each service (the tagging API counts only against the total).
@@ -54,7 +68,9 @@ use tokio::sync::Semaphore;
 use crate::cloud::{Cloud, CloudError, Limits, PerService, Service};
 use crate::kinds::function::record::{TAG_CONFIG, live_fingerprint};
 use crate::kinds::{function, role};
-use crate::model::{Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, Scope};
+use crate::model::{
+    Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, RoleRef, Scope,
+};
 
 /// Bounds on reads in flight: one semaphore overall and one per service.
 pub struct Gates {
@@ -103,9 +119,8 @@ pub async fn read_with(
     limits: &Limits,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(limits);
-    let wanted_functions: BTreeSet<String> =
-        desired.functions.values().map(|f| f.name.clone()).collect();
-    let wanted_roles: BTreeSet<String> = desired.roles.values().map(|r| r.name.clone()).collect();
+    let wanted_functions = desired.function_names();
+    let wanted_roles = desired.role_names();
     let mut live = read_scope(
         cloud,
         &desired.scope,
@@ -114,6 +129,7 @@ pub async fn read_with(
         &gates,
     )
     .await?;
+    live.missing = missing_arns(cloud, desired, &live, &gates).await?;
     confirm_drift(cloud, desired, &mut live, &gates).await?;
 
     let targets = permission_targets(desired, &live);
@@ -131,6 +147,36 @@ pub async fn read_with(
         .try_collect()
         .await?;
     Ok(live)
+}
+
+/// The event-source mappings of the owned functions, by function name: one
+/// `ListEventSourceMappings` for the account (100 mappings a page), and none when
+/// lade owns no function. A mapping is lade's when the function it invokes is, since a
+/// mapping carries no tags of its own that lade reads.
+async fn read_event_sources(
+    cloud: &dyn Cloud,
+    functions: &BTreeMap<String, LiveFunction>,
+    gates: &Gates,
+) -> Result<BTreeMap<String, Vec<crate::model::LiveEventSource>>, CloudError> {
+    if functions.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let listed = gates
+        .run(Some(Service::Lambda), cloud.list_event_sources())
+        .await?;
+    let mut owned: BTreeMap<String, Vec<crate::model::LiveEventSource>> = BTreeMap::new();
+    for mapping in listed {
+        if functions.contains_key(&mapping.function) {
+            owned
+                .entry(mapping.function.clone())
+                .or_default()
+                .push(mapping);
+        }
+    }
+    for mappings in owned.values_mut() {
+        mappings.sort_by(|a, b| (&a.arn, &a.uuid).cmp(&(&b.arn, &b.uuid)));
+    }
+    Ok(owned)
 }
 
 /// Reads what `scope` owns, and checks who holds each of the wanted names, with the
@@ -168,13 +214,14 @@ async fn read_scope(
     wanted_functions: &BTreeSet<String>,
     gates: &Gates,
 ) -> Result<Live, CloudError> {
-    let ((roles, foreign_roles), (functions, foreign_functions), (api, extra_apis)) = futures::try_join!(
+    let ((roles, foreign_roles), (functions, confirmed, foreign_functions), (api, extra_apis)) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
         read_api(cloud, scope, gates),
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
     foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    let event_sources = read_event_sources(cloud, &functions, gates).await?;
     Ok(Live {
         region: cloud.region(),
         roles,
@@ -183,6 +230,9 @@ async fn read_scope(
         api,
         extra_apis,
         permissions: BTreeMap::new(),
+        event_sources,
+        confirmed,
+        missing: BTreeSet::new(),
     })
 }
 
@@ -248,27 +298,38 @@ async fn read_roles(
 }
 
 /// The owned functions (tags from the tagging API joined with configuration from
-/// `ListFunctions`), and the wanted names someone else holds. See the module docs.
+/// `ListFunctions`), the names among them read consistently with `GetFunction`, and
+/// the wanted names someone else holds. See the module docs.
 async fn read_functions(
     cloud: &dyn Cloud,
     scope: &Scope,
     wanted: &BTreeSet<String>,
     gates: &Gates,
-) -> Result<(BTreeMap<String, LiveFunction>, Vec<Foreign>), CloudError> {
+) -> Result<
+    (
+        BTreeMap<String, LiveFunction>,
+        BTreeSet<String>,
+        Vec<Foreign>,
+    ),
+    CloudError,
+> {
     let tagged = gates
         .run(None, cloud.find_functions(&scope.ownership_tags()))
         .await?;
     let names: BTreeSet<String> = tagged.keys().chain(wanted).cloned().collect();
-    let mut listed: BTreeMap<String, LiveFunction> = if names.is_empty() {
-        BTreeMap::new()
+    let (mut listed, complete): (BTreeMap<String, LiveFunction>, bool) = if names.is_empty() {
+        (BTreeMap::new(), true)
     } else {
-        gates
+        let listing = gates
             .run(Some(Service::Lambda), cloud.list_functions(&names))
-            .await?
+            .await?;
+        let listed = listing
+            .functions
             .into_iter()
             .filter(|f| names.contains(&f.name))
             .map(|f| (f.name.clone(), f))
-            .collect()
+            .collect();
+        (listed, listing.complete)
     };
 
     let mut owned = BTreeMap::new();
@@ -286,7 +347,8 @@ async fn read_functions(
             }
             // Owned but not listed, or listed and wanted but not known to be ours.
             (Some(_), None) | (None, Some(_)) => anomalies.push(name),
-            // Wanted, and free.
+            // Wanted, and free; or beyond the pages listed, so asked for by name.
+            (None, None) if !complete => anomalies.push(name),
             (None, None) => {}
         }
     }
@@ -301,9 +363,11 @@ async fn read_functions(
         .try_collect()
         .await?;
     let mut foreign = Vec::new();
+    let mut confirmed = BTreeSet::new();
     for function in read.into_iter().flatten() {
         match function::proof(scope, &function.tags) {
             Ok(()) => {
+                confirmed.insert(function.name.clone());
                 owned.insert(function.name.clone(), function);
             }
             Err(reason) if wanted.contains(&function.name) => foreign.push(Foreign {
@@ -314,7 +378,80 @@ async fn read_functions(
             Err(_) => {}
         }
     }
-    Ok((owned, foreign))
+    Ok((owned, confirmed, foreign))
+}
+
+/// Confirms with a consistent read (`GetFunction`) that lade still owns each function
+/// in `touched` (the functions a plan would change or delete) whose ownership so far
+/// comes only from the tagging index. The index lags and keeps listing deleted
+/// functions for hours, with their old tags: a function deleted and re-created by
+/// someone else under the same name, or untagged to release it, would otherwise pass
+/// for lade's. A function that is gone is dropped from `live`; one that is no longer
+/// lade's is dropped too, and recorded as foreign when the manifest wants its name
+/// (`wanted`), so that the plan refuses to touch it.
+///
+/// Returns whether `live` changed, in which case the plan must be made again from it
+/// (and its touched functions confirmed in turn: each name is read at most once).
+pub async fn confirm_owned(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    wanted: &BTreeSet<String>,
+    live: &mut Live,
+    touched: &BTreeSet<String>,
+    limits: &Limits,
+) -> Result<bool, CloudError> {
+    let gates = Gates::new(limits);
+    let unconfirmed: Vec<&String> = touched
+        .iter()
+        .filter(|name| live.functions.contains_key(*name) && !live.confirmed.contains(*name))
+        .collect();
+    let read: Vec<(String, Option<LiveFunction>)> = stream::iter(unconfirmed)
+        .map(|name| {
+            let gates = &gates;
+            async move {
+                let found = gates
+                    .run(Some(Service::Lambda), cloud.get_function(name))
+                    .await?;
+                Ok::<_, CloudError>((name.clone(), found))
+            }
+        })
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    let mut changed = false;
+    for (name, found) in read {
+        live.confirmed.insert(name.clone());
+        match found {
+            Some(function) => match function::proof(scope, &function.tags) {
+                Ok(()) => {
+                    if live.functions.get(&name) != Some(&function) {
+                        live.functions.insert(name, function);
+                        changed = true;
+                    }
+                }
+                Err(reason) => {
+                    live.functions.remove(&name);
+                    live.permissions.remove(&name);
+                    if wanted.contains(&name) {
+                        live.foreign.push(Foreign {
+                            kind: ResourceKind::Function,
+                            name,
+                            reason,
+                        });
+                    }
+                    changed = true;
+                }
+            },
+            None => {
+                live.functions.remove(&name);
+                live.permissions.remove(&name);
+                changed = true;
+            }
+        }
+    }
+    live.foreign
+        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    Ok(changed)
 }
 
 /// Re-reads, with `GetFunction`, each owned function whose `lade:config` tag (from
@@ -350,11 +487,94 @@ async fn confirm_drift(
         .try_collect()
         .await?;
     for function in read.into_iter().flatten() {
-        if live.functions.contains_key(&function.name) {
-            live.functions.insert(function.name.clone(), function);
+        if !live.functions.contains_key(&function.name) {
+            continue;
+        }
+        live.confirmed.insert(function.name.clone());
+        match function::proof(&desired.scope, &function.tags) {
+            Ok(()) => {
+                live.functions.insert(function.name.clone(), function);
+            }
+            // The index still lists it as lade's, but it is not (any more).
+            Err(reason) => {
+                live.functions.remove(&function.name);
+                live.foreign.push(Foreign {
+                    kind: ResourceKind::Function,
+                    name: function.name.clone(),
+                    reason,
+                });
+            }
         }
     }
+    live.foreign
+        .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     Ok(())
+}
+
+/// The ARNs the manifest names that do not exist, so that the plan fails at once
+/// rather than the apply halfway: a function's role given by ARN (else apply would
+/// retry `CreateFunction` for minutes, as if a new role were still propagating), and
+/// a role's managed policy (else `AttachRolePolicy` fails after other steps ran, and
+/// every re-run fails the same way). One read per distinct ARN, and none for what the
+/// account already shows in use: a function already on that role, a policy already
+/// attached to that role. A no-op plan makes none.
+async fn missing_arns(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    live: &Live,
+    gates: &Gates,
+) -> Result<BTreeSet<String>, CloudError> {
+    let roles: BTreeSet<&str> = desired
+        .functions
+        .values()
+        .filter_map(|function| match &function.role {
+            RoleRef::Arn(arn) => Some((function, arn)),
+            RoleRef::Key(_) => None,
+        })
+        .filter(|(function, arn)| {
+            live.functions
+                .get(&function.name)
+                .is_none_or(|live| &live.role_arn != *arn)
+                && !live.roles.values().any(|role| &role.arn == *arn)
+        })
+        .map(|(_, arn)| arn.as_str())
+        .collect();
+    let policies: BTreeSet<&str> = desired
+        .roles
+        .values()
+        .flat_map(|role| {
+            let attached = live.roles.get(&role.name).map(|r| &r.managed_policies);
+            role.managed_policies
+                .iter()
+                .filter(move |arn| attached.is_none_or(|attached| !attached.contains(*arn)))
+        })
+        .map(String::as_str)
+        .collect();
+    let reads = roles
+        .into_iter()
+        .map(|arn| (arn, true))
+        .chain(policies.into_iter().map(|arn| (arn, false)));
+    let found: Vec<(String, bool)> = stream::iter(reads)
+        .map(|(arn, is_role)| async move {
+            let exists = if is_role {
+                gates
+                    .run(Some(Service::Iam), cloud.role_exists(arn))
+                    .await?
+            } else {
+                gates
+                    .run(Some(Service::Iam), cloud.policy_exists(arn))
+                    .await?
+            };
+            Ok::<_, CloudError>((arn.to_owned(), exists))
+        })
+        .buffer_unordered(gates.width(Service::Iam))
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter(|(_, exists)| !exists)
+        .map(|(arn, _)| arn)
+        .collect())
 }
 
 /// The owned functions whose resource policy can hold a statement of lade that
@@ -382,13 +602,16 @@ async fn read_api(
         .await?;
     let mut read: Vec<LiveApi> = stream::iter(apis)
         .map(|mut api| async move {
-            let (resources, stage, deployments) = futures::try_join!(
+            let (resources, stages, deployments) = futures::try_join!(
                 gates.run(api_gateway, cloud.get_api_resources(&api.id)),
-                gates.run(api_gateway, cloud.get_stage(&api.id, &scope.stage)),
+                gates.run(api_gateway, cloud.get_stages(&api.id)),
                 gates.run(api_gateway, cloud.get_deployments(&api.id)),
             )?;
             api.resources = resources.into_iter().map(|r| (r.path.clone(), r)).collect();
-            api.stage = stage;
+            let (ours, others): (Vec<_>, Vec<_>) =
+                stages.into_iter().partition(|s| s.name == scope.stage);
+            api.stage = ours.into_iter().next();
+            api.other_stages = others;
             api.deployments = deployments;
             Ok::<_, CloudError>(api)
         })

@@ -83,6 +83,18 @@ pub struct Desired {
     pub uses_account: bool,
 }
 
+impl Desired {
+    /// The physical names of the functions the manifest wants.
+    pub fn function_names(&self) -> BTreeSet<String> {
+        self.functions.values().map(|f| f.name.clone()).collect()
+    }
+
+    /// The physical names of the roles the manifest defines.
+    pub fn role_names(&self) -> BTreeSet<String> {
+        self.roles.values().map(|r| r.name.clone()).collect()
+    }
+}
+
 /// An IAM execution role, as the manifest wants it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Role {
@@ -184,6 +196,9 @@ pub struct Function {
     pub architecture: Architecture,
     /// User tags; the ownership tags are added on top and may not be set here.
     pub tags: BTreeMap<String, String>,
+    /// The queues and streams that invoke it (`events:`), each an event-source
+    /// mapping, in manifest order; no source twice.
+    pub event_sources: Vec<EventSource>,
 }
 
 impl Function {
@@ -195,6 +210,109 @@ impl Function {
             .map(|(key, _)| key.clone())
             .collect()
     }
+}
+
+/// A queue or stream that invokes a function: a Lambda event-source mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSource {
+    pub kind: SourceKind,
+    /// The queue's or stream's ARN: with the function, the mapping's identity.
+    pub arn: String,
+    pub settings: SourceSettings,
+}
+
+/// The services whose queues and streams Lambda polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Sqs,
+    DynamoDb,
+    Kinesis,
+}
+
+impl SourceKind {
+    /// The manifest's key for it (`sqs`, `dynamodb`, `kinesis`), also the ARN's service.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Sqs => "sqs",
+            SourceKind::DynamoDb => "dynamodb",
+            SourceKind::Kinesis => "kinesis",
+        }
+    }
+
+    /// The kind of source an ARN names, by the ARN's service.
+    pub fn of_arn(arn: &str) -> Option<SourceKind> {
+        match arn.split(':').nth(2)? {
+            "sqs" => Some(SourceKind::Sqs),
+            "dynamodb" => Some(SourceKind::DynamoDb),
+            "kinesis" => Some(SourceKind::Kinesis),
+            _ => None,
+        }
+    }
+
+    /// What it reads from, for people: `an SQS queue`, `a DynamoDB stream`.
+    pub fn what(self) -> &'static str {
+        match self {
+            SourceKind::Sqs => "an SQS queue",
+            SourceKind::DynamoDb => "a DynamoDB stream",
+            SourceKind::Kinesis => "a Kinesis stream",
+        }
+    }
+
+    /// Whether it is a stream (read from a position, in shards) rather than a queue.
+    pub fn is_stream(self) -> bool {
+        !matches!(self, SourceKind::Sqs)
+    }
+
+    /// The batch size Lambda uses when none is given.
+    pub fn default_batch_size(self) -> i32 {
+        if self.is_stream() { 100 } else { 10 }
+    }
+}
+
+/// An event-source mapping's settings, as the manifest wants them and as Lambda
+/// reports them. Unset options hold Lambda's defaults, so that the two compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSettings {
+    /// Records per invocation (`BatchSize`).
+    pub batch_size: i32,
+    /// Seconds to gather a batch (`MaximumBatchingWindowInSeconds`).
+    pub batching_window: i32,
+    /// SQS only: at most this many concurrent invocations
+    /// (`ScalingConfig.MaximumConcurrency`).
+    pub max_concurrency: Option<i32>,
+    /// The function reports failed items (`FunctionResponseTypes:
+    /// [ReportBatchItemFailures]`).
+    pub report_batch_item_failures: bool,
+    /// Event filter patterns (`FilterCriteria`), each a JSON object.
+    pub filter: Vec<Value>,
+    /// Whether Lambda polls the source.
+    pub enabled: bool,
+    /// Streams only: where reading starts (`LATEST` or `TRIM_HORIZON`). Set when the
+    /// mapping is created, never changed.
+    pub starting_position: Option<String>,
+    /// Streams only: where records that failed go (`DestinationConfig.OnFailure`).
+    pub on_failure: Option<String>,
+    /// Streams only: split a failing batch in two and retry each half.
+    pub bisect_on_error: bool,
+    /// Streams only: retries of a failing batch (`MaximumRetryAttempts`; -1 is
+    /// Lambda's default, until the record expires).
+    pub max_retries: Option<i32>,
+}
+
+/// An event-source mapping on a function lade owns, as Lambda reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEventSource {
+    /// The mapping's id, which Lambda assigns.
+    pub uuid: String,
+    /// The physical name of the function it invokes.
+    pub function: String,
+    /// The queue's or stream's ARN.
+    pub arn: String,
+    /// `Creating`, `Enabled`, `Disabled`, `Enabling`, `Disabling`, `Updating` or
+    /// `Deleting`.
+    pub state: String,
+    pub settings: SourceSettings,
 }
 
 /// An environment variable's value as the manifest gives it, after variables are
@@ -359,6 +477,14 @@ pub struct Live {
     pub extra_apis: Vec<String>,
     /// Each owned function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// The event-source mappings that invoke owned functions, by function name.
+    pub event_sources: BTreeMap<String, Vec<LiveEventSource>>,
+    /// The owned functions whose ownership was read consistently (`GetFunction`),
+    /// not only from the lagging tagging index: see `live::confirm_owned`.
+    pub confirmed: BTreeSet<String>,
+    /// ARNs the manifest names that do not exist: a function's role given by ARN, a
+    /// role's managed policy. The plan refuses them (see `live::missing_arns`).
+    pub missing: BTreeSet<String>,
 }
 
 /// A REST API lade owns, as API Gateway reports it.
@@ -371,6 +497,10 @@ pub struct LiveApi {
     pub resources: BTreeMap<String, LiveResource>,
     /// The stage named after the lade stage, if it exists.
     pub stage: Option<LiveStage>,
+    /// The API's other stages, which lade never changes; pruning leaves the
+    /// deployments they (or their canaries) point at alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_stages: Vec<LiveStage>,
     /// Every deployment, newest first.
     pub deployments: Vec<LiveDeployment>,
 }
@@ -407,6 +537,24 @@ pub struct LiveIntegration {
 pub struct LiveStage {
     pub name: String,
     pub deployment_id: String,
+    /// The deployment the stage's canary serves, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_deployment_id: Option<String>,
+}
+
+impl LiveApi {
+    /// The deployments a stage or a canary points at: API Gateway refuses to delete
+    /// them ("Active stages pointing to this deployment must be moved or deleted").
+    pub fn deployments_in_use(&self) -> BTreeSet<&str> {
+        self.stage
+            .iter()
+            .chain(&self.other_stages)
+            .flat_map(|stage| {
+                std::iter::once(stage.deployment_id.as_str())
+                    .chain(stage.canary_deployment_id.as_deref())
+            })
+            .collect()
+    }
 }
 
 /// A REST API deployment.
@@ -480,6 +628,8 @@ pub enum ResourceKind {
     Route,
     Permission,
     Deployment,
+    /// A queue or stream that invokes a function.
+    Trigger,
 }
 
 impl ResourceKind {
@@ -491,6 +641,7 @@ impl ResourceKind {
             ResourceKind::Route => "route",
             ResourceKind::Permission => "permission",
             ResourceKind::Deployment => "deployment",
+            ResourceKind::Trigger => "trigger",
         }
     }
 }

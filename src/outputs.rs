@@ -123,7 +123,9 @@ mod tests {
                 stage: Some(LiveStage {
                     name: "dev".into(),
                     deployment_id: "d".into(),
+                    canary_deployment_id: None,
                 }),
+                other_stages: Vec::new(),
                 deployments: Vec::new(),
             }),
             ..Live::default()

@@ -140,6 +140,7 @@ async fn find_rest_apis_finds_exactly_the_api_with_every_tag() {
             tags: ours.ownership_tags(),
             resources: BTreeMap::new(),
             stage: None,
+            other_stages: Vec::new(),
             deployments: Vec::new(),
         }]
     );
@@ -420,6 +421,7 @@ async fn each_deployment_moves_the_stage() {
         Some(LiveStage {
             name: "dev".to_owned(),
             deployment_id: first.clone(),
+            canary_deployment_id: None,
         })
     );
     // `createdDate` has one-second resolution; this pause makes "newest" observable.
@@ -431,7 +433,17 @@ async fn each_deployment_moves_the_stage() {
         Some(LiveStage {
             name: "dev".to_owned(),
             deployment_id: second.clone(),
+            canary_deployment_id: None,
         })
+    );
+    // GetStages says the same, for every stage at once.
+    assert_eq!(
+        cloud.get_stages(&api.id).await.unwrap(),
+        [LiveStage {
+            name: "dev".to_owned(),
+            deployment_id: second.clone(),
+            canary_deployment_id: None,
+        }]
     );
     let deployments = cloud.get_deployments(&api.id).await.unwrap();
     let ids: Vec<&str> = deployments.iter().map(|d| d.id.as_str()).collect();

@@ -384,7 +384,13 @@ fn oversized_packages() {
 /// memory limit) does reach AWS.
 #[test]
 fn a_valid_manifest_does_reach_aws() {
-    let case = Case::new("valid", "", valid(&support::unique("bad")).as_bytes());
+    // With a role of its own: a role ARN that does not exist fails the plan (a check
+    // against the account, after the manifest validated).
+    let manifest = valid(&support::unique("bad")).replace(
+        "role: arn:aws:iam::123456789012:role/existing",
+        "role: app\nroles:\n  app: {}",
+    );
+    let case = Case::new("valid", "", manifest.as_bytes());
     let proxy = Proxy::start(support::moto().endpoint(), Faults::none());
     let output = lade(case.path(), &["plan"], &[], &proxy, MEMORY_LIMIT);
     assert!(

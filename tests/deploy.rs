@@ -291,7 +291,9 @@ async fn deploy_update_remove_and_destroy() {
     assert_eq!(sdk.owned_roles(&project.name).await, Vec::<String>::new());
     assert_eq!(sdk.functions_of(&project.name).await, Vec::<String>::new());
     assert!(
-        project.ok(&["destroy", "--yes"]).contains("No changes."),
+        project
+            .ok(&["destroy", "--yes"])
+            .contains("Nothing to destroy."),
         "destroy is idempotent"
     );
 }

@@ -949,6 +949,7 @@ fn api_made_elsewhere(id: &str, api: &lade::plan::PlannedApi) -> LiveApi {
             },
         )]),
         stage: None,
+        other_stages: Vec::new(),
         deployments: Vec::new(),
     }
 }
@@ -1499,10 +1500,12 @@ async fn a_no_op_plan_reads_each_function_once_and_gets_none() {
         ("GetPolicy", 8),
         ("GetResources", 1),
         ("ListFunctions", 1),
+        // The account's triggers, in one page: kept for the owned functions.
+        ("ListEventSourceMappings", 1),
         ("ListRoles", 1),
         ("GetRestApis", 1),
         ("GetApiResources", 1),
-        ("GetStage", 1),
+        ("GetStages", 1),
         ("GetDeployments", 1),
     ]
     .into_iter()
@@ -1539,13 +1542,30 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
     assert_eq!(live.functions.len(), 3);
     assert_eq!(counted(&cloud)["ListFunctions"], 1, "{:?}", cloud.calls());
 
-    // A wanted function that does not exist yet: every page is read to be sure.
+    // A wanted function that does not exist yet: two pages (`LIST_PAGES`), not the
+    // whole account, then the one name still missing is asked for.
     let mut more = desired.clone();
     more.functions.insert("new".into(), function("new", "api"));
     cloud.clear_calls();
-    Engine::new(&cloud, &more).read().await;
-    assert_eq!(counted(&cloud)["ListFunctions"], 3, "{:?}", cloud.calls());
-    assert!(!counted(&cloud).contains_key("GetFunction"));
+    let live = Engine::new(&cloud, &more).read().await;
+    assert_eq!(counted(&cloud)["ListFunctions"], 2, "{:?}", cloud.calls());
+    assert_eq!(counted(&cloud)["GetFunction"], 1, "{:?}", cloud.calls());
+    assert!(!live.functions.contains_key("shop-dev-new"));
+    assert!(live.foreign.is_empty());
+
+    // One of ours past the second page is found by name, and is ours.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let mut late = account.functions["shop-dev-list"].clone();
+        late.name = "zzz-late".into();
+        account.functions.insert(late.name.clone(), late);
+    }
+    cloud.clear_calls();
+    let live = Engine::new(&cloud, &desired).read().await;
+    assert_eq!(counted(&cloud)["ListFunctions"], 2, "{:?}", cloud.calls());
+    assert_eq!(counted(&cloud)["GetFunction"], 1, "{:?}", cloud.calls());
+    assert!(live.functions.contains_key("zzz-late"), "owned: {live:?}");
+    assert!(live.confirmed.contains("zzz-late"));
 
     // Nothing owned and nothing wanted (destroy of an empty stage): no listing at all.
     cloud.clear_calls();
@@ -2010,4 +2030,424 @@ async fn of_two_apis_created_at_once_every_run_keeps_the_smallest_id() {
         }
     }
     assert!(plan_for(&cloud, &desired, &artifacts).await.is_empty());
+}
+
+// ---- triggers ----
+
+const JOBS: &str = "arn:aws:sqs:us-east-1:123456789012:jobs";
+const CLICKS: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks";
+
+fn queue(arn: &str, batch_size: i32) -> EventSource {
+    EventSource {
+        kind: SourceKind::Sqs,
+        arn: arn.into(),
+        settings: SourceSettings {
+            batch_size,
+            batching_window: 0,
+            max_concurrency: None,
+            report_batch_item_failures: false,
+            filter: Vec::new(),
+            enabled: true,
+            starting_position: None,
+            on_failure: None,
+            bisect_on_error: false,
+            max_retries: None,
+        },
+    }
+}
+
+fn stream(arn: &str, position: &str) -> EventSource {
+    let mut source = queue(arn, 100);
+    source.kind = SourceKind::Kinesis;
+    source.settings.starting_position = Some(position.into());
+    source.settings.max_retries = Some(-1);
+    source
+}
+
+/// `desired()` with the `work` function triggered by `sources`.
+fn with_triggers(sources: Vec<EventSource>) -> Desired {
+    let mut desired = desired();
+    desired.functions.get_mut("work").unwrap().event_sources = sources;
+    desired
+}
+
+fn mappings(cloud: &MemoryCloud) -> Vec<(String, String, i32)> {
+    cloud
+        .snapshot()
+        .event_sources
+        .into_values()
+        .map(|m| (m.function, m.arn, m.settings.batch_size))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_trigger_waits_for_its_function_and_role_and_converges() {
+    let cloud = MemoryCloud::new();
+    let desired = with_triggers(vec![queue(JOBS, 10)]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let create = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::CreateEventSourceMapping { .. }))
+    });
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-work"),
+    );
+    let role = position(
+        &plan,
+        |op| matches!(op, Op::Iam(IamOp::CreateRole { role }) if role.name == "shop-dev-worker"),
+    );
+    assert!(
+        depends(&plan, create, function),
+        "{}",
+        render::plan_text(&plan)
+    );
+    assert!(depends(&plan, create, role));
+    Engine::new(&cloud, &desired).converge().await;
+    assert_eq!(
+        mappings(&cloud),
+        [("shop-dev-work".into(), JOBS.into(), 10)]
+    );
+    let again = Engine::new(&cloud, &desired).plan().await;
+    assert!(again.is_empty(), "{}", render::plan_text(&again));
+}
+
+#[tokio::test]
+async fn a_changed_batch_size_is_one_update_and_a_new_position_deletes_first() {
+    let cloud = MemoryCloud::new();
+    let desired = with_triggers(vec![queue(JOBS, 10), stream(CLICKS, "LATEST")]);
+    Engine::new(&cloud, &desired).converge().await;
+
+    let desired = with_triggers(vec![queue(JOBS, 5), stream(CLICKS, "LATEST")]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(ops(&plan), ["UpdateEventSourceMapping"]);
+    Engine::new(&cloud, &desired).converge().await;
+
+    // Lambda never changes where a stream is read from: the mapping is made anew.
+    let desired = with_triggers(vec![queue(JOBS, 5), stream(CLICKS, "TRIM_HORIZON")]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(
+        ops(&plan),
+        ["DeleteEventSourceMapping", "CreateEventSourceMapping"]
+    );
+    assert!(depends(&plan, 1, 0), "{}", render::plan_text(&plan));
+    assert_eq!(plan.summary().add, 1);
+    assert_eq!(plan.summary().destroy, 1);
+    Engine::new(&cloud, &desired).converge().await;
+    let positions: Vec<Option<String>> = cloud
+        .snapshot()
+        .event_sources
+        .into_values()
+        .map(|m| m.settings.starting_position)
+        .collect();
+    assert!(
+        positions.contains(&Some("TRIM_HORIZON".into())),
+        "{positions:?}"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_triggered_function_deletes_its_triggers_first() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_triggers(vec![queue(JOBS, 10)]);
+    Engine::new(&cloud, &desired).converge().await;
+
+    desired.functions.remove("work");
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let mapping = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::DeleteEventSourceMapping { .. }))
+    });
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-work"),
+    );
+    assert!(
+        depends(&plan, function, mapping),
+        "{}",
+        render::plan_text(&plan)
+    );
+    Engine::new(&cloud, &desired).converge().await;
+    assert!(mappings(&cloud).is_empty());
+}
+
+#[tokio::test]
+async fn a_mapping_lade_does_not_want_on_its_function_is_removed_and_others_are_not_read() {
+    let cloud = MemoryCloud::new();
+    let desired = with_triggers(vec![queue(JOBS, 10)]);
+    Engine::new(&cloud, &desired).converge().await;
+    // Someone maps another queue to lade's function, and a queue to their own function.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let mut theirs = account.event_sources.values().next().unwrap().clone();
+        theirs.uuid = "by-hand".into();
+        theirs.arn = "arn:aws:sqs:us-east-1:123456789012:other".into();
+        account
+            .event_sources
+            .insert("by-hand".into(), theirs.clone());
+        theirs.uuid = "not-ours".into();
+        theirs.function = "someone-elses".into();
+        account.event_sources.insert("not-ours".into(), theirs);
+    }
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(ops(&plan), ["DeleteEventSourceMapping"]);
+    assert!(matches!(
+        &plan.steps[0].op,
+        Op::Lambda(LambdaOp::DeleteEventSourceMapping { uuid, .. }) if uuid == "by-hand"
+    ));
+    Engine::new(&cloud, &desired).converge().await;
+    let left: Vec<String> = cloud.snapshot().event_sources.into_keys().collect();
+    assert!(left.contains(&"not-ours".to_string()), "{left:?}");
+    assert!(!left.contains(&"by-hand".to_string()), "{left:?}");
+}
+
+/// Someone else deletes `name` and makes a function of their own under it, untagged,
+/// with the same configuration but other code (so that only a consistent read of its
+/// tags can tell it from lade's).
+fn recreate_untagged(cloud: &MemoryCloud, name: &str) {
+    let mut account = cloud.account.lock().unwrap();
+    let mut theirs = account.functions.remove(name).unwrap();
+    theirs.tags = BTreeMap::from([("owner".to_string(), "someone".to_string())]);
+    theirs.code_sha256 = "theirs".into();
+    theirs.revision_id = "theirs".into();
+    account.functions.insert(name.to_owned(), theirs);
+}
+
+#[tokio::test]
+async fn a_function_re_created_under_a_lagging_index_is_not_touched() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    // The tagging index still lists shop-dev-get with lade's tags, for hours.
+    cloud.freeze_tag_index();
+    recreate_untagged(&cloud, "shop-dev-get");
+    let theirs = cloud.snapshot().functions["shop-dev-get"].clone();
+
+    // The manifest still wants it (its code differs): the plan refuses.
+    let engine = Engine::new(&cloud, &desired);
+    let mut live = engine.read().await;
+    assert!(
+        live.functions.contains_key("shop-dev-get"),
+        "the index alone makes it look like lade's"
+    );
+    let error = engine.build_owned(&mut live).await.unwrap_err();
+    let PlanError::NotOwned(foreign) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(foreign[0].name, "shop-dev-get", "{error}");
+
+    // Removed from the manifest: the plan does not delete it.
+    let mut fewer = desired.clone();
+    fewer.functions.remove("get");
+    let plan = Engine::new(&cloud, &fewer).plan().await;
+    assert!(
+        plan.touched_functions().is_empty(),
+        "nothing of theirs: {:?}",
+        ops(&plan)
+    );
+    // Nor does a destroy, which still deletes what is lade's.
+    let plan = Engine::new(&cloud, &desired).destroy_owned().await;
+    let deleted: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::Lambda(LambdaOp::DeleteFunction { name }) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted, ["shop-dev-list", "shop-dev-work"]);
+    let run = Engine::new(&cloud, &desired).no_inputs().apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+    assert_eq!(cloud.snapshot().functions["shop-dev-get"], theirs);
+}
+
+#[tokio::test]
+async fn delete_function_reads_the_owner_again_right_before() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let mut fewer = desired.clone();
+    fewer.functions.remove("get");
+    let plan = Engine::new(&cloud, &fewer).plan().await;
+    assert_eq!(
+        plan.touched_functions(),
+        BTreeSet::from(["shop-dev-get".to_string()])
+    );
+    // Between the plan and its apply, someone re-creates it as their own.
+    recreate_untagged(&cloud, "shop-dev-get");
+    let theirs = cloud.snapshot().functions["shop-dev-get"].clone();
+    let run = Engine::new(&cloud, &fewer).apply(&plan).await;
+    assert_eq!(run.outcome.failed.len(), 1, "{:?}", run.outcome);
+    let (_, error) = &run.outcome.failed[0];
+    assert!(
+        error.contains("function shop-dev-get is not lade's any more"),
+        "{error}"
+    );
+    assert!(
+        !run.calls.contains(&"DeleteFunction".to_string()),
+        "{:?}",
+        run.calls
+    );
+    assert_eq!(cloud.snapshot().functions["shop-dev-get"], theirs);
+
+    // A function already gone counts as deleted.
+    let plan = Engine::new(&cloud, &desired).destroy_owned().await;
+    cloud
+        .account
+        .lock()
+        .unwrap()
+        .functions
+        .remove("shop-dev-list");
+    let run = Engine::new(&cloud, &desired).no_inputs().apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+}
+
+#[tokio::test]
+async fn destroy_right_after_apply_finds_functions_the_index_does_not_list_yet() {
+    let cloud = MemoryCloud::new();
+    let desired = desired();
+    let artifacts = artifacts(&desired);
+    // The index is taken before the apply, so it never lists the new functions.
+    cloud.freeze_tag_index();
+    converge(&cloud, &desired, &artifacts).await;
+    let plan = Engine::new(&cloud, &desired).destroy_owned().await;
+    assert_eq!(plan.summary().destroy, 5, "{:?}", ops(&plan));
+    let run = Engine::new(&cloud, &desired).no_inputs().apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+    let account = cloud.snapshot();
+    assert!(
+        account.functions.is_empty(),
+        "{:?}",
+        account.functions.keys()
+    );
+    assert!(account.roles.is_empty(), "{:?}", account.roles.keys());
+}
+
+#[tokio::test]
+async fn a_role_arn_or_managed_policy_that_does_not_exist_fails_the_plan() {
+    let cloud = MemoryCloud::new();
+    let mut desired = desired();
+    let missing_role = format!("arn:aws:iam::{}:role/nobody", lade::cloud::memory::ACCOUNT);
+    let own_policy = format!("arn:aws:iam::{}:policy/ours", lade::cloud::memory::ACCOUNT);
+    let missing_policy = format!("arn:aws:iam::{}:policy/typo", lade::cloud::memory::ACCOUNT);
+    desired.functions.get_mut("list").unwrap().role = RoleRef::Arn(missing_role.clone());
+    let api = desired.roles.get_mut("api").unwrap();
+    api.managed_policies.insert(own_policy.clone());
+    api.managed_policies.insert(missing_policy.clone());
+    cloud.account.lock().unwrap().policies.insert(own_policy);
+
+    let engine = Engine::new(&cloud, &desired);
+    let live = engine.read().await;
+    let error = engine.build(&live).unwrap_err();
+    assert!(matches!(error, PlanError::Missing(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the manifest names AWS resources that do not exist:\n  \
+             - functions.list.role: role {missing_role} does not exist in this account\n  \
+             - roles.api.managed_policies: managed policy {missing_policy} does not exist\n\
+             Correct the ARN in the manifest, or create the resource first."
+        )
+    );
+    // One read each: the role, and the two policies that are not AWS's (BASIC is read
+    // too: it is not attached yet).
+    let calls = counted(&cloud);
+    assert_eq!(calls["GetPolicy"], 3, "{:?}", cloud.calls());
+    assert!(cloud.mutations().is_empty());
+
+    // Fixed, it plans and applies; then a no-op plan reads none of them again.
+    desired.functions.get_mut("list").unwrap().role = RoleRef::Key("api".into());
+    desired
+        .roles
+        .get_mut("api")
+        .unwrap()
+        .managed_policies
+        .remove(&missing_policy);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    cloud.clear_calls();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert!(plan.is_empty(), "{:?}", ops(&plan));
+    assert!(
+        !counted(&cloud).contains_key("GetPolicy"),
+        "{:?}",
+        cloud.calls()
+    );
+}
+
+/// Pruning reads every stage (`GetStages`): a deployment that another stage, or a
+/// canary, serves is never pruned; and one a stage is moved to after the plan is read
+/// again right before its `DeleteDeployment`, and kept without sending it.
+#[tokio::test]
+async fn pruning_leaves_deployments_that_any_stage_or_canary_serves() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    deployed_times(&cloud, &mut desired, 7).await;
+    let api = the_api(&cloud);
+    let ids: Vec<String> = api.deployments.iter().map(|d| d.id.clone()).collect();
+    assert_eq!(
+        ids.len(),
+        lade::kinds::rest_api::deployment::KEEP_DEPLOYMENTS
+    );
+    // A `prod` stage made outside lade serves the oldest, with a canary on the next.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let api = account.apis.get_mut(&api.id).unwrap();
+        api.other_stages.push(LiveStage {
+            name: "prod".into(),
+            deployment_id: ids[4].clone(),
+            canary_deployment_id: Some(ids[3].clone()),
+        });
+    }
+    // (The seventh deployment routed to `get`.)
+    desired.api.as_mut().unwrap().routes[0].function = "work".into();
+    let artifacts = artifacts(&desired);
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert!(ops(&plan).contains(&"CreateDeployment"), "{:?}", ops(&plan));
+    assert!(deleted_deployments(&plan).is_empty(), "{:?}", ops(&plan));
+    let api = the_api(&cloud);
+    assert!(api.deployments.iter().any(|d| d.id == ids[4]));
+    assert!(api.deployments.iter().any(|d| d.id == ids[3]));
+    assert_eq!(
+        api.other_stages[0].deployment_id, ids[4],
+        "prod is not lade's"
+    );
+
+    // Once prod moves on, the old ones are pruned again; but prod moves onto the one
+    // to prune between the plan and the apply.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let api = account.apis.get_mut(&api.id).unwrap();
+        api.other_stages[0].deployment_id = api.deployments[0].id.clone();
+        api.other_stages[0].canary_deployment_id = None;
+    }
+    desired.api.as_mut().unwrap().routes[0].function = "list".into();
+    let plan = plan_for(&cloud, &desired, &artifacts).await;
+    let doomed = deleted_deployments(&plan);
+    assert_eq!(doomed, [ids[3].clone(), ids[4].clone()], "{:?}", ops(&plan));
+    {
+        let mut account = cloud.account.lock().unwrap();
+        account.apis.get_mut(&api.id).unwrap().other_stages[0].deployment_id = ids[4].clone();
+    }
+    let run = Engine::new(&cloud, &desired).apply(&plan).await;
+    assert!(run.outcome.is_success(), "{:?}", run.outcome);
+    let [(_, reason)] = &run.outcome.kept[..] else {
+        panic!("one prune kept: {:?}", run.outcome);
+    };
+    assert_eq!(
+        reason,
+        &format!(
+            "deployment {} is in use: stage prod (or its canary) points at it",
+            ids[4]
+        )
+    );
+    let deletes = run
+        .calls
+        .iter()
+        .filter(|c| *c == "DeleteDeployment")
+        .count();
+    assert_eq!(deletes, 1, "only the free one was sent: {:?}", run.calls);
+    let api = the_api(&cloud);
+    assert!(api.deployments.iter().any(|d| d.id == ids[4]));
+    assert!(!api.deployments.iter().any(|d| d.id == ids[3]));
 }

@@ -15,6 +15,7 @@ type Needs = &'static [(&'static str, &'static str)];
 
 const LADE_ROLE: &str = "arn:aws:iam::123456789012:role/lade/shop/dev/shop-dev-api";
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list";
+const MAPPING: &str = "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u1";
 const RESTAPIS: &str = "arn:aws:apigateway:us-east-1::/restapis";
 const API: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3";
 const RESOURCES: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources";
@@ -65,6 +66,22 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
             (
                 "iam:GetRole",
                 "arn:aws:iam::123456789012:role/team/shop-dev-api",
+            ),
+        ],
+    ),
+    // Checks at plan time that a managed policy the manifest attaches exists, AWS's
+    // own (account `aws`) or the account's.
+    (
+        "iam.rs",
+        "GetPolicy",
+        &[
+            (
+                "iam:GetPolicy",
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            ),
+            (
+                "iam:GetPolicy",
+                "arn:aws:iam::123456789012:policy/team-read",
             ),
         ],
     ),
@@ -162,6 +179,32 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "RemovePermission",
         &[("lambda:RemovePermission", FUNCTION)],
     ),
+    // Triggers: listing and creating a mapping name no mapping yet.
+    (
+        "event_sources.rs",
+        "ListEventSourceMappings",
+        &[("lambda:ListEventSourceMappings", "*")],
+    ),
+    (
+        "event_sources.rs",
+        "CreateEventSourceMapping",
+        &[("lambda:CreateEventSourceMapping", "*")],
+    ),
+    (
+        "event_sources.rs",
+        "GetEventSourceMapping",
+        &[("lambda:GetEventSourceMapping", MAPPING)],
+    ),
+    (
+        "event_sources.rs",
+        "UpdateEventSourceMapping",
+        &[("lambda:UpdateEventSourceMapping", MAPPING)],
+    ),
+    (
+        "event_sources.rs",
+        "DeleteEventSourceMapping",
+        &[("lambda:DeleteEventSourceMapping", MAPPING)],
+    ),
     // API Gateway (REST): IAM authorizes the HTTP method on the resource path.
     (
         "apigateway.rs",
@@ -180,6 +223,14 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         &[("apigateway:GET", RESOURCE)],
     ),
     ("apigateway.rs", "GetStage", &[("apigateway:GET", STAGE)]),
+    (
+        "apigateway.rs",
+        "GetStages",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages",
+        )],
+    ),
     (
         "apigateway.rs",
         "GetDeployments",
@@ -506,6 +557,9 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
         "tag:GetResources",
         "iam:ListRoles",
         "lambda:ListFunctions",
+        // Neither names a mapping: one does not exist yet, the other lists them all.
+        "lambda:ListEventSourceMappings",
+        "lambda:CreateEventSourceMapping",
     ]
     .into_iter()
     .collect();
@@ -524,7 +578,11 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
             match service {
                 _ if anywhere.contains(action.as_str()) => {}
                 "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::*:role/"]),
+                "iam" if name == "GetPolicy" => scoped_to(&["arn:aws:iam::*:policy/"]),
                 "iam" => scoped_to(&["arn:aws:iam::*:role/lade/"]),
+                "lambda" if name.ends_with("EventSourceMapping") => {
+                    scoped_to(&["arn:aws:lambda:*:*:event-source-mapping:"])
+                }
                 "lambda" => scoped_to(&["arn:aws:lambda:*:*:function:"]),
                 "apigateway" => scoped_to(&[
                     "arn:aws:apigateway:*::/restapis",

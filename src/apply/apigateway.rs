@@ -97,6 +97,18 @@ impl Context<'_> {
                 {
                     return Err(ApplyError::JustDeployed(deployment_id.clone()));
                 }
+                // Read right before: another apply may have moved a stage here since
+                // the plan, and API Gateway refuses such a delete. Kept, not failed.
+                let stages = cloud.get_stages(api_id).await?;
+                if let Some(stage) = stages.iter().find(|s| {
+                    s.deployment_id == *deployment_id
+                        || s.canary_deployment_id.as_ref() == Some(deployment_id)
+                }) {
+                    return Err(ApplyError::DeploymentInUse {
+                        deployment: deployment_id.clone(),
+                        stage: stage.name.clone(),
+                    });
+                }
                 cloud.delete_deployment(api_id, deployment_id).await?
             }
         }

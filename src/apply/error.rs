@@ -37,6 +37,15 @@ pub enum ApplyError {
     /// points at (a plan edited by hand: `plan` never lists it).
     #[error("deployment {0} is the one this apply created, which the stage points at")]
     JustDeployed(String),
+    /// A deployment the plan prunes is served by a stage or its canary now.
+    #[error("deployment {deployment} is in use: stage {stage} (or its canary) points at it")]
+    DeploymentInUse { deployment: String, stage: String },
+    /// A function the plan deletes is no longer lade's: its consistent tags, read
+    /// just before `DeleteFunction`, do not prove it.
+    #[error(
+        "function {name} is not lade's any more ({reason}): it was re-created or untagged since the plan, so lade leaves it alone; plan again"
+    )]
+    NoLongerOwned { name: String, reason: String },
 }
 
 impl From<CloudError> for ApplyError {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::context::Context;
 use super::error::ApplyError;
 use crate::arn;
-use crate::cloud::{FunctionConfig, NewFunction};
+use crate::cloud::{FunctionConfig, NewEventSource, NewFunction};
 use crate::diff::Output;
 use crate::diff::env::PlannedValue;
 use crate::plan::{FunctionSettings, LambdaOp};
@@ -56,7 +56,7 @@ impl Context<'_> {
             }
             LambdaOp::TagFunction { arn, tags, .. } => cloud.tag_function(arn, tags).await?,
             LambdaOp::UntagFunction { arn, keys, .. } => cloud.untag_function(arn, keys).await?,
-            LambdaOp::DeleteFunction { name } => cloud.delete_function(name).await?,
+            LambdaOp::DeleteFunction { name } => self.delete_function(name).await?,
             LambdaOp::AddPermission {
                 function,
                 statement_id,
@@ -74,8 +74,50 @@ impl Context<'_> {
                 function,
                 statement_id,
             } => cloud.remove_permission(function, statement_id).await?,
+            LambdaOp::CreateEventSourceMapping {
+                function,
+                kind,
+                source,
+                settings,
+            } => {
+                let mapping = NewEventSource {
+                    function: function.clone(),
+                    kind: *kind,
+                    arn: source.clone(),
+                    settings: settings.clone(),
+                };
+                cloud.create_event_source(&mapping).await?;
+            }
+            LambdaOp::UpdateEventSourceMapping {
+                uuid,
+                kind,
+                settings,
+                ..
+            } => cloud.update_event_source(uuid, *kind, settings).await?,
+            LambdaOp::DeleteEventSourceMapping { uuid, .. } => {
+                cloud.delete_event_source(uuid).await?
+            }
         }
         Ok(())
+    }
+
+    /// `DeleteFunction`, right after a consistent read (`GetFunction`) shows that the
+    /// function is still lade's. The plan confirmed it too, but a saved plan may be
+    /// applied much later, and in the meantime someone may have deleted the function
+    /// and made another under its name: Lambda has no precondition on a delete, so
+    /// this read is the last chance to leave theirs alone. A function already gone
+    /// counts as deleted.
+    async fn delete_function(&self, name: &str) -> Result<(), ApplyError> {
+        let Some(found) = self.cloud.get_function(name).await? else {
+            return Ok(());
+        };
+        if let Err(reason) = crate::kinds::function::proof(&self.plan.scope, &found.tags) {
+            return Err(ApplyError::NoLongerOwned {
+                name: name.to_owned(),
+                reason,
+            });
+        }
+        Ok(self.cloud.delete_function(name).await?)
     }
 
     /// The configuration `UpdateFunctionConfiguration` sets, with references and

@@ -124,6 +124,7 @@ impl RestApiApi for AwsCloud {
                 tags: api_tags,
                 resources: BTreeMap::new(),
                 stage: None,
+                other_stages: Vec::new(),
                 deployments: Vec::new(),
             });
         }
@@ -156,9 +157,39 @@ impl RestApiApi for AwsCloud {
             Ok(output) => Ok(Some(LiveStage {
                 name: output.stage_name().unwrap_or(stage).to_owned(),
                 deployment_id: output.deployment_id().unwrap_or_default().to_owned(),
+                canary_deployment_id: output
+                    .canary_settings()
+                    .and_then(|canary| canary.deployment_id())
+                    .map(str::to_owned),
             })),
             // The stage, or the whole API, does not exist.
             Err(error) if error.is(NOT_FOUND) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn get_stages(&self, api_id: &str) -> Result<Vec<LiveStage>, CloudError> {
+        let found = self
+            .call(
+                "GetStages",
+                self.apigateway.get_stages().rest_api_id(api_id).send(),
+            )
+            .await;
+        match found {
+            Ok(output) => Ok(output
+                .item()
+                .iter()
+                .map(|stage| LiveStage {
+                    name: stage.stage_name().unwrap_or_default().to_owned(),
+                    deployment_id: stage.deployment_id().unwrap_or_default().to_owned(),
+                    canary_deployment_id: stage
+                        .canary_settings()
+                        .and_then(|canary| canary.deployment_id())
+                        .map(str::to_owned),
+                })
+                .collect()),
+            // The API does not exist.
+            Err(error) if error.is(NOT_FOUND) => Ok(Vec::new()),
             Err(error) => Err(error.into()),
         }
     }

@@ -8,8 +8,21 @@
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-/// Parses a policy document as IAM returns it, URL-encoded or not.
+/// Parses a policy document as IAM returns it, URL-encoded or not. A document that
+/// decodes to a JSON *string* (moto double-encodes the documents in its `ListRoles`
+/// answers: a JSON string whose text is the document) is parsed once more: a policy
+/// document is an object, never a string, so reading one as a string would show a
+/// change on every plan that no apply could make go away.
 pub(super) fn parse(raw: &str) -> Result<Value, String> {
+    match parse_once(raw)? {
+        Value::String(inner) => parse_once(&inner).map_err(|error| {
+            format!("the document is a JSON string that is not a policy document: {error}")
+        }),
+        value => Ok(value),
+    }
+}
+
+fn parse_once(raw: &str) -> Result<Value, String> {
     // A URL-encoded document starts with `%7B`, never with JSON, so trying plain JSON
     // first cannot mistake one for the other.
     if let Ok(value) = serde_json::from_str(raw) {
@@ -53,6 +66,21 @@ mod tests {
             parse(raw),
             Ok(json!({"Condition": {"StringLike": {"aws:userid": "%7B"}}}))
         );
+    }
+
+    #[test]
+    fn a_document_encoded_twice_as_a_json_string_is_parsed_once_more() {
+        let document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]});
+        let twice = Value::String(document.to_string()).to_string();
+        assert_eq!(parse(&twice), Ok(document.clone()));
+        // URL-encoded around it, as the raw query API answers.
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(&twice, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        assert_eq!(parse(&encoded), Ok(document));
+        // A string that is no document is an error, not a document.
+        let error = parse(r#""not a policy""#).unwrap_err();
+        assert!(error.contains("not a policy document"), "{error}");
     }
 
     #[test]

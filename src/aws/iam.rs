@@ -53,6 +53,29 @@ impl IamApi for AwsCloud {
         }
     }
 
+    async fn role_exists(&self, arn: &str) -> Result<bool, CloudError> {
+        // `arn:aws:iam::123456789012:role/some/path/name`: the name is the last part.
+        let Some(name) = arn.rsplit('/').next().filter(|name| !name.is_empty()) else {
+            return Ok(false);
+        };
+        Ok(self
+            .get_role(name)
+            .await?
+            .is_some_and(|role| role.arn == arn))
+    }
+
+    async fn policy_exists(&self, arn: &str) -> Result<bool, CloudError> {
+        match self
+            .call("GetPolicy", self.iam.get_policy().policy_arn(arn).send())
+            .await
+        {
+            Ok(_) => Ok(true),
+            // An ARN that is not a policy's at all is refused as invalid input.
+            Err(error) if error.is(NO_SUCH_ENTITY) || error.is("InvalidInput") => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// One role by name with its policies: `GetRole`, then the reads of `with_policies`.
     async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
         match self

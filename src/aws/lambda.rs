@@ -33,7 +33,9 @@ use super::AwsCloud;
 use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
-use crate::cloud::{CloudError, FunctionConfig, LambdaApi, NewFunction, NotOurs};
+use crate::cloud::{
+    CloudError, FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
+};
 use crate::model::{Architecture, LiveFunction, Permission, ResourceKind, TAG_PROJECT, TAG_STAGE};
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
@@ -79,17 +81,19 @@ impl LambdaApi for AwsCloud {
             .collect())
     }
 
-    async fn list_functions(
-        &self,
-        wanted: &BTreeSet<String>,
-    ) -> Result<Vec<LiveFunction>, CloudError> {
+    async fn list_functions(&self, wanted: &BTreeSet<String>) -> Result<Listing, CloudError> {
         let mut missing = wanted.clone();
         let mut listed = Vec::new();
         let mut marker: Option<String> = None;
+        let mut pages = 0;
         // Page by hand rather than with the SDK's paginator, to stop as soon as every
         // wanted function has been seen: an account may hold far more functions than
-        // the project.
+        // the project. After LIST_PAGES pages the caller asks for the rest by name.
+        let mut complete = missing.is_empty();
         while !missing.is_empty() {
+            if pages == LIST_PAGES {
+                break;
+            }
             let page = self
                 .call(
                     "ListFunctions",
@@ -100,17 +104,25 @@ impl LambdaApi for AwsCloud {
                         .send(),
                 )
                 .await?;
+            pages += 1;
             for config in page.functions() {
                 let function = from_configuration(config, "", BTreeMap::new());
                 missing.remove(&function.name);
                 listed.push(function);
             }
+            complete = missing.is_empty();
             match page.next_marker() {
                 Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
-                _ => break,
+                _ => {
+                    complete = true;
+                    break;
+                }
             }
         }
-        Ok(listed)
+        Ok(Listing {
+            functions: listed,
+            complete,
+        })
     }
 
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {

@@ -32,6 +32,7 @@ mod account;
 mod apigateway;
 mod document;
 mod error;
+mod event_sources;
 mod iam;
 mod lambda;
 mod once;

@@ -651,7 +651,9 @@ async fn listing_pages_until_every_wanted_function_is_seen() {
     ])
     .await;
     let wanted = ["b", "d"].map(str::to_owned).into();
-    let listed = cloud.list_functions(&wanted).await.unwrap();
+    let listing = cloud.list_functions(&wanted).await.unwrap();
+    assert!(listing.complete);
+    let listed = listing.functions;
     let names: Vec<&str> = listed.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "c", "d"]);
     assert_eq!(listed[1].code_sha256, "sha-b");
@@ -665,4 +667,34 @@ async fn listing_pages_until_every_wanted_function_is_seen() {
             .requests,
         2
     );
+}
+
+#[tokio::test]
+async fn listing_stops_after_two_pages_and_says_it_is_incomplete() {
+    let page = |names: &[&str], next: Option<&str>| {
+        let functions: Vec<Value> = names
+            .iter()
+            .map(|n| json!({"FunctionName": n, "CodeSha256": "x", "Architectures": ["x86_64"]}))
+            .collect();
+        let body = json!({"Functions": functions, "NextMarker": next}).to_string();
+        Reply(200, None, Box::leak(body.into_boxed_str()))
+    };
+    let (cloud, script) = scripted(vec![
+        page(&["a"], Some("m1")),
+        page(&["b"], Some("m2")),
+        // Never asked for: after two pages the caller asks for "z" by name.
+        page(&["z"], None),
+    ])
+    .await;
+    let wanted = ["b", "z"].map(str::to_owned).into();
+    let listing = cloud.list_functions(&wanted).await.unwrap();
+    assert!(!listing.complete, "z may be on a later page");
+    let names: Vec<&str> = listing.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(seen(&script).len(), 2);
+
+    // The last page read is complete even if a wanted name was not on it.
+    let (cloud, _) = scripted(vec![page(&["a"], None)]).await;
+    let listing = cloud.list_functions(&wanted).await.unwrap();
+    assert!(listing.complete, "the one page was the last");
 }

@@ -47,6 +47,9 @@ pub trait RestApiApi: Send + Sync {
     /// paginated).
     async fn get_api_resources(&self, api_id: &str) -> Result<Vec<LiveResource>, CloudError>;
     async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError>;
+    /// Every stage of the API, with the deployment each (and its canary) points at
+    /// (`GetStages`, one request); none when the API does not exist.
+    async fn get_stages(&self, api_id: &str) -> Result<Vec<LiveStage>, CloudError>;
     /// Every deployment, newest first.
     async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError>;
 

@@ -41,6 +41,13 @@ pub trait IamApi: Send + Sync {
     /// for a role under lade's path that the listing did not show (it was created
     /// since, by another run, or the eventually consistent listing lags).
     async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError>;
+    /// Whether a role with exactly this ARN exists in the account (`GetRole` by the
+    /// ARN's name, then the ARN it returns compared): for a function whose manifest
+    /// gives its role by ARN.
+    async fn role_exists(&self, arn: &str) -> Result<bool, CloudError>;
+    /// Whether the managed policy exists (`GetPolicy`): an AWS managed policy or one
+    /// of the account's own.
+    async fn policy_exists(&self, arn: &str) -> Result<bool, CloudError>;
 
     // ---- writes ----
 

@@ -33,6 +33,23 @@ pub struct NewFunction {
     pub tags: BTreeMap<String, String>,
 }
 
+/// How many `ListFunctions` pages (of 50) a read pages through at most, before the
+/// names still missing are looked up with `GetFunction`: an account may hold thousands
+/// of functions, and paging through all of them on every run to find the few a
+/// project wants (and that do not exist yet) would cost more than asking for each.
+pub const LIST_PAGES: usize = 2;
+
+/// What [`LambdaApi::list_functions`] read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    /// The functions listed, without tags.
+    pub functions: Vec<LiveFunction>,
+    /// Whether every wanted function that exists is in `functions`: every wanted name
+    /// was seen, or the last page was read. `false` when paging stopped at
+    /// [`LIST_PAGES`].
+    pub complete: bool,
+}
+
 /// The Lambda reads and writes lade needs.
 #[async_trait]
 pub trait LambdaApi: Send + Sync {
@@ -48,13 +65,12 @@ pub trait LambdaApi: Send + Sync {
     ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError>;
     /// The account's functions with their configuration and code hash but **without
     /// tags** (`tags` left empty), read with `ListFunctions` 50 to a page. Paging stops
-    /// after the page on which the last of `wanted` was seen, so the answer may hold
-    /// other functions too, and holds every function of `wanted` that exists. An empty
-    /// `wanted` makes no request.
-    async fn list_functions(
-        &self,
-        wanted: &BTreeSet<String>,
-    ) -> Result<Vec<LiveFunction>, CloudError>;
+    /// after the page on which the last of `wanted` was seen, or after
+    /// [`LIST_PAGES`] pages, so the answer may hold other functions too.
+    /// [`Listing::complete`] says whether it holds every function of `wanted` that
+    /// exists; when it does not, the caller looks the missing names up one by one. An
+    /// empty `wanted` makes no request.
+    async fn list_functions(&self, wanted: &BTreeSet<String>) -> Result<Listing, CloudError>;
     /// One function by name with its configuration, code hash and tags, whoever owns it.
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError>;
     /// The statements of a function's resource policy; none when it has no policy.

@@ -5,7 +5,6 @@
 //! once (see `interrupt.rs` and `apply::execute_with`). Either way the exit code is 1
 //! and the summary says what remains, which a re-run of the command finishes.
 
-use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 
 use std::path::{Path, PathBuf};
@@ -62,7 +61,15 @@ pub async fn run(
     let limits = super::limits(common);
 
     if !run.json {
-        ui.plan(&render::plan_text(&plan));
+        if mode == Mode::Destroy && plan.is_empty() {
+            // Not "matches the manifest": a destroy compares with nothing.
+            ui.plan(&format!(
+                "Nothing to destroy. Project {} stage {} owns nothing in this account.\n",
+                plan.scope.project, plan.scope.stage
+            ));
+        } else {
+            ui.plan(&render::plan_text(&plan));
+        }
     }
     if plan.is_empty() {
         return Ok(Exit::Success);
@@ -155,23 +162,53 @@ async fn prepare(
     let (inputs, plan) = match mode {
         Mode::Apply(saved) => {
             let artifacts = super::package_all(&common.file, &desired)?;
-            let live = super::read_live(&cloud, &desired, common).await?;
-            let secrets = diff::env::secrets(&desired, &live);
-            let inputs = Inputs { artifacts, secrets };
+            let mut live = super::read_live(&cloud, &desired, common).await?;
             let plan = match saved {
-                None => plan::build(&desired, &live, &inputs.artifacts)?,
+                None => {
+                    super::build_owned(&cloud, &desired, &mut live, common, |live| {
+                        plan::build(&desired, live, &artifacts)
+                    })
+                    .await?
+                }
                 Some(path) => {
                     let plan = read_saved(path)?;
-                    check_saved(&plan, path, &desired, &live, &inputs)?;
+                    // Confirmed again now: a function that is no longer lade's changes
+                    // the fingerprints, and the saved plan is stale.
+                    live::confirm_owned(
+                        &cloud,
+                        &desired.scope,
+                        &desired.function_names(),
+                        &mut live,
+                        &plan.touched_functions(),
+                        &super::limits(common),
+                    )
+                    .await
+                    .context("could not confirm who owns the functions the plan changes")?;
                     plan
                 }
             };
+            let secrets = diff::env::secrets(&desired, &live);
+            let inputs = Inputs { artifacts, secrets };
+            if let Some(path) = saved {
+                check_saved(&plan, path, &desired, &live, &inputs)?;
+            }
             (inputs, plan)
         }
         Mode::Destroy => {
-            let live = live::read_names(&cloud, &desired.scope, &BTreeSet::new(), &BTreeSet::new())
-                .await?;
-            let plan = plan::destroy(&desired.scope, desired.region.clone(), &live)?;
+            // The manifest's names too: the tagging index lags, and a function an
+            // apply created seconds ago may not be in it yet (`live` then finds it by
+            // name). Names someone else holds do not matter to a destroy.
+            let mut live = live::read_names(
+                &cloud,
+                &desired.scope,
+                &desired.role_names(),
+                &desired.function_names(),
+            )
+            .await?;
+            let plan = super::build_owned(&cloud, &desired, &mut live, common, |live| {
+                plan::destroy(&desired.scope, desired.region.clone(), live)
+            })
+            .await?;
             (Inputs::default(), plan)
         }
     };

@@ -240,6 +240,37 @@ async fn read_live(
         .context("could not read the live state from AWS")
 }
 
+/// Plans with `build` from `live`, after confirming with a consistent read that lade
+/// owns every existing function the plan changes or deletes (`live::confirm_owned`:
+/// the tagging index that `live` found them with lags); when that changed what is
+/// live, plans again, until every function the plan touches is confirmed.
+async fn build_owned(
+    cloud: &AwsCloud,
+    desired: &Desired,
+    live: &mut crate::model::Live,
+    common: &Common,
+    build: impl Fn(&crate::model::Live) -> Result<crate::plan::Plan, crate::plan::PlanError>,
+) -> anyhow::Result<crate::plan::Plan> {
+    let wanted = desired.function_names();
+    loop {
+        let plan = build(live)?;
+        let touched = plan.touched_functions();
+        let changed = live::confirm_owned(
+            cloud,
+            &desired.scope,
+            &wanted,
+            live,
+            &touched,
+            &limits(common),
+        )
+        .await
+        .context("could not confirm who owns the functions the plan changes")?;
+        if !changed {
+            return Ok(plan);
+        }
+    }
+}
+
 /// The bounds `--parallelism` sets, over the defaults.
 fn limits(common: &Common) -> Limits {
     Limits::from_settings(&common.parallelism)

@@ -13,8 +13,11 @@ use crate::{plan, render};
 async fn make(common: &Common, stats: &Arc<Stats>) -> anyhow::Result<plan::Plan> {
     let (desired, cloud) = super::load_and_connect(common, stats).await?;
     let artifacts = super::package_all(&common.file, &desired)?;
-    let live = super::read_live(&cloud, &desired, common).await?;
-    Ok(plan::build(&desired, &live, &artifacts)?)
+    let mut live = super::read_live(&cloud, &desired, common).await?;
+    super::build_owned(&cloud, &desired, &mut live, common, |live| {
+        plan::build(&desired, live, &artifacts)
+    })
+    .await
 }
 
 pub async fn run(

@@ -83,6 +83,17 @@ pub enum Field {
     // permissions and deployments
     SourceArn,
     Stage,
+    // triggers (event-source mappings)
+    BatchSize,
+    BatchingWindow,
+    MaxConcurrency,
+    ReportBatchItemFailures,
+    Filter,
+    Enabled,
+    StartingPosition,
+    OnFailure,
+    BisectOnError,
+    MaxRetries,
 }
 
 impl Field {
@@ -126,6 +137,16 @@ impl std::fmt::Display for Field {
             Field::ApiKeyRequired => f.write_str("api key required"),
             Field::SourceArn => f.write_str("source ARN"),
             Field::Stage => f.write_str("stage"),
+            Field::BatchSize => f.write_str("batch size"),
+            Field::BatchingWindow => f.write_str("batching window (s)"),
+            Field::MaxConcurrency => f.write_str("max concurrency"),
+            Field::ReportBatchItemFailures => f.write_str("report batch item failures"),
+            Field::Filter => f.write_str("filter"),
+            Field::Enabled => f.write_str("enabled"),
+            Field::StartingPosition => f.write_str("starting position"),
+            Field::OnFailure => f.write_str("on failure"),
+            Field::BisectOnError => f.write_str("bisect on error"),
+            Field::MaxRetries => f.write_str("max retries"),
         }
     }
 }

@@ -204,10 +204,19 @@ impl FieldValue {
             Field::BinaryMediaTypes => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
-            Field::Memory | Field::Timeout => {
+            Field::Filter => FieldValue::Document(value),
+            Field::Memory
+            | Field::Timeout
+            | Field::BatchSize
+            | Field::BatchingWindow
+            | Field::MaxConcurrency
+            | Field::MaxRetries => {
                 FieldValue::Number(value.as_i64().ok_or_else(|| expected("a whole number"))?)
             }
-            Field::ApiKeyRequired => {
+            Field::ApiKeyRequired
+            | Field::ReportBatchItemFailures
+            | Field::Enabled
+            | Field::BisectOnError => {
                 FieldValue::Flag(value.as_bool().ok_or_else(|| expected("true or false"))?)
             }
             Field::Handler
@@ -221,7 +230,9 @@ impl FieldValue {
             | Field::Target
             | Field::Authorization
             | Field::SourceArn
-            | Field::Stage => {
+            | Field::Stage
+            | Field::StartingPosition
+            | Field::OnFailure => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }
         })

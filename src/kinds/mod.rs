@@ -23,6 +23,7 @@ use crate::plan::graph::StepSpec;
 pub mod function;
 pub mod rest_api;
 pub mod role;
+pub mod trigger;
 
 /// What a kind's diff reads.
 pub struct DiffCx<'a> {
@@ -72,7 +73,12 @@ pub trait Kind: Sync {
 }
 
 /// Every kind, in the order plans list their creates and updates.
-pub const KINDS: &[&dyn Kind] = &[&role::Role, &function::Function, &rest_api::RestApi];
+pub const KINDS: &[&dyn Kind] = &[
+    &role::Role,
+    &function::Function,
+    &rest_api::RestApi,
+    &trigger::Trigger,
+];
 
 /// The fingerprint of a live object.
 pub fn fingerprint(value: &impl serde::Serialize) -> Fingerprint {

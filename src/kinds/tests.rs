@@ -54,6 +54,7 @@ fn everything() -> Live {
             },
         )]),
         stage: None,
+        other_stages: Vec::new(),
         deployments: Vec::new(),
     };
     Live {
@@ -64,6 +65,29 @@ fn everything() -> Live {
         api: Some(api),
         extra_apis: Vec::new(),
         permissions: BTreeMap::new(),
+        event_sources: BTreeMap::from([(
+            "shop-dev-list".into(),
+            vec![LiveEventSource {
+                uuid: "u1".into(),
+                function: "shop-dev-list".into(),
+                arn: "arn:aws:sqs:us-east-1:123456789012:jobs".into(),
+                state: "Enabled".into(),
+                settings: SourceSettings {
+                    batch_size: 10,
+                    batching_window: 0,
+                    max_concurrency: None,
+                    report_batch_item_failures: false,
+                    filter: Vec::new(),
+                    enabled: true,
+                    starting_position: None,
+                    on_failure: None,
+                    bisect_on_error: false,
+                    max_retries: None,
+                },
+            }],
+        )]),
+        confirmed: Default::default(),
+        missing: Default::default(),
     }
 }
 

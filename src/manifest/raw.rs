@@ -263,6 +263,132 @@ pub(crate) struct RawFunction {
     /// Names of `environment` variables whose values are secret: lade never shows, logs
     /// or saves them. Values from `${env:...}` are secret anyway.
     pub secrets: Option<Vec<Sp<String>>>,
+    /// What invokes the function besides the API: a list, each item with exactly one
+    /// kind key (`sqs`, `dynamodb`, `kinesis`). Each becomes a Lambda event-source
+    /// mapping that lade owns through the function; the queue or stream itself must
+    /// exist already.
+    pub events: Option<Vec<Sp<RawEvent>>>,
+}
+
+/// One trigger of a function: exactly one of its keys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Event")]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
+pub(crate) struct RawEvent {
+    /// An SQS queue: its ARN, or a mapping with `queue` and options.
+    pub sqs: Option<RawSqs>,
+    /// A DynamoDB table's stream.
+    pub dynamodb: Option<RawStream>,
+    /// A Kinesis data stream.
+    pub kinesis: Option<RawStream>,
+}
+
+/// An SQS trigger: the queue's ARN, or the long form with options.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged, rename = "SqsEvent")]
+pub(crate) enum RawSqs {
+    /// The queue's ARN, e.g. `arn:aws:sqs:us-east-1:123456789012:jobs`.
+    Short(Sp<String>),
+    Long(RawSqsLong),
+}
+
+/// The long form of an SQS trigger.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "SqsEventOptions")]
+pub(crate) struct RawSqsLong {
+    /// The queue's ARN, e.g. `arn:aws:sqs:us-east-1:123456789012:jobs.fifo`.
+    pub queue: Sp<String>,
+    /// Messages per invocation: 1 to 10000 (at most 10 for a FIFO queue). Default 10.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub batch_size: Option<Sp<i64>>,
+    /// Seconds Lambda gathers messages before invoking, 0 to 300
+    /// (`MaximumBatchingWindowInSeconds`). Required above 0 when `batch_size` is over 10.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub batching_window: Option<Sp<i64>>,
+    /// At most this many concurrent invocations from this queue, 2 to 1000
+    /// (`ScalingConfig.MaximumConcurrency`).
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub max_concurrency: Option<Sp<i64>>,
+    /// The function reports which messages of a batch failed, so only those are
+    /// retried (`FunctionResponseTypes: [ReportBatchItemFailures]`). Default false.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub report_batch_item_failures: Option<Sp<bool>>,
+    /// Event filter patterns (`FilterCriteria`), at most 5, e.g.
+    /// `[{body: {type: [order]}}]`: only matching messages invoke the function.
+    pub filter: Option<Sp<Vec<Statement>>>,
+    /// Whether Lambda polls the queue. Default true.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub enabled: Option<Sp<bool>>,
+}
+
+/// A DynamoDB or Kinesis stream trigger.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "StreamEvent")]
+pub(crate) struct RawStream {
+    /// The stream's ARN: `arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>`
+    /// or `arn:aws:kinesis:<region>:<account>:stream/<name>`.
+    pub stream: Sp<String>,
+    /// Where reading starts: `LATEST` (new records) or `TRIM_HORIZON` (the oldest
+    /// kept). Required; set when the trigger is created, so changing it replaces it.
+    pub starting_position: Option<Sp<String>>,
+    /// Records per invocation, 1 to 10000. Default 100.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub batch_size: Option<Sp<i64>>,
+    /// Seconds Lambda gathers records before invoking, 0 to 300. Default 0.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub batching_window: Option<Sp<i64>>,
+    /// The ARN of an SQS queue or SNS topic that receives records that failed
+    /// (`DestinationConfig.OnFailure`).
+    pub on_failure: Option<Sp<String>>,
+    /// Split a failing batch in two and retry each half. Default false.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub bisect_on_error: Option<Sp<bool>>,
+    /// Retries of a failing batch, 0 to 10000, or -1 (the default) to retry until the
+    /// record expires.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::retries")]
+    pub max_retries: Option<Sp<i64>>,
+    /// The function reports which records of a batch failed. Default false.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub report_batch_item_failures: Option<Sp<bool>>,
+    /// Event filter patterns (`FilterCriteria`), at most 5.
+    pub filter: Option<Sp<Vec<Statement>>>,
+    /// Whether Lambda reads the stream. Default true.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub enabled: Option<Sp<bool>>,
+}
+
+impl<'de> Deserialize<'de> for RawSqs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSqs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a queue ARN or a mapping with `queue`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawSqs, D::Error> {
+                match take_shape() {
+                    Some(Shape::Map) => RawSqsLong::deserialize(d).map(RawSqs::Long),
+                    Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
+                        serde::de::Unexpected::Seq,
+                        &self,
+                    )),
+                    _ => Sp::deserialize(d).map(RawSqs::Short),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V)
+    }
 }
 
 /// The instruction set a function runs on.
@@ -548,6 +674,15 @@ mod schema {
 
     pub fn flag(generator: &mut SchemaGenerator) -> Schema {
         or_variable(generator, json_schema!({ "type": "boolean" }))
+    }
+
+    pub fn count(generator: &mut SchemaGenerator) -> Schema {
+        or_variable(generator, json_schema!({ "type": "integer", "minimum": 0 }))
+    }
+
+    pub fn retries(generator: &mut SchemaGenerator) -> Schema {
+        let number = json_schema!({ "type": "integer", "minimum": -1, "maximum": 10000 });
+        or_variable(generator, number)
     }
 
     pub fn runtime(generator: &mut SchemaGenerator) -> Schema {

@@ -392,6 +392,7 @@ fn function(key: &str, name: &str, path: PathBuf, role: RoleRef) -> Function {
         description: String::new(),
         architecture: Architecture::X86_64,
         tags: BTreeMap::new(),
+        event_sources: Vec::new(),
     }
 }
 
@@ -538,6 +539,7 @@ api:
             description: "Lists items".into(),
             architecture: Architecture::Arm64,
             tags: BTreeMap::from([("team".into(), "search".into())]),
+            event_sources: Vec::new(),
         }
     );
     let packaged = &desired.functions["packaged"];

@@ -43,6 +43,10 @@ pub enum Address {
     Deployment,
     /// An older deployment, by ID.
     OldDeployment(String),
+    /// The event-source mapping from a queue or stream (by ARN) to a function.
+    EventSource { function: String, source: String },
+    /// A mapping on a function that the manifest does not ask for, by its id.
+    StaleEventSource { function: String, uuid: String },
 }
 
 impl Address {
@@ -59,6 +63,7 @@ impl Address {
             }
             Address::Permission(_) => ResourceKind::Permission,
             Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
+            Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
         }
     }
 
@@ -78,6 +83,13 @@ impl Address {
             }
             ResourceKind::Permission => Address::Permission(name.to_string()),
             ResourceKind::Deployment => Address::Deployment,
+            ResourceKind::Trigger => {
+                let (function, source) = name.split_once(" ← ")?;
+                Address::EventSource {
+                    function: function.to_string(),
+                    source: source.to_string(),
+                }
+            }
         })
     }
 
@@ -94,6 +106,10 @@ impl Address {
             }),
             Address::Resource(path) if path == "/" => Some(Address::RestApi),
             Address::Resource(path) => Some(Address::Resource(parent_path(path).to_string())),
+            // A function is deleted after its mappings.
+            Address::EventSource { function, .. } | Address::StaleEventSource { function, .. } => {
+                Some(Address::Function(function.clone()))
+            }
             Address::Role(_)
             | Address::Function(_)
             | Address::RestApi
@@ -120,7 +136,9 @@ impl Address {
             | Address::Function(_)
             | Address::DuplicateApi(_)
             | Address::Deployment
-            | Address::OldDeployment(_) => false,
+            | Address::OldDeployment(_)
+            | Address::EventSource { .. }
+            | Address::StaleEventSource { .. } => false,
         }
     }
 }
@@ -146,6 +164,12 @@ impl fmt::Display for Address {
             }
             Address::Deployment => f.write_str("the new deployment"),
             Address::OldDeployment(id) => write!(f, "deployment {id}"),
+            Address::EventSource { function, source } => {
+                write!(f, "the trigger of function {function} by {source}")
+            }
+            Address::StaleEventSource { function, uuid } => {
+                write!(f, "event-source mapping {uuid} of function {function}")
+            }
         }
     }
 }
@@ -170,6 +194,8 @@ pub enum Object {
     RestApi(String),
     /// The resource policy of a function.
     ResourcePolicy(String),
+    /// The event-source mappings that invoke a function.
+    Triggers(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -183,6 +209,7 @@ impl fmt::Display for Object {
             Object::Function(name) => write!(f, "function {name}"),
             Object::RestApi(id) => write!(f, "REST API {id}"),
             Object::ResourcePolicy(function) => write!(f, "resource policy of function {function}"),
+            Object::Triggers(function) => write!(f, "triggers of function {function}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -207,8 +234,9 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 4] = [
+        let prefixes: [(&str, Make); 5] = [
             ("resource policy of function ", Object::ResourcePolicy),
+            ("triggers of function ", Object::Triggers),
             ("REST API ", Object::RestApi),
             ("function ", Object::Function),
             ("role ", Object::Role),
@@ -244,6 +272,7 @@ mod tests {
             Object::Function("shop-dev-list".into()),
             Object::RestApi("a1b2c3".into()),
             Object::ResourcePolicy("shop-dev-list".into()),
+            Object::Triggers("shop-dev-worker".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -266,6 +295,7 @@ mod tests {
             ResourceKind::Route,
             ResourceKind::Permission,
             ResourceKind::Deployment,
+            ResourceKind::Trigger,
         ] {
             let object = Object::NotOwned {
                 kind,

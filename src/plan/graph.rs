@@ -35,6 +35,10 @@
 //!    first) comes first, so a plan reads like the script it replaces. A cycle is a bug
 //!    in lade and is reported with the steps that form it.
 //!
+//! Pass 1 also orders a step after the deletes of what it needs gone
+//! ([`Need::Gone`]): a trigger made anew (its starting position changed) is created
+//! only once the old one is deleted.
+//!
 //! Steps with no path between them may run concurrently.
 
 use std::cmp::Reverse;
@@ -63,12 +67,16 @@ pub enum Phase {
     RouteCleanup,
     /// Invoke permissions.
     Permissions,
+    /// Triggers: the queues and streams that invoke functions.
+    Triggers,
     /// The deployment and its stage.
     Deployment,
     /// Old deployments, pruned.
     Prune,
     /// Invoke permissions no longer wanted.
     PermissionCleanup,
+    /// Triggers no longer wanted.
+    TriggerCleanup,
     /// Functions no longer wanted.
     FunctionCleanup,
     /// Roles no longer wanted, with their policies.
@@ -82,6 +90,9 @@ pub enum Need {
     Exists(Address),
     /// The address is complete: wait for the steps that create or set it.
     Ready(Address),
+    /// The address is gone: wait for the steps that delete it (a trigger that must be
+    /// made anew is deleted first, since Lambda allows one per source and function).
+    Gone(Address),
 }
 
 /// One step as a kind plans it, before the graph orders it.
@@ -174,6 +185,7 @@ pub fn build(specs: Vec<StepSpec>) -> Result<Vec<Step>, PlanError> {
                     edges[i].extend(index.creators(address));
                     edges[i].extend(index.setters(address));
                 }
+                Need::Gone(address) => edges[i].extend(index.deleters(address)),
             }
         }
         // Pass 3: deletes in reverse.
@@ -203,7 +215,9 @@ pub fn build(specs: Vec<StepSpec>) -> Result<Vec<Step>, PlanError> {
         }
         for (j, other) in specs.iter().enumerate() {
             let waits_for_it = other.needs.iter().any(|need| match need {
-                Need::Exists(address) | Need::Ready(address) => address == &Address::Deployment,
+                Need::Exists(address) | Need::Ready(address) | Need::Gone(address) => {
+                    address == &Address::Deployment
+                }
             });
             if j != i && !waits_for_it && other.touches().any(Address::is_deployed) {
                 edges[i].insert(j);
@@ -317,6 +331,10 @@ impl Index {
 
     fn setters<'a>(&'a self, address: &Address) -> impl Iterator<Item = usize> + 'a {
         Self::find(&self.sets, address)
+    }
+
+    fn deleters<'a>(&'a self, address: &Address) -> impl Iterator<Item = usize> + 'a {
+        Self::find(&self.deletes, address)
     }
 
     fn releasers<'a>(&'a self, address: &Address) -> impl Iterator<Item = usize> + 'a {

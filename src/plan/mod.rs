@@ -108,6 +108,18 @@ impl Plan {
         self.steps.is_empty()
     }
 
+    /// The existing functions the plan's steps change or delete: those whose
+    /// ownership `live::confirm_owned` confirms before the plan is shown or applied.
+    pub fn touched_functions(&self) -> std::collections::BTreeSet<String> {
+        self.steps
+            .iter()
+            .filter_map(|step| match &step.op {
+                Op::Lambda(op) => op.changes_function().map(str::to_owned),
+                Op::Iam(_) | Op::ApiGateway(_) => None,
+            })
+            .collect()
+    }
+
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for change in &self.changes {
@@ -144,6 +156,10 @@ pub enum PlanError {
     /// Names the manifest wants are held by resources lade does not own.
     #[error("{}", not_owned_message(.0))]
     NotOwned(Vec<Foreign>),
+    /// ARNs the manifest names that do not exist in the account, each with the
+    /// manifest key that names it.
+    #[error("{}", missing_message(.0))]
+    Missing(Vec<String>),
     /// The dependency graph has a cycle through these steps; this is a bug in lade.
     #[error(
         "the plan's steps form a cycle ({}); this is a bug in lade, please report it",
@@ -165,6 +181,43 @@ fn not_owned_message(foreign: &[Foreign]) -> String {
     message
 }
 
+fn missing_message(missing: &[String]) -> String {
+    let mut message = String::from("the manifest names AWS resources that do not exist:");
+    for line in missing {
+        message.push_str(&format!("\n  - {line}"));
+    }
+    message.push_str("\nCorrect the ARN in the manifest, or create the resource first.");
+    message
+}
+
+/// Each ARN of `desired` that `live` found missing, with the manifest key naming it.
+fn missing(desired: &Desired, live: &Live) -> Vec<String> {
+    let mut lines = Vec::new();
+    for function in desired.functions.values() {
+        if let crate::model::RoleRef::Arn(arn) = &function.role
+            && live.missing.contains(arn)
+        {
+            lines.push(format!(
+                "functions.{}.role: role {arn} does not exist in this account",
+                function.key
+            ));
+        }
+    }
+    for role in desired.roles.values() {
+        for arn in role
+            .managed_policies
+            .iter()
+            .filter(|a| live.missing.contains(*a))
+        {
+            lines.push(format!(
+                "roles.{}.managed_policies: managed policy {arn} does not exist",
+                role.key
+            ));
+        }
+    }
+    lines
+}
+
 /// Plans the steps that make `live` match `desired`: each kind's changes, its steps
 /// for them, then one graph that orders them all (see [`graph`]).
 pub fn build(
@@ -175,6 +228,10 @@ pub fn build(
     let salt = diff::env::new_salt();
     if !live.foreign.is_empty() {
         return Err(PlanError::NotOwned(live.foreign.clone()));
+    }
+    let missing = missing(desired, live);
+    if !missing.is_empty() {
+        return Err(PlanError::Missing(missing));
     }
     let changes = diff::diff(desired, live, artifacts);
     let cx = PlanCx {
@@ -192,7 +249,9 @@ pub fn build(
     Ok(Plan {
         format_version: FORMAT_VERSION,
         scope: desired.scope.clone(),
-        region: desired.region.clone(),
+        // The region the account was read in when the manifest names none (it came
+        // from the environment or the profile): what the plan was really made for.
+        region: desired.region.clone().or_else(|| live.region.clone()),
         salt,
         fingerprints: fingerprint::of(live),
         artifacts: artifacts

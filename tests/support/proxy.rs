@@ -25,6 +25,12 @@
 //! Every request is recorded ([`Proxy::requests`]) with its service (from the SigV4
 //! credential scope), operation and fault.
 //!
+//! A lagging tagging index: [`Proxy::freeze_tag_index`] makes the tagging API's
+//! `GetResources` answer from a snapshot taken at a moment the test chooses, as AWS's
+//! eventually consistent index does for hours: it keeps listing functions deleted
+//! since, with their old tags, and misses functions created or tagged since. Every
+//! other request stays live.
+//!
 //! Two tools take the timing out of concurrency tests. [`Proxy::gate`] holds the
 //! requests a filter accepts until a given number of them are held at once, so that
 //! an overlap is certain instead of likely; [`Proxy::peak_in_flight`] counts the most
@@ -276,7 +282,23 @@ struct Shared {
     /// answer went back (or its connection was dropped), in that order.
     flow: Mutex<Vec<(usize, bool)>>,
     gate: Mutex<Option<Arc<Gate>>>,
+    tag_index: Mutex<TagIndex>,
     client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// The tagging API's `GetResources` answers, for [`Proxy::freeze_tag_index`].
+#[derive(Default)]
+struct TagIndex {
+    /// The latest answer to each request body (filters and pagination token), kept
+    /// while the index is live.
+    answers: BTreeMap<Bytes, (StatusCode, HeaderMap, Bytes)>,
+    frozen: bool,
+    /// Requests answered from the snapshot.
+    served: usize,
+}
+
+fn is_tag_query(seen: &Seen) -> bool {
+    seen.service == "tagging" && seen.name == "GetResources"
 }
 
 /// A running proxy; stopped when dropped.
@@ -302,6 +324,7 @@ impl Proxy {
             hooks: Mutex::new(Vec::new()),
             flow: Mutex::new(Vec::new()),
             gate: Mutex::new(None),
+            tag_index: Mutex::new(TagIndex::default()),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let (stop, stopped) = oneshot::channel();
@@ -385,6 +408,21 @@ impl Proxy {
     /// keep it quick.
     pub fn on_request(&self, hook: impl Fn(&Seen, Moment) + Send + Sync + 'static) {
         self.shared.hooks.lock().unwrap().push(Arc::new(hook));
+    }
+}
+
+impl Proxy {
+    /// From now on, each tagging-API `GetResources` request that was sent before is
+    /// answered with the answer it got last, before this call, as AWS's lagging index
+    /// would: what was deleted since is still listed (with the tags it had), and what
+    /// was created or tagged since is not. A request never seen before is forwarded.
+    pub fn freeze_tag_index(&self) {
+        self.shared.tag_index.lock().unwrap().frozen = true;
+    }
+
+    /// How many `GetResources` requests the frozen index has answered.
+    pub fn served_from_tag_index(&self) -> usize {
+        self.shared.tag_index.lock().unwrap().served
     }
 }
 
@@ -574,6 +612,19 @@ async fn handle(
         Some(Fault::LoseResponse) | None => {}
     }
 
+    let tag_query = is_tag_query(&seen);
+    if tag_query {
+        let mut index = shared.tag_index.lock().unwrap();
+        let frozen = index.frozen;
+        if let (true, Some((status, headers, answer))) = (frozen, index.answers.get(&body)) {
+            let mut response = Response::new(Full::new(answer.clone()));
+            *response.status_mut() = *status;
+            *response.headers_mut() = headers.clone();
+            index.served += 1;
+            return Ok(response);
+        }
+    }
+    let asked = body.clone();
     let response = match forward(&shared, parts, body).await {
         Ok(response) => response,
         Err(error) => {
@@ -583,6 +634,18 @@ async fn handle(
             ));
         }
     };
+    if tag_query {
+        let Ok(answer) = response.body().clone().collect().await;
+        let mut index = shared.tag_index.lock().unwrap();
+        if !index.frozen {
+            let kept = (
+                response.status(),
+                response.headers().clone(),
+                answer.to_bytes(),
+            );
+            index.answers.insert(asked, kept);
+        }
+    }
     call_hooks(&shared, &seen, Moment::Answered);
     if seen.fault == Some(Fault::LoseResponse) {
         return hang_up(&kill).await;

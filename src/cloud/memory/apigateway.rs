@@ -17,6 +17,7 @@ enum ApiGatewayCall {
     GetRestApis,
     GetApiResources,
     GetStage,
+    GetStages,
     GetDeployments,
     CreateRestApi,
     UpdateRestApi,
@@ -36,6 +37,7 @@ impl Operation for ApiGatewayCall {
             ApiGatewayCall::GetRestApis
             | ApiGatewayCall::GetApiResources
             | ApiGatewayCall::GetStage
+            | ApiGatewayCall::GetStages
             | ApiGatewayCall::GetDeployments => true,
             ApiGatewayCall::CreateRestApi
             | ApiGatewayCall::UpdateRestApi
@@ -66,6 +68,7 @@ impl RestApiApi for MemoryCloud {
             .map(|api| LiveApi {
                 resources: BTreeMap::new(),
                 stage: None,
+                other_stages: Vec::new(),
                 deployments: Vec::new(),
                 ..api.clone()
             })
@@ -86,6 +89,16 @@ impl RestApiApi for MemoryCloud {
             .stage
             .clone()
             .filter(|s| s.name == stage))
+    }
+
+    async fn get_stages(&self, api_id: &str) -> Result<Vec<LiveStage>, CloudError> {
+        self.record(ApiGatewayCall::GetStages);
+        let account = self.account.lock().unwrap();
+        Ok(account
+            .apis
+            .get(api_id)
+            .map(|api| api.stage.iter().chain(&api.other_stages).cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn get_deployments(&self, api_id: &str) -> Result<Vec<LiveDeployment>, CloudError> {
@@ -115,6 +128,7 @@ impl RestApiApi for MemoryCloud {
                 tags: api.tags.clone(),
                 resources,
                 stage: None,
+                other_stages: Vec::new(),
                 deployments: Vec::new(),
             },
         );
@@ -270,9 +284,15 @@ impl RestApiApi for MemoryCloud {
                 created,
             },
         );
+        // Like CreateDeployment with a stage name: the stage moves, its canary stays.
+        let canary = api
+            .stage
+            .as_ref()
+            .and_then(|s| s.canary_deployment_id.clone());
         api.stage = Some(LiveStage {
             name: stage.to_string(),
             deployment_id: id.clone(),
+            canary_deployment_id: canary,
         });
         Ok(id)
     }
@@ -281,11 +301,7 @@ impl RestApiApi for MemoryCloud {
         self.record(ApiGatewayCall::DeleteDeployment);
         let mut account = self.account.lock().unwrap();
         let api = account.api(api_id)?;
-        if api
-            .stage
-            .as_ref()
-            .is_some_and(|s| s.deployment_id == deployment_id)
-        {
+        if api.deployments_in_use().contains(deployment_id) {
             return Err(CloudError::Service {
                 operation: "DeleteDeployment".into(),
                 message: "BadRequestException: Active stages pointing to this deployment must be moved or deleted".into(),

@@ -13,6 +13,7 @@ use crate::model::{LiveRole, ResourceKind};
 enum IamCall {
     ListRoles,
     GetRole,
+    GetPolicy,
     CreateRole,
     UpdateAssumeRolePolicy,
     PutRolePolicy,
@@ -25,7 +26,7 @@ enum IamCall {
 impl Operation for IamCall {
     fn is_read(self) -> bool {
         match self {
-            IamCall::ListRoles | IamCall::GetRole => true,
+            IamCall::ListRoles | IamCall::GetRole | IamCall::GetPolicy => true,
             IamCall::CreateRole
             | IamCall::UpdateAssumeRolePolicy
             | IamCall::PutRolePolicy
@@ -58,6 +59,20 @@ impl IamApi for MemoryCloud {
             arn: r.arn.clone(),
             path: r.path.clone(),
         }))
+    }
+
+    async fn role_exists(&self, arn: &str) -> Result<bool, CloudError> {
+        self.record(IamCall::GetRole);
+        let account = self.account.lock().unwrap();
+        // A role of another account is not the double's to know; like its
+        // `CreateFunction`, it takes such a role as given.
+        Ok(!arn.contains(ACCOUNT) || account.roles.values().any(|r| r.arn == arn))
+    }
+
+    async fn policy_exists(&self, arn: &str) -> Result<bool, CloudError> {
+        self.record(IamCall::GetPolicy);
+        let account = self.account.lock().unwrap();
+        Ok(super::is_aws_managed(arn) || account.policies.contains(arn))
     }
 
     async fn read_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {

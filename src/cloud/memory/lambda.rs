@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{ACCOUNT, LIST_PAGE, MemoryCloud, Operation, code_sha256, no_such};
-use crate::cloud::{CloudError, FunctionConfig, LambdaApi, NewFunction, NotOurs};
+use crate::cloud::{
+    CloudError, FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
+};
 use crate::model::{Architecture, LiveFunction, Permission, ResourceKind};
 
 /// The Lambda (and tagging API) operations the double records.
@@ -54,37 +56,34 @@ impl LambdaApi for MemoryCloud {
         tags: &BTreeMap<String, String>,
     ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
         self.record(LambdaCall::GetResources);
-        let account = self.account.lock().unwrap();
-        Ok(account
-            .functions
-            .values()
-            .filter(|f| tags.iter().all(|(k, v)| f.tags.get(k) == Some(v)))
-            .map(|f| (f.name.clone(), f.tags.clone()))
+        Ok(self
+            .tag_index()
+            .into_iter()
+            .filter(|(_, found)| tags.iter().all(|(k, v)| found.get(k) == Some(v)))
             .collect())
     }
 
-    async fn list_functions(
-        &self,
-        wanted: &BTreeSet<String>,
-    ) -> Result<Vec<LiveFunction>, CloudError> {
+    async fn list_functions(&self, wanted: &BTreeSet<String>) -> Result<Listing, CloudError> {
         self.run_hooks(LambdaCall::ListFunctions);
         let account = self.account.lock().unwrap();
         let mut listed = Vec::new();
         let mut missing = wanted.clone();
+        let all: Vec<_> = account.functions.values().collect();
+        let pages: Vec<_> = all.chunks(LIST_PAGE).collect();
+        let mut complete = true;
         // Like Lambda: pages of LIST_PAGE, each one request, stopping once every
-        // wanted name has been seen.
-        for page in account
-            .functions
-            .values()
-            .collect::<Vec<_>>()
-            .chunks(LIST_PAGE)
-        {
+        // wanted name has been seen, and like the adapter after LIST_PAGES pages.
+        for (n, page) in pages.iter().enumerate() {
             if missing.is_empty() {
+                break;
+            }
+            if n == LIST_PAGES {
+                complete = false;
                 break;
             }
             // Each page is a request; the hooks ran once, before the first.
             self.push(LambdaCall::ListFunctions);
-            for function in page {
+            for function in *page {
                 missing.remove(&function.name);
                 listed.push(LiveFunction {
                     tags: BTreeMap::new(),
@@ -92,7 +91,10 @@ impl LambdaApi for MemoryCloud {
                 });
             }
         }
-        Ok(listed)
+        Ok(Listing {
+            functions: listed,
+            complete,
+        })
     }
 
     async fn get_function(&self, name: &str) -> Result<Option<LiveFunction>, CloudError> {

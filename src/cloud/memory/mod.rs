@@ -14,10 +14,11 @@
 
 mod account;
 mod apigateway;
+mod event_sources;
 mod iam;
 mod lambda;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -25,7 +26,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::CloudError;
-use crate::model::{LiveApi, LiveFunction, LiveRole, Permission};
+use crate::model::{LiveApi, LiveEventSource, LiveFunction, LiveRole, Permission};
 
 /// The account ID the double puts in ARNs.
 pub const ACCOUNT: &str = "123456789012";
@@ -39,6 +40,11 @@ pub struct Account {
     pub apis: BTreeMap<String, LiveApi>,
     /// Each function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
+    /// Event-source mappings by id.
+    pub event_sources: BTreeMap<String, LiveEventSource>,
+    /// The account's own managed policies, by ARN. AWS managed policies
+    /// (`arn:…:iam::aws:policy/…`) all exist in the double.
+    pub policies: BTreeSet<String>,
     /// Source of IDs and deployment times: counts up, so IDs are deterministic.
     pub counter: u64,
 }
@@ -82,6 +88,9 @@ pub struct MemoryCloud {
     calls: Mutex<Vec<Call>>,
     /// By operation: run on the account just before each call of it.
     hooks: Mutex<Vec<(String, Hook)>>,
+    /// A lagging tagging index: when set, `GetResources` answers from these tags by
+    /// function name (see [`MemoryCloud::freeze_tag_index`]).
+    tag_index: Mutex<Option<BTreeMap<String, BTreeMap<String, String>>>>,
 }
 
 impl fmt::Debug for MemoryCloud {
@@ -132,6 +141,34 @@ impl MemoryCloud {
             .push((operation.to_string(), Arc::new(hook)));
     }
 
+    /// From now on, the tagging API answers from the functions and tags the account
+    /// holds at this moment, as AWS's eventually consistent index can for hours: it
+    /// keeps listing a function deleted since (with its old tags), and does not list
+    /// one created or tagged since. Every other read stays consistent.
+    pub fn freeze_tag_index(&self) {
+        let account = self.account.lock().unwrap();
+        let index = account
+            .functions
+            .values()
+            .map(|f| (f.name.clone(), f.tags.clone()))
+            .collect();
+        *self.tag_index.lock().unwrap() = Some(index);
+    }
+
+    /// The tags the tagging API answers with, by function name: the frozen index, or
+    /// the account's own.
+    fn tag_index(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        if let Some(index) = self.tag_index.lock().unwrap().as_ref() {
+            return index.clone();
+        }
+        let account = self.account.lock().unwrap();
+        account
+            .functions
+            .values()
+            .map(|f| (f.name.clone(), f.tags.clone()))
+            .collect()
+    }
+
     /// Records a call, after running the hooks for it. Every method calls this first,
     /// before it takes the account's lock.
     fn record(&self, operation: impl Operation) {
@@ -163,6 +200,15 @@ impl MemoryCloud {
             hook(&mut self.account.lock().unwrap());
         }
     }
+}
+
+/// Whether `arn` names an AWS managed policy: `arn:<partition>:iam::aws:policy/…`.
+fn is_aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
+        && arn
+            .split(':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("policy/"))
 }
 
 fn no_such(kind: &str, name: &str) -> CloudError {

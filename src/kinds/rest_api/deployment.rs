@@ -14,17 +14,23 @@ pub const KEEP_DEPLOYMENTS: usize = 5;
 
 /// The deployments a plan that deploys prunes once the stage has moved to the new
 /// one, so that [`KEEP_DEPLOYMENTS`] are left: the new one, the one the stage points
-/// at now, and the newest of the others.
+/// at now, and the newest of the others; and never one that a stage or a canary
+/// points at ([`LiveApi::deployments_in_use`], read with `GetStages`): API Gateway
+/// refuses to delete those, and another stage of the API (made outside lade) may
+/// serve an old deployment on purpose.
 ///
 /// The stage's deployment is never pruned, wherever it sorts. `deployments` is newest
 /// first by creation time, which API Gateway gives to the second, with ties in ID
 /// order; IDs are random, so the one the stage points at may sort after others made
 /// in the same second (an SDK retry of `CreateDeployment`, or applies in quick
 /// succession). The deployment this apply creates is not in the list at all: it is
-/// read before it exists. Pruning is best effort (`apply::best_effort`): API Gateway
-/// also refuses to delete a deployment a canary points at, and then it is kept.
+/// read before it exists, and apply refuses to prune it (`ApplyError::JustDeployed`).
+/// Right before each `DeleteDeployment`, apply reads the stages again and keeps a
+/// deployment that one points at by then (another apply moved it there). Pruning is
+/// best effort (`Op::is_best_effort`): a refused delete is kept, not a failure.
 pub fn deployments_to_prune(api: &LiveApi) -> Vec<&LiveDeployment> {
     let current = api.stage.as_ref().map(|s| s.deployment_id.as_str());
+    let in_use = api.deployments_in_use();
     let others = api
         .deployments
         .iter()
@@ -35,7 +41,10 @@ pub fn deployments_to_prune(api: &LiveApi) -> Vec<&LiveDeployment> {
         .iter()
         .any(|d| Some(d.id.as_str()) == current);
     let keep_others = KEEP_DEPLOYMENTS - 1 - usize::from(live_current);
-    others.skip(keep_others).collect()
+    others
+        .skip(keep_others)
+        .filter(|d| !in_use.contains(d.id.as_str()))
+        .collect()
 }
 
 /// The deployment change, when one is due: the route table or the binary media types
@@ -112,7 +121,9 @@ mod tests {
             stage: stage.map(|id| crate::model::LiveStage {
                 name: "dev".into(),
                 deployment_id: id.into(),
+                canary_deployment_id: None,
             }),
+            other_stages: Vec::new(),
             deployments: deployments
                 .iter()
                 .map(|(id, created)| LiveDeployment {
@@ -148,5 +159,27 @@ mod tests {
         // A stage on a deployment that is gone (or no stage): four old ones stay.
         assert_eq!(pruned(&api_with(&six, Some("gone"))), ["b", "a"]);
         assert_eq!(pruned(&api_with(&six, None)), ["b", "a"]);
+    }
+
+    #[test]
+    fn pruning_never_takes_a_deployment_a_stage_or_a_canary_points_at() {
+        let six = [("f", 6), ("e", 5), ("d", 4), ("c", 3), ("b", 2), ("a", 1)];
+        let mut api = api_with(&six, Some("f"));
+        // The stage's canary serves `a`; another stage, made outside lade, serves `b`
+        // with its canary on `e`.
+        api.stage.as_mut().unwrap().canary_deployment_id = Some("a".into());
+        api.other_stages.push(crate::model::LiveStage {
+            name: "prod".into(),
+            deployment_id: "b".into(),
+            canary_deployment_id: Some("e".into()),
+        });
+        assert_eq!(pruned(&api), Vec::<&str>::new());
+        assert_eq!(
+            api.deployments_in_use(),
+            ["a", "b", "e", "f"].into_iter().collect()
+        );
+        // Only what nothing points at goes.
+        api.other_stages[0].deployment_id = "c".into();
+        assert_eq!(pruned(&api), ["b"]);
     }
 }

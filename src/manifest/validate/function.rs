@@ -96,6 +96,7 @@ impl Validator<'_, '_> {
             Some(a) => architecture(a.value),
             None => defaults.architecture.unwrap_or_default(),
         };
+        let event_sources = self.event_sources(&owner, raw.events.as_deref().unwrap_or_default());
         Some(Function {
             key: key_ok.then(|| key.value.clone())?,
             name,
@@ -116,6 +117,7 @@ impl Validator<'_, '_> {
                 .unwrap_or_default(),
             architecture,
             tags,
+            event_sources,
         })
     }
 

@@ -19,6 +19,8 @@
 //! | [`source`]       | a function's `source` and `exclude`, the only file-system look |
 //! | [`environment`]  | a function's `environment` and `secrets`                       |
 //! | [`cycles`]       | functions whose environments need each other's ARNs            |
+//! | [`events`]       | a function's `events:` (queues and streams), and the role      |
+//! |                  | permissions they need                                          |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //!
@@ -43,6 +45,7 @@ mod api;
 mod cycles;
 mod defaults;
 mod environment;
+mod events;
 mod function;
 mod names;
 mod role;
@@ -99,15 +102,27 @@ impl Validator<'_, '_> {
             }
         }
 
-        let roles = raw
+        let mut roles = raw
             .roles
             .iter()
             .filter_map(|(key, role)| self.role(&scope, key, role))
             .map(|role| (role.key.clone(), role))
             .collect();
+        for (key, role) in raw.roles.iter() {
+            for (policy, _) in role.policies.iter() {
+                if policy.value == events::TRIGGER_POLICY {
+                    self.r
+                        .error(
+                            policy.loc,
+                            format!("the inline policy name `{}` of role `{}` is lade's", policy.value, key.value),
+                        )
+                        .help("lade writes the permissions of a role's triggers under this name: choose another");
+                }
+            }
+        }
         let defaults = self.defaults(raw.defaults.as_ref());
         let mut arn_refs = BTreeMap::new();
-        let functions = raw
+        let functions: BTreeMap<String, crate::model::Function> = raw
             .functions
             .iter()
             .filter_map(|(key, function)| {
@@ -116,6 +131,7 @@ impl Validator<'_, '_> {
             .map(|f| (f.key.clone(), f))
             .collect();
         self.reference_cycles(&arn_refs);
+        events::grant(&mut roles, &functions);
         let api = raw.api.as_ref().map(|api| self.api(&scope, api));
 
         Desired {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::Ref;
 use crate::diff::env::PlannedValue;
-use crate::model::Architecture;
+use crate::model::{Architecture, SourceKind, SourceSettings};
 
 /// A function's configuration as planned. The role may be one this plan creates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,9 +74,50 @@ pub enum LambdaOp {
         function: String,
         statement_id: String,
     },
+    CreateEventSourceMapping {
+        function: String,
+        kind: SourceKind,
+        /// The queue's or stream's ARN.
+        source: String,
+        settings: SourceSettings,
+    },
+    UpdateEventSourceMapping {
+        function: String,
+        /// The mapping's id.
+        uuid: String,
+        kind: SourceKind,
+        source: String,
+        settings: SourceSettings,
+    },
+    DeleteEventSourceMapping {
+        function: String,
+        uuid: String,
+        source: String,
+    },
 }
 
 impl LambdaOp {
+    /// The existing function this step changes or deletes (its configuration, code,
+    /// tags or resource policy), whose ownership must be confirmed before it runs;
+    /// `None` for a create, which makes its function.
+    pub fn changes_function(&self) -> Option<&str> {
+        match self {
+            LambdaOp::CreateFunction { .. } => None,
+            LambdaOp::UpdateFunctionConfiguration { name, .. }
+            | LambdaOp::UpdateFunctionCode { name, .. }
+            | LambdaOp::TagFunction { name, .. }
+            | LambdaOp::UntagFunction { name, .. }
+            | LambdaOp::DeleteFunction { name } => Some(name),
+            // What invokes a function changes it too: a queue mapped to a function
+            // someone else now holds would invoke theirs.
+            LambdaOp::AddPermission { function, .. }
+            | LambdaOp::RemovePermission { function, .. }
+            | LambdaOp::CreateEventSourceMapping { function, .. }
+            | LambdaOp::UpdateEventSourceMapping { function, .. }
+            | LambdaOp::DeleteEventSourceMapping { function, .. } => Some(function),
+        }
+    }
+
     /// The AWS API operation, e.g. `CreateFunction`.
     pub fn api_call(&self) -> &'static str {
         match self {
@@ -88,6 +129,9 @@ impl LambdaOp {
             LambdaOp::DeleteFunction { .. } => "DeleteFunction",
             LambdaOp::AddPermission { .. } => "AddPermission",
             LambdaOp::RemovePermission { .. } => "RemovePermission",
+            LambdaOp::CreateEventSourceMapping { .. } => "CreateEventSourceMapping",
+            LambdaOp::UpdateEventSourceMapping { .. } => "UpdateEventSourceMapping",
+            LambdaOp::DeleteEventSourceMapping { .. } => "DeleteEventSourceMapping",
         }
     }
 
@@ -108,19 +152,32 @@ impl LambdaOp {
             LambdaOp::RemovePermission { function, .. } => {
                 format!("remove the API's permission to invoke function {function}")
             }
+            LambdaOp::CreateEventSourceMapping {
+                function, source, ..
+            } => format!("let {source} invoke function {function}"),
+            LambdaOp::UpdateEventSourceMapping {
+                function, source, ..
+            } => format!("update how {source} invokes function {function}"),
+            LambdaOp::DeleteEventSourceMapping {
+                function, source, ..
+            } => format!("stop {source} invoking function {function}"),
         }
     }
 
     /// Whether the step removes something.
     pub fn is_delete(&self) -> bool {
         match self {
-            LambdaOp::DeleteFunction { .. } | LambdaOp::RemovePermission { .. } => true,
+            LambdaOp::DeleteFunction { .. }
+            | LambdaOp::RemovePermission { .. }
+            | LambdaOp::DeleteEventSourceMapping { .. } => true,
             LambdaOp::CreateFunction { .. }
             | LambdaOp::UpdateFunctionConfiguration { .. }
             | LambdaOp::UpdateFunctionCode { .. }
             | LambdaOp::TagFunction { .. }
             | LambdaOp::UntagFunction { .. }
-            | LambdaOp::AddPermission { .. } => false,
+            | LambdaOp::AddPermission { .. }
+            | LambdaOp::CreateEventSourceMapping { .. }
+            | LambdaOp::UpdateEventSourceMapping { .. } => false,
         }
     }
 }

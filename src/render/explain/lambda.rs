@@ -17,7 +17,10 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
         | LambdaOp::TagFunction { .. }
         | LambdaOp::UntagFunction { .. }
         | LambdaOp::DeleteFunction { .. }
-        | LambdaOp::RemovePermission { .. } => Vec::new(),
+        | LambdaOp::RemovePermission { .. }
+        | LambdaOp::CreateEventSourceMapping { .. }
+        | LambdaOp::UpdateEventSourceMapping { .. }
+        | LambdaOp::DeleteEventSourceMapping { .. } => Vec::new(),
     }
 }
 
@@ -112,5 +115,97 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
                 .arg("function-name", function)
                 .arg("statement-id", statement_id),
         ],
+        LambdaOp::CreateEventSourceMapping {
+            function,
+            kind,
+            source,
+            settings,
+        } => {
+            let mut create = Command::new("lambda", "create-event-source-mapping")
+                .arg("function-name", function)
+                .arg("event-source-arn", source);
+            create = mapping_settings(create, *kind, settings, true);
+            vec![create.note(
+                "Lambda now polls the source and invokes the function with batches of \
+                 records; it checks the role's permissions first",
+            )]
+        }
+        LambdaOp::UpdateEventSourceMapping {
+            uuid,
+            kind,
+            settings,
+            ..
+        } => {
+            let update = Command::new("lambda", "update-event-source-mapping").arg("uuid", uuid);
+            vec![mapping_settings(update, *kind, settings, false)]
+        }
+        LambdaOp::DeleteEventSourceMapping { uuid, .. } => {
+            vec![Command::new("lambda", "delete-event-source-mapping").arg("uuid", uuid)]
+        }
     }
+}
+
+/// The options that give a mapping its settings; `create` adds the starting position,
+/// which only a create sets.
+fn mapping_settings(
+    mut command: Command,
+    kind: crate::model::SourceKind,
+    settings: &crate::model::SourceSettings,
+    create: bool,
+) -> Command {
+    command = command
+        .arg("batch-size", settings.batch_size.to_string())
+        .arg(
+            "maximum-batching-window-in-seconds",
+            settings.batching_window.to_string(),
+        );
+    command = if settings.enabled {
+        command.flag("enabled")
+    } else {
+        command.flag("no-enabled")
+    };
+    if settings.report_batch_item_failures {
+        command = command.arg("function-response-types", "ReportBatchItemFailures");
+    } else if !create {
+        command = command.arg("function-response-types", "[]");
+    }
+    if !settings.filter.is_empty() || !create {
+        let filters: Vec<serde_json::Value> = settings
+            .filter
+            .iter()
+            .map(|pattern| json!({ "Pattern": pattern.to_string() }))
+            .collect();
+        command = command.arg("filter-criteria", compact(&json!({ "Filters": filters })));
+    }
+    if kind.is_stream() {
+        if create && let Some(position) = &settings.starting_position {
+            command = command.arg("starting-position", position);
+        }
+        command = command.arg(
+            "maximum-retry-attempts",
+            settings.max_retries.unwrap_or(-1).to_string(),
+        );
+        command = if settings.bisect_on_error {
+            command.flag("bisect-batch-on-function-error")
+        } else {
+            command.flag("no-bisect-batch-on-function-error")
+        };
+        match &settings.on_failure {
+            Some(arn) => {
+                command = command.arg(
+                    "destination-config",
+                    compact(&json!({ "OnFailure": { "Destination": arn } })),
+                )
+            }
+            None if !create => command = command.arg("destination-config", r#"{"OnFailure":{}}"#),
+            None => {}
+        }
+    } else {
+        match settings.max_concurrency {
+            Some(n) => command = command.arg("scaling-config", format!("MaximumConcurrency={n}")),
+            None if !create => command = command.arg("scaling-config", "{}"),
+            None => {}
+        }
+    }
+    command
 }
