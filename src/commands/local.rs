@@ -20,8 +20,9 @@ use crate::model::{Desired, Function};
 use crate::{live, manifest};
 
 /// How long a local run waits for AWS to answer before going on without it: a local
-/// run must not hang, or fail, because the network or the account is unreachable.
-const READ_PATIENCE: Duration = Duration::from_secs(5);
+/// run must not hang, or fail, because the network or the account is unreachable. Long
+/// enough for `plan`'s reads of a large project at AWS's paced rates.
+const READ_PATIENCE: Duration = Duration::from_secs(10);
 
 /// The manifest, resolved as `plan` resolves it, and what is deployed of it.
 pub struct Project {
