@@ -25,6 +25,8 @@ use crate::cloud::limits::Setting;
         lade apply --yes              ... without asking, e.g. in CI\n  \
         lade outputs                  print the API's URL and its routes' URLs\n  \
         lade destroy -f app/lade.yaml remove everything the project and stage own\n  \
+        lade invoke hello --local     run a function's handler on this machine\n  \
+        lade serve                    answer the API on this machine (http://127.0.0.1:3000)\n  \
         lade completions zsh          print shell completions\n\n\
         AWS credentials and region come from the standard chain (AWS_PROFILE, AWS_REGION, \
         ~/.aws, SSO, web identity); AWS_ENDPOINT_URL points lade at another endpoint."
@@ -215,6 +217,61 @@ pub enum Command {
         /// Print the outputs as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Run a function's handler on this machine and print its response.
+    #[command(
+        after_help = "Runs on this machine, not in Lambda: no IAM role (the handler has your \
+        environment and credentials), no AWS services, only the Python and Node.js found on \
+        the PATH. The response (JSON) goes to stdout; the handler's prints go to stderr. \
+        Exits 1 when the handler raises, times out or exits.\n\n\
+        Examples:\n  \
+        lade invoke hello --local\n  \
+        lade invoke hello --local --data '{\"name\": \"Ada\"}'       the event itself\n  \
+        lade invoke hello --local --event event.json             ... from a file\n  \
+        lade invoke get-item --local --event api:GET:/items/42   a REST API (v1) request\n  \
+        lade invoke get-item --local --event http:GET:/items/42  an HTTP API (v2) request\n  \
+        lade invoke put-item --local --event api:POST:/items --data '{\"id\": \"1\"}'   with a body"
+    )]
+    Invoke {
+        #[command(flatten)]
+        common: Common,
+        /// The function's key in the manifest (`functions: KEY:`).
+        key: String,
+        /// Run the handler here, with the runtime found on the PATH. (Invoking the
+        /// deployed function in Lambda is not available yet, so this is required.)
+        #[arg(long)]
+        local: bool,
+        /// The event, as JSON. With a sample --event (api:... or http:...), the
+        /// request's body instead.
+        #[arg(long, value_name = "JSON")]
+        data: Option<String>,
+        /// A file that holds the event as JSON, or a sample API Gateway proxy event:
+        /// api:METHOD:/path for a REST API (payload 1.0), http:METHOD:/path for an HTTP
+        /// API (payload 2.0), with path parameters from the manifest's matching route.
+        #[arg(long, value_name = "FILE|api:METHOD:/path|http:METHOD:/path")]
+        event: Option<String>,
+    },
+    /// Answer the manifest's API on this machine, each request in a fresh handler process.
+    #[command(
+        after_help = "Runs on this machine, not in API Gateway and Lambda: no IAM role, no \
+        authorizers or API keys, no AWS services, only the Python and Node.js found on the \
+        PATH. Routes are served under /<stage>/ as in AWS, with REST API (v1) proxy events. \
+        Every request runs its handler in a new process, so code changes apply at the next \
+        request; restart after editing the manifest. Stop with Ctrl-C.\n\n\
+        Examples:\n  \
+        lade serve                          http://127.0.0.1:3000/dev/...\n  \
+        lade serve --port 8080 --stage prod\n  \
+        lade serve --host 0.0.0.0           reachable from other machines"
+    )]
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// The port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
     },
     /// Print the plan's steps and their dependencies as a graph (Mermaid or DOT).
     #[command(

@@ -19,6 +19,7 @@ pub mod diff;
 pub mod kinds;
 pub mod limits;
 pub mod live;
+pub mod local;
 pub mod manifest;
 pub mod model;
 pub mod outputs;

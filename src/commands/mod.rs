@@ -10,11 +10,14 @@
 mod apply;
 mod completions;
 mod interrupt;
+mod invoke;
+mod local;
 mod logging;
 mod outputs;
 mod plan;
 mod progress;
 mod reporters;
+mod serve;
 mod stats;
 mod ui;
 mod validate;
@@ -100,6 +103,26 @@ pub fn run(cli: Cli) -> ExitCode {
             with_runtime(apply::run(&common, &run, apply::Mode::Destroy, &ui, aws))
         }
         Command::Completions { shell } => completions::run(shell).map(|()| Exit::Success),
+        Command::Invoke {
+            common,
+            key,
+            local,
+            data,
+            event,
+        } => with_runtime(invoke::run(
+            &common,
+            &invoke::Args {
+                key,
+                local,
+                data,
+                event,
+            },
+            &ui,
+            aws,
+        )),
+        Command::Serve { common, port, host } => {
+            with_runtime(serve::run(&common, &host, port, &ui, aws))
+        }
     };
     // Printed whether the command succeeded or not: a failed apply is when it helps most.
     if cli.output.stats {

@@ -42,6 +42,7 @@ use crate::model::Desired;
 use diagnostic::Reporter;
 pub use diagnostic::{Diagnostic, Diagnostics};
 use node::Loc;
+pub(crate) use rules::suggest;
 
 /// The stage when neither the manifest nor `--stage` names one.
 ///
