@@ -140,28 +140,21 @@ pub struct Common {
 /// `m` or `h` (`500ms`, `90s`, `10m`, `1h`).
 pub fn duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("expected a duration such as 90s or 10m, got `{text}`"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => number,
-        "ms" => number / 1000.0,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
-            ));
-        }
-    };
-    if seconds <= 0.0 || seconds > 86_400.0 {
+    // A bare number is seconds; anything else is jiff's friendly format (`90s`, `10m`,
+    // `1h 30m`, `500ms`).
+    let parsed = match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => text
+            .parse::<jiff::SignedDuration>()
+            .map_err(|_| format!("expected a duration such as 300, 90s or 10m, got `{text}`"))
+            .and_then(|d| {
+                Duration::try_from(d).map_err(|_| format!("`{text}` is not a positive duration"))
+            }),
+    }?;
+    if parsed.is_zero() || parsed > Duration::from_secs(86_400) {
         return Err(format!("`{text}` is not between 1ms and 24h"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(parsed)
 }
 
 /// Parses `NAME=VALUE`.
@@ -361,7 +354,10 @@ mod tests {
         assert_eq!(duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert!(duration("5 days").unwrap_err().contains("unknown unit"));
+        assert_eq!(duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(duration("25h").unwrap_err().contains("not between"));
+        assert!(duration("5 days").is_err());
+        assert!(duration("-5s").is_err());
         assert!(
             duration("soon")
                 .unwrap_err()

@@ -306,6 +306,26 @@ pub struct SourceSettings {
     pub max_retries: Option<i32>,
 }
 
+impl SourceSettings {
+    /// Lambda's settings for a mapping from `kind` that sets nothing; a stream's
+    /// starting position is the caller's to choose.
+    pub fn defaults(kind: SourceKind) -> SourceSettings {
+        SourceSettings {
+            batch_size: kind.default_batch_size(),
+            batching_window: 0,
+            max_concurrency: None,
+            report_batch_item_failures: false,
+            filter: Vec::new(),
+            enabled: true,
+            starting_position: None,
+            on_failure: None,
+            bisect_on_error: false,
+            // Streams retry until the record expires; queues have no such setting.
+            max_retries: kind.is_stream().then_some(-1),
+        }
+    }
+}
+
 /// An event-source mapping on a function lade owns, as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveEventSource {

@@ -2044,25 +2044,20 @@ fn queue(arn: &str, batch_size: i32) -> EventSource {
         arn: arn.into(),
         settings: SourceSettings {
             batch_size,
-            batching_window: 0,
-            max_concurrency: None,
-            report_batch_item_failures: false,
-            filter: Vec::new(),
-            enabled: true,
-            starting_position: None,
-            on_failure: None,
-            bisect_on_error: false,
-            max_retries: None,
+            ..SourceSettings::defaults(SourceKind::Sqs)
         },
     }
 }
 
 fn stream(arn: &str, position: &str) -> EventSource {
-    let mut source = queue(arn, 100);
-    source.kind = SourceKind::Kinesis;
-    source.settings.starting_position = Some(position.into());
-    source.settings.max_retries = Some(-1);
-    source
+    EventSource {
+        kind: SourceKind::Kinesis,
+        arn: arn.into(),
+        settings: SourceSettings {
+            starting_position: Some(position.into()),
+            ..SourceSettings::defaults(SourceKind::Kinesis)
+        },
+    }
 }
 
 /// `desired()` with the `work` function triggered by `sources`.
