@@ -777,6 +777,7 @@ pub enum ResourceKind {
     /// A queue or stream that invokes a function.
     Trigger,
     /// A function's URL, and the public permissions of one without auth.
+    #[serde(rename = "url")]
     FunctionUrl,
 }
 
@@ -790,7 +791,7 @@ impl ResourceKind {
             ResourceKind::Permission => "permission",
             ResourceKind::Deployment => "deployment",
             ResourceKind::Trigger => "trigger",
-            ResourceKind::FunctionUrl => "function URL",
+            ResourceKind::FunctionUrl => "url",
         }
     }
 }
