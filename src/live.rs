@@ -36,12 +36,24 @@
 //! a page) when lade owns any function, keeping the mappings on owned functions. (A
 //! mapping outlives its function, so destroy reads them too.)
 //!
+//! Alongside them the **function URLs**: one `GetFunctionUrlConfig` per owned function
+//! whose manifest has `url:` or that carries the `lade:url` tag. Lambda has no
+//! account-wide listing of URLs (`ListFunctionUrlConfigs` is per function, like the
+//! `Get`), and one read per owned function would add N requests to every plan for a
+//! feature most functions do not use; the tag, which apply writes before
+//! `CreateFunctionUrlConfig` and removes after `DeleteFunctionUrlConfig`, finds a URL
+//! the manifest no longer asks for, destroy included. A plan with no URL wanted or
+//! marked reads none. (The tag comes from the tagging index, which can lag: a URL
+//! made seconds ago whose `url:` is removed at once may be missed by that one plan.)
+//!
 //! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
 //! account has an API, since any of them can hold lade's invoke statement: the routed
 //! ones, and the others if a route to them was removed (by lade, in an apply that was
 //! interrupted before the statement went, or by hand outside lade). With no API on
-//! either side none is read: a statement can then be left only if the API was
-//! deleted outside lade, and it names an API that no longer exists.
+//! either side none is read, except for the functions with a URL (wanted, live or
+//! marked), which can hold the public statements of a URL without auth: a statement
+//! can then be left only if the API was deleted outside lade, and it names an API that
+//! no longer exists.
 //!
 //! Then, in the plan only, one `GetRole` per role the manifest gives by ARN that no
 //! live function uses yet, and one `GetPolicy` per managed policy not yet attached to
