@@ -408,8 +408,10 @@ pub enum PublicStatement {
 }
 
 impl PublicStatement {
-    pub const ALL: [PublicStatement; 2] =
-        [PublicStatement::InvokeFunctionUrl, PublicStatement::InvokeFunction];
+    pub const ALL: [PublicStatement; 2] = [
+        PublicStatement::InvokeFunctionUrl,
+        PublicStatement::InvokeFunction,
+    ];
 
     /// Its statement id in the function's resource policy.
     pub fn sid(self) -> &'static str {

@@ -101,7 +101,11 @@ pub fn text(outputs: &Outputs) -> String {
             .max()
             .unwrap_or(0);
         for url in &outputs.function_urls {
-            let auth = if url.auth == "iam" { "  (auth: iam)" } else { "" };
+            let auth = if url.auth == "iam" {
+                "  (auth: iam)"
+            } else {
+                ""
+            };
             out.push_str(&format!("  {:<width$}  {}{auth}\n", url.function, url.url));
         }
     }

@@ -2672,9 +2672,10 @@ async fn a_public_url_comes_after_its_function_with_both_statements_and_converge
         render::plan_text(&plan)
     );
     for statement in PublicStatement::ALL {
-        let add = position(&plan, |op| {
-            matches!(op, Op::Lambda(LambdaOp::AddUrlPermission { statement: s, .. }) if *s == statement)
-        });
+        let add = position(
+            &plan,
+            |op| matches!(op, Op::Lambda(LambdaOp::AddUrlPermission { statement: s, .. }) if *s == statement),
+        );
         assert!(depends(&plan, add, create), "{}", render::plan_text(&plan));
     }
     Engine::new(&cloud, &desired).converge().await;
@@ -2697,7 +2698,9 @@ async fn a_public_url_comes_after_its_function_with_both_statements_and_converge
 #[tokio::test]
 async fn a_cors_change_is_one_update_and_auth_iam_removes_the_statements_first() {
     let cloud = MemoryCloud::new();
-    Engine::new(&cloud, &with_url(Some(url(UrlAuth::None, &["*"])))).converge().await;
+    Engine::new(&cloud, &with_url(Some(url(UrlAuth::None, &["*"]))))
+        .converge()
+        .await;
 
     let desired = with_url(Some(url(UrlAuth::None, &["https://example.com"])));
     let plan = Engine::new(&cloud, &desired).plan().await;
@@ -2731,7 +2734,9 @@ async fn a_cors_change_is_one_update_and_auth_iam_removes_the_statements_first()
     Engine::new(&cloud, &desired).converge().await;
     assert!(public_sids(&cloud).is_empty());
     assert_eq!(
-        cloud.snapshot().function_urls["shop-dev-work"].settings.auth,
+        cloud.snapshot().function_urls["shop-dev-work"]
+            .settings
+            .auth,
         UrlAuth::Iam
     );
 }
@@ -2739,7 +2744,9 @@ async fn a_cors_change_is_one_update_and_auth_iam_removes_the_statements_first()
 #[tokio::test]
 async fn a_removed_url_goes_with_its_mark_and_no_url_means_no_reads() {
     let cloud = MemoryCloud::new();
-    Engine::new(&cloud, &with_url(Some(url(UrlAuth::None, &[])))).converge().await;
+    Engine::new(&cloud, &with_url(Some(url(UrlAuth::None, &[]))))
+        .converge()
+        .await;
 
     let desired = with_url(None);
     let plan = Engine::new(&cloud, &desired).plan().await;
@@ -2758,7 +2765,11 @@ async fn a_removed_url_goes_with_its_mark_and_no_url_means_no_reads() {
     let account = cloud.snapshot();
     assert!(account.function_urls.is_empty());
     assert!(public_sids(&cloud).is_empty());
-    assert!(!account.functions["shop-dev-work"].tags.contains_key("lade:url"));
+    assert!(
+        !account.functions["shop-dev-work"]
+            .tags
+            .contains_key("lade:url")
+    );
 
     // With no URL wanted or marked, a plan reads no URL and no resource policy.
     cloud.clear_calls();
@@ -2772,7 +2783,9 @@ async fn a_removed_url_goes_with_its_mark_and_no_url_means_no_reads() {
 #[tokio::test]
 async fn a_url_is_deleted_before_its_function_and_found_by_its_mark_alone() {
     let cloud = MemoryCloud::new();
-    Engine::new(&cloud, &with_url(Some(url(UrlAuth::Iam, &[])))).converge().await;
+    Engine::new(&cloud, &with_url(Some(url(UrlAuth::Iam, &[]))))
+        .converge()
+        .await;
 
     // The manifest drops the function: only the mark says it has a URL.
     let mut desired = desired();
@@ -2785,7 +2798,11 @@ async fn a_url_is_deleted_before_its_function_and_found_by_its_mark_alone() {
         &plan,
         |op| matches!(op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-work"),
     );
-    assert!(depends(&plan, function, url), "{}", render::plan_text(&plan));
+    assert!(
+        depends(&plan, function, url),
+        "{}",
+        render::plan_text(&plan)
+    );
     Engine::new(&cloud, &desired).converge().await;
     assert!(cloud.snapshot().function_urls.is_empty());
 }
@@ -2834,4 +2851,19 @@ async fn url_steps_explain_as_aws_cli_commands() {
     ] {
         assert!(explained.contains(expected), "{expected}:\n{explained}");
     }
+}
+
+#[tokio::test]
+async fn a_no_op_plan_reads_one_url_and_one_policy_per_function_with_a_url() {
+    let cloud = MemoryCloud::new();
+    let desired = with_url(Some(url(UrlAuth::None, &[])));
+    Engine::new(&cloud, &desired).converge().await;
+    cloud.clear_calls();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert!(plan.is_empty(), "{}", render::plan_text(&plan));
+    let counts = counted(&cloud);
+    // Only `work` has a URL: the other two functions cost no URL and no policy read.
+    assert_eq!(counts.get("GetFunctionUrlConfig"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("GetPolicy"), Some(&1), "{counts:?}");
+    assert!(!counts.contains_key("GetFunction"), "{counts:?}");
 }

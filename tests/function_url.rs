@@ -94,7 +94,10 @@ async fn a_url_deploys_replans_clean_changes_cors_switches_auth_goes_and_is_dest
     assert_eq!(
         sids(&lambda, &worker).await,
         [
-            ("lade-url-public".to_string(), "lambda:InvokeFunctionUrl".to_string()),
+            (
+                "lade-url-public".to_string(),
+                "lambda:InvokeFunctionUrl".to_string()
+            ),
             (
                 "lade-url-public-invoke".to_string(),
                 "lambda:InvokeFunction".to_string()
@@ -138,7 +141,10 @@ async fn a_url_deploys_replans_clean_changes_cors_switches_auth_goes_and_is_dest
         .send()
         .await
         .unwrap();
-    assert_eq!(config.cors().unwrap().allow_origins(), ["https://example.com"]);
+    assert_eq!(
+        config.cors().unwrap().allow_origins(),
+        ["https://example.com"]
+    );
     assert_eq!(config.function_url(), address);
 
     // 4. Auth IAM: the public statements go first, then the URL needs auth.

@@ -651,9 +651,10 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
             match service {
                 _ if anywhere.contains(action.as_str()) => {}
                 "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::123456789012:role/"]),
-                "iam" if name == "GetPolicy" => {
-                    scoped_to(&["arn:aws:iam::aws:policy/", "arn:aws:iam::123456789012:policy/"])
-                }
+                "iam" if name == "GetPolicy" => scoped_to(&[
+                    "arn:aws:iam::aws:policy/",
+                    "arn:aws:iam::123456789012:policy/",
+                ]),
                 "iam" => scoped_to(&["arn:aws:iam::123456789012:role/lade/shop/"]),
                 "lambda" if name.ends_with("EventSourceMapping") => {
                     scoped_to(&["arn:aws:lambda:us-east-1:123456789012:event-source-mapping:"])
@@ -724,7 +725,11 @@ fn add_permission_is_only_for_api_gateway_and_public_urls() {
     assert_eq!(adding.len(), 2, "two statements allow lambda:AddPermission");
     let mut principals = Vec::new();
     for statement in &adding {
-        assert_eq!(statement.actions, ["lambda:AddPermission"], "it stands alone");
+        assert_eq!(
+            statement.actions,
+            ["lambda:AddPermission"],
+            "it stands alone"
+        );
         let condition = statement.condition.clone().expect("a condition");
         principals.push(condition["StringEquals"]["lambda:Principal"].clone());
         assert_eq!(condition.as_object().unwrap().len(), 1, "{condition}");
@@ -747,7 +752,10 @@ fn add_permission_is_only_for_api_gateway_and_public_urls() {
         }));
     }
     assert_eq!(sent, ["API_GATEWAY", "\"*\""]);
-    assert!(sources["lambda.rs"].contains("const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;"));
+    assert!(
+        sources["lambda.rs"]
+            .contains("const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;")
+    );
     assert_eq!(lade::arn::API_GATEWAY_PRINCIPAL, "apigateway.amazonaws.com");
 }
 

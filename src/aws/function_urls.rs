@@ -113,10 +113,12 @@ impl FunctionUrlApi for AwsCloud {
                         .update_function_url_config()
                         .function_name(function)
                         .auth_type(sdk_auth(settings.auth))
-                        .cors(settings.cors.as_ref().map_or_else(
-                            || SdkCors::builder().build(),
-                            sdk_cors,
-                        ))
+                        .cors(
+                            settings
+                                .cors
+                                .as_ref()
+                                .map_or_else(|| SdkCors::builder().build(), sdk_cors),
+                        )
                         .invoke_mode(sdk_mode(settings.invoke_mode))
                         .send(),
                 )

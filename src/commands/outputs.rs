@@ -9,8 +9,7 @@ use crate::outputs;
 pub async fn run(common: &Common, json: bool, stats: &Arc<Stats>) -> anyhow::Result<()> {
     let (desired, cloud) = super::load_and_connect(common, stats).await?;
     // Only the API and the function URLs: all that the outputs need.
-    let live =
-        crate::live::read_outputs(&cloud, &desired, &super::limits(common), true).await?;
+    let live = crate::live::read_outputs(&cloud, &desired, &super::limits(common), true).await?;
     let outputs = outputs::collect(
         &live,
         &desired.scope.stage,

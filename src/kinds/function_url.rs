@@ -20,9 +20,7 @@
 
 use super::{DiffCx, Fingerprint, Kind, PlanCx, fingerprint};
 use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Ref};
-use crate::model::{
-    Cors, Live, PublicStatement, ResourceKind, UrlAuth, UrlSettings,
-};
+use crate::model::{Cors, Live, PublicStatement, ResourceKind, UrlAuth, UrlSettings};
 use crate::plan::address::{Address, Object, PUBLIC};
 use crate::plan::graph::{Need, Phase, StepSpec};
 use crate::plan::{LambdaOp, Op};
@@ -279,7 +277,9 @@ fn url_fields(wanted: &UrlSettings, live: Option<&UrlSettings>) -> Vec<FieldChan
         (Field::AllowOrigins, |s| cors_list(|c| &c.allow_origins)(s)),
         (Field::AllowMethods, |s| cors_list(|c| &c.allow_methods)(s)),
         (Field::AllowHeaders, |s| cors_list(|c| &c.allow_headers)(s)),
-        (Field::ExposeHeaders, |s| cors_list(|c| &c.expose_headers)(s)),
+        (Field::ExposeHeaders, |s| {
+            cors_list(|c| &c.expose_headers)(s)
+        }),
         (Field::AllowCredentials, |s| {
             s.cors
                 .as_ref()

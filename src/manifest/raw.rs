@@ -287,7 +287,7 @@ pub(crate) struct RawFunction {
 pub(crate) enum RawUrl {
     /// `true` for a URL without auth, `false` for none.
     Short(Sp<bool>),
-    Long(RawUrlLong),
+    Long(Box<RawUrlLong>),
 }
 
 /// The long form of a function URL.
@@ -337,7 +337,9 @@ impl<'de> Deserialize<'de> for RawUrl {
             }
             fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawUrl, D::Error> {
                 match take_shape() {
-                    Some(Shape::Map) => RawUrlLong::deserialize(d).map(RawUrl::Long),
+                    Some(Shape::Map) => {
+                        RawUrlLong::deserialize(d).map(|l| RawUrl::Long(Box::new(l)))
+                    }
                     Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
                         serde::de::Unexpected::Seq,
                         &self,

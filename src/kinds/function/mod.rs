@@ -336,7 +336,9 @@ fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a C
             .flat_map(|f| f.environment.values())
             .flat_map(|v| v.refs())
             .filter_map(|r| match r {
-                CrossRef::FunctionArn(key) | CrossRef::FunctionUrl(key) => desired.functions.get(key),
+                CrossRef::FunctionArn(key) | CrossRef::FunctionUrl(key) => {
+                    desired.functions.get(key)
+                }
                 _ => None,
             });
         for target in referenced {

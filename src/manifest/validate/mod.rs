@@ -136,7 +136,14 @@ impl Validator<'_, '_> {
             .functions
             .iter()
             .filter_map(|(key, function)| {
-                self.function(&scope, key, function, &defaults, &mut arn_refs, &mut url_refs)
+                self.function(
+                    &scope,
+                    key,
+                    function,
+                    &defaults,
+                    &mut arn_refs,
+                    &mut url_refs,
+                )
             })
             .map(|f| (f.key.clone(), f))
             .collect();

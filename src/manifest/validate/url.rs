@@ -56,7 +56,10 @@ impl Validator<'_, '_> {
                 "response_stream" => InvokeMode::ResponseStream,
                 other => {
                     self.r
-                        .error(mode.loc, format!("`invoke_mode: {other}` in {owner} is not an invoke mode"))
+                        .error(
+                            mode.loc,
+                            format!("`invoke_mode: {other}` in {owner} is not an invoke mode"),
+                        )
                         .help("write `buffered` (the whole answer at once) or `response_stream`");
                     InvokeMode::Buffered
                 }
@@ -98,7 +101,10 @@ impl Validator<'_, '_> {
                 self.r
                     .error(
                         method.loc,
-                        format!("`{}` in the `allow_methods` of {owner} is not an HTTP method", method.value),
+                        format!(
+                            "`{}` in the `allow_methods` of {owner} is not an HTTP method",
+                            method.value
+                        ),
                     )
                     .help(format!("write one of {}", METHODS.join(", ")));
             }
@@ -111,10 +117,7 @@ impl Validator<'_, '_> {
                 .flatten()
                 .find(|origin| origin.value == "*")
         {
-            let at = cors
-                .allow_credentials
-                .as_ref()
-                .map_or(star.loc, |c| c.loc);
+            let at = cors.allow_credentials.as_ref().map_or(star.loc, |c| c.loc);
             self.r
                 .error(
                     at,
@@ -131,7 +134,10 @@ impl Validator<'_, '_> {
                 self.r
                     .error(
                         age.loc,
-                        format!("`max_age` in {owner} must be between 0 and {MAX_AGE} seconds, not {}", age.value),
+                        format!(
+                            "`max_age` in {owner} must be between 0 and {MAX_AGE} seconds, not {}",
+                            age.value
+                        ),
                     )
                     .help("Lambda caches a preflight answer for at most 86400 seconds (a day)");
                 0
@@ -186,7 +192,8 @@ fn is_origin(origin: &str) -> bool {
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -195,10 +202,20 @@ mod tests {
 
     #[test]
     fn origins() {
-        for good in ["https://example.com", "http://localhost:3000", "https://*.example.com"] {
+        for good in [
+            "https://example.com",
+            "http://localhost:3000",
+            "https://*.example.com",
+        ] {
             assert!(is_origin(good), "{good}");
         }
-        for bad in ["example.com", "https://", "https://example.com/path", "https://a:b", "://x"] {
+        for bad in [
+            "example.com",
+            "https://",
+            "https://example.com/path",
+            "https://a:b",
+            "://x",
+        ] {
             assert!(!is_origin(bad), "{bad}");
         }
     }

@@ -196,7 +196,9 @@ impl LambdaOp {
             LambdaOp::DeleteEventSourceMapping {
                 function, source, ..
             } => format!("stop {source} invoking function {function}"),
-            LambdaOp::CreateFunctionUrlConfig { function, settings, .. } => format!(
+            LambdaOp::CreateFunctionUrlConfig {
+                function, settings, ..
+            } => format!(
                 "give function {function} a URL (auth {})",
                 settings.auth.as_str()
             ),
@@ -206,11 +208,17 @@ impl LambdaOp {
             LambdaOp::DeleteFunctionUrlConfig { function, .. } => {
                 format!("delete the URL of function {function}")
             }
-            LambdaOp::AddUrlPermission { function, statement } => format!(
+            LambdaOp::AddUrlPermission {
+                function,
+                statement,
+            } => format!(
                 "let anyone call the URL of function {function} ({})",
                 statement.action()
             ),
-            LambdaOp::RemoveUrlPermission { function, statement } => format!(
+            LambdaOp::RemoveUrlPermission {
+                function,
+                statement,
+            } => format!(
                 "stop letting anyone call the URL of function {function} ({})",
                 statement.action()
             ),

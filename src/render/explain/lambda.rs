@@ -175,7 +175,10 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             Command::new("lambda", "delete-function-url-config").arg("function-name", function),
             Command::new("lambda", "untag-resource")
                 .arg("resource", function_arn)
-                .args("tag-keys", [crate::kinds::function_url::TAG_URL.to_string()]),
+                .args(
+                    "tag-keys",
+                    [crate::kinds::function_url::TAG_URL.to_string()],
+                ),
         ],
         LambdaOp::AddUrlPermission {
             function,
@@ -208,7 +211,11 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
 
 /// The options that give a URL its settings; an update sends CORS even when there is
 /// none (`{}`), which clears it.
-fn url_settings(mut command: Command, settings: &crate::model::UrlSettings, update: bool) -> Command {
+fn url_settings(
+    mut command: Command,
+    settings: &crate::model::UrlSettings,
+    update: bool,
+) -> Command {
     command = command
         .arg("auth-type", settings.auth.api_name())
         .arg("invoke-mode", settings.invoke_mode.api_name());
