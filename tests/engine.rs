@@ -2867,3 +2867,19 @@ async fn a_no_op_plan_reads_one_url_and_one_policy_per_function_with_a_url() {
     assert_eq!(counts.get("GetPolicy"), Some(&1), "{counts:?}");
     assert!(!counts.contains_key("GetFunction"), "{counts:?}");
 }
+
+#[tokio::test]
+async fn a_url_plan_round_trips_through_json_create_update_and_delete() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_url(Some(url(UrlAuth::None, &["*"])));
+    let round_trip = |plan: &Plan| {
+        let back: Plan = serde_json::from_str(&render::plan_json(plan)).unwrap();
+        assert_eq!(&back, plan);
+    };
+    round_trip(&Engine::new(&cloud, &desired).plan().await);
+    Engine::new(&cloud, &desired).converge().await;
+    desired = with_url(Some(url(UrlAuth::Iam, &["https://example.com"])));
+    round_trip(&Engine::new(&cloud, &desired).plan().await);
+    desired = with_url(None);
+    round_trip(&Engine::new(&cloud, &desired).plan().await);
+}
