@@ -296,12 +296,14 @@ pub(crate) enum RawUrl {
 pub(crate) struct RawUrlLong {
     /// Who may call it: `none` (anyone; lade adds the public permissions AWS requires)
     /// or `iam` (signed requests that IAM allows, `AWS_IAM`). Default `none`.
-    #[schemars(extend("enum" = ["none", "iam"]))]
+    #[serde(default)]
+    #[schemars(schema_with = "schema::url_auth")]
     pub auth: Option<Sp<String>>,
     /// Cross-origin resource sharing for browsers calling the URL.
     pub cors: Option<Sp<RawCors>>,
     /// `buffered` (the default: the whole answer at once) or `response_stream`.
-    #[schemars(extend("enum" = ["buffered", "response_stream"]))]
+    #[serde(default)]
+    #[schemars(schema_with = "schema::invoke_mode")]
     pub invoke_mode: Option<Sp<String>>,
 }
 
@@ -755,6 +757,18 @@ mod schema {
 
     pub fn flag(generator: &mut SchemaGenerator) -> Schema {
         or_variable(generator, json_schema!({ "type": "boolean" }))
+    }
+
+    pub fn url_auth(generator: &mut SchemaGenerator) -> Schema {
+        or_variable(
+            generator,
+            json_schema!({ "type": "string", "enum": ["none", "iam"] }),
+        )
+    }
+
+    pub fn invoke_mode(generator: &mut SchemaGenerator) -> Schema {
+        let modes = json_schema!({ "type": "string", "enum": ["buffered", "response_stream"] });
+        or_variable(generator, modes)
     }
 
     pub fn count(generator: &mut SchemaGenerator) -> Schema {
