@@ -313,7 +313,8 @@ pub(crate) struct RawUrlLong {
 pub(crate) struct RawCors {
     /// Origins allowed to call: `*`, or `scheme://host[:port]` each.
     pub allow_origins: Option<Vec<Sp<String>>>,
-    /// HTTP methods allowed (`GET`, `POST`, …), or `*`.
+    /// HTTP methods allowed, at most 6: `GET`, `PUT`, `HEAD`, `POST`, `PATCH`,
+    /// `DELETE`, or `*` (not `OPTIONS`: Lambda answers preflight requests itself).
     pub allow_methods: Option<Vec<Sp<String>>>,
     /// Request headers allowed.
     pub allow_headers: Option<Vec<Sp<String>>>,

@@ -4,8 +4,9 @@
 //! `none` or `iam`, `invoke_mode` is `buffered` or `response_stream`; each CORS origin
 //! is `*` or `scheme://host[:port]`; `allow_credentials: true` is refused with origin
 //! `*` (browsers refuse the pair, and Lambda refuses it too); each method is an HTTP
-//! method or `*`; `max_age` is 0 to 86400 seconds. Also that a `${function:KEY.url}`
-//! names a function that has a URL.
+//! method Lambda takes (not `OPTIONS`) or `*`; `max_age` is 0 to 86400 seconds; each
+//! list holds at most as many items, each at most as long, as Lambda takes. Also that
+//! a `${function:KEY.url}` names a function that has a URL.
 
 use std::collections::BTreeMap;
 
@@ -15,10 +16,10 @@ use crate::model::{Cors, CrossRef, Function, InvokeMode, UrlAuth, UrlSettings};
 
 use super::Validator;
 
-/// The HTTP methods a function URL's CORS settings accept (and `*`).
-const METHODS: &[&str] = &[
-    "GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS", "*",
-];
+/// The HTTP methods a function URL's CORS settings accept (and `*`). Not `OPTIONS`:
+/// Lambda answers preflight requests itself, and takes methods of at most 6
+/// characters.
+const METHODS: &[&str] = &["GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*"];
 
 /// At most this many seconds of `max_age` (Lambda's limit).
 const MAX_AGE: i64 = 86400;
@@ -86,6 +87,36 @@ impl Validator<'_, '_> {
                 .collect()
         };
         let cors = &raw.value;
+        // Lambda's limits on each list (the `Cors` shape of the API reference).
+        let lists = [
+            ("allow_origins", &cors.allow_origins, 100, 253),
+            // Each method is checked against METHODS below.
+            ("allow_methods", &cors.allow_methods, 6, usize::MAX),
+            ("allow_headers", &cors.allow_headers, 100, 1024),
+            ("expose_headers", &cors.expose_headers, 100, 1024),
+        ];
+        for (name, items, most, longest) in lists {
+            let items = items.as_deref().unwrap_or_default();
+            if let Some(extra) = items.get(most) {
+                self.r
+                    .error(
+                        extra.loc,
+                        format!(
+                            "`{name}` of {owner} has {} items; Lambda takes at most {most}",
+                            items.len()
+                        ),
+                    )
+                    .help("list fewer, or `*` where it stands for all");
+            }
+            for item in items.iter().filter(|i| i.value.len() > longest) {
+                self.r
+                    .error(
+                        item.loc,
+                        format!("an item of `{name}` of {owner} has {} characters; Lambda takes at most {longest}", item.value.len()),
+                    )
+                    .help("shorten it");
+            }
+        }
         for origin in cors.allow_origins.iter().flatten() {
             if origin.value != "*" && !is_origin(&origin.value) {
                 self.r
@@ -102,11 +133,14 @@ impl Validator<'_, '_> {
                     .error(
                         method.loc,
                         format!(
-                            "`{}` in the `allow_methods` of {owner} is not an HTTP method",
+                            "`{}` in the `allow_methods` of {owner} is not a method a function URL's CORS takes",
                             method.value
                         ),
                     )
-                    .help(format!("write one of {}", METHODS.join(", ")));
+                    .help(format!(
+                        "write one of {}; Lambda answers preflight (OPTIONS) requests itself",
+                        METHODS.join(", ")
+                    ));
             }
         }
         let credentials = cors.allow_credentials.as_ref().is_some_and(|c| c.value);
