@@ -36,7 +36,8 @@ pub const FUNCTION_TAGS: usize = 50;
 pub const STATEMENT_ID_CHARS: usize = 100;
 
 /// The tags lade puts on every function beside the manifest's: `lade:project`,
-/// `lade:stage`, `lade:key`, `lade:config` and `lade:sensitive`.
+/// `lade:stage`, `lade:key`, `lade:config` and `lade:sensitive` (and `lade:url` on a
+/// function with a URL, counted where the function is known).
 pub const LADE_FUNCTION_TAGS: usize = 5;
 
 /// The longest region name AWS uses (`ap-southeast-5`, `eusc-de-east-1`), with room.
@@ -128,6 +129,11 @@ pub fn longest_ref(desired: &Desired, reference: &CrossRef, region: Option<&str>
         CrossRef::ApiUrl => {
             "https://.execute-api../".len() + REST_API_ID + region + dns + desired.scope.stage.len()
         }
+        // `https://<32-character id>.lambda-url.<region>.on.aws/`; China's suffix is
+        // longer, so count the longest.
+        CrossRef::FunctionUrl(_) => {
+            "https://.lambda-url../".len() + 32 + region + "on.amazonwebservices.com.cn".len()
+        }
     }
 }
 
@@ -187,6 +193,9 @@ pub fn longest_tags(desired: &Desired, function: &Function) -> BTreeMap<String, 
         crate::kinds::function::record::TAG_SENSITIVE.into(),
         "x".repeat(256),
     );
+    if function.url.is_some() {
+        tags.insert(crate::kinds::function_url::TAG_URL.into(), "1".into());
+    }
     tags
 }
 

@@ -36,12 +36,24 @@
 //! a page) when lade owns any function, keeping the mappings on owned functions. (A
 //! mapping outlives its function, so destroy reads them too.)
 //!
+//! Alongside them the **function URLs**: one `GetFunctionUrlConfig` per owned function
+//! whose manifest has `url:` or that carries the `lade:url` tag. Lambda has no
+//! account-wide listing of URLs (`ListFunctionUrlConfigs` is per function, like the
+//! `Get`), and one read per owned function would add N requests to every plan for a
+//! feature most functions do not use; the tag, which apply writes before
+//! `CreateFunctionUrlConfig` and removes after `DeleteFunctionUrlConfig`, finds a URL
+//! the manifest no longer asks for, destroy included. A plan with no URL wanted or
+//! marked reads none. (The tag comes from the tagging index, which can lag: a URL
+//! made seconds ago whose `url:` is removed at once may be missed by that one plan.)
+//!
 //! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
 //! account has an API, since any of them can hold lade's invoke statement: the routed
 //! ones, and the others if a route to them was removed (by lade, in an apply that was
 //! interrupted before the statement went, or by hand outside lade). With no API on
-//! either side none is read: a statement can then be left only if the API was
-//! deleted outside lade, and it names an API that no longer exists.
+//! either side none is read, except for the functions with a URL (wanted, live or
+//! marked), which can hold the public statements of a URL without auth: a statement
+//! can then be left only if the API was deleted outside lade, and it names an API that
+//! no longer exists.
 //!
 //! Then, in the plan only, one `GetRole` per role the manifest gives by ARN that no
 //! live function uses yet, and one `GetPolicy` per managed policy not yet attached to
@@ -68,7 +80,7 @@ use tokio::sync::Semaphore;
 
 use crate::cloud::{Cloud, CloudError, Limits, PerService, Service};
 use crate::kinds::function::record::{TAG_CONFIG, live_fingerprint};
-use crate::kinds::{function, role};
+use crate::kinds::{function, function_url, role};
 use crate::model::{
     Desired, Foreign, Live, LiveApi, LiveFunction, LiveRole, ResourceKind, RoleRef, Scope,
 };
@@ -122,11 +134,18 @@ pub async fn read_with(
     let gates = Gates::new(limits);
     let wanted_functions = desired.function_names();
     let wanted_roles = desired.role_names();
+    let wanted_urls: BTreeSet<String> = desired
+        .functions
+        .values()
+        .filter(|f| f.url.is_some())
+        .map(|f| f.name.clone())
+        .collect();
     let mut live = read_scope(
         cloud,
         &desired.scope,
         &wanted_roles,
         &wanted_functions,
+        &wanted_urls,
         &gates,
     )
     .await?;
@@ -180,6 +199,36 @@ async fn read_event_sources(
     Ok(owned)
 }
 
+/// The URLs of the owned functions that the manifest gives one (`wanted`) or that
+/// carry the `lade:url` tag: one `GetFunctionUrlConfig` each. Lambda has no listing of
+/// the account's URLs, and reading every owned function's would cost a request per
+/// function on every plan; the tag, written before a URL is created and removed after
+/// it is deleted, finds a URL the manifest no longer asks for.
+async fn read_function_urls(
+    cloud: &dyn Cloud,
+    functions: &BTreeMap<String, LiveFunction>,
+    wanted: &BTreeSet<String>,
+    gates: &Gates,
+) -> Result<BTreeMap<String, crate::model::LiveFunctionUrl>, CloudError> {
+    let targets: Vec<&String> = functions
+        .iter()
+        .filter(|(name, function)| {
+            wanted.contains(*name) || function.tags.contains_key(function_url::TAG_URL)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    let read: Vec<Option<crate::model::LiveFunctionUrl>> = stream::iter(targets)
+        .map(|name| gates.run(Some(Service::Lambda), cloud.get_function_url(name)))
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    Ok(read
+        .into_iter()
+        .flatten()
+        .map(|url| (url.function.clone(), url))
+        .collect())
+}
+
 /// Reads what `scope` owns, and checks who holds each of the wanted names, with the
 /// default [`Limits`]. No permissions: see [`read_with`].
 pub async fn read_names(
@@ -189,23 +238,58 @@ pub async fn read_names(
     wanted_functions: &BTreeSet<String>,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(&Limits::default());
-    read_scope(cloud, scope, wanted_roles, wanted_functions, &gates).await
+    read_scope(
+        cloud,
+        scope,
+        wanted_roles,
+        wanted_functions,
+        &BTreeSet::new(),
+        &gates,
+    )
+    .await
 }
 
-/// Reads only the owned REST API (its resources, stage and deployments): all that the
-/// API's URLs need, in four requests, for `lade outputs` and after an apply.
-pub async fn read_api_only(
+/// What `lade outputs` and the outputs after an apply show: the owned REST API (four
+/// requests, when `api`), and one `GetFunctionUrlConfig` per function the manifest
+/// gives a URL. Read-only, like every read here.
+pub async fn read_outputs(
     cloud: &dyn Cloud,
-    scope: &Scope,
+    desired: &Desired,
     limits: &Limits,
+    api: bool,
 ) -> Result<Live, CloudError> {
-    let (api, extra_apis) = read_api(cloud, scope, &Gates::new(limits)).await?;
-    Ok(Live {
-        region: cloud.region(),
-        api,
-        extra_apis,
-        ..Live::default()
-    })
+    let gates = Gates::new(limits);
+    let mut live = if api {
+        let (api, extra_apis) = read_api(cloud, &desired.scope, &gates).await?;
+        Live {
+            region: cloud.region(),
+            api,
+            extra_apis,
+            ..Live::default()
+        }
+    } else {
+        Live {
+            region: cloud.region(),
+            ..Live::default()
+        }
+    };
+    let names: Vec<&String> = desired
+        .functions
+        .values()
+        .filter(|f| f.url.is_some())
+        .map(|f| &f.name)
+        .collect();
+    let urls: Vec<Option<crate::model::LiveFunctionUrl>> = stream::iter(names)
+        .map(|name| gates.run(Some(Service::Lambda), cloud.get_function_url(name)))
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    live.function_urls = urls
+        .into_iter()
+        .flatten()
+        .map(|url| (url.function.clone(), url))
+        .collect();
+    Ok(live)
 }
 
 async fn read_scope(
@@ -213,6 +297,7 @@ async fn read_scope(
     scope: &Scope,
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
+    wanted_urls: &BTreeSet<String>,
     gates: &Gates,
 ) -> Result<Live, CloudError> {
     let ((roles, foreign_roles), (functions, confirmed, foreign_functions), (api, extra_apis)) = futures::try_join!(
@@ -222,7 +307,10 @@ async fn read_scope(
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
     foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    let event_sources = read_event_sources(cloud, &functions, gates).await?;
+    let (event_sources, function_urls) = futures::try_join!(
+        read_event_sources(cloud, &functions, gates),
+        read_function_urls(cloud, &functions, wanted_urls, gates),
+    )?;
     Ok(Live {
         region: cloud.region(),
         roles,
@@ -232,6 +320,7 @@ async fn read_scope(
         extra_apis,
         permissions: BTreeMap::new(),
         event_sources,
+        function_urls,
         confirmed,
         missing: BTreeSet::new(),
     })
@@ -433,6 +522,7 @@ pub async fn confirm_owned(
                 Err(reason) => {
                     live.functions.remove(&name);
                     live.permissions.remove(&name);
+                    live.function_urls.remove(&name);
                     if wanted.contains(&name) {
                         live.foreign.push(Foreign {
                             kind: ResourceKind::Function,
@@ -446,6 +536,7 @@ pub async fn confirm_owned(
             None => {
                 live.functions.remove(&name);
                 live.permissions.remove(&name);
+                live.function_urls.remove(&name);
                 changed = true;
             }
         }
@@ -583,7 +674,21 @@ async fn missing_arns(
 /// module docs), none otherwise.
 fn permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
     if desired.api.is_none() && live.api.is_none() && live.extra_apis.is_empty() {
-        return BTreeSet::new();
+        // Without an API, only functions with a URL (wanted, live or marked) can hold
+        // lade's statements: the public ones of a URL without auth.
+        return live
+            .functions
+            .iter()
+            .filter(|(name, function)| {
+                live.function_urls.contains_key(*name)
+                    || function.tags.contains_key(function_url::TAG_URL)
+                    || desired
+                        .functions
+                        .values()
+                        .any(|f| &f.name == *name && f.url.is_some())
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
     }
     live.functions.keys().cloned().collect()
 }

@@ -205,6 +205,8 @@ pub struct Function {
     /// The queues and streams that invoke it (`events:`), each an event-source
     /// mapping, in manifest order; no source twice.
     pub event_sources: Vec<EventSource>,
+    /// Its function URL (`url:`), a dedicated HTTPS endpoint; `None` for none.
+    pub url: Option<UrlSettings>,
 }
 
 impl Function {
@@ -326,6 +328,138 @@ impl SourceSettings {
     }
 }
 
+/// A function URL's settings, as the manifest wants them and as Lambda reports them
+/// (`CreateFunctionUrlConfig`, `GetFunctionUrlConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlSettings {
+    pub auth: UrlAuth,
+    /// Its CORS settings; `None` for none (an empty `Cors` from Lambda reads as none).
+    pub cors: Option<Cors>,
+    pub invoke_mode: InvokeMode,
+}
+
+/// Who may call a function URL (`AuthType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlAuth {
+    /// `NONE`: anyone; the function's resource policy must allow the public.
+    None,
+    /// `AWS_IAM`: signed requests of principals that IAM allows.
+    Iam,
+}
+
+impl UrlAuth {
+    /// The manifest's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UrlAuth::None => "none",
+            UrlAuth::Iam => "iam",
+        }
+    }
+
+    /// Lambda's spelling.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            UrlAuth::None => "NONE",
+            UrlAuth::Iam => "AWS_IAM",
+        }
+    }
+}
+
+/// How a function URL returns the function's answer (`InvokeMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvokeMode {
+    /// `BUFFERED`, Lambda's default: the whole answer at once, at most 6 MB.
+    #[default]
+    Buffered,
+    /// `RESPONSE_STREAM`: streamed as the function writes it.
+    ResponseStream,
+}
+
+impl InvokeMode {
+    /// The manifest's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvokeMode::Buffered => "buffered",
+            InvokeMode::ResponseStream => "response_stream",
+        }
+    }
+
+    /// Lambda's spelling.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            InvokeMode::Buffered => "BUFFERED",
+            InvokeMode::ResponseStream => "RESPONSE_STREAM",
+        }
+    }
+}
+
+/// A function URL's CORS settings (`Cors`). Unset fields hold Lambda's defaults
+/// (empty lists, no credentials, `max_age` 0), so that desired and live compare.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub allow_credentials: bool,
+    /// Seconds a browser may cache the preflight answer, 0 to 86400.
+    pub max_age: i32,
+}
+
+impl Cors {
+    /// `None` for settings that are all Lambda's defaults: no CORS at all.
+    pub fn non_empty(self) -> Option<Cors> {
+        (self != Cors::default()).then_some(self)
+    }
+}
+
+/// One of the two resource-policy statements a function URL without auth needs. AWS
+/// documents both for URLs made since October 2025: `lambda:InvokeFunctionUrl` with
+/// the condition `lambda:FunctionUrlAuthType: NONE`, and `lambda:InvokeFunction`
+/// with `lambda:InvokedViaFunctionUrl: true` (so that the second lets the public call
+/// the function only through its URL). Each has a fixed statement id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicStatement {
+    InvokeFunctionUrl,
+    InvokeFunction,
+}
+
+impl PublicStatement {
+    pub const ALL: [PublicStatement; 2] = [
+        PublicStatement::InvokeFunctionUrl,
+        PublicStatement::InvokeFunction,
+    ];
+
+    /// Its statement id in the function's resource policy.
+    pub fn sid(self) -> &'static str {
+        match self {
+            PublicStatement::InvokeFunctionUrl => "lade-url-public",
+            PublicStatement::InvokeFunction => "lade-url-public-invoke",
+        }
+    }
+
+    /// The action it allows.
+    pub fn action(self) -> &'static str {
+        match self {
+            PublicStatement::InvokeFunctionUrl => "lambda:InvokeFunctionUrl",
+            PublicStatement::InvokeFunction => "lambda:InvokeFunction",
+        }
+    }
+}
+
+/// A function URL on a function lade owns, as Lambda reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveFunctionUrl {
+    /// The physical name of its function.
+    pub function: String,
+    /// `https://<id>.lambda-url.<region>.on.aws/`.
+    pub url: String,
+    pub settings: UrlSettings,
+}
+
 /// An event-source mapping on a function lade owns, as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveEventSource {
@@ -400,6 +534,8 @@ pub enum CrossRef {
     RoleArn(String),
     /// `${api.url}`: the invoke URL of the project's API stage.
     ApiUrl,
+    /// `${function:KEY.url}`: the function URL of the function with this key.
+    FunctionUrl(String),
 }
 
 /// The `api:` section: one REST API per project and stage.
@@ -505,6 +641,9 @@ pub struct Live {
     pub permissions: BTreeMap<String, Vec<Permission>>,
     /// The event-source mappings that invoke owned functions, by function name.
     pub event_sources: BTreeMap<String, Vec<LiveEventSource>>,
+    /// The function URLs of owned functions, by function name (read only where the
+    /// manifest asks for one or the function's `lade:url` tag says it has one).
+    pub function_urls: BTreeMap<String, LiveFunctionUrl>,
     /// The owned functions whose ownership was read consistently (`GetFunction`),
     /// not only from the lagging tagging index: see `live::confirm_owned`.
     pub confirmed: BTreeSet<String>,
@@ -659,6 +798,9 @@ pub enum ResourceKind {
     Deployment,
     /// A queue or stream that invokes a function.
     Trigger,
+    /// A function's URL, and the public permissions of one without auth.
+    #[serde(rename = "url")]
+    FunctionUrl,
 }
 
 impl ResourceKind {
@@ -671,6 +813,7 @@ impl ResourceKind {
             ResourceKind::Permission => "permission",
             ResourceKind::Deployment => "deployment",
             ResourceKind::Trigger => "trigger",
+            ResourceKind::FunctionUrl => "url",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! What a deployed project offers its users: the API's invoke URL and each route's URL.
+//! What a deployed project offers its users: the API's invoke URL, each route's URL,
+//! and each function URL.
 //!
 //! Computed from live state only, so `lade outputs` shows what is really deployed,
 //! whatever the manifest says now.
@@ -13,6 +14,19 @@ use crate::model::Live;
 pub struct Outputs {
     /// The REST API, if one is deployed.
     pub api: Option<ApiOutputs>,
+    /// The function URLs, by function name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub function_urls: Vec<FunctionUrlOutput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FunctionUrlOutput {
+    /// The function's physical name.
+    pub function: String,
+    /// `https://<id>.lambda-url.<region>.on.aws/`
+    pub url: String,
+    /// `none` or `iam`.
+    pub auth: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,15 +77,45 @@ pub fn collect(live: &Live, stage: &str, region: &str) -> Outputs {
             routes,
         }
     });
-    Outputs { api }
+    let function_urls = live
+        .function_urls
+        .values()
+        .map(|url| FunctionUrlOutput {
+            function: url.function.clone(),
+            url: url.url.clone(),
+            auth: url.settings.auth.as_str().to_string(),
+        })
+        .collect();
+    Outputs { api, function_urls }
 }
 
 /// The outputs for people.
 pub fn text(outputs: &Outputs) -> String {
+    let mut out = String::new();
+    if !outputs.function_urls.is_empty() {
+        out.push_str("Function URLs:\n");
+        let width = outputs
+            .function_urls
+            .iter()
+            .map(|u| u.function.len())
+            .max()
+            .unwrap_or(0);
+        for url in &outputs.function_urls {
+            let auth = if url.auth == "iam" {
+                "  (auth: iam)"
+            } else {
+                ""
+            };
+            out.push_str(&format!("  {:<width$}  {}{auth}\n", url.function, url.url));
+        }
+    }
     let Some(api) = &outputs.api else {
-        return "No REST API is deployed for this project and stage.\n".to_string();
+        if out.is_empty() {
+            return "No REST API is deployed for this project and stage.\n".to_string();
+        }
+        return out;
     };
-    let mut out = format!("API URL: {}\n", api.url);
+    out.push_str(&format!("API URL: {}\n", api.url));
     if !api.deployed {
         out.push_str(&format!(
             "  (stage {} is not deployed yet: run `lade apply`)\n",

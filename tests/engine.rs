@@ -2646,3 +2646,265 @@ async fn a_trigger_on_a_role_lade_does_not_manage_says_what_the_role_must_allow(
         "{note}"
     );
 }
+// ---- function URLs ----
+
+fn url(auth: UrlAuth, origins: &[&str]) -> UrlSettings {
+    UrlSettings {
+        auth,
+        cors: Cors {
+            allow_origins: origins.iter().map(|o| o.to_string()).collect(),
+            ..Cors::default()
+        }
+        .non_empty(),
+        invoke_mode: InvokeMode::Buffered,
+    }
+}
+
+/// `desired()` with the `work` function given a URL.
+fn with_url(settings: Option<UrlSettings>) -> Desired {
+    let mut desired = desired();
+    desired.functions.get_mut("work").unwrap().url = settings;
+    desired
+}
+
+/// lade's public statements on `shop-dev-work`, by id.
+fn public_sids(cloud: &MemoryCloud) -> Vec<String> {
+    cloud
+        .snapshot()
+        .permissions
+        .get("shop-dev-work")
+        .into_iter()
+        .flatten()
+        .map(|p| p.sid.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_public_url_comes_after_its_function_with_both_statements_and_converges() {
+    let cloud = MemoryCloud::new();
+    let desired = with_url(Some(url(UrlAuth::None, &["*"])));
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-work"),
+    );
+    let create = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::CreateFunctionUrlConfig { .. }))
+    });
+    assert!(
+        depends(&plan, create, function),
+        "{}",
+        render::plan_text(&plan)
+    );
+    for statement in PublicStatement::ALL {
+        let add = position(
+            &plan,
+            |op| matches!(op, Op::Lambda(LambdaOp::AddUrlPermission { statement: s, .. }) if *s == statement),
+        );
+        assert!(depends(&plan, add, create), "{}", render::plan_text(&plan));
+    }
+    Engine::new(&cloud, &desired).converge().await;
+    let account = cloud.snapshot();
+    let live = &account.function_urls["shop-dev-work"];
+    assert_eq!(live.settings, url(UrlAuth::None, &["*"]));
+    assert_eq!(
+        account.functions["shop-dev-work"].tags.get("lade:url"),
+        Some(&"1".to_string()),
+        "the mark that later reads look for"
+    );
+    assert_eq!(
+        public_sids(&cloud),
+        ["lade-url-public", "lade-url-public-invoke"]
+    );
+    let again = Engine::new(&cloud, &desired).plan().await;
+    assert!(again.is_empty(), "{}", render::plan_text(&again));
+}
+
+#[tokio::test]
+async fn a_cors_change_is_one_update_and_auth_iam_removes_the_statements_first() {
+    let cloud = MemoryCloud::new();
+    Engine::new(&cloud, &with_url(Some(url(UrlAuth::None, &["*"]))))
+        .converge()
+        .await;
+
+    let desired = with_url(Some(url(UrlAuth::None, &["https://example.com"])));
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(ops(&plan), ["UpdateFunctionUrlConfig"]);
+    let change = &plan.changes[0];
+    assert_eq!(change.fields.len(), 1, "{:?}", change.fields);
+    assert_eq!(change.fields[0].field, lade::diff::Field::AllowOrigins);
+    Engine::new(&cloud, &desired).converge().await;
+
+    let desired = with_url(Some(url(UrlAuth::Iam, &["https://example.com"])));
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let update = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::UpdateFunctionUrlConfig { .. }))
+    });
+    let removes: Vec<usize> = (0..plan.steps.len())
+        .filter(|&i| {
+            matches!(
+                plan.steps[i].op,
+                Op::Lambda(LambdaOp::RemoveUrlPermission { .. })
+            )
+        })
+        .collect();
+    assert_eq!(removes.len(), 2, "{}", render::plan_text(&plan));
+    for remove in removes {
+        assert!(
+            depends(&plan, update, remove),
+            "nothing is public once the URL needs auth: {}",
+            render::plan_text(&plan)
+        );
+    }
+    Engine::new(&cloud, &desired).converge().await;
+    assert!(public_sids(&cloud).is_empty());
+    assert_eq!(
+        cloud.snapshot().function_urls["shop-dev-work"]
+            .settings
+            .auth,
+        UrlAuth::Iam
+    );
+}
+
+#[tokio::test]
+async fn a_removed_url_goes_with_its_mark_and_no_url_means_no_reads() {
+    let cloud = MemoryCloud::new();
+    Engine::new(&cloud, &with_url(Some(url(UrlAuth::None, &[]))))
+        .converge()
+        .await;
+
+    let desired = with_url(None);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let delete = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::DeleteFunctionUrlConfig { .. }))
+    });
+    for i in 0..plan.steps.len() {
+        if matches!(
+            plan.steps[i].op,
+            Op::Lambda(LambdaOp::RemoveUrlPermission { .. })
+        ) {
+            assert!(depends(&plan, delete, i), "{}", render::plan_text(&plan));
+        }
+    }
+    Engine::new(&cloud, &desired).converge().await;
+    let account = cloud.snapshot();
+    assert!(account.function_urls.is_empty());
+    assert!(public_sids(&cloud).is_empty());
+    assert!(
+        !account.functions["shop-dev-work"]
+            .tags
+            .contains_key("lade:url")
+    );
+
+    // With no URL wanted or marked, a plan reads no URL and no resource policy.
+    cloud.clear_calls();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert!(plan.is_empty(), "{}", render::plan_text(&plan));
+    let counts = counted(&cloud);
+    assert!(!counts.contains_key("GetFunctionUrlConfig"), "{counts:?}");
+    assert!(!counts.contains_key("GetPolicy"), "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_url_is_deleted_before_its_function_and_found_by_its_mark_alone() {
+    let cloud = MemoryCloud::new();
+    Engine::new(&cloud, &with_url(Some(url(UrlAuth::Iam, &[]))))
+        .converge()
+        .await;
+
+    // The manifest drops the function: only the mark says it has a URL.
+    let mut desired = desired();
+    desired.functions.remove("work");
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let url = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::DeleteFunctionUrlConfig { .. }))
+    });
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-work"),
+    );
+    assert!(
+        depends(&plan, function, url),
+        "{}",
+        render::plan_text(&plan)
+    );
+    Engine::new(&cloud, &desired).converge().await;
+    assert!(cloud.snapshot().function_urls.is_empty());
+}
+
+#[tokio::test]
+async fn a_function_url_reference_is_filled_in_after_the_url_is_made() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_url(Some(url(UrlAuth::None, &[])));
+    desired.functions.get_mut("list").unwrap().environment = BTreeMap::from([(
+        "WORK_URL".to_string(),
+        refs(vec![Part::Ref(CrossRef::FunctionUrl("work".into()))]),
+    )]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let url = position(&plan, |op| {
+        matches!(op, Op::Lambda(LambdaOp::CreateFunctionUrlConfig { .. }))
+    });
+    let list = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-list"),
+    );
+    assert!(depends(&plan, list, url), "{}", render::plan_text(&plan));
+    Engine::new(&cloud, &desired).converge().await;
+    let account = cloud.snapshot();
+    assert_eq!(
+        account.functions["shop-dev-list"].environment["WORK_URL"],
+        account.function_urls["shop-dev-work"].url
+    );
+    let again = Engine::new(&cloud, &desired).plan().await;
+    assert!(again.is_empty(), "{}", render::plan_text(&again));
+}
+
+#[tokio::test]
+async fn url_steps_explain_as_aws_cli_commands() {
+    let cloud = MemoryCloud::new();
+    let desired = with_url(Some(url(UrlAuth::None, &["https://example.com"])));
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let explained = render::explain::plan(&plan);
+    for expected in [
+        "aws lambda create-function-url-config",
+        "--auth-type NONE",
+        r#"--cors '{"AllowOrigins":["https://example.com"],"AllowMethods":[]"#,
+        "--tags lade:url=1",
+        "--function-url-auth-type NONE",
+        "--invoked-via-function-url",
+        "--statement-id lade-url-public-invoke",
+    ] {
+        assert!(explained.contains(expected), "{expected}:\n{explained}");
+    }
+}
+
+#[tokio::test]
+async fn a_no_op_plan_reads_one_url_and_one_policy_per_function_with_a_url() {
+    let cloud = MemoryCloud::new();
+    let desired = with_url(Some(url(UrlAuth::None, &[])));
+    Engine::new(&cloud, &desired).converge().await;
+    cloud.clear_calls();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert!(plan.is_empty(), "{}", render::plan_text(&plan));
+    let counts = counted(&cloud);
+    // Only `work` has a URL: the other two functions cost no URL and no policy read.
+    assert_eq!(counts.get("GetFunctionUrlConfig"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("GetPolicy"), Some(&1), "{counts:?}");
+    assert!(!counts.contains_key("GetFunction"), "{counts:?}");
+}
+
+#[tokio::test]
+async fn a_url_plan_round_trips_through_json_create_update_and_delete() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_url(Some(url(UrlAuth::None, &["*"])));
+    let round_trip = |plan: &Plan| {
+        let back: Plan = serde_json::from_str(&render::plan_json(plan)).unwrap();
+        assert_eq!(&back, plan);
+    };
+    round_trip(&Engine::new(&cloud, &desired).plan().await);
+    Engine::new(&cloud, &desired).converge().await;
+    desired = with_url(Some(url(UrlAuth::Iam, &["https://example.com"])));
+    round_trip(&Engine::new(&cloud, &desired).plan().await);
+    desired = with_url(None);
+    round_trip(&Engine::new(&cloud, &desired).plan().await);
+}

@@ -226,6 +226,32 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "DeleteEventSourceMapping",
         &[("lambda:DeleteEventSourceMapping", MAPPING)],
     ),
+    // Function URLs: authorized on the function.
+    (
+        "function_urls.rs",
+        "GetFunctionUrlConfig",
+        &[("lambda:GetFunctionUrlConfig", FUNCTION)],
+    ),
+    (
+        "function_urls.rs",
+        "CreateFunctionUrlConfig",
+        &[("lambda:CreateFunctionUrlConfig", FUNCTION)],
+    ),
+    (
+        "function_urls.rs",
+        "UpdateFunctionUrlConfig",
+        &[("lambda:UpdateFunctionUrlConfig", FUNCTION)],
+    ),
+    (
+        "function_urls.rs",
+        "DeleteFunctionUrlConfig",
+        &[("lambda:DeleteFunctionUrlConfig", FUNCTION)],
+    ),
+    (
+        "function_urls.rs",
+        "AddPermission",
+        &[("lambda:AddPermission", FUNCTION)],
+    ),
     // API Gateway (REST): IAM authorizes the HTTP method on the resource path.
     (
         "apigateway.rs",
@@ -686,36 +712,50 @@ fn pass_role_is_only_for_lade_roles_and_only_to_lambda() {
     assert!(!allowing(&policy, "iam:PassRole", LADE_ROLE).is_empty());
 }
 
-/// `AddPermission` only ever names API Gateway as the principal, so the policy lets
-/// the deployer open a function to nothing else (`lambda:Principal`).
+/// `AddPermission` only ever names API Gateway, or the public (`*`) for a function
+/// URL without auth, as the principal, so the policy lets the deployer open a function
+/// to nothing else (`lambda:Principal`).
 #[test]
-fn add_permission_is_only_for_api_gateway() {
+fn add_permission_is_only_for_api_gateway_and_public_urls() {
     let policy = policy();
     let adding: Vec<&Statement> = policy
         .iter()
         .filter(|s| s.actions.iter().any(|a| a == "lambda:AddPermission"))
         .collect();
-    assert_eq!(adding.len(), 1, "one statement allows lambda:AddPermission");
+    assert_eq!(adding.len(), 2, "two statements allow lambda:AddPermission");
+    let mut principals = Vec::new();
+    for statement in &adding {
+        assert_eq!(
+            statement.actions,
+            ["lambda:AddPermission"],
+            "it stands alone"
+        );
+        let condition = statement.condition.clone().expect("a condition");
+        principals.push(condition["StringEquals"]["lambda:Principal"].clone());
+        assert_eq!(condition.as_object().unwrap().len(), 1, "{condition}");
+    }
     assert_eq!(
-        adding[0].actions,
-        ["lambda:AddPermission"],
-        "it stands alone"
+        principals,
+        [
+            serde_json::json!("apigateway.amazonaws.com"),
+            serde_json::json!("*")
+        ]
     );
-    assert_eq!(
-        adding[0].condition,
-        Some(serde_json::json!({"StringEquals": {"lambda:Principal": "apigateway.amazonaws.com"}}))
-    );
-    // The only principal lade's adapter sends is that one.
-    let source = adapter_sources()["lambda.rs"].clone();
-    let principals: Vec<&str> = source
-        .match_indices(".principal(")
-        .map(|(at, _)| {
+    // The only principals lade's adapter sends are those.
+    let sources = adapter_sources();
+    let mut sent: Vec<String> = Vec::new();
+    for file in ["lambda.rs", "function_urls.rs"] {
+        let source = &sources[file];
+        sent.extend(source.match_indices(".principal(").map(|(at, _)| {
             let rest = &source[at + ".principal(".len()..];
-            &rest[..rest.find(')').unwrap()]
-        })
-        .collect();
-    assert_eq!(principals, ["API_GATEWAY"]);
-    assert!(source.contains("const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;"));
+            rest[..rest.find(')').unwrap()].to_string()
+        }));
+    }
+    assert_eq!(sent, ["API_GATEWAY", "\"*\""]);
+    assert!(
+        sources["lambda.rs"]
+            .contains("const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;")
+    );
     assert_eq!(lade::arn::API_GATEWAY_PRINCIPAL, "apigateway.amazonaws.com");
 }
 

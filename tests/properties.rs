@@ -629,6 +629,9 @@ fn check_account(account: &Account, model: &Model) -> Result<(), TestCaseError> 
                         let id = &api.expect("an API").id;
                         text.push_str(&invoke_url(id, REGION, &scope.stage))
                     }
+                    Part::Ref(CrossRef::FunctionUrl(key)) => {
+                        text.push_str(&account.function_urls[&desired.functions[key].name].url)
+                    }
                 }
             }
             environment.insert(name.clone(), text);

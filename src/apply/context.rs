@@ -78,6 +78,7 @@ impl Context<'_> {
                 Some(arn::invoke_url(&id, &region, &self.plan.scope.stage))
             }
             Output::ResourceId(_) => None,
+            Output::FunctionUrl(name) => self.cloud.get_function_url(name).await?.map(|u| u.url),
         };
         found.ok_or_else(|| ApplyError::NotKnown(output.clone()))
     }

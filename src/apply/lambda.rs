@@ -8,6 +8,7 @@ use crate::arn;
 use crate::cloud::{FunctionConfig, NewEventSource, NewFunction};
 use crate::diff::Output;
 use crate::diff::env::PlannedValue;
+use crate::kinds::function_url::TAG_URL;
 use crate::plan::{FunctionSettings, LambdaOp};
 
 impl Context<'_> {
@@ -109,6 +110,39 @@ impl Context<'_> {
             LambdaOp::DeleteEventSourceMapping { uuid, .. } => {
                 cloud.delete_event_source(uuid).await?
             }
+            LambdaOp::CreateFunctionUrlConfig {
+                function,
+                function_arn,
+                settings,
+            } => {
+                // The mark first: a URL is then never without it, so later reads find it.
+                let arn = self.resolve(function_arn).await?;
+                let mark = BTreeMap::from([(TAG_URL.to_string(), "1".to_string())]);
+                cloud.tag_function(&arn, &mark).await?;
+                let url = cloud.create_function_url(function, settings).await?;
+                self.learn(Output::FunctionUrl(function.clone()), url);
+            }
+            LambdaOp::UpdateFunctionUrlConfig { function, settings } => {
+                let url = cloud.update_function_url(function, settings).await?;
+                self.learn(Output::FunctionUrl(function.clone()), url);
+            }
+            LambdaOp::DeleteFunctionUrlConfig {
+                function,
+                function_arn,
+            } => {
+                cloud.delete_function_url(function).await?;
+                cloud
+                    .untag_function(function_arn, &[TAG_URL.to_string()])
+                    .await?;
+            }
+            LambdaOp::AddUrlPermission {
+                function,
+                statement,
+            } => cloud.add_url_permission(function, *statement).await?,
+            LambdaOp::RemoveUrlPermission {
+                function,
+                statement,
+            } => cloud.remove_permission(function, statement.sid()).await?,
         }
         Ok(())
     }

@@ -536,7 +536,7 @@ fn check_owner(
 /// Decides one attempt of an update: a conflict means another update (or the
 /// creation) is still in progress, so wait for it to finish and try again; a role that
 /// cannot be assumed yet is still propagating.
-async fn retry_when_busy<T>(
+pub(super) async fn retry_when_busy<T>(
     aws: &AwsCloud,
     name: &str,
     result: Result<T, AwsError>,

@@ -41,6 +41,7 @@ mod apigateway;
 mod document;
 mod error;
 mod event_sources;
+mod function_urls;
 mod iam;
 mod lambda;
 mod once;

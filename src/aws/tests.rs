@@ -820,3 +820,90 @@ async fn listing_stops_after_two_pages_and_says_it_is_incomplete() {
     let listing = cloud.list_functions(&wanted).await.unwrap();
     assert!(listing.complete, "the one page was the last");
 }
+
+// ---- function URLs ----
+
+fn public_url() -> crate::model::UrlSettings {
+    crate::model::UrlSettings {
+        auth: crate::model::UrlAuth::None,
+        cors: Some(crate::model::Cors {
+            allow_origins: vec!["*".into()],
+            allow_methods: vec!["GET".into()],
+            ..Default::default()
+        }),
+        invoke_mode: crate::model::InvokeMode::Buffered,
+    }
+}
+
+#[tokio::test]
+async fn a_url_that_exists_already_is_set_instead() {
+    use crate::cloud::FunctionUrlApi;
+    const URL: &str = r#"{"FunctionUrl":"https://x.lambda-url.us-east-1.on.aws/","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:f","AuthType":"NONE","CreationTime":"t","LastModifiedTime":"t"}"#;
+    let (cloud, script) = scripted(vec![
+        Reply(
+            409,
+            Some("ResourceConflictException"),
+            r#"{"message":"Failed to create function url config for [functionArn = f]. Error message:  FunctionUrlConfig exists for this Lambda function"}"#,
+        ),
+        Reply(200, None, URL),
+    ])
+    .await;
+    let url = cloud.create_function_url("f", &public_url()).await.unwrap();
+    assert_eq!(url, "https://x.lambda-url.us-east-1.on.aws/");
+    assert_eq!(
+        seen(&script),
+        [
+            "POST /2021-10-31/functions/f/url",
+            "PUT /2021-10-31/functions/f/url"
+        ]
+    );
+    let update = body(&script, 1);
+    assert_eq!(update["AuthType"], "NONE");
+    assert_eq!(update["InvokeMode"], "BUFFERED");
+    assert_eq!(update["Cors"]["AllowOrigins"], json!(["*"]));
+}
+
+#[tokio::test]
+async fn an_update_without_cors_sends_an_empty_cors_to_clear_it() {
+    use crate::cloud::FunctionUrlApi;
+    const URL: &str = r#"{"FunctionUrl":"https://x.lambda-url.us-east-1.on.aws/","FunctionArn":"arn:aws:lambda:us-east-1:123456789012:function:f","AuthType":"AWS_IAM","CreationTime":"t","LastModifiedTime":"t"}"#;
+    let (cloud, script) = scripted(vec![Reply(200, None, URL)]).await;
+    let mut settings = public_url();
+    settings.auth = crate::model::UrlAuth::Iam;
+    settings.cors = None;
+    cloud.update_function_url("f", &settings).await.unwrap();
+    let update = body(&script, 0);
+    assert_eq!(update["AuthType"], "AWS_IAM");
+    assert_eq!(update["Cors"], json!({}));
+}
+
+#[tokio::test]
+async fn the_public_statements_carry_the_url_conditions_aws_documents() {
+    use crate::cloud::FunctionUrlApi;
+    use crate::model::PublicStatement;
+    let (cloud, script) = scripted(vec![
+        no_policy(),
+        Reply(201, None, r#"{"Statement":"{}"}"#),
+        no_policy(),
+        Reply(201, None, r#"{"Statement":"{}"}"#),
+    ])
+    .await;
+    cloud
+        .add_url_permission("f", PublicStatement::InvokeFunctionUrl)
+        .await
+        .unwrap();
+    cloud
+        .add_url_permission("f", PublicStatement::InvokeFunction)
+        .await
+        .unwrap();
+    let url = body(&script, 1);
+    assert_eq!(url["StatementId"], "lade-url-public");
+    assert_eq!(url["Action"], "lambda:InvokeFunctionUrl");
+    assert_eq!(url["Principal"], "*");
+    assert_eq!(url["FunctionUrlAuthType"], "NONE");
+    let invoke = body(&script, 3);
+    assert_eq!(invoke["StatementId"], "lade-url-public-invoke");
+    assert_eq!(invoke["Action"], "lambda:InvokeFunction");
+    assert_eq!(invoke["Principal"], "*");
+    assert_eq!(invoke["InvokedViaFunctionUrl"], true);
+}

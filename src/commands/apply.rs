@@ -129,9 +129,10 @@ pub async fn run(
             outcome.failed.len()
         );
     }
-    if matches!(mode, Mode::Apply(_)) && desired.api.is_some() {
-        // Only the API: its URLs are all the outputs need.
-        let read = live::read_api_only(&cloud, &desired.scope, &limits);
+    let has_urls = desired.functions.values().any(|f| f.url.is_some());
+    if matches!(mode, Mode::Apply(_)) && (desired.api.is_some() || has_urls) {
+        // Only the API and the function URLs: all that the outputs need.
+        let read = live::read_outputs(&cloud, &desired, &limits, desired.api.is_some());
         let Some(live) = until_interrupted(&interrupt, read).await else {
             bail!(
                 "interrupted while reading the outputs; the {command} is complete, and \

@@ -1,4 +1,4 @@
-//! `lade outputs`: the API's URLs, from live state.
+//! `lade outputs`: the API's URLs and the function URLs, from live state.
 
 use std::sync::Arc;
 
@@ -8,8 +8,8 @@ use crate::outputs;
 
 pub async fn run(common: &Common, json: bool, stats: &Arc<Stats>) -> anyhow::Result<()> {
     let (desired, cloud) = super::load_and_connect(common, stats).await?;
-    // Only the API: its URLs are all the outputs need.
-    let live = crate::live::read_api_only(&cloud, &desired.scope, &super::limits(common)).await?;
+    // Only the API and the function URLs: all that the outputs need.
+    let live = crate::live::read_outputs(&cloud, &desired, &super::limits(common), true).await?;
     let outputs = outputs::collect(
         &live,
         &desired.scope.stage,

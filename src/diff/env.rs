@@ -64,6 +64,16 @@ pub fn resolve(desired: &Desired, live: &Live, value: &EnvValue) -> Vec<Ref> {
                 }
                 _ => Ref::After(Output::ApiUrl),
             },
+            Part::Ref(CrossRef::FunctionUrl(key)) => {
+                let name = desired
+                    .functions
+                    .get(key)
+                    .map_or(key.as_str(), |f| f.name.as_str());
+                match live.function_urls.get(name) {
+                    Some(url) => Ref::Known(url.url.clone()),
+                    None => Ref::After(Output::FunctionUrl(name.to_string())),
+                }
+            }
         };
         // Merge adjacent text, so a fully known value is one part.
         match (parts.last_mut(), next) {

@@ -96,6 +96,17 @@ pub enum Field {
     OnFailure,
     BisectOnError,
     MaxRetries,
+    // function URLs
+    UrlAuth,
+    InvokeMode,
+    AllowOrigins,
+    AllowMethods,
+    AllowHeaders,
+    ExposeHeaders,
+    AllowCredentials,
+    MaxAge,
+    /// The public statements of a URL without auth, by statement id.
+    PublicStatements,
 }
 
 impl Field {
@@ -150,6 +161,15 @@ impl std::fmt::Display for Field {
             Field::OnFailure => f.write_str("on failure"),
             Field::BisectOnError => f.write_str("bisect on error"),
             Field::MaxRetries => f.write_str("max retries"),
+            Field::UrlAuth => f.write_str("auth"),
+            Field::InvokeMode => f.write_str("invoke mode"),
+            Field::AllowOrigins => f.write_str("CORS allow origins"),
+            Field::AllowMethods => f.write_str("CORS allow methods"),
+            Field::AllowHeaders => f.write_str("CORS allow headers"),
+            Field::ExposeHeaders => f.write_str("CORS expose headers"),
+            Field::AllowCredentials => f.write_str("CORS allow credentials"),
+            Field::MaxAge => f.write_str("CORS max age (s)"),
+            Field::PublicStatements => f.write_str("public statements"),
         }
     }
 }
@@ -251,6 +271,8 @@ pub enum Output {
     ResourceId(String),
     /// The invoke URL of the API's stage.
     ApiUrl,
+    /// The function URL of the function with this name.
+    FunctionUrl(String),
 }
 
 impl Ref {

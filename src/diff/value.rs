@@ -201,7 +201,12 @@ impl FieldValue {
             Field::Environment | Field::Tags => FieldValue::Map(
                 serde_json::from_value(value).map_err(|_| expected("a map of names to text"))?,
             ),
-            Field::BinaryMediaTypes => FieldValue::List(
+            Field::BinaryMediaTypes
+            | Field::AllowOrigins
+            | Field::AllowMethods
+            | Field::AllowHeaders
+            | Field::ExposeHeaders
+            | Field::PublicStatements => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
             Field::Filter => FieldValue::Document(value),
@@ -210,13 +215,15 @@ impl FieldValue {
             | Field::BatchSize
             | Field::BatchingWindow
             | Field::MaxConcurrency
-            | Field::MaxRetries => {
+            | Field::MaxRetries
+            | Field::MaxAge => {
                 FieldValue::Number(value.as_i64().ok_or_else(|| expected("a whole number"))?)
             }
             Field::ApiKeyRequired
             | Field::ReportBatchItemFailures
             | Field::Enabled
-            | Field::BisectOnError => {
+            | Field::BisectOnError
+            | Field::AllowCredentials => {
                 FieldValue::Flag(value.as_bool().ok_or_else(|| expected("true or false"))?)
             }
             Field::Handler
@@ -233,6 +240,8 @@ impl FieldValue {
             | Field::Stage
             | Field::StartingPosition
             | Field::OnFailure
+            | Field::UrlAuth
+            | Field::InvokeMode
             | Field::PermissionsBoundary => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }

@@ -21,6 +21,7 @@ use crate::plan::address::{Address, Object};
 use crate::plan::graph::StepSpec;
 
 pub mod function;
+pub mod function_url;
 pub mod rest_api;
 pub mod role;
 pub mod trigger;
@@ -78,6 +79,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &function::Function,
     &rest_api::RestApi,
     &trigger::Trigger,
+    &function_url::FunctionUrl,
 ];
 
 /// The fingerprint of a live object.

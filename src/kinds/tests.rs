@@ -76,6 +76,18 @@ fn everything() -> Live {
                 settings: SourceSettings::defaults(SourceKind::Sqs),
             }],
         )]),
+        function_urls: BTreeMap::from([(
+            "shop-dev-list".into(),
+            LiveFunctionUrl {
+                function: "shop-dev-list".into(),
+                url: "https://abc.lambda-url.us-east-1.on.aws/".into(),
+                settings: UrlSettings {
+                    auth: UrlAuth::None,
+                    cors: None,
+                    invoke_mode: InvokeMode::Buffered,
+                },
+            },
+        )]),
         confirmed: Default::default(),
         missing: Default::default(),
     }

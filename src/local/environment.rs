@@ -108,6 +108,12 @@ fn resolve_ref(desired: &Desired, reference: &CrossRef, deployed: &Deployed) -> 
                 ))
             })
             .unwrap_or_else(|| deployed.placeholder("api.url")),
+        CrossRef::FunctionUrl(key) => desired
+            .functions
+            .get(key)
+            .and_then(|function| live?.function_urls.get(&function.name))
+            .map(|url| url.url.clone())
+            .unwrap_or_else(|| deployed.placeholder(&format!("function:{key}.url"))),
     }
 }
 

@@ -245,7 +245,8 @@ pub(crate) struct RawFunction {
     pub timeout: Option<Sp<i64>>,
     /// Environment variables. Values are strings: quote numbers and booleans. Values may
     /// hold `${env:NAME}` (sensitive) and references to other resources:
-    /// `${function:KEY.name}`, `${function:KEY.arn}`, `${role:KEY.arn}`, `${api.url}`.
+    /// `${function:KEY.name}`, `${function:KEY.arn}`, `${function:KEY.url}`, `${role:KEY.arn}`,
+    /// `${api.url}`.
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z][A-Za-z0-9_]*$" }))]
     pub environment: Entries<Sp<String>>,
@@ -274,6 +275,84 @@ pub(crate) struct RawFunction {
     /// mapping that lade owns through the function; the queue or stream itself must
     /// exist already.
     pub events: Option<Vec<Sp<RawEvent>>>,
+    /// A function URL, a dedicated HTTPS endpoint for the function: `true` for one
+    /// anyone may call (`auth: none`), or a mapping with `auth`, `cors` and
+    /// `invoke_mode`. Its address is `${function:KEY.url}`.
+    pub url: Option<Sp<RawUrl>>,
+}
+
+/// A function URL: `true` (or `false`, none), or the long form with options.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged, rename = "FunctionUrl")]
+pub(crate) enum RawUrl {
+    /// `true` for a URL without auth, `false` for none.
+    Short(Sp<bool>),
+    Long(Box<RawUrlLong>),
+}
+
+/// The long form of a function URL.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "FunctionUrlOptions")]
+pub(crate) struct RawUrlLong {
+    /// Who may call it: `none` (anyone; lade adds the public permissions AWS requires)
+    /// or `iam` (signed requests that IAM allows, `AWS_IAM`). Default `none`.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::url_auth")]
+    pub auth: Option<Sp<String>>,
+    /// Cross-origin resource sharing for browsers calling the URL.
+    pub cors: Option<Sp<RawCors>>,
+    /// `buffered` (the default: the whole answer at once) or `response_stream`.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::invoke_mode")]
+    pub invoke_mode: Option<Sp<String>>,
+}
+
+/// A function URL's CORS settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "FunctionUrlCors")]
+pub(crate) struct RawCors {
+    /// Origins allowed to call: `*`, or `scheme://host[:port]` each.
+    pub allow_origins: Option<Vec<Sp<String>>>,
+    /// HTTP methods allowed, at most 6: `GET`, `PUT`, `HEAD`, `POST`, `PATCH`,
+    /// `DELETE`, or `*` (not `OPTIONS`: Lambda answers preflight requests itself).
+    pub allow_methods: Option<Vec<Sp<String>>>,
+    /// Request headers allowed.
+    pub allow_headers: Option<Vec<Sp<String>>>,
+    /// Response headers a browser may read.
+    pub expose_headers: Option<Vec<Sp<String>>>,
+    /// Whether cookies and credentials are allowed; not with origin `*`. Default false.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub allow_credentials: Option<Sp<bool>>,
+    /// Seconds a browser may cache the preflight answer, 0 to 86400. Default 0.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub max_age: Option<Sp<i64>>,
+}
+
+impl<'de> Deserialize<'de> for RawUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawUrl;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`true`, `false` or a mapping with `auth`, `cors`, `invoke_mode`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawUrl, D::Error> {
+                match take_shape() {
+                    Some(Shape::Map) => {
+                        RawUrlLong::deserialize(d).map(|l| RawUrl::Long(Box::new(l)))
+                    }
+                    Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
+                        serde::de::Unexpected::Seq,
+                        &self,
+                    )),
+                    _ => Sp::deserialize(d).map(RawUrl::Short),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V)
+    }
 }
 
 /// One trigger of a function: exactly one of its keys.
@@ -679,6 +758,18 @@ mod schema {
 
     pub fn flag(generator: &mut SchemaGenerator) -> Schema {
         or_variable(generator, json_schema!({ "type": "boolean" }))
+    }
+
+    pub fn url_auth(generator: &mut SchemaGenerator) -> Schema {
+        or_variable(
+            generator,
+            json_schema!({ "type": "string", "enum": ["none", "iam"] }),
+        )
+    }
+
+    pub fn invoke_mode(generator: &mut SchemaGenerator) -> Schema {
+        let modes = json_schema!({ "type": "string", "enum": ["buffered", "response_stream"] });
+        or_variable(generator, modes)
     }
 
     pub fn count(generator: &mut SchemaGenerator) -> Schema {

@@ -401,6 +401,7 @@ fn function(key: &str, name: &str, path: PathBuf, role: RoleRef) -> Function {
         architecture: Architecture::X86_64,
         tags: BTreeMap::new(),
         event_sources: Vec::new(),
+        url: None,
     }
 }
 
@@ -550,6 +551,7 @@ api:
             architecture: Architecture::Arm64,
             tags: BTreeMap::from([("team".into(), "search".into())]),
             event_sources: Vec::new(),
+            url: None,
         }
     );
     let packaged = &desired.functions["packaged"];

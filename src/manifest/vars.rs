@@ -758,10 +758,11 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
         None
     }
 
-    /// `${function:KEY.name}`, `${function:KEY.arn}`, `${role:KEY.arn}`.
+    /// `${function:KEY.name}`, `${function:KEY.arn}`, `${function:KEY.url}`,
+    /// `${role:KEY.arn}`.
     fn cross_ref(&mut self, kind: &str, rest: &str, written: &str, at: Loc) -> Option<Value> {
         let attributes: &[&str] = if kind == "function" {
-            &["name", "arn"]
+            &["name", "arn", "url"]
         } else {
             &["arn"]
         };
@@ -808,6 +809,7 @@ impl<'o, 'r, 'a> Resolver<'o, 'r, 'a> {
                 self.function_names.get(key).cloned().unwrap_or_default(),
             )),
             ("function", "arn") => Some(Value::Ref(CrossRef::FunctionArn(key.to_owned()))),
+            ("function", "url") => Some(Value::Ref(CrossRef::FunctionUrl(key.to_owned()))),
             ("role", "arn") => Some(Value::Ref(CrossRef::RoleArn(key.to_owned()))),
             _ => {
                 let mut h = self.r.error(
@@ -947,6 +949,7 @@ fn display(parts: &[Part]) -> String {
             Part::Ref(CrossRef::FunctionArn(key)) => format!("${{function:{key}.arn}}"),
             Part::Ref(CrossRef::RoleArn(key)) => format!("${{role:{key}.arn}}"),
             Part::Ref(CrossRef::ApiUrl) => "${api.url}".to_owned(),
+            Part::Ref(CrossRef::FunctionUrl(key)) => format!("${{function:{key}.url}}"),
         })
         .collect()
 }

@@ -47,6 +47,11 @@ pub enum Address {
     EventSource { function: String, source: String },
     /// A mapping on a function that the manifest does not ask for, by its id.
     StaleEventSource { function: String, uuid: String },
+    /// A function's URL (its function URL config), by the function's name.
+    FunctionUrl(String),
+    /// The public statements a function URL without auth needs in its function's
+    /// resource policy, by the function's name.
+    PublicUrl(String),
 }
 
 impl Address {
@@ -64,6 +69,7 @@ impl Address {
             Address::Permission(_) => ResourceKind::Permission,
             Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
+            Address::FunctionUrl(_) | Address::PublicUrl(_) => ResourceKind::FunctionUrl,
         }
     }
 
@@ -90,6 +96,10 @@ impl Address {
                     source: source.to_string(),
                 }
             }
+            ResourceKind::FunctionUrl => match name.strip_suffix(PUBLIC) {
+                Some(function) => Address::PublicUrl(function.to_string()),
+                None => Address::FunctionUrl(name.to_string()),
+            },
         })
     }
 
@@ -110,6 +120,10 @@ impl Address {
             Address::EventSource { function, .. } | Address::StaleEventSource { function, .. } => {
                 Some(Address::Function(function.clone()))
             }
+            // A function is deleted after its URL, and a URL after its public
+            // statements (so that nothing is public for a moment without lade's say).
+            Address::FunctionUrl(function) => Some(Address::Function(function.clone())),
+            Address::PublicUrl(function) => Some(Address::FunctionUrl(function.clone())),
             Address::Role(_)
             | Address::Function(_)
             | Address::RestApi
@@ -138,10 +152,15 @@ impl Address {
             | Address::Deployment
             | Address::OldDeployment(_)
             | Address::EventSource { .. }
-            | Address::StaleEventSource { .. } => false,
+            | Address::StaleEventSource { .. }
+            | Address::FunctionUrl(_)
+            | Address::PublicUrl(_) => false,
         }
     }
 }
+
+/// How the name of a function URL's public access ends: `shop-dev-web (public)`.
+pub const PUBLIC: &str = " (public)";
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -170,6 +189,10 @@ impl fmt::Display for Address {
             Address::StaleEventSource { function, uuid } => {
                 write!(f, "event-source mapping {uuid} of function {function}")
             }
+            Address::FunctionUrl(function) => write!(f, "the URL of function {function}"),
+            Address::PublicUrl(function) => {
+                write!(f, "the public access to the URL of function {function}")
+            }
         }
     }
 }
@@ -196,6 +219,8 @@ pub enum Object {
     ResourcePolicy(String),
     /// The event-source mappings that invoke a function.
     Triggers(String),
+    /// A function's URL config.
+    FunctionUrl(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -210,6 +235,7 @@ impl fmt::Display for Object {
             Object::RestApi(id) => write!(f, "REST API {id}"),
             Object::ResourcePolicy(function) => write!(f, "resource policy of function {function}"),
             Object::Triggers(function) => write!(f, "triggers of function {function}"),
+            Object::FunctionUrl(function) => write!(f, "URL of function {function}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -234,8 +260,9 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 5] = [
+        let prefixes: [(&str, Make); 6] = [
             ("resource policy of function ", Object::ResourcePolicy),
+            ("URL of function ", Object::FunctionUrl),
             ("triggers of function ", Object::Triggers),
             ("REST API ", Object::RestApi),
             ("function ", Object::Function),
@@ -273,6 +300,7 @@ mod tests {
             Object::RestApi("a1b2c3".into()),
             Object::ResourcePolicy("shop-dev-list".into()),
             Object::Triggers("shop-dev-worker".into()),
+            Object::FunctionUrl("shop-dev-web".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -296,6 +324,7 @@ mod tests {
             ResourceKind::Permission,
             ResourceKind::Deployment,
             ResourceKind::Trigger,
+            ResourceKind::FunctionUrl,
         ] {
             let object = Object::NotOwned {
                 kind,

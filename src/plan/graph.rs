@@ -69,6 +69,8 @@ pub enum Phase {
     Permissions,
     /// Triggers: the queues and streams that invoke functions.
     Triggers,
+    /// Function URLs, and the public statements of those without auth.
+    FunctionUrls,
     /// The deployment and its stage.
     Deployment,
     /// Old deployments, pruned.
@@ -77,6 +79,8 @@ pub enum Phase {
     PermissionCleanup,
     /// Triggers no longer wanted.
     TriggerCleanup,
+    /// Function URLs and public statements no longer wanted.
+    FunctionUrlCleanup,
     /// Functions no longer wanted.
     FunctionCleanup,
     /// Roles no longer wanted, with their policies.

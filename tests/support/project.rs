@@ -50,12 +50,15 @@ impl Project {
         self.dir.path()
     }
 
-    /// Writes `lade.yaml`; `{project}` in the text becomes this project's name.
+    /// Writes `lade.yaml`; `{project}` in the text becomes this project's name (the
+    /// manifest's own variable `${project}` is left as it is).
     pub fn manifest(&self, yaml: &str) -> &Self {
-        write(
-            &self.path().join("lade.yaml"),
-            &yaml.replace("{project}", &self.name),
-        );
+        const VARIABLE: &str = "\u{0}project-variable\u{0}";
+        let text = yaml
+            .replace("${project}", VARIABLE)
+            .replace("{project}", &self.name)
+            .replace(VARIABLE, "${project}");
+        write(&self.path().join("lade.yaml"), &text);
         self
     }
 

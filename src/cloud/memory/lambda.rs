@@ -223,6 +223,7 @@ impl LambdaApi for MemoryCloud {
         let mut account = self.account.lock().unwrap();
         account.functions.remove(name);
         account.permissions.remove(name);
+        account.function_urls.remove(name);
         Ok(())
     }
 

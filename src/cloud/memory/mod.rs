@@ -15,6 +15,7 @@
 mod account;
 mod apigateway;
 mod event_sources;
+mod function_urls;
 mod iam;
 mod lambda;
 
@@ -42,6 +43,8 @@ pub struct Account {
     pub permissions: BTreeMap<String, Vec<Permission>>,
     /// Event-source mappings by id.
     pub event_sources: BTreeMap<String, LiveEventSource>,
+    /// Function URLs by function name.
+    pub function_urls: BTreeMap<String, crate::model::LiveFunctionUrl>,
     /// The account's own managed policies, by ARN. AWS managed policies
     /// (`arn:…:iam::aws:policy/…`) all exist in the double.
     pub policies: BTreeSet<String>,

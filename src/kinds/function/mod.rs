@@ -140,6 +140,9 @@ impl Kind for Function {
                     }
                     Ref::After(Output::RoleArn(name)) => Some(Need::Exists(Address::Role(name))),
                     Ref::After(Output::ApiUrl) => Some(Need::Exists(Address::RestApi)),
+                    Ref::After(Output::FunctionUrl(name)) => {
+                        Some(Need::Exists(Address::FunctionUrl(name)))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -333,7 +336,9 @@ fn in_reference_order<'a>(desired: &Desired, changes: &'a [Change]) -> Vec<&'a C
             .flat_map(|f| f.environment.values())
             .flat_map(|v| v.refs())
             .filter_map(|r| match r {
-                CrossRef::FunctionArn(key) => desired.functions.get(key),
+                CrossRef::FunctionArn(key) | CrossRef::FunctionUrl(key) => {
+                    desired.functions.get(key)
+                }
                 _ => None,
             });
         for target in referenced {

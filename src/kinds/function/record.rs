@@ -127,7 +127,7 @@ pub fn drifted(function: &Function, live: &LiveFunction) -> bool {
 
 /// Whether a tag is lade's own record rather than something the manifest asks for.
 pub fn is_record_tag(key: &str) -> bool {
-    key == TAG_CONFIG || key == TAG_SENSITIVE
+    key == TAG_CONFIG || key == TAG_SENSITIVE || key == crate::kinds::function_url::TAG_URL
 }
 
 /// The `lade:config` fingerprint of a live function's configuration, with the

@@ -31,6 +31,7 @@ impl Validator<'_, '_> {
         raw: &RawFunction,
         defaults: &Defaults,
         arn_refs: &mut BTreeMap<String, Vec<(String, Loc)>>,
+        url_refs: &mut Vec<(String, CrossRef, Loc)>,
     ) -> Option<Function> {
         let key_ok = self.resource_key(key, "function");
         let name = self.physical_name(scope, key, raw.name.as_ref(), &FUNCTION_NAMES);
@@ -72,10 +73,18 @@ impl Validator<'_, '_> {
             .values()
             .flat_map(|env| &env.refs)
             .filter_map(|(reference, loc)| match reference {
-                CrossRef::FunctionArn(to) => Some((to.clone(), *loc)),
+                // A function's URL exists only once the function does, like its ARN.
+                CrossRef::FunctionArn(to) | CrossRef::FunctionUrl(to) => Some((to.clone(), *loc)),
                 _ => None,
             })
             .collect();
+        url_refs.extend(
+            environment
+                .values()
+                .flat_map(|env| &env.refs)
+                .filter(|(reference, _)| matches!(reference, CrossRef::FunctionUrl(_)))
+                .map(|(reference, loc)| (key.value.clone(), reference.clone(), *loc)),
+        );
         arn_refs.insert(key.value.clone(), refs);
         let mut tags = defaults.tags.clone();
         tags.extend(self.tags(&raw.tags));
@@ -97,6 +106,7 @@ impl Validator<'_, '_> {
             None => defaults.architecture.unwrap_or_default(),
         };
         let event_sources = self.event_sources(&owner, raw.events.as_deref().unwrap_or_default());
+        let url = self.url(&owner, raw.url.as_ref());
         Some(Function {
             key: key_ok.then(|| key.value.clone())?,
             name,
@@ -118,6 +128,7 @@ impl Validator<'_, '_> {
             architecture,
             tags,
             event_sources,
+            url,
         })
     }
 

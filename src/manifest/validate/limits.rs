@@ -73,7 +73,8 @@ impl Validator<'_, '_> {
                     )
                     .help("the request holds the environment, the description, the handler and the role's ARN; shorten the environment or the description");
             }
-            let tags = function.tags.len() + LADE_FUNCTION_TAGS;
+            let tags =
+                function.tags.len() + LADE_FUNCTION_TAGS + usize::from(function.url.is_some());
             if tags > FUNCTION_TAGS {
                 self.r
                     .error(

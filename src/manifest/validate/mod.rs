@@ -21,6 +21,7 @@
 //! | [`cycles`]       | functions whose environments need each other's ARNs            |
 //! | [`events`]       | a function's `events:` (queues and streams), and the role      |
 //! |                  | permissions they need                                          |
+//! | [`url`]          | a function's `url:` (its function URL, with CORS)              |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
@@ -52,6 +53,7 @@ mod limits;
 mod names;
 mod role;
 mod source;
+mod url;
 
 pub(crate) struct Validator<'r, 'a> {
     pub r: &'r mut Reporter<'a>,
@@ -129,15 +131,24 @@ impl Validator<'_, '_> {
             }
         }
         let mut arn_refs = BTreeMap::new();
+        let mut url_refs = Vec::new();
         let functions: BTreeMap<String, crate::model::Function> = raw
             .functions
             .iter()
             .filter_map(|(key, function)| {
-                self.function(&scope, key, function, &defaults, &mut arn_refs)
+                self.function(
+                    &scope,
+                    key,
+                    function,
+                    &defaults,
+                    &mut arn_refs,
+                    &mut url_refs,
+                )
             })
             .map(|f| (f.key.clone(), f))
             .collect();
         self.reference_cycles(&arn_refs);
+        self.url_refs(&functions, &url_refs);
         events::grant(&mut roles, &functions);
         let api = raw.api.as_ref().map(|api| self.api(&scope, api));
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::Ref;
 use crate::diff::env::PlannedValue;
-use crate::model::{Architecture, SourceKind, SourceSettings};
+use crate::model::{Architecture, PublicStatement, SourceKind, SourceSettings, UrlSettings};
 
 /// A function's configuration as planned. The role may be one this plan creates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +94,31 @@ pub enum LambdaOp {
         uuid: String,
         source: String,
     },
+    /// Marks the function with `lade:url` (so that later reads look for its URL), then
+    /// creates the URL.
+    CreateFunctionUrlConfig {
+        function: String,
+        function_arn: Ref,
+        settings: UrlSettings,
+    },
+    UpdateFunctionUrlConfig {
+        function: String,
+        settings: UrlSettings,
+    },
+    /// Deletes the URL, then the function's `lade:url` mark.
+    DeleteFunctionUrlConfig {
+        function: String,
+        function_arn: String,
+    },
+    /// One public statement of a URL without auth.
+    AddUrlPermission {
+        function: String,
+        statement: PublicStatement,
+    },
+    RemoveUrlPermission {
+        function: String,
+        statement: PublicStatement,
+    },
 }
 
 impl LambdaOp {
@@ -114,7 +139,12 @@ impl LambdaOp {
             | LambdaOp::RemovePermission { function, .. }
             | LambdaOp::CreateEventSourceMapping { function, .. }
             | LambdaOp::UpdateEventSourceMapping { function, .. }
-            | LambdaOp::DeleteEventSourceMapping { function, .. } => Some(function),
+            | LambdaOp::DeleteEventSourceMapping { function, .. }
+            | LambdaOp::CreateFunctionUrlConfig { function, .. }
+            | LambdaOp::UpdateFunctionUrlConfig { function, .. }
+            | LambdaOp::DeleteFunctionUrlConfig { function, .. }
+            | LambdaOp::AddUrlPermission { function, .. }
+            | LambdaOp::RemoveUrlPermission { function, .. } => Some(function),
         }
     }
 
@@ -132,6 +162,11 @@ impl LambdaOp {
             LambdaOp::CreateEventSourceMapping { .. } => "CreateEventSourceMapping",
             LambdaOp::UpdateEventSourceMapping { .. } => "UpdateEventSourceMapping",
             LambdaOp::DeleteEventSourceMapping { .. } => "DeleteEventSourceMapping",
+            LambdaOp::CreateFunctionUrlConfig { .. } => "CreateFunctionUrlConfig",
+            LambdaOp::UpdateFunctionUrlConfig { .. } => "UpdateFunctionUrlConfig",
+            LambdaOp::DeleteFunctionUrlConfig { .. } => "DeleteFunctionUrlConfig",
+            LambdaOp::AddUrlPermission { .. } => "AddPermission",
+            LambdaOp::RemoveUrlPermission { .. } => "RemovePermission",
         }
     }
 
@@ -161,6 +196,32 @@ impl LambdaOp {
             LambdaOp::DeleteEventSourceMapping {
                 function, source, ..
             } => format!("stop {source} invoking function {function}"),
+            LambdaOp::CreateFunctionUrlConfig {
+                function, settings, ..
+            } => format!(
+                "give function {function} a URL (auth {})",
+                settings.auth.as_str()
+            ),
+            LambdaOp::UpdateFunctionUrlConfig { function, .. } => {
+                format!("update the URL of function {function}")
+            }
+            LambdaOp::DeleteFunctionUrlConfig { function, .. } => {
+                format!("delete the URL of function {function}")
+            }
+            LambdaOp::AddUrlPermission {
+                function,
+                statement,
+            } => format!(
+                "let anyone call the URL of function {function} ({})",
+                statement.action()
+            ),
+            LambdaOp::RemoveUrlPermission {
+                function,
+                statement,
+            } => format!(
+                "stop letting anyone call the URL of function {function} ({})",
+                statement.action()
+            ),
         }
     }
 
@@ -169,7 +230,9 @@ impl LambdaOp {
         match self {
             LambdaOp::DeleteFunction { .. }
             | LambdaOp::RemovePermission { .. }
-            | LambdaOp::DeleteEventSourceMapping { .. } => true,
+            | LambdaOp::DeleteEventSourceMapping { .. }
+            | LambdaOp::DeleteFunctionUrlConfig { .. }
+            | LambdaOp::RemoveUrlPermission { .. } => true,
             LambdaOp::CreateFunction { .. }
             | LambdaOp::UpdateFunctionConfiguration { .. }
             | LambdaOp::UpdateFunctionCode { .. }
@@ -177,7 +240,10 @@ impl LambdaOp {
             | LambdaOp::UntagFunction { .. }
             | LambdaOp::AddPermission { .. }
             | LambdaOp::CreateEventSourceMapping { .. }
-            | LambdaOp::UpdateEventSourceMapping { .. } => false,
+            | LambdaOp::UpdateEventSourceMapping { .. }
+            | LambdaOp::CreateFunctionUrlConfig { .. }
+            | LambdaOp::UpdateFunctionUrlConfig { .. }
+            | LambdaOp::AddUrlPermission { .. } => false,
         }
     }
 }

@@ -13,7 +13,12 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
         LambdaOp::AddPermission {
             function_arn, api, ..
         } => vec![function_arn, api],
-        LambdaOp::UpdateFunctionCode { .. }
+        LambdaOp::CreateFunctionUrlConfig { function_arn, .. } => vec![function_arn],
+        LambdaOp::UpdateFunctionUrlConfig { .. }
+        | LambdaOp::DeleteFunctionUrlConfig { .. }
+        | LambdaOp::AddUrlPermission { .. }
+        | LambdaOp::RemoveUrlPermission { .. }
+        | LambdaOp::UpdateFunctionCode { .. }
         | LambdaOp::TagFunction { .. }
         | LambdaOp::UntagFunction { .. }
         | LambdaOp::DeleteFunction { .. }
@@ -142,7 +147,96 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
         LambdaOp::DeleteEventSourceMapping { uuid, .. } => {
             vec![Command::new("lambda", "delete-event-source-mapping").arg("uuid", uuid)]
         }
+        LambdaOp::CreateFunctionUrlConfig {
+            function,
+            function_arn,
+            settings,
+        } => vec![
+            Command::new("lambda", "tag-resource")
+                .arg("resource", value(function_arn))
+                .arg("tags", format!("{}=1", crate::kinds::function_url::TAG_URL))
+                .note("the mark that tells later plans to read the function's URL"),
+            url_settings(
+                Command::new("lambda", "create-function-url-config").arg("function-name", function),
+                settings,
+                false,
+            )
+            .note("prints the URL, https://<id>.lambda-url.<region>.on.aws/"),
+        ],
+        LambdaOp::UpdateFunctionUrlConfig { function, settings } => vec![url_settings(
+            Command::new("lambda", "update-function-url-config").arg("function-name", function),
+            settings,
+            true,
+        )],
+        LambdaOp::DeleteFunctionUrlConfig {
+            function,
+            function_arn,
+        } => vec![
+            Command::new("lambda", "delete-function-url-config").arg("function-name", function),
+            Command::new("lambda", "untag-resource")
+                .arg("resource", function_arn)
+                .args(
+                    "tag-keys",
+                    [crate::kinds::function_url::TAG_URL.to_string()],
+                ),
+        ],
+        LambdaOp::AddUrlPermission {
+            function,
+            statement,
+        } => {
+            let add = Command::new("lambda", "add-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement.sid())
+                .arg("action", statement.action())
+                .arg("principal", "*");
+            vec![match statement {
+                crate::model::PublicStatement::InvokeFunctionUrl => add
+                    .arg("function-url-auth-type", "NONE")
+                    .note("a URL without auth answers 403 until its resource policy lets the public call it"),
+                crate::model::PublicStatement::InvokeFunction => add
+                    .flag("invoked-via-function-url")
+                    .note("URLs made since October 2025 also need lambda:InvokeFunction, here only through the URL"),
+            }]
+        }
+        LambdaOp::RemoveUrlPermission {
+            function,
+            statement,
+        } => vec![
+            Command::new("lambda", "remove-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement.sid()),
+        ],
     }
+}
+
+/// The options that give a URL its settings; an update sends CORS even when there is
+/// none (`{}`), which clears it.
+fn url_settings(
+    mut command: Command,
+    settings: &crate::model::UrlSettings,
+    update: bool,
+) -> Command {
+    command = command
+        .arg("auth-type", settings.auth.api_name())
+        .arg("invoke-mode", settings.invoke_mode.api_name());
+    match &settings.cors {
+        Some(cors) => {
+            command = command.arg(
+                "cors",
+                compact(&json!({
+                    "AllowOrigins": cors.allow_origins,
+                    "AllowMethods": cors.allow_methods,
+                    "AllowHeaders": cors.allow_headers,
+                    "ExposeHeaders": cors.expose_headers,
+                    "AllowCredentials": cors.allow_credentials,
+                    "MaxAge": cors.max_age,
+                })),
+            )
+        }
+        None if update => command = command.arg("cors", "{}"),
+        None => {}
+    }
+    command
 }
 
 /// The options that give a mapping its settings; `create` adds the starting position,

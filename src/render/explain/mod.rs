@@ -185,6 +185,10 @@ fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
             name == wanted
         }
         (Op::ApiGateway(RestApiOp::CreateRestApi { .. }), Output::ApiId | Output::ApiUrl) => true,
+        (
+            Op::Lambda(LambdaOp::CreateFunctionUrlConfig { function, .. }),
+            Output::FunctionUrl(wanted),
+        ) => function == wanted,
         (Op::ApiGateway(RestApiOp::CreateRestApi { .. }), Output::ResourceId(path)) => path == "/",
         (Op::ApiGateway(RestApiOp::CreateResource { path, .. }), Output::ResourceId(wanted)) => {
             path == wanted
@@ -198,6 +202,7 @@ fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
         Output::ResourceId(path) if path == "/" => "`rootResourceId` in the output of",
         Output::ResourceId(_) => "`id` in the output of",
         Output::ApiUrl => "https://<api-id>.execute-api.<region>.amazonaws.com/<stage>, from",
+        Output::FunctionUrl(_) => "`FunctionUrl` in the output of",
     };
     match producer {
         Some(step) => (Some(step.id), format!("{field} step {}", step.id + 1)),
@@ -221,6 +226,7 @@ pub fn placeholder(output: &Output) -> String {
         Output::ApiId => "<api-id>".into(),
         Output::ResourceId(path) => format!("<resource-id:{path}>"),
         Output::ApiUrl => "<api-url>".into(),
+        Output::FunctionUrl(name) => format!("<url of function {name}>"),
     }
 }
 
