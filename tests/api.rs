@@ -337,7 +337,10 @@ async fn crud_example_deploys_routes_permissions_and_a_stage() {
         )
     });
     let steps: Vec<String> = project.plan_steps().into_iter().map(|(op, _)| op).collect();
-    assert_eq!(steps, ["put_method", "put_integration", "create_deployment"]);
+    assert_eq!(
+        steps,
+        ["put_method", "put_integration", "create_deployment"]
+    );
     project.ok(&["apply", "--yes"]);
     let (_, routes) = sdk.routes(&api_id).await;
     assert_eq!(routes[&route("GET", "/items")], name("list-items"));

@@ -18,7 +18,7 @@ fn lade(args: &[&str]) -> (i32, String, String) {
 #[test]
 fn help_texts() {
     for command in [
-        "", "validate", "plan", "apply", "graph", "outputs", "destroy",
+        "", "validate", "plan", "apply", "graph", "outputs", "destroy", "package",
     ] {
         let args: Vec<&str> = command.split_whitespace().chain(["--help"]).collect();
         let (code, stdout, _) = lade(&args);

@@ -625,9 +625,10 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
             match service {
                 _ if anywhere.contains(action.as_str()) => {}
                 "iam" if name == "GetRole" => scoped_to(&["arn:aws:iam::123456789012:role/"]),
-                "iam" if name == "GetPolicy" => {
-                    scoped_to(&["arn:aws:iam::aws:policy/", "arn:aws:iam::123456789012:policy/"])
-                }
+                "iam" if name == "GetPolicy" => scoped_to(&[
+                    "arn:aws:iam::aws:policy/",
+                    "arn:aws:iam::123456789012:policy/",
+                ]),
                 "iam" => scoped_to(&["arn:aws:iam::123456789012:role/lade/shop/"]),
                 "lambda" if name.ends_with("EventSourceMapping") => {
                     scoped_to(&["arn:aws:lambda:us-east-1:123456789012:event-source-mapping:"])

@@ -193,8 +193,11 @@ async fn cold_plan_explain() {
         "--path /lade/shop/dev/",
         "--assume-role-policy-document '{\"Version\":\"2012-10-17\"",
         "Key=lade:project,Value=shop Key=lade:stage,Value=dev",
-        "--zip-file fileb://list.zip",
+        "--zip-file fileb://.lade/package/list.zip",
         "--role '<arn of role shop-dev-api>'",
+        // The role is made by the plan: the reader computes the record's fingerprint.
+        "LADE_CONFIG=$(printf %s '[\"app.handler\",\"python3.12\",\"<arn of role shop-dev-api>\",",
+        "\\\"lade:config\\\":\\\"$LADE_CONFIG\\\"",
         "--description 'Lists the shop'\\''s items'",
         "--endpoint-configuration types=REGIONAL",
         "--parent-id '<resource-id:/items>'",

@@ -151,6 +151,13 @@ pub async fn run(
     Ok(Exit::Success)
 }
 
+/// `lade destroy --explain`: the destroy plan as a lesson; nothing is deleted.
+pub async fn explain_destroy(common: &Common, stats: &Arc<Stats>) -> anyhow::Result<Exit> {
+    let (_, _, _, plan) = prepare(common, &Mode::Destroy, stats).await?;
+    print!("{}", render::explain::destroy(&plan));
+    Ok(Exit::Success)
+}
+
 /// Everything before the first change: the manifest, the packages, the live state and
 /// the plan (or the checked saved plan).
 async fn prepare(

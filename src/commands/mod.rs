@@ -18,6 +18,7 @@ mod reporters;
 mod stats;
 mod ui;
 mod validate;
+mod zips;
 
 pub use ui::Ui;
 
@@ -96,8 +97,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Outputs { common, json } => {
             with_runtime(outputs::run(&common, json, aws)).map(|()| Exit::Success)
         }
-        Command::Destroy { common, run } => {
+        Command::Destroy {
+            common,
+            explain: true,
+            ..
+        } => with_runtime(apply::explain_destroy(&common, aws)),
+        Command::Destroy { common, run, .. } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Destroy, &ui, aws))
+        }
+        Command::Package { common, keys, out } => {
+            zips::run(&common, &keys, &out).map(|()| Exit::Success)
         }
         Command::Completions { shell } => completions::run(shell).map(|()| Exit::Success),
     };
