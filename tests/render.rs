@@ -164,7 +164,7 @@ async fn change_plan_text_and_json() {
     );
     assert!(text.contains("(changed outside lade)"), "{text}");
     assert!(text.contains("timeout: 99 → 3"), "{text}");
-    assert!(text.contains("\"API_KEY\": \"(sensitive)\""), "{text}");
+    assert!(text.contains("+ API_KEY = (sensitive)"), "{text}");
     insta::assert_snapshot!(text);
     let json: serde_json::Value = serde_json::from_str(&render::plan_json(&plan)).unwrap();
     insta::assert_json_snapshot!(json, {

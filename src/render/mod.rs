@@ -135,6 +135,30 @@ fn field_text(out: &mut String, created: bool, field: &FieldChange) {
                 _ => writeln!(out, "{indent}code: {sha256} ({})", bytes(*size)),
             };
         }
+        // Maps (an environment, tags) read one key a line: added, removed, changed.
+        (name, Some(FieldValue::Map(old)), Some(FieldValue::Map(new))) => {
+            let _ = writeln!(out, "{indent}{name}:");
+            let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+            let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+            for key in keys {
+                let shown = |v: &String| FieldValue::text(v.as_str()).compact();
+                let _ = match (old.get(key), new.get(key)) {
+                    (None, Some(value)) => {
+                        writeln!(out, "{indent}  + {key:<width$} = {}", shown(value))
+                    }
+                    (Some(value), None) => {
+                        writeln!(out, "{indent}  - {key:<width$} = {}", shown(value))
+                    }
+                    (Some(before), Some(after)) if before != after => writeln!(
+                        out,
+                        "{indent}  ~ {key:<width$} = {} → {}",
+                        shown(before),
+                        shown(after)
+                    ),
+                    _ => Ok(()),
+                };
+            }
+        }
         (name, old, new) => {
             let structured =
                 |v: &Option<FieldValue>| v.as_ref().is_some_and(FieldValue::is_structured);
