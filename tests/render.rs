@@ -316,6 +316,7 @@ fn odd_plan(name: &str) -> Plan {
         fingerprints: Default::default(),
         artifacts: Default::default(),
         warnings: Vec::new(),
+        code_files: Default::default(),
         changes: vec![Change::new(
             Address::Function(name.into()),
             name,
@@ -546,4 +547,30 @@ async fn a_kept_clean_up_step_is_reported_and_the_apply_is_complete() {
     );
     assert_eq!(json["failed"], serde_json::json!([]));
     assert_eq!(json["rerun"], serde_json::Value::Null);
+}
+
+/// A code change names the files it adds, removes and modifies when lade kept the
+/// deployed package's listing, and says so when it did not.
+#[tokio::test]
+async fn a_code_change_names_its_files() {
+    use lade::package::listing::CodeFiles;
+    let mut plan = fixed(change_plan().await);
+    plan.code_files.insert(
+        "list".into(),
+        CodeFiles::Changed {
+            added: vec!["new.py".into()],
+            removed: vec!["old.py".into()],
+            modified: vec!["app.py".into()],
+        },
+    );
+    let text = render::plan_text(&plan);
+    let code = text.find("code: 56Il2").expect("the code line");
+    assert!(
+        text[code..].contains("(7 B)\n        + new.py\n        - old.py\n        ~ app.py\n"),
+        "{text}"
+    );
+    plan.code_files
+        .insert("list".into(), CodeFiles::OnlyNew { files: 2 });
+    let text = render::plan_text(&plan);
+    assert!(text.contains("which files changed is unknown"), "{text}");
 }

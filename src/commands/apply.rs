@@ -172,10 +172,13 @@ async fn prepare(
             let mut live = super::read_live(&cloud, &desired, common).await?;
             let plan = match saved {
                 None => {
-                    super::build_owned(&cloud, &desired, &mut live, common, |live| {
-                        plan::build(&desired, live, &artifacts)
-                    })
-                    .await?
+                    let mut plan =
+                        super::build_owned(&cloud, &desired, &mut live, common, |live| {
+                            plan::build(&desired, live, &artifacts)
+                        })
+                        .await?;
+                    super::describe_code(&mut plan, &common.file, &artifacts);
+                    plan
                 }
                 Some(path) => {
                     let plan = read_saved(path)?;
