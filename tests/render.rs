@@ -420,6 +420,7 @@ fn interrupted(plan: &Plan) -> lade::apply::Outcome {
     lade::apply::Outcome {
         succeeded: vec![0, 2, 3, 5],
         failed: vec![(1, "access denied: iam:AttachRolePolicy".into())],
+        refused: vec![],
         kept: vec![],
         skipped: vec![],
         abandoned: vec![4],
@@ -482,6 +483,25 @@ async fn a_destroy_says_to_run_destroy_again() {
     let json = render::outcome_json(&outcome, render::Verb::Destroy);
     assert_eq!(json["result"], "failed");
     assert_eq!(json["rerun"], "lade destroy");
+}
+
+/// A failure that no re-run fixes (AWS refused the input) says to fix the manifest.
+#[tokio::test]
+async fn a_refused_input_says_to_fix_the_manifest() {
+    let plan = cold_plan().await;
+    let mut outcome = interrupted(&plan);
+    outcome.interrupted = false;
+    outcome.abandoned.clear();
+    outcome.not_started.clear();
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(text.contains("run `lade apply` again to finish"), "{text}");
+    outcome.refused = vec![1];
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(
+        text.contains("in step(s) 2: fix the manifest, then run `lade apply` again"),
+        "{text}"
+    );
+    assert!(!text.contains("again to finish"), "{text}");
 }
 
 #[tokio::test]

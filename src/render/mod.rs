@@ -389,11 +389,22 @@ pub fn outcome_text(plan: &Plan, outcome: &Outcome, verb: Verb) -> String {
             outcome.not_started.len() - LISTED
         );
     }
-    let _ = writeln!(
-        out,
-        "Nothing is lost: run `lade {}` again to finish. It plans again from what exists in AWS now.",
-        verb.command()
-    );
+    if outcome.refused.is_empty() {
+        let _ = writeln!(
+            out,
+            "Nothing is lost: run `lade {}` again to finish. It plans again from what exists in AWS now.",
+            verb.command()
+        );
+    } else {
+        // Running again unchanged would fail the same way.
+        let _ = writeln!(
+            out,
+            "AWS refused what the manifest asks for in step(s) {}: fix the manifest, then run \
+             `lade {}` again. Nothing is lost: it plans again from what exists in AWS now.",
+            step_numbers(&outcome.refused),
+            verb.command()
+        );
+    }
     out
 }
 
