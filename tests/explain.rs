@@ -311,3 +311,22 @@ fn crud_made_by_hand_then_updated_and_destroyed_by_hand() {
         "{after}\n\n{text}"
     );
 }
+
+/// `lade package` writes the bytes the plan records the hash of, named by key, and
+/// refuses a key the manifest does not have.
+#[test]
+fn package_writes_the_zip_the_plan_uploads() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let project = Project::example("hello", "pkg");
+    let printed = project.ok(&["package", "hello", "--out", "dist"]);
+    let zip = std::fs::read(project.path().join("dist").join("hello.zip")).unwrap();
+    let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&zip));
+    assert!(printed.contains(&format!("CodeSha256 {sha}")), "{printed}");
+    let plan: Value = serde_json::from_str(&project.ok(&["plan", "--json"])).unwrap();
+    assert_eq!(plan["artifacts"]["hello"], sha.as_str());
+    let unknown = project.lade(&["package", "nope"]);
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("no function `nope`"), "{stderr}");
+}

@@ -68,11 +68,11 @@ pub fn destroy(plan: &Plan) -> String {
          that does the same by hand. Nothing is deleted until you run `lade destroy`.\n\
          \n\
          A teardown runs in the reverse order of a create: a thing goes only once nothing\n\
-         uses it any more. The stage and its deployments go with the API, before the\n\
-         functions the API calls; a function goes before the role it runs as; a role loses\n\
-         its inline policies and managed policies before IAM lets it be deleted. Deleting\n\
-         in the create order would fail (IAM refuses to delete a role with policies) or\n\
-         leave a live route calling a function that is gone.\n",
+         that needs it is left. A role goes last, after the functions that run as it and\n\
+         after its inline and managed policies are removed: IAM refuses to delete a role\n\
+         that still has policies. Deleting the REST API deletes its routes, stage and\n\
+         deployments with it, so they need no step of their own. Steps that wait for\n\
+         nothing can run at once.\n",
         scope.project, scope.stage
     );
     explained(plan, &intro)
