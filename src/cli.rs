@@ -24,6 +24,7 @@ use crate::cloud::limits::Setting;
         lade apply                    make the changes (asks first)\n  \
         lade apply --yes              ... without asking, e.g. in CI\n  \
         lade outputs                  print the API's URL and its routes' URLs\n  \
+        lade package                  write the zips lade uploads, for --explain\n  \
         lade destroy -f app/lade.yaml remove everything the project and stage own\n  \
         lade invoke hello --local     run a function's handler on this machine\n  \
         lade serve                    answer the API on this machine (http://127.0.0.1:3000)\n  \
@@ -278,12 +279,35 @@ pub enum Command {
         format: GraphFormat,
     },
     /// Delete everything the project and stage own, and nothing else.
-    #[command(after_help = "Examples:\n  lade destroy\n  lade destroy --yes --stage dev")]
+    #[command(
+        after_help = "Examples:\n  lade destroy\n  lade destroy --yes --stage dev\n  \
+        lade destroy --explain          show the steps and their aws CLI twins; delete nothing"
+    )]
     Destroy {
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
         run: Run,
+        /// Delete nothing: print each step, why it comes where it does (the reverse of
+        /// creating), and the equivalent `aws` CLI command.
+        #[arg(long, conflicts_with_all = ["yes", "json"])]
+        explain: bool,
+    },
+    /// Write the zips lade uploads, byte for byte, as <KEY>.zip, with their CodeSha256.
+    #[command(after_help = "Examples:\n  \
+        lade package                   every function's zip, in .lade/package/\n  \
+        lade package api --out dist    only function `api`, as dist/api.zip\n\n\
+        The zips are deterministic: the same source gives the same bytes anywhere. \
+        `lade plan --explain` names them in its `--zip-file fileb://...` options. No AWS call.")]
+    Package {
+        #[command(flatten)]
+        common: Common,
+        /// The functions (keys of `functions:`) to package; every function when none.
+        #[arg(value_name = "KEY")]
+        keys: Vec<String>,
+        /// The directory to write the zips to.
+        #[arg(long, value_name = "DIR", default_value = crate::render::explain::PACKAGE_DIR)]
+        out: PathBuf,
     },
     /// Print a shell completion script to stdout.
     #[command(after_help = "Examples:\n  \

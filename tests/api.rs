@@ -325,6 +325,27 @@ async fn crud_example_deploys_routes_permissions_and_a_stage() {
     );
     assert_eq!(project.plan_steps(), []);
 
+    // 6. Change a route's authorization: the method exists. AWS answers `PutMethod`
+    // with 409 "Method already exists" and lade changes it with `UpdateMethod`, which
+    // keeps the integration; moto lets the `PutMethod` through and drops the
+    // integration (and has no `UpdateMethod`). The integration is put again after it,
+    // so both converge: the route still reaches its function, and nothing is left to do.
+    project.edit(|text| {
+        text.replace(
+            "    GET /items: list-items\n",
+            "    GET /items:\n      function: list-items\n      authorization: AWS_IAM\n",
+        )
+    });
+    let steps: Vec<String> = project.plan_steps().into_iter().map(|(op, _)| op).collect();
+    assert_eq!(
+        steps,
+        ["put_method", "put_integration", "create_deployment"]
+    );
+    project.ok(&["apply", "--yes"]);
+    let (_, routes) = sdk.routes(&api_id).await;
+    assert_eq!(routes[&route("GET", "/items")], name("list-items"));
+    assert_eq!(project.plan_steps(), []);
+
     // `lade outputs` reads the same from live state.
     let outputs: Value = serde_json::from_str(&project.ok(&["outputs", "--json"])).unwrap();
     assert_eq!(outputs["api"]["id"], api_id.as_str());

@@ -19,6 +19,7 @@ fn lade(args: &[&str]) -> (i32, String, String) {
 fn help_texts() {
     for command in [
         "", "validate", "plan", "apply", "graph", "outputs", "destroy", "invoke", "serve",
+        "package",
     ] {
         let args: Vec<&str> = command.split_whitespace().chain(["--help"]).collect();
         let (code, stdout, _) = lade(&args);

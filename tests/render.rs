@@ -164,7 +164,7 @@ async fn change_plan_text_and_json() {
     );
     assert!(text.contains("(changed outside lade)"), "{text}");
     assert!(text.contains("timeout: 99 → 3"), "{text}");
-    assert!(text.contains("\"API_KEY\": \"(sensitive)\""), "{text}");
+    assert!(text.contains("+ API_KEY = (sensitive)"), "{text}");
     insta::assert_snapshot!(text);
     let json: serde_json::Value = serde_json::from_str(&render::plan_json(&plan)).unwrap();
     insta::assert_json_snapshot!(json, {
@@ -193,8 +193,11 @@ async fn cold_plan_explain() {
         "--path /lade/shop/dev/",
         "--assume-role-policy-document '{\"Version\":\"2012-10-17\"",
         "Key=lade:project,Value=shop Key=lade:stage,Value=dev",
-        "--zip-file fileb://list.zip",
+        "--zip-file fileb://.lade/package/list.zip",
         "--role '<arn of role shop-dev-api>'",
+        // The role is made by the plan: the reader computes the record's fingerprint.
+        "LADE_CONFIG=$(printf %s '[\"app.handler\",\"python3.12\",\"<arn of role shop-dev-api>\",",
+        "\\\"lade:config\\\":\\\"$LADE_CONFIG\\\"",
         "--description 'Lists the shop'\\''s items'",
         "--endpoint-configuration types=REGIONAL",
         "--parent-id '<resource-id:/items>'",
@@ -313,6 +316,7 @@ fn odd_plan(name: &str) -> Plan {
         fingerprints: Default::default(),
         artifacts: Default::default(),
         warnings: Vec::new(),
+        code_files: Default::default(),
         changes: vec![Change::new(
             Address::Function(name.into()),
             name,
@@ -416,6 +420,7 @@ fn interrupted(plan: &Plan) -> lade::apply::Outcome {
     lade::apply::Outcome {
         succeeded: vec![0, 2, 3, 5],
         failed: vec![(1, "access denied: iam:AttachRolePolicy".into())],
+        refused: vec![],
         kept: vec![],
         skipped: vec![],
         abandoned: vec![4],
@@ -478,6 +483,25 @@ async fn a_destroy_says_to_run_destroy_again() {
     let json = render::outcome_json(&outcome, render::Verb::Destroy);
     assert_eq!(json["result"], "failed");
     assert_eq!(json["rerun"], "lade destroy");
+}
+
+/// A failure that no re-run fixes (AWS refused the input) says to fix the manifest.
+#[tokio::test]
+async fn a_refused_input_says_to_fix_the_manifest() {
+    let plan = cold_plan().await;
+    let mut outcome = interrupted(&plan);
+    outcome.interrupted = false;
+    outcome.abandoned.clear();
+    outcome.not_started.clear();
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(text.contains("run `lade apply` again to finish"), "{text}");
+    outcome.refused = vec![1];
+    let text = render::outcome_text(&plan, &outcome, render::Verb::Apply);
+    assert!(
+        text.contains("in step(s) 2: fix the manifest, then run `lade apply` again"),
+        "{text}"
+    );
+    assert!(!text.contains("again to finish"), "{text}");
 }
 
 #[tokio::test]
@@ -543,4 +567,30 @@ async fn a_kept_clean_up_step_is_reported_and_the_apply_is_complete() {
     );
     assert_eq!(json["failed"], serde_json::json!([]));
     assert_eq!(json["rerun"], serde_json::Value::Null);
+}
+
+/// A code change names the files it adds, removes and modifies when lade kept the
+/// deployed package's listing, and says so when it did not.
+#[tokio::test]
+async fn a_code_change_names_its_files() {
+    use lade::package::listing::CodeFiles;
+    let mut plan = fixed(change_plan().await);
+    plan.code_files.insert(
+        "list".into(),
+        CodeFiles::Changed {
+            added: vec!["new.py".into()],
+            removed: vec!["old.py".into()],
+            modified: vec!["app.py".into()],
+        },
+    );
+    let text = render::plan_text(&plan);
+    let code = text.find("code: 56Il2").expect("the code line");
+    assert!(
+        text[code..].contains("(7 B)\n        + new.py\n        - old.py\n        ~ app.py\n"),
+        "{text}"
+    );
+    plan.code_files
+        .insert("list".into(), CodeFiles::OnlyNew { files: 2 });
+    let text = render::plan_text(&plan);
+    assert!(text.contains("which files changed is unknown"), "{text}");
 }

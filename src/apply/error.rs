@@ -52,6 +52,25 @@ pub enum ApplyError {
     OverLimit { function: String, reason: String },
 }
 
+impl ApplyError {
+    /// Whether the step failed because of its input (what the manifest asks for), so
+    /// that running apply again unchanged would fail the same way.
+    pub fn is_input(&self) -> bool {
+        match self {
+            ApplyError::Cloud(error) => matches!(**error, CloudError::Refused { .. }),
+            ApplyError::OverLimit { .. } => true,
+            ApplyError::PackageChanged { .. }
+            | ApplyError::NoPackage { .. }
+            | ApplyError::SecretChanged { .. }
+            | ApplyError::NotKnown(_)
+            | ApplyError::NotAnArn(_)
+            | ApplyError::JustDeployed(_)
+            | ApplyError::DeploymentInUse { .. }
+            | ApplyError::NoLongerOwned { .. } => false,
+        }
+    }
+}
+
 impl From<CloudError> for ApplyError {
     fn from(error: CloudError) -> Self {
         ApplyError::Cloud(Box::new(error))

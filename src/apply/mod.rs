@@ -176,6 +176,9 @@ impl Interrupt {
 pub struct Outcome {
     pub succeeded: Vec<usize>,
     pub failed: Vec<(usize, String)>,
+    /// The failed steps whose input AWS refused (see `ApplyError::is_input`): only a
+    /// changed manifest can make them succeed.
+    pub refused: Vec<usize>,
     /// Best-effort clean-up steps that did not succeed, with the reason: what they
     /// would have removed is kept. They do not make the outcome a failure.
     pub kept: Vec<(usize, String)>,
@@ -350,6 +353,9 @@ pub async fn execute_with(
             }
             Err(error) => {
                 state[id] = State::Failed;
+                if error.is_input() {
+                    outcome.refused.push(id);
+                }
                 let error = error.to_string();
                 outcome.failed.push((id, error.clone()));
                 reporter.report(&Event::Failed {

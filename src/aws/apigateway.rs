@@ -18,7 +18,9 @@
 //!   child with the wanted path part.
 //! - `PutMethod` on an existing method fails with `ConflictException`; the method is
 //!   then brought to the wanted settings with `UpdateMethod`, which keeps its
-//!   integration.
+//!   integration. (moto 5 accepts the `PutMethod`, replacing the method and dropping
+//!   its integration, and has no `UpdateMethod`; the plan puts the integration again
+//!   after every changed method, so lade converges either way.)
 //! - `PutIntegration` overwrites, so it is idempotent as it is.
 //! - `CreateDeployment` (with the stage name) is retried by the SDK after a lost
 //!   answer. The retry makes a second, identical deployment and points the stage at

@@ -53,6 +53,22 @@ pub(super) const THROTTLED: &[&str] = &[
     "SlowDown",
 ];
 
+/// Codes that mean the request itself is wrong: a value AWS does not accept. Another
+/// attempt with the same input fails the same way. (Codes that a re-run can resolve,
+/// such as a conflict, a missing resource or a quota, are not here.)
+const REFUSED_INPUT: &[&str] = &[
+    "ValidationError",
+    "ValidationException",
+    "InvalidParameterValueException",
+    "InvalidParameterException",
+    "InvalidRequestContentException",
+    "InvalidInput",
+    "MalformedPolicyDocument",
+    "MalformedPolicyDocumentException",
+    "RequestEntityTooLargeException",
+    "BadRequestException",
+];
+
 /// One failed SDK call, reduced to what lade decides on.
 #[derive(Debug, Clone)]
 pub(super) struct AwsError {
@@ -196,6 +212,13 @@ impl From<AwsError> for CloudError {
                 ),
             };
         }
+        if error.code.is_none() && error.status == Some(403) {
+            return CloudError::AccessDenied(format!(
+                "{operation}: {error}; HTTP 403 is a permission problem: the identity lade runs \
+                 as, a service control policy, a VPC endpoint policy or a proxy on the way \
+                 refused the request"
+            ));
+        }
         let message = if let Some(timeout) = &error.timed_out {
             format!(
                 "no answer within the request timeout ({timeout}), after up to {} attempts over {}s; \
@@ -208,6 +231,9 @@ impl From<AwsError> for CloudError {
                 "{error}; check the network, AWS_REGION and AWS_ENDPOINT_URL (and the \
                  credentials, if the error mentions them)"
             )
+        } else if let (None, Some(500..)) = (&error.code, error.status) {
+            // The status is in the message already.
+            format!("{error}; AWS failed on its side and retrying did not help: try again later")
         } else if let Some(status @ 500..) = error.status {
             format!(
                 "{error} (HTTP {status}); AWS failed on its side and retrying did not help: \
@@ -218,10 +244,53 @@ impl From<AwsError> for CloudError {
         } else {
             error.to_string()
         };
+        if error.refuses_input() {
+            return CloudError::Refused {
+                operation: operation.to_owned(),
+                message,
+            };
+        }
         CloudError::Service {
             operation: operation.to_owned(),
             message,
         }
+    }
+}
+
+impl AwsError {
+    /// Whether AWS refused the request's input, so that only other input can succeed.
+    fn refuses_input(&self) -> bool {
+        let four_xx = self.status.is_some_and(|s| (400..500).contains(&s));
+        four_xx
+            && self.is_any(REFUSED_INPUT)
+            // A new role that Lambda cannot assume yet: time fixes that, not input.
+            && !self.message.contains("cannot be assumed")
+            // A deployment a stage still points at: a later plan fixes that.
+            && !self.message.contains("Active stages")
+    }
+}
+
+/// How long a start of an unparsable answer's body an error shows.
+const BODY_START: usize = 160;
+
+/// An answer with `status` whose `body` is not an AWS error: the status and the start
+/// of the body, on one line.
+fn unparsed(status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    let mut start: String = line
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(BODY_START)
+        .collect();
+    if line.chars().count() > BODY_START {
+        start.push('…');
+    }
+    if start.is_empty() {
+        format!("HTTP {status} with an empty body, not an AWS error")
+    } else {
+        format!("HTTP {status} with a body that is not an AWS error: {start}")
     }
 }
 
@@ -345,9 +414,17 @@ impl AwsCloud {
                 error.message().unwrap_or_default().to_owned(),
             ),
             // An answer whose body is no AWS error (a proxy's HTML page, say): the
-            // parser's complaint about it helps nobody.
-            (None, SdkError::ServiceError(_)) => {
-                (None, "an answer that is not an AWS error".to_owned())
+            // parser's complaint about it helps nobody; its status and the start of
+            // its body do.
+            (None, SdkError::ServiceError(failure)) => {
+                let raw = failure.raw();
+                (
+                    None,
+                    unparsed(
+                        raw.status().as_u16(),
+                        raw.body().bytes().unwrap_or_default(),
+                    ),
+                )
             }
             (None, _) => (None, chain(error)),
         };
@@ -505,6 +582,26 @@ mod tests {
         );
         assert!(error("TooManyRequestsException", "slow down").is_throttled());
         assert!(!error("ConflictException", "exists").is_throttled());
+    }
+
+    #[test]
+    fn a_refused_input_is_told_apart_from_what_a_rerun_fixes() {
+        let refused = CloudError::from(error("InvalidParameterValueException", "bad handler"));
+        assert!(matches!(refused, CloudError::Refused { .. }), "{refused:?}");
+        for (code, message) in [
+            (
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+            ),
+            ("ResourceConflictException", "An update is in progress"),
+            (
+                "BadRequestException",
+                "Active stages pointing to this deployment must be moved or deleted",
+            ),
+        ] {
+            let other = CloudError::from(error(code, message));
+            assert!(matches!(other, CloudError::Service { .. }), "{other:?}");
+        }
     }
 
     #[test]

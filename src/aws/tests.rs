@@ -386,6 +386,29 @@ async fn denied_access_names_the_operation() {
     );
 }
 
+/// An answer that is no AWS error (a proxy's page) shows its status and the start of
+/// its body; a 403 is said to be a permission problem.
+#[tokio::test]
+async fn an_answer_that_is_no_aws_error_shows_its_status_and_body() {
+    let (cloud, _) = scripted(vec![Reply(
+        403,
+        None,
+        "<html>\n<body>Request blocked by the corporate proxy</body></html>",
+    )])
+    .await;
+    let result = cloud.delete_function("f").await;
+    let Err(CloudError::AccessDenied(message)) = result else {
+        panic!("expected AccessDenied, got {result:?}");
+    };
+    assert!(
+        message.starts_with(
+            "DeleteFunction: HTTP 403 with a body that is not an AWS error: <html> <body>Request \
+             blocked by the corporate proxy</body></html>; HTTP 403 is a permission problem"
+        ),
+        "{message}"
+    );
+}
+
 // ---- API Gateway ----
 //
 // On the wire API Gateway lists collections under `item` (the SDK calls it `items`).

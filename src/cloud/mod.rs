@@ -84,6 +84,10 @@ pub enum CloudError {
     /// Any other error, with the service's code and message.
     #[error("{operation}: {message}")]
     Service { operation: String, message: String },
+    /// AWS refused the request as given (a 4xx such as `ValidationException` or
+    /// `InvalidParameterValueException`): no retry can fix it, only other input can.
+    #[error("{operation}: {message}")]
+    Refused { operation: String, message: String },
 }
 
 /// Why a resource that has the name lade wants is not lade's.

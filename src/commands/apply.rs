@@ -152,6 +152,13 @@ pub async fn run(
     Ok(Exit::Success)
 }
 
+/// `lade destroy --explain`: the destroy plan as a lesson; nothing is deleted.
+pub async fn explain_destroy(common: &Common, stats: &Arc<Stats>) -> anyhow::Result<Exit> {
+    let (_, _, _, plan) = prepare(common, &Mode::Destroy, stats).await?;
+    print!("{}", render::explain::destroy(&plan));
+    Ok(Exit::Success)
+}
+
 /// Everything before the first change: the manifest, the packages, the live state and
 /// the plan (or the checked saved plan).
 async fn prepare(
@@ -166,10 +173,13 @@ async fn prepare(
             let mut live = super::read_live(&cloud, &desired, common).await?;
             let plan = match saved {
                 None => {
-                    super::build_owned(&cloud, &desired, &mut live, common, |live| {
-                        plan::build(&desired, live, &artifacts)
-                    })
-                    .await?
+                    let mut plan =
+                        super::build_owned(&cloud, &desired, &mut live, common, |live| {
+                            plan::build(&desired, live, &artifacts)
+                        })
+                        .await?;
+                    super::describe_code(&mut plan, &common.file, &artifacts);
+                    plan
                 }
                 Some(path) => {
                     let plan = read_saved(path)?;

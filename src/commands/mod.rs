@@ -21,6 +21,7 @@ mod serve;
 mod stats;
 mod ui;
 mod validate;
+mod zips;
 
 pub use ui::Ui;
 
@@ -99,8 +100,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Outputs { common, json } => {
             with_runtime(outputs::run(&common, json, aws)).map(|()| Exit::Success)
         }
-        Command::Destroy { common, run } => {
+        Command::Destroy {
+            common,
+            explain: true,
+            ..
+        } => with_runtime(apply::explain_destroy(&common, aws)),
+        Command::Destroy { common, run, .. } => {
             with_runtime(apply::run(&common, &run, apply::Mode::Destroy, &ui, aws))
+        }
+        Command::Package { common, keys, out } => {
+            zips::run(&common, &keys, &out).map(|()| Exit::Success)
         }
         Command::Completions { shell } => completions::run(shell).map(|()| Exit::Success),
         Command::Invoke {
@@ -244,6 +253,9 @@ fn package_all(
                     errors.push(format!("function `{}`: {reason}", function.key));
                     continue;
                 }
+                if let Some(listing) = package::listing::listing(&artifact.bytes) {
+                    cache.keep_listing(&artifact.sha256, &listing);
+                }
                 artifacts.insert(function.key.clone(), artifact);
             }
             Err(error) => errors.push(format!("function `{}`: {error}", function.key)),
@@ -253,6 +265,38 @@ fn package_all(
         bail!("could not package the code:\n  {}", errors.join("\n  "));
     }
     Ok(artifacts)
+}
+
+/// Records in `plan` which files each of its code uploads adds, removes or modifies,
+/// against the listing kept when the deployed package was built (see
+/// `package::listing`).
+fn describe_code(
+    plan: &mut crate::plan::Plan,
+    manifest: &std::path::Path,
+    artifacts: &BTreeMap<String, Artifact>,
+) {
+    use crate::diff::{Field, FieldValue};
+    use crate::package::listing::{CodeFiles, listing};
+    let cache = package::Cache::next_to(manifest);
+    for change in &plan.changes {
+        let (Some(key), Some(field)) = (
+            &change.key,
+            change.fields.iter().find(|f| f.field == Field::Code),
+        ) else {
+            continue;
+        };
+        let Some(new) = artifacts.get(key).and_then(|a| listing(&a.bytes)) else {
+            continue;
+        };
+        let old = match &field.old {
+            Some(FieldValue::Code { sha256, .. }) => Some(cache.listing(sha256)),
+            _ => None,
+        };
+        plan.code_files.insert(
+            key.clone(),
+            CodeFiles::compare(&new, old.as_ref().map(Option::as_ref)),
+        );
+    }
 }
 
 /// Reads what the project and stage own, within `--parallelism`.

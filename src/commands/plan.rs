@@ -14,10 +14,12 @@ async fn make(common: &Common, stats: &Arc<Stats>) -> anyhow::Result<plan::Plan>
     let (desired, cloud) = super::load_and_connect(common, stats).await?;
     let artifacts = super::package_all(&common.file, &desired)?;
     let mut live = super::read_live(&cloud, &desired, common).await?;
-    super::build_owned(&cloud, &desired, &mut live, common, |live| {
+    let mut plan = super::build_owned(&cloud, &desired, &mut live, common, |live| {
         plan::build(&desired, live, &artifacts)
     })
-    .await
+    .await?;
+    super::describe_code(&mut plan, &common.file, &artifacts);
+    Ok(plan)
 }
 
 pub async fn run(

@@ -150,7 +150,7 @@ impl std::fmt::Display for Field {
             Field::Authorization => f.write_str("authorization"),
             Field::ApiKeyRequired => f.write_str("api key required"),
             Field::SourceArn => f.write_str("source ARN"),
-            Field::Stage => f.write_str("stage"),
+            Field::Stage => f.write_str("stage's deployment"),
             Field::BatchSize => f.write_str("batch size"),
             Field::BatchingWindow => f.write_str("batching window (s)"),
             Field::MaxConcurrency => f.write_str("max concurrency"),

@@ -86,6 +86,7 @@ mod error;
 mod exclude;
 pub mod handler;
 mod limits;
+pub mod listing;
 mod walk;
 mod writer;
 mod zip_file;

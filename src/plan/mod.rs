@@ -77,6 +77,10 @@ pub struct Plan {
     /// stop accepting. Nothing here stops the plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// For each function key whose code the plan uploads: which files that changes,
+    /// as far as lade knows (see `package::listing`). For people; apply ignores it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub code_files: BTreeMap<String, crate::package::listing::CodeFiles>,
 }
 
 /// What apply takes from the manifest again rather than from the plan: the packages,
@@ -274,6 +278,7 @@ pub fn build(
         changes,
         steps,
         warnings,
+        code_files: BTreeMap::new(),
     })
 }
 

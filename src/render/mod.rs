@@ -22,6 +22,7 @@ use similar::TextDiff;
 
 use crate::apply::{Event, Outcome};
 use crate::diff::{Action, Change, Field, FieldChange, FieldValue};
+use crate::package::listing::CodeFiles;
 use crate::plan::{Plan, Summary};
 
 /// The plan as text: each changed resource with its fields, then the ordered steps,
@@ -46,7 +47,8 @@ pub fn plan_text(plan: &Plan) -> String {
         scope.project, scope.stage
     );
     for change in &plan.changes {
-        change_text(&mut out, change);
+        let files = change.key.as_ref().and_then(|k| plan.code_files.get(k));
+        change_text(&mut out, change, files);
     }
     let _ = writeln!(
         out,
@@ -78,7 +80,7 @@ pub fn summary_line(summary: Summary) -> String {
     )
 }
 
-fn change_text(out: &mut String, change: &Change) {
+fn change_text(out: &mut String, change: &Change, files: Option<&CodeFiles>) {
     let _ = write!(
         out,
         "  {} {} {}",
@@ -102,6 +104,11 @@ fn change_text(out: &mut String, change: &Change) {
     let created = change.action.is_new();
     for field in &change.fields {
         field_text(out, created, field);
+        if field.field == Field::Code
+            && let Some(files) = files
+        {
+            code_files_text(out, files);
+        }
     }
     out.push('\n');
 }
@@ -134,6 +141,30 @@ fn field_text(out: &mut String, created: bool, field: &FieldChange) {
                 }
                 _ => writeln!(out, "{indent}code: {sha256} ({})", bytes(*size)),
             };
+        }
+        // Maps (an environment, tags) read one key a line: added, removed, changed.
+        (name, Some(FieldValue::Map(old)), Some(FieldValue::Map(new))) => {
+            let _ = writeln!(out, "{indent}{name}:");
+            let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+            let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+            for key in keys {
+                let shown = |v: &String| FieldValue::text(v.as_str()).compact();
+                let _ = match (old.get(key), new.get(key)) {
+                    (None, Some(value)) => {
+                        writeln!(out, "{indent}  + {key:<width$} = {}", shown(value))
+                    }
+                    (Some(value), None) => {
+                        writeln!(out, "{indent}  - {key:<width$} = {}", shown(value))
+                    }
+                    (Some(before), Some(after)) if before != after => writeln!(
+                        out,
+                        "{indent}  ~ {key:<width$} = {} → {}",
+                        shown(before),
+                        shown(after)
+                    ),
+                    _ => Ok(()),
+                };
+            }
         }
         (name, old, new) => {
             let structured =
@@ -171,6 +202,55 @@ fn field_text(out: &mut String, created: bool, field: &FieldChange) {
                     let _ = writeln!(out, "{indent}{name}: {}", show(new));
                 }
             }
+        }
+    }
+}
+
+/// Which files a code change adds, removes or modifies, under its `code:` line.
+fn code_files_text(out: &mut String, files: &CodeFiles) {
+    let indent = "        ";
+    /// More than this many files of a new package are summed up.
+    const SHOWN: usize = 10;
+    match files {
+        CodeFiles::New { files } => {
+            let names: Vec<&str> = files.iter().take(SHOWN).map(String::as_str).collect();
+            let more = files.len().saturating_sub(SHOWN);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "{indent}{} file(s): {}{more}",
+                files.len(),
+                names.join(", ")
+            );
+        }
+        CodeFiles::Changed {
+            added,
+            removed,
+            modified,
+        } => {
+            if added.is_empty() && removed.is_empty() && modified.is_empty() {
+                // Same files, same contents: a name's mode or the zip's order changed.
+                let _ = writeln!(
+                    out,
+                    "{indent}the same files; only how they are stored changed"
+                );
+            }
+            for (mark, names) in [("+", added), ("-", removed), ("~", modified)] {
+                for name in names {
+                    let _ = writeln!(out, "{indent}{mark} {name}");
+                }
+            }
+        }
+        CodeFiles::OnlyNew { files } => {
+            let _ = writeln!(
+                out,
+                "{indent}which files changed is unknown: AWS reports only the deployed package's \
+                 hash, and no listing of it was kept here; the new one has {files} file(s)"
+            );
         }
     }
 }
@@ -309,11 +389,22 @@ pub fn outcome_text(plan: &Plan, outcome: &Outcome, verb: Verb) -> String {
             outcome.not_started.len() - LISTED
         );
     }
-    let _ = writeln!(
-        out,
-        "Nothing is lost: run `lade {}` again to finish. It plans again from what exists in AWS now.",
-        verb.command()
-    );
+    if outcome.refused.is_empty() {
+        let _ = writeln!(
+            out,
+            "Nothing is lost: run `lade {}` again to finish. It plans again from what exists in AWS now.",
+            verb.command()
+        );
+    } else {
+        // Running again unchanged would fail the same way.
+        let _ = writeln!(
+            out,
+            "AWS refused what the manifest asks for in step(s) {}: fix the manifest, then run \
+             `lade {}` again. Nothing is lost: it plans again from what exists in AWS now.",
+            step_numbers(&outcome.refused),
+            verb.command()
+        );
+    }
     out
 }
 

@@ -21,6 +21,17 @@ pub const TAG_CONFIG: &str = "lade:config";
 /// Sensitive environment values enter only by name: a tag is readable by anyone who
 /// can list tags, so it must not let anyone test guesses of a secret.
 pub fn config_fingerprint(config: &FunctionConfig, sensitive: &BTreeSet<String>) -> String {
+    fingerprint_of(&fingerprint_input(config, sensitive))
+}
+
+/// The base64 SHA-256 of a fingerprint's input.
+pub fn fingerprint_of(input: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(input.as_bytes()))
+}
+
+/// The text whose base64 SHA-256 is the `lade:config` fingerprint: the fields, in
+/// order, as one line of JSON. `--explain` prints it for a reader to hash.
+pub fn fingerprint_input(config: &FunctionConfig, sensitive: &BTreeSet<String>) -> String {
     let environment: BTreeMap<&String, &str> = config
         .environment
         .iter()
@@ -44,8 +55,7 @@ pub fn config_fingerprint(config: &FunctionConfig, sensitive: &BTreeSet<String>)
         config.description,
         environment,
     ]);
-    let digest = Sha256::digest(fields.to_string().as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(digest)
+    fields.to_string()
 }
 
 /// Tag key that lists the environment variables that were sensitive when lade last
@@ -64,6 +74,17 @@ pub fn applied_record(
     config: &FunctionConfig,
     sensitive: &BTreeSet<String>,
 ) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            TAG_CONFIG.to_string(),
+            config_fingerprint(config, sensitive),
+        ),
+        (TAG_SENSITIVE.to_string(), sensitive_tag(sensitive)),
+    ])
+}
+
+/// The `lade:sensitive` value for these variables.
+pub fn sensitive_tag(sensitive: &BTreeSet<String>) -> String {
     let names = sensitive
         .iter()
         .map(String::as_str)
@@ -72,18 +93,11 @@ pub fn applied_record(
     // A tag value holds at most 256 characters of letters, digits, spaces and
     // `_ . : / = + - @` (names are letters, digits and `_`, so they always fit the set);
     // past 256, ALL_SENSITIVE means "treat all as sensitive".
-    let names = if names.len() > 256 {
+    if names.len() > 256 {
         ALL_SENSITIVE.to_string()
     } else {
         names
-    };
-    BTreeMap::from([
-        (
-            TAG_CONFIG.to_string(),
-            config_fingerprint(config, sensitive),
-        ),
-        (TAG_SENSITIVE.to_string(), names),
-    ])
+    }
 }
 
 /// The variables lade last applied as sensitive; `None` when unknown, or all.

@@ -204,6 +204,7 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
             Need::Exists(Address::RestApi),
         ];
         let mut integration_needs = on_resource.to_vec();
+        let mut reintegrate = false;
         if created || has(Field::Authorization) || has(Field::ApiKeyRequired) {
             let spec = StepSpec::new(
                 Phase::Routes,
@@ -216,6 +217,7 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
                         authorization: route.authorization,
                         api_key_required: route.api_key_required,
                     },
+                    exists: !created,
                 }),
             )
             .needs(on_resource)
@@ -227,8 +229,13 @@ pub fn steps(cx: &PlanCx, routes: &[Route], api: &Ref) -> Vec<StepSpec> {
             });
             // The method stands on its resource: the integration needs only it.
             integration_needs = vec![Need::Ready(method)];
+            // A changed method is followed by its integration, put again as it is: on
+            // AWS the method is changed in place (`UpdateMethod`) and the put is an
+            // idempotent overwrite; on a server that replaces the method instead (moto
+            // does), the integration would otherwise be gone.
+            reintegrate = !created;
         }
-        if created || has(Field::Target) {
+        if created || reintegrate || has(Field::Target) {
             let function = desired
                 .functions
                 .get(&route.function)

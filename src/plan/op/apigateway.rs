@@ -54,6 +54,13 @@ pub enum RestApiOp {
         resource: Ref,
         path: String,
         method: PlannedMethod,
+        /// Whether the method existed when the plan was made. AWS refuses `PutMethod`
+        /// on an existing method (409 "Method already exists"), and the adapter then
+        /// changes it in place with `UpdateMethod`; `--explain` prints that command.
+        /// (moto instead replaces the method and drops its integration, which is why
+        /// the plan puts the integration again after a changed method.)
+        #[serde(default)]
+        exists: bool,
     },
     DeleteMethod {
         api_id: String,
@@ -106,8 +113,14 @@ impl RestApiOp {
             }
             RestApiOp::CreateResource { path, .. } => format!("create resource {path}"),
             RestApiOp::DeleteResource { path, .. } => format!("delete resource {path}"),
-            RestApiOp::PutMethod { path, method, .. } => {
-                format!("put method {} {path}", method.http_method)
+            RestApiOp::PutMethod {
+                path,
+                method,
+                exists,
+                ..
+            } => {
+                let verb = if *exists { "update" } else { "put" };
+                format!("{verb} method {} {path}", method.http_method)
             }
             RestApiOp::DeleteMethod {
                 path, http_method, ..

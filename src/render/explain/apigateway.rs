@@ -75,6 +75,30 @@ pub(super) fn commands(op: &RestApiOp) -> Vec<Command> {
             api,
             resource,
             method,
+            exists: true,
+            ..
+        } => {
+            let patch = json!([
+                {"op": "replace", "path": "/authorizationType", "value": method.authorization.as_str()},
+                {"op": "replace", "path": "/apiKeyRequired", "value": method.api_key_required.to_string()},
+            ]);
+            vec![
+                Command::new("apigateway", "update-method")
+                    .arg("rest-api-id", value(api))
+                    .arg("resource-id", value(resource))
+                    .arg("http-method", &method.http_method)
+                    .arg("patch-operations", compact(&patch))
+                    .note(
+                        "the method exists, and API Gateway refuses put-method on it (409 \
+                         \"Method already exists\"): lade changes it in place, as here",
+                    ),
+            ]
+        }
+        RestApiOp::PutMethod {
+            api,
+            resource,
+            method,
+            exists: false,
             ..
         } => {
             let mut put = Command::new("apigateway", "put-method")

@@ -1,6 +1,7 @@
 //! The `aws` CLI commands of Lambda steps.
 
 use super::*;
+use crate::kinds::function::record;
 use crate::plan::LambdaOp;
 
 /// The references an operation holds, outside environments.
@@ -39,6 +40,7 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             code,
             tags,
         } => {
+            let record = Record::of(settings);
             let mut create = Command::new("lambda", "create-function")
                 .arg("function-name", name)
                 .arg("runtime", &settings.runtime)
@@ -52,27 +54,46 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             if !settings.environment.is_empty() {
                 create = create.arg("environment", environment(settings));
             }
-            vec![
-                create.arg("tags", tag_map(tags)).note(zip_note(code)),
+            let mut all = tags.clone();
+            all.extend(record.tags());
+            let create = record.tags_option(create, &all).note(zip_note(code));
+            let mut commands = record.compute.into_iter().collect::<Vec<_>>();
+            commands.extend([
+                create,
                 wait(
                     "function-active-v2",
                     name,
                     "lade waits until the function is Active before the next step on it",
                 ),
-            ]
+            ]);
+            commands
         }
-        LambdaOp::UpdateFunctionConfiguration { name, settings, .. } => vec![
-            Command::new("lambda", "update-function-configuration")
-                .arg("function-name", name)
-                .arg("runtime", &settings.runtime)
-                .arg("handler", &settings.handler)
-                .arg("role", value(&settings.role))
-                .arg("memory-size", settings.memory.to_string())
-                .arg("timeout", settings.timeout.to_string())
-                .arg("description", &settings.description)
-                .arg("environment", environment(settings)),
-            wait("function-updated-v2", name, ONE_UPDATE),
-        ],
+        LambdaOp::UpdateFunctionConfiguration {
+            name,
+            arn,
+            settings,
+        } => {
+            let record = Record::of(settings);
+            let tag = Command::new("lambda", "tag-resource").arg("resource", arn);
+            let tag = record.tags_option(tag, &record.tags()).note(
+                "lade records what it set, so that a change made outside lade shows as drift",
+            );
+            let mut commands = vec![
+                Command::new("lambda", "update-function-configuration")
+                    .arg("function-name", name)
+                    .arg("runtime", &settings.runtime)
+                    .arg("handler", &settings.handler)
+                    .arg("role", value(&settings.role))
+                    .arg("memory-size", settings.memory.to_string())
+                    .arg("timeout", settings.timeout.to_string())
+                    .arg("description", &settings.description)
+                    .arg("environment", environment(settings)),
+                wait("function-updated-v2", name, ONE_UPDATE),
+            ];
+            commands.extend(record.compute);
+            commands.push(tag);
+            commands
+        }
         LambdaOp::UpdateFunctionCode {
             name,
             code,
@@ -302,4 +323,115 @@ fn mapping_settings(
         }
     }
     command
+}
+
+/// Shell variable that holds a `lade:config` fingerprint the plan cannot compute.
+const CONFIG_VARIABLE: &str = "LADE_CONFIG";
+
+/// Stands for the variable's value in a tag map, until the map is quoted.
+const CONFIG_MARK: &str = "@@lade-config@@";
+
+/// lade's record tags (`lade:config`, `lade:sensitive`) for a configuration it sets,
+/// as `kinds::function::record` computes them. When a value in the configuration is
+/// known only after apply (a role created by the plan, an environment value that
+/// names the API), the fingerprint cannot be printed: `compute` is the shell line
+/// that computes it once the placeholders are replaced.
+struct Record {
+    /// The fingerprint, when the plan knows every value.
+    config: Option<String>,
+    sensitive: String,
+    compute: Option<Command>,
+}
+
+impl Record {
+    fn of(settings: &FunctionSettings) -> Self {
+        let sensitive: BTreeSet<String> = settings
+            .environment
+            .iter()
+            .filter(|(_, v)| matches!(v, PlannedValue::Sensitive { .. }))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut known = matches!(settings.role, Ref::Known(_));
+        let environment = settings
+            .environment
+            .iter()
+            .map(|(key, planned)| {
+                let shown = match planned {
+                    PlannedValue::Text(text) => text.clone(),
+                    PlannedValue::Template(parts) => {
+                        known &= parts.iter().all(|p| matches!(p, Ref::Known(_)));
+                        parts.iter().map(value).collect()
+                    }
+                    // Enters the fingerprint by name only.
+                    PlannedValue::Sensitive { .. } => SENSITIVE_PLACEHOLDER.to_string(),
+                };
+                (key.clone(), shown)
+            })
+            .collect();
+        let config = crate::cloud::FunctionConfig {
+            handler: settings.handler.clone(),
+            runtime: settings.runtime.clone(),
+            role_arn: value(&settings.role),
+            memory: settings.memory,
+            timeout: settings.timeout,
+            environment,
+            description: settings.description.clone(),
+        };
+        let input = record::fingerprint_input(&config, &sensitive);
+        let sensitive = record::sensitive_tag(&sensitive);
+        if known {
+            return Record {
+                config: Some(record::fingerprint_of(&input)),
+                sensitive,
+                compute: None,
+            };
+        }
+        let line = format!(
+            "{CONFIG_VARIABLE}=$(printf %s {} | openssl dgst -sha256 -binary | base64)",
+            quote(&input)
+        );
+        Record {
+            config: None,
+            sensitive,
+            compute: Some(Command::shell(line).note(format!(
+                "{}: the base64 SHA-256 of the configuration's fields, as below \
+                 (sensitive values by name only); replace the placeholders first",
+                record::TAG_CONFIG
+            ))),
+        }
+    }
+
+    /// The record tags, the fingerprint as [`CONFIG_MARK`] when it is computed by the shell.
+    fn tags(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (
+                record::TAG_CONFIG.to_string(),
+                self.config
+                    .clone()
+                    .unwrap_or_else(|| CONFIG_MARK.to_string()),
+            ),
+            (record::TAG_SENSITIVE.to_string(), self.sensitive.clone()),
+        ])
+    }
+
+    /// `--tags` with `tags` as JSON: in single quotes, or in double quotes around
+    /// `$LADE_CONFIG` when the shell computes the fingerprint.
+    fn tags_option(&self, command: Command, tags: &BTreeMap<String, String>) -> Command {
+        let json = tag_map(tags);
+        if self.config.is_some() {
+            return command.arg("tags", json);
+        }
+        let escaped: String = json
+            .chars()
+            .flat_map(|c| match c {
+                '"' | '\\' | '$' | '`' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let quoted = format!(
+            "\"{}\"",
+            escaped.replace(CONFIG_MARK, &format!("${CONFIG_VARIABLE}"))
+        );
+        command.arg_quoted("tags", quoted)
+    }
 }

@@ -24,6 +24,11 @@ use crate::diff::{Output, Ref};
 use crate::model::{ApiSettings, Architecture};
 use crate::plan::{CodeRef, FunctionSettings, IamOp, LambdaOp, Op, Plan, RestApiOp, Step};
 
+/// Where `lade package` writes the zips, and where the `fileb://` paths point, unless
+/// `--out` says otherwise. Under `.lade/`, which packaging always leaves out, so a zip
+/// written into a function's own source tree never ends up in its next package.
+pub const PACKAGE_DIR: &str = ".lade/package";
+
 /// Shown in a command in place of a sensitive value.
 pub const SENSITIVE_PLACEHOLDER: &str = "<sensitive>";
 
@@ -32,42 +37,68 @@ const LINE_WIDTH: usize = 88;
 
 /// The plan explained step by step, with the equivalent `aws` CLI commands.
 pub fn plan(plan: &Plan) -> String {
-    let mut out = String::new();
     let scope = &plan.scope;
     if plan.is_empty() {
-        let _ = writeln!(
-            out,
-            "No changes. Project {} stage {} matches the manifest, so there is nothing to explain.",
+        return format!(
+            "No changes. Project {} stage {} matches the manifest, so there is nothing to explain.\n",
             scope.project, scope.stage
         );
-        return out;
     }
-    let _ = writeln!(
-        out,
-        "How lade carries out this plan for project {} stage {}, step by step, with the",
+    let intro = format!(
+        "How lade carries out this plan for project {} stage {}, step by step, with the\n\
+         `aws` CLI command that does the same by hand. A step starts once the steps it waits\n\
+         for have succeeded; steps that do not wait for each other run at the same time.\n",
         scope.project, scope.stage
     );
-    let _ = writeln!(
-        out,
-        "`aws` CLI command that does the same by hand. A step starts once the steps it waits"
+    explained(plan, &intro)
+}
+
+/// `lade destroy --explain`: the teardown step by step, and why it runs in the reverse
+/// order of a create.
+pub fn destroy(plan: &Plan) -> String {
+    let scope = &plan.scope;
+    if plan.is_empty() {
+        return format!(
+            "Nothing to destroy. Project {} stage {} owns nothing in this account, so there is nothing to explain.\n",
+            scope.project, scope.stage
+        );
+    }
+    let intro = format!(
+        "How lade destroys project {} stage {}, step by step, with the `aws` CLI command\n\
+         that does the same by hand. Nothing is deleted until you run `lade destroy`.\n\
+         \n\
+         A teardown runs in the reverse order of a create: a thing goes only once nothing\n\
+         that needs it is left. A role goes last, after the functions that run as it and\n\
+         after its inline and managed policies are removed: IAM refuses to delete a role\n\
+         that still has policies. Deleting the REST API deletes its routes, stage and\n\
+         deployments with it, so they need no step of their own. Steps that wait for\n\
+         nothing can run at once.\n",
+        scope.project, scope.stage
     );
-    let _ = writeln!(
-        out,
-        "for have succeeded; steps that do not wait for each other run at the same time."
-    );
+    explained(plan, &intro)
+}
+
+/// `intro`, where the commands run, the legend, then every step.
+fn explained(plan: &Plan, intro: &str) -> String {
+    let mut out = intro.to_string();
     out.push('\n');
     match &plan.region {
         Some(region) => {
             let _ = writeln!(
                 out,
-                "The commands run in region {region}: `export AWS_REGION={region}` first."
+                "The commands run in region {region}. First: export AWS_REGION={region} AWS_DEFAULT_REGION={region}"
+            );
+            let _ = writeln!(
+                out,
+                "(aws CLI v2 reads AWS_REGION; v1 reads only AWS_DEFAULT_REGION)."
             );
         }
         None => {
             let _ = writeln!(
                 out,
-                "The commands run in your default region (AWS_REGION, or your profile's)."
+                "The commands run in your default region: AWS_DEFAULT_REGION (aws CLI v1 and v2),"
             );
+            let _ = writeln!(out, "AWS_REGION (v2 only), or your profile's.");
         }
     }
     let width = plan.steps.len().to_string().len();
@@ -119,14 +150,14 @@ fn legend(out: &mut String, plan: &Plan, steps: &str) {
     }
     let has_account = steps.contains("<account>");
     let has_region = steps.contains("<region>");
-    if outputs.is_empty() && !has_code && !has_sensitive && !has_account && !has_region {
-        return;
+    let placeholders = !(outputs.is_empty() && !has_sensitive && !has_account && !has_region);
+    if placeholders {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "Words in <angle brackets> are placeholders: replace each one before you run the command."
+        );
     }
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "Words in <angle brackets> are placeholders: replace each one before you run the command."
-    );
     if !outputs.is_empty() {
         let _ = writeln!(
             out,
@@ -146,7 +177,9 @@ fn legend(out: &mut String, plan: &Plan, steps: &str) {
     if has_region {
         rows.push((
             "<region>".into(),
-            "your region, e.g. us-east-1 (`aws configure get region`)".into(),
+            "your region, e.g. us-east-1: `echo ${AWS_REGION:-$AWS_DEFAULT_REGION}`, or \
+             `aws configure get region` when it comes from your profile"
+                .into(),
         ));
     }
     if has_account {
@@ -155,16 +188,12 @@ fn legend(out: &mut String, plan: &Plan, steps: &str) {
             "your 12-digit account ID (`aws sts get-caller-identity`)".into(),
         ));
     }
-    if has_code {
-        rows.push((
-            "fileb://<key>.zip".into(),
-            "the zip lade builds from the function's `source` (same bytes, same hash)".into(),
-        ));
-    }
     if has_sensitive {
         rows.push((
             SENSITIVE_PLACEHOLDER.into(),
-            "a secret value: lade never shows it; take it from where the manifest does".into(),
+            "a sensitive value (`${env:…}`, `--secret-var`, or named in `secrets:`): lade never \
+             prints it; put in the value the manifest gives it"
+                .into(),
         ));
     }
     let width = rows
@@ -174,6 +203,21 @@ fn legend(out: &mut String, plan: &Plan, steps: &str) {
         .unwrap_or(0);
     for (placeholder, origin) in rows {
         let _ = writeln!(out, "  {placeholder:<width$}  {origin}");
+    }
+    if has_code {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "The code: run `lade package` first, with the same -f, --stage and --var options as"
+        );
+        let _ = writeln!(
+            out,
+            "this plan, in the directory you run the commands from. It writes each function's zip"
+        );
+        let _ = writeln!(
+            out,
+            "to {PACKAGE_DIR}/<key>.zip, the exact bytes lade uploads (its CodeSha256 is shown below)."
+        );
     }
 }
 
@@ -196,13 +240,16 @@ fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
         _ => false,
     });
     let field = match output {
-        Output::RoleArn(_) => "`Role.Arn` in the output of",
-        Output::FunctionArn(_) => "`FunctionArn` in the output of",
-        Output::ApiId => "`id` in the output of",
-        Output::ResourceId(path) if path == "/" => "`rootResourceId` in the output of",
-        Output::ResourceId(_) => "`id` in the output of",
-        Output::ApiUrl => "https://<api-id>.execute-api.<region>.amazonaws.com/<stage>, from",
-        Output::FunctionUrl(_) => "`FunctionUrl` in the output of",
+        Output::RoleArn(_) => "`Role.Arn` in the output of".to_string(),
+        Output::FunctionArn(_) => "`FunctionArn` in the output of".to_string(),
+        Output::ApiId => "`id` in the output of".to_string(),
+        Output::ResourceId(path) if path == "/" => "`rootResourceId` in the output of".to_string(),
+        Output::ResourceId(_) => "`id` in the output of".to_string(),
+        Output::ApiUrl => format!(
+            "https://<api-id>.execute-api.<region>.amazonaws.com/{}, from",
+            plan.scope.stage
+        ),
+        Output::FunctionUrl(_) => "`FunctionUrl` in the output of".to_string(),
     };
     match producer {
         Some(step) => (Some(step.id), format!("{field} step {}", step.id + 1)),
@@ -280,12 +327,14 @@ fn step_text(out: &mut String, plan: &Plan, step: &Step, width: usize) {
     }
 }
 
-/// One `aws` command: its words, then `--option value` pairs.
+/// One `aws` command: its words, then `--option value` pairs; or one shell line.
 struct Command {
     words: Vec<String>,
     options: Vec<(String, Option<String>)>,
-    /// Shown above the command as a `#` comment.
-    note: Option<String>,
+    /// Shown above the command as `#` comments.
+    notes: Vec<String>,
+    /// A shell line shown as it is, instead of an `aws` command.
+    line: Option<String>,
 }
 
 impl Command {
@@ -293,8 +342,25 @@ impl Command {
         Command {
             words: vec!["aws".into(), service.into(), operation.into()],
             options: Vec::new(),
-            note: None,
+            notes: Vec::new(),
+            line: None,
         }
+    }
+
+    /// A shell line, already quoted.
+    fn shell(line: impl Into<String>) -> Self {
+        Command {
+            words: Vec::new(),
+            options: Vec::new(),
+            notes: Vec::new(),
+            line: Some(line.into()),
+        }
+    }
+
+    /// An option whose value is already quoted for the shell.
+    fn arg_quoted(mut self, name: &str, quoted: String) -> Self {
+        self.options.push((format!("--{name} {quoted}"), None));
+        self
     }
 
     fn arg(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -325,7 +391,7 @@ impl Command {
     }
 
     fn note(mut self, note: impl Into<String>) -> Self {
-        self.note = Some(note.into());
+        self.notes.push(note.into());
         self
     }
 
@@ -341,8 +407,12 @@ impl Command {
             })
             .collect();
         let mut text = String::new();
-        if let Some(note) = &self.note {
+        for note in &self.notes {
             let _ = write!(text, "# {note}\n{indent}");
+        }
+        if let Some(line) = &self.line {
+            text.push_str(line);
+            return text;
         }
         let one_line = std::iter::once(words.join(" "))
             .chain(parts.iter().cloned())
@@ -410,12 +480,12 @@ fn environment(settings: &FunctionSettings) -> String {
 }
 
 fn zip_file(code: &CodeRef) -> String {
-    format!("fileb://{}.zip", code.key)
+    format!("fileb://{PACKAGE_DIR}/{}.zip", code.key)
 }
 
 fn zip_note(code: &CodeRef) -> String {
     format!(
-        "{}.zip: the package of function `{}`, {} bytes, sha256 {}",
+        "{PACKAGE_DIR}/{}.zip (from `lade package`): function `{}`'s code, {} bytes, CodeSha256 {}",
         code.key, code.key, code.size, code.sha256
     )
 }
