@@ -127,6 +127,7 @@ pub async fn read_with(
         &desired.scope,
         &wanted_roles,
         &wanted_functions,
+        &desired.rule_buses(),
         &gates,
     )
     .await?;
@@ -134,6 +135,8 @@ pub async fn read_with(
     confirm_drift(cloud, desired, &mut live, &gates).await?;
 
     let targets = permission_targets(desired, &live);
+    let targets = targets.into_iter().chain(rule_permission_targets(desired, &live));
+    let targets: BTreeSet<String> = targets.collect();
     live.permissions = stream::iter(targets)
         .map(|name| {
             let gates = &gates;
@@ -187,9 +190,20 @@ pub async fn read_names(
     scope: &Scope,
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
+    buses: &BTreeSet<String>,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(&Limits::default());
-    read_scope(cloud, scope, wanted_roles, wanted_functions, &gates).await
+    read_scope(cloud, scope, wanted_roles, wanted_functions, buses, &gates).await
+}
+
+/// The owned functions whose resource policy can hold a rule's statement: every one,
+/// when the manifest or the account has a rule.
+fn rule_permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
+    let wanted = desired.functions.values().any(|f| !f.rules.is_empty());
+    if !wanted && live.rules.is_empty() {
+        return BTreeSet::new();
+    }
+    live.functions.keys().cloned().collect()
 }
 
 /// Reads only the owned REST API (its resources, stage and deployments): all that the
@@ -213,12 +227,19 @@ async fn read_scope(
     scope: &Scope,
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
+    buses: &BTreeSet<String>,
     gates: &Gates,
 ) -> Result<Live, CloudError> {
-    let ((roles, foreign_roles), (functions, confirmed, foreign_functions), (api, extra_apis)) = futures::try_join!(
+    let (
+        (roles, foreign_roles),
+        (functions, confirmed, foreign_functions),
+        (api, extra_apis),
+        rules,
+    ) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
         read_api(cloud, scope, gates),
+        read_rules(cloud, scope, buses, gates),
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
     foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -232,9 +253,46 @@ async fn read_scope(
         extra_apis,
         permissions: BTreeMap::new(),
         event_sources,
+        rules,
         confirmed,
         missing: BTreeSet::new(),
     })
+}
+
+/// The EventBridge rules lade owns, by the function each invokes: per bus (the
+/// default one and each the manifest names) one `ListRules` by name prefix
+/// (`<project>-<stage>-`), and for each rule listed a `ListTagsForResource` and a
+/// `ListTargetsByRule`. A rule is lade's when its tags name this project and stage and
+/// a function (`lade:function`); its name or target proves nothing.
+async fn read_rules(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    buses: &BTreeSet<String>,
+    gates: &Gates,
+) -> Result<BTreeMap<String, Vec<crate::model::LiveRule>>, CloudError> {
+    let prefix = scope.rule_prefix();
+    let listed: Vec<_> = stream::iter(buses)
+        .map(|bus| {
+            let prefix = &prefix;
+            async move {
+                gates
+                    .run(Some(Service::EventBridge), cloud.list_rules(bus, prefix))
+                    .await
+            }
+        })
+        .buffer_unordered(gates.width(Service::EventBridge))
+        .try_collect::<Vec<_>>()
+        .await?;
+    let mut owned: BTreeMap<String, Vec<crate::model::LiveRule>> = BTreeMap::new();
+    for (rule, tags) in listed.into_iter().flatten() {
+        if scope.owns_tags(&tags) && tags.contains_key(crate::model::TAG_FUNCTION) {
+            owned.entry(rule.function.clone()).or_default().push(rule);
+        }
+    }
+    for rules in owned.values_mut() {
+        rules.sort_by(|a, b| (&a.bus, &a.name).cmp(&(&b.bus, &b.name)));
+    }
+    Ok(owned)
 }
 
 /// The owned roles, and the wanted role names someone else holds.

@@ -1574,7 +1574,13 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
         project: "empty".into(),
         stage: "dev".into(),
     };
-    live::read_names(&cloud, &other, &BTreeSet::new(), &BTreeSet::new())
+    live::read_names(
+        &cloud,
+        &other,
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+    )
         .await
         .unwrap();
     assert!(!counted(&cloud).contains_key("ListFunctions"));

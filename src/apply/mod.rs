@@ -33,6 +33,7 @@ use tokio::sync::watch;
 
 mod apigateway;
 mod context;
+mod events;
 mod error;
 mod iam;
 mod lambda;

@@ -13,7 +13,8 @@
 //! service's default and the quota it comes from are its row in the table of services
 //! ([`Service::info`]): ten for Lambda (15 requests per second), four for IAM (a global
 //! control plane that throttles writes at a few per second) and two for API Gateway
-//! (10 requests per second in all, `CreateDeployment` 1 per 5 seconds).
+//! (10 requests per second in all, `CreateDeployment` 1 per 5 seconds), four for
+//! EventBridge (50 requests per second, but lade puts only a few rules).
 //!
 //! The overall default is the sum of the services' own, so that by default only the
 //! per-service bounds bind. What throttling remains is absorbed by the SDK's retries
@@ -174,7 +175,8 @@ mod tests {
         assert_eq!(limits.service(Service::Lambda), 10);
         assert_eq!(limits.service(Service::Iam), 4);
         assert_eq!(limits.service(Service::ApiGateway), 2);
-        assert_eq!(limits.total(), 16);
+        assert_eq!(limits.service(Service::EventBridge), 4);
+        assert_eq!(limits.total(), 20);
         let small = Limits::overall(3);
         assert_eq!(small.service(Service::Lambda), 3);
         assert_eq!(small.service(Service::ApiGateway), 2);

@@ -8,7 +8,9 @@
 //! - [`LambdaApi`] (`lambda.rs`): functions, their tags and their resource policy;
 //! - [`RestApiApi`] (`apigateway.rs`): REST APIs, their routes, stage and deployments;
 //! - [`EventSourceApi`] (`event_sources.rs`): Lambda's event-source mappings, the
-//!   queues and streams that invoke functions.
+//!   queues and streams that invoke functions;
+//! - [`EventBridgeApi`] (`events.rs`): EventBridge rules, the schedules and event
+//!   patterns that invoke functions.
 //!
 //! The real implementation, `aws::AwsCloud`, is the only code that touches the SDK: it
 //! owns clients, error classification, retries and waiters. Tests of the engine use an
@@ -29,6 +31,7 @@ use crate::model::{ResourceKind, Scope, TAG_PROJECT, TAG_STAGE};
 pub mod account;
 pub mod apigateway;
 pub mod event_sources;
+pub mod events;
 pub mod iam;
 pub mod lambda;
 pub mod limits;
@@ -38,6 +41,7 @@ pub mod service;
 pub use account::AccountApi;
 pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
 pub use event_sources::{EventSourceApi, NewEventSource};
+pub use events::{EventBridgeApi, NewRule};
 pub use iam::{IamApi, NewRole, RoleSummary};
 pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
@@ -45,9 +49,15 @@ pub use service::{PerService, Rate, Rates, Service};
 
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.
-pub trait Cloud: AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi {}
+pub trait Cloud:
+    AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + EventBridgeApi
+{
+}
 
-impl<T: AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + ?Sized> Cloud for T {}
+impl<T: AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + EventBridgeApi + ?Sized>
+    Cloud for T
+{
+}
 
 /// What went wrong talking to AWS, already classified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -96,6 +96,11 @@ pub enum Field {
     OnFailure,
     BisectOnError,
     MaxRetries,
+    // EventBridge rules (also Description, Enabled, Target and SourceArn)
+    Schedule,
+    Pattern,
+    Input,
+    Bus,
 }
 
 impl Field {
@@ -150,6 +155,10 @@ impl std::fmt::Display for Field {
             Field::OnFailure => f.write_str("on failure"),
             Field::BisectOnError => f.write_str("bisect on error"),
             Field::MaxRetries => f.write_str("max retries"),
+            Field::Schedule => f.write_str("schedule"),
+            Field::Pattern => f.write_str("event pattern"),
+            Field::Input => f.write_str("input"),
+            Field::Bus => f.write_str("event bus"),
         }
     }
 }

@@ -204,7 +204,7 @@ impl FieldValue {
             Field::BinaryMediaTypes => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
-            Field::Filter => FieldValue::Document(value),
+            Field::Filter | Field::Pattern | Field::Input => FieldValue::Document(value),
             Field::Memory
             | Field::Timeout
             | Field::BatchSize
@@ -233,6 +233,8 @@ impl FieldValue {
             | Field::Stage
             | Field::StartingPosition
             | Field::OnFailure
+            | Field::Schedule
+            | Field::Bus
             | Field::PermissionsBoundary => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }

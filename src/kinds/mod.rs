@@ -23,6 +23,7 @@ use crate::plan::graph::StepSpec;
 pub mod function;
 pub mod rest_api;
 pub mod role;
+pub mod rule;
 pub mod trigger;
 
 /// What a kind's diff reads.
@@ -78,6 +79,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &function::Function,
     &rest_api::RestApi,
     &trigger::Trigger,
+    &rule::Rule,
 ];
 
 /// The fingerprint of a live object.

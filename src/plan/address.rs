@@ -47,6 +47,10 @@ pub enum Address {
     EventSource { function: String, source: String },
     /// A mapping on a function that the manifest does not ask for, by its id.
     StaleEventSource { function: String, uuid: String },
+    /// An EventBridge rule (by its physical name) with its target, the function.
+    Rule { function: String, rule: String },
+    /// The statement in a function's resource policy that lets one rule invoke it.
+    RulePermission { function: String, rule: String },
 }
 
 impl Address {
@@ -64,6 +68,7 @@ impl Address {
             Address::Permission(_) => ResourceKind::Permission,
             Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
+            Address::Rule { .. } | Address::RulePermission { .. } => ResourceKind::Rule,
         }
     }
 
@@ -90,6 +95,8 @@ impl Address {
                     source: source.to_string(),
                 }
             }
+            // Rules came after changes carried their address.
+            ResourceKind::Rule => return None,
         })
     }
 
@@ -108,6 +115,10 @@ impl Address {
             Address::Resource(path) => Some(Address::Resource(parent_path(path).to_string())),
             // A function is deleted after its mappings.
             Address::EventSource { function, .. } | Address::StaleEventSource { function, .. } => {
+                Some(Address::Function(function.clone()))
+            }
+            // A function is deleted after the rules that invoke it.
+            Address::Rule { function, .. } | Address::RulePermission { function, .. } => {
                 Some(Address::Function(function.clone()))
             }
             Address::Role(_)
@@ -138,7 +149,9 @@ impl Address {
             | Address::Deployment
             | Address::OldDeployment(_)
             | Address::EventSource { .. }
-            | Address::StaleEventSource { .. } => false,
+            | Address::StaleEventSource { .. }
+            | Address::Rule { .. }
+            | Address::RulePermission { .. } => false,
         }
     }
 }
@@ -170,6 +183,12 @@ impl fmt::Display for Address {
             Address::StaleEventSource { function, uuid } => {
                 write!(f, "event-source mapping {uuid} of function {function}")
             }
+            Address::Rule { function, rule } => {
+                write!(f, "EventBridge rule {rule} of function {function}")
+            }
+            Address::RulePermission { function, rule } => {
+                write!(f, "rule {rule}'s permission on function {function}")
+            }
         }
     }
 }
@@ -196,6 +215,8 @@ pub enum Object {
     ResourcePolicy(String),
     /// The event-source mappings that invoke a function.
     Triggers(String),
+    /// The EventBridge rules that invoke a function, with their targets.
+    Rules(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -210,6 +231,7 @@ impl fmt::Display for Object {
             Object::RestApi(id) => write!(f, "REST API {id}"),
             Object::ResourcePolicy(function) => write!(f, "resource policy of function {function}"),
             Object::Triggers(function) => write!(f, "triggers of function {function}"),
+            Object::Rules(function) => write!(f, "rules of function {function}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -234,9 +256,10 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 5] = [
+        let prefixes: [(&str, Make); 6] = [
             ("resource policy of function ", Object::ResourcePolicy),
             ("triggers of function ", Object::Triggers),
+            ("rules of function ", Object::Rules),
             ("REST API ", Object::RestApi),
             ("function ", Object::Function),
             ("role ", Object::Role),
@@ -273,6 +296,7 @@ mod tests {
             Object::RestApi("a1b2c3".into()),
             Object::ResourcePolicy("shop-dev-list".into()),
             Object::Triggers("shop-dev-worker".into()),
+            Object::Rules("shop-dev-worker".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -296,6 +320,7 @@ mod tests {
             ResourceKind::Permission,
             ResourceKind::Deployment,
             ResourceKind::Trigger,
+            ResourceKind::Rule,
         ] {
             let object = Object::NotOwned {
                 kind,

@@ -15,8 +15,11 @@
 mod account;
 mod apigateway;
 mod event_sources;
+mod events;
 mod iam;
 mod lambda;
+
+pub use events::rule_arn;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -26,7 +29,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::CloudError;
-use crate::model::{LiveApi, LiveEventSource, LiveFunction, LiveRole, Permission};
+use crate::model::{LiveApi, LiveEventSource, LiveFunction, LiveRole, LiveRule, Permission};
 
 /// The account ID the double puts in ARNs.
 pub const ACCOUNT: &str = "123456789012";
@@ -42,6 +45,8 @@ pub struct Account {
     pub permissions: BTreeMap<String, Vec<Permission>>,
     /// Event-source mappings by id.
     pub event_sources: BTreeMap<String, LiveEventSource>,
+    /// EventBridge rules with their tags, by `<bus>/<name>`.
+    pub rules: BTreeMap<String, (LiveRule, BTreeMap<String, String>)>,
     /// The account's own managed policies, by ARN. AWS managed policies
     /// (`arn:…:iam::aws:policy/…`) all exist in the double.
     pub policies: BTreeSet<String>,

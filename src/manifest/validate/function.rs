@@ -97,6 +97,12 @@ impl Validator<'_, '_> {
             None => defaults.architecture.unwrap_or_default(),
         };
         let event_sources = self.event_sources(&owner, raw.events.as_deref().unwrap_or_default());
+        let rules = self.rules(
+            scope,
+            &key.value,
+            &owner,
+            raw.events.as_deref().unwrap_or_default(),
+        );
         Some(Function {
             key: key_ok.then(|| key.value.clone())?,
             name,
@@ -117,6 +123,7 @@ impl Validator<'_, '_> {
                 .unwrap_or_default(),
             architecture,
             tags,
+            rules,
             event_sources,
         })
     }

@@ -21,6 +21,7 @@
 //! | [`cycles`]       | functions whose environments need each other's ARNs            |
 //! | [`events`]       | a function's `events:` (queues and streams), and the role      |
 //! |                  | permissions they need                                          |
+//! | [`schedules`]    | a function's `events:` schedules and EventBridge patterns      |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
@@ -51,6 +52,7 @@ mod function;
 mod limits;
 mod names;
 mod role;
+mod schedules;
 mod source;
 
 pub(crate) struct Validator<'r, 'a> {

@@ -74,6 +74,20 @@ pub enum LambdaOp {
         function: String,
         statement_id: String,
     },
+    /// The statement that lets one EventBridge rule invoke the function, scoped to the
+    /// rule's ARN.
+    AddRulePermission {
+        function: String,
+        statement_id: String,
+        function_arn: Ref,
+        rule: String,
+        bus: String,
+    },
+    RemoveRulePermission {
+        function: String,
+        statement_id: String,
+        rule: String,
+    },
     CreateEventSourceMapping {
         function: String,
         kind: SourceKind,
@@ -112,6 +126,8 @@ impl LambdaOp {
             // someone else now holds would invoke theirs.
             LambdaOp::AddPermission { function, .. }
             | LambdaOp::RemovePermission { function, .. }
+            | LambdaOp::AddRulePermission { function, .. }
+            | LambdaOp::RemoveRulePermission { function, .. }
             | LambdaOp::CreateEventSourceMapping { function, .. }
             | LambdaOp::UpdateEventSourceMapping { function, .. }
             | LambdaOp::DeleteEventSourceMapping { function, .. } => Some(function),
@@ -129,6 +145,8 @@ impl LambdaOp {
             LambdaOp::DeleteFunction { .. } => "DeleteFunction",
             LambdaOp::AddPermission { .. } => "AddPermission",
             LambdaOp::RemovePermission { .. } => "RemovePermission",
+            LambdaOp::AddRulePermission { .. } => "AddPermission",
+            LambdaOp::RemoveRulePermission { .. } => "RemovePermission",
             LambdaOp::CreateEventSourceMapping { .. } => "CreateEventSourceMapping",
             LambdaOp::UpdateEventSourceMapping { .. } => "UpdateEventSourceMapping",
             LambdaOp::DeleteEventSourceMapping { .. } => "DeleteEventSourceMapping",
@@ -152,6 +170,12 @@ impl LambdaOp {
             LambdaOp::RemovePermission { function, .. } => {
                 format!("remove the API's permission to invoke function {function}")
             }
+            LambdaOp::AddRulePermission { function, rule, .. } => {
+                format!("let rule {rule} invoke function {function}")
+            }
+            LambdaOp::RemoveRulePermission { function, rule, .. } => {
+                format!("remove rule {rule}'s permission to invoke function {function}")
+            }
             LambdaOp::CreateEventSourceMapping {
                 function, source, ..
             } => format!("let {source} invoke function {function}"),
@@ -169,6 +193,7 @@ impl LambdaOp {
         match self {
             LambdaOp::DeleteFunction { .. }
             | LambdaOp::RemovePermission { .. }
+            | LambdaOp::RemoveRulePermission { .. }
             | LambdaOp::DeleteEventSourceMapping { .. } => true,
             LambdaOp::CreateFunction { .. }
             | LambdaOp::UpdateFunctionConfiguration { .. }
@@ -176,6 +201,7 @@ impl LambdaOp {
             | LambdaOp::TagFunction { .. }
             | LambdaOp::UntagFunction { .. }
             | LambdaOp::AddPermission { .. }
+            | LambdaOp::AddRulePermission { .. }
             | LambdaOp::CreateEventSourceMapping { .. }
             | LambdaOp::UpdateEventSourceMapping { .. } => false,
         }
