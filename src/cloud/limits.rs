@@ -102,7 +102,7 @@ impl Limits {
     }
 }
 
-/// As `--parallelism` takes it: `16,lambda=10,iam=4,apigateway=2`.
+/// As `--parallelism` takes it: `20,lambda=10,iam=4,apigateway=2,eventbridge=4`.
 impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.overall)?;
@@ -192,14 +192,14 @@ mod tests {
                 .with(Service::Iam, 4)
                 .with(Service::ApiGateway, 3)
         );
-        assert_eq!(limits.to_string(), "8,lambda=5,iam=4,apigateway=3");
+        assert_eq!(limits.to_string(), "8,lambda=5,iam=4,apigateway=3,eventbridge=4");
     }
 
     #[test]
     fn bad_settings_say_what_is_expected() {
         assert_eq!(
             "s3=2".parse::<Setting>().unwrap_err(),
-            "unknown service `s3`: expected lambda, iam or apigateway"
+            "unknown service `s3`: expected lambda, iam, apigateway or eventbridge"
         );
         assert!(
             "lambda=x"

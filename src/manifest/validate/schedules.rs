@@ -62,7 +62,10 @@ impl Validator<'_, '_> {
                 continue;
             };
             if let Some(first) = seen.get(&identity) {
-                let what = settings.what(&bus);
+                let what = match &settings.schedule {
+                    Some(expression) => expression.clone(),
+                    None => format!("the same event pattern on bus `{bus}`"),
+                };
                 self.r
                     .error(
                         loc,
