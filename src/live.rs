@@ -34,7 +34,11 @@
 //!
 //! Then the **triggers**: one `ListEventSourceMappings` for the account (100 mappings
 //! a page) when lade owns any function, keeping the mappings on owned functions. (A
-//! mapping outlives its function, so destroy reads them too.)
+//! mapping outlives its function, so destroy reads them too.) With the three branches
+//! above, the **rules**: per bus (the default one and each the manifest names) one
+//! `ListRules` by the name prefix `<project>-<stage>-`, and per rule listed a
+//! `ListTagsForResource` and a `ListTargetsByRule`; after the permissions, one more
+//! `ListRules` per bus that only a rule statement of lade's names.
 //!
 //! Then **permissions**: one `GetPolicy` per owned function when the manifest or the
 //! account has an API, since any of them can hold lade's invoke statement: the routed
@@ -54,8 +58,8 @@
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
 //! at most (F functions in the account), ⌈M/100⌉ `ListEventSourceMappings` (M mappings
-//! in the account), `ListRoles` + R·(3 + P) IAM reads, and four API Gateway reads: no
-//! `GetFunction`.
+//! in the account), one `ListRules` (and two reads per rule), `ListRoles` + R·(3 + P)
+//! IAM reads, and four API Gateway reads: no `GetFunction`.
 //!
 //! Every read goes through [`Gates`]: at most `limits.total()` in flight, and at most
 //! `limits.service(s)` for each service (the tagging API counts only against the total).
@@ -135,7 +139,9 @@ pub async fn read_with(
     confirm_drift(cloud, desired, &mut live, &gates).await?;
 
     let targets = permission_targets(desired, &live);
-    let targets = targets.into_iter().chain(rule_permission_targets(desired, &live));
+    let targets = targets
+        .into_iter()
+        .chain(rule_permission_targets(desired, &live));
     let targets: BTreeSet<String> = targets.collect();
     live.permissions = stream::iter(targets)
         .map(|name| {
@@ -150,7 +156,44 @@ pub async fn read_with(
         .buffer_unordered(gates.width(Service::Lambda))
         .try_collect()
         .await?;
+    read_rules_on_other_buses(cloud, desired, &mut live, &gates).await?;
     Ok(live)
+}
+
+/// The rules on buses the manifest no longer names: a rule's bus is in the
+/// `SourceArn` of its permission (`…:rule/<bus>/<name>`), which lade adds before the
+/// rule and removes only after it, so every bus that may still hold a rule of lade's
+/// is found there. One `ListRules` per such bus; none when there is none.
+async fn read_rules_on_other_buses(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    live: &mut Live,
+    gates: &Gates,
+) -> Result<(), CloudError> {
+    let known = desired.rule_buses();
+    let buses: BTreeSet<String> = live
+        .permissions
+        .values()
+        .flatten()
+        .filter(|p| p.sid.starts_with(crate::kinds::rule::STATEMENT_PREFIX))
+        .filter_map(|p| p.source_arn.as_deref())
+        .filter_map(|arn| crate::arn::Arn::parse(arn))
+        .filter_map(|arn| {
+            let path = arn.resource.strip_prefix("rule/")?;
+            path.rsplit_once('/').map(|(bus, _)| bus.to_string())
+        })
+        .filter(|bus| !known.contains(bus))
+        .collect();
+    if buses.is_empty() {
+        return Ok(());
+    }
+    let found = read_rules(cloud, &desired.scope, &buses, gates).await?;
+    for (function, rules) in found {
+        let all = live.rules.entry(function).or_default();
+        all.extend(rules);
+        all.sort_by(|a, b| (&a.bus, &a.name).cmp(&(&b.bus, &b.name)));
+    }
+    Ok(())
 }
 
 /// The event-source mappings of the owned functions, by function name: one

@@ -109,7 +109,13 @@ impl Sdk {
 
     /// The function's resource-policy statements, by statement id.
     async fn statements(&self, function: &str) -> BTreeMap<String, Value> {
-        let Ok(policy) = self.lambda.get_policy().function_name(function).send().await else {
+        let Ok(policy) = self
+            .lambda
+            .get_policy()
+            .function_name(function)
+            .send()
+            .await
+        else {
             return BTreeMap::new();
         };
         let document: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
@@ -167,7 +173,9 @@ functions:
 fn rule_with<'a>(rules: &'a BTreeMap<String, Rule>, what: &str) -> (&'a String, &'a Rule) {
     rules
         .iter()
-        .find(|(_, r)| r.schedule.as_deref() == Some(what) || (what == "pattern" && r.pattern.is_some()))
+        .find(|(_, r)| {
+            r.schedule.as_deref() == Some(what) || (what == "pattern" && r.pattern.is_some())
+        })
         .unwrap_or_else(|| panic!("no rule for {what}: {rules:?}"))
 }
 
@@ -247,7 +255,10 @@ async fn schedules_and_patterns_deploy_replan_clean_change_remove_and_destroy() 
     let statements = sdk.statements(&worker).await;
     assert!(!statements.contains_key(&format!("lade-rule-{pattern_name}")));
     assert_eq!(
-        statements.keys().filter(|s| s.starts_with("lade-rule-")).count(),
+        statements
+            .keys()
+            .filter(|s| s.starts_with("lade-rule-"))
+            .count(),
         2
     );
     let out = project.ok(&["plan"]);
@@ -280,7 +291,108 @@ async fn a_disabled_schedule_is_put_disabled_and_enabling_it_is_one_update() {
     let ops: Vec<&str> = steps.iter().map(|(op, _)| op.as_str()).collect();
     assert_eq!(ops, ["put_rule"], "{steps:?}");
     project.ok(&["apply", "--yes"]);
-    assert_eq!(sdk.rules(&prefix).await.values().next().unwrap().state, "ENABLED");
+    assert_eq!(
+        sdk.rules(&prefix).await.values().next().unwrap().state,
+        "ENABLED"
+    );
     project.ok(&["destroy", "--yes"]);
     assert!(sdk.rules(&prefix).await.is_empty());
+}
+
+/// The "done when": an SQS worker with a nightly schedule (examples/worker),
+/// planned, applied, planned clean again and destroyed.
+#[tokio::test]
+async fn the_worker_example_with_its_nightly_schedule_applies_replans_clean_and_destroys() {
+    let moto = moto();
+    let sdk = sdk(moto).await;
+    let project = Project::example("worker", "wrk");
+    let config = moto.sdk_config().await;
+
+    // The queue and the table's stream the example reads, made as its comment says.
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("{}-jobs", project.name))
+        .send()
+        .await
+        .unwrap();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url.queue_url().unwrap())
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let queue =
+        attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType,
+    };
+    let table = aws_sdk_dynamodb::Client::new(&config)
+        .create_table()
+        .table_name(format!("{}-orders", project.name))
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let stream = table
+        .table_description()
+        .and_then(|t| t.latest_stream_arn())
+        .unwrap()
+        .to_string();
+    project.edit(|yaml| {
+        yaml.replace(
+            "queue: arn:aws:sqs:us-east-1:123456789012:jobs",
+            &format!("queue: {queue}"),
+        )
+        .replace(
+            "stream: arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000",
+            &format!("stream: {stream}"),
+        )
+    });
+
+    project.ok(&["plan"]);
+    project.ok(&["apply", "--yes"]);
+    let receiver = project.physical("receiver");
+    let rules = sdk.rules(&format!("{}-dev-", project.name)).await;
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let (_, nightly) = rule_with(&rules, "cron(0 3 * * ? *)");
+    assert_eq!(nightly.tags["lade:function"], receiver);
+    assert_eq!(
+        nightly.targets["lade"],
+        (
+            sdk.function_arn(&receiver).await,
+            Some(json!({"job": "nightly"}))
+        )
+    );
+    let out = project.ok(&["plan"]);
+    assert!(out.contains("No changes"), "{out}");
+    project.ok(&["destroy", "--yes"]);
+    assert!(
+        sdk.rules(&format!("{}-dev-", project.name))
+            .await
+            .is_empty()
+    );
 }

@@ -33,8 +33,8 @@ use tokio::sync::watch;
 
 mod apigateway;
 mod context;
-mod events;
 mod error;
+mod events;
 mod iam;
 mod lambda;
 

@@ -216,10 +216,16 @@ impl EventBridgeApi for AwsCloud {
 }
 
 impl AwsCloud {
-    async fn rule_tags(&self, arn: &str) -> Result<BTreeMap<String, String>, super::error::AwsError> {
+    async fn rule_tags(
+        &self,
+        arn: &str,
+    ) -> Result<BTreeMap<String, String>, super::error::AwsError> {
         let listed = self
             .call("ListTagsForResource", || {
-                self.events.list_tags_for_resource().resource_arn(arn).send()
+                self.events
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
             })
             .await?;
         Ok(listed
@@ -230,7 +236,11 @@ impl AwsCloud {
     }
 
     /// lade's target on the rule (id `lade`), if it has one.
-    async fn lade_target(&self, bus: &str, rule: &str) -> Result<Option<Target>, super::error::AwsError> {
+    async fn lade_target(
+        &self,
+        bus: &str,
+        rule: &str,
+    ) -> Result<Option<Target>, super::error::AwsError> {
         let listed = self
             .call("ListTargetsByRule", || {
                 self.events

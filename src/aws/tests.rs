@@ -239,7 +239,12 @@ async fn add_permission_waits_out_a_function_briefly_not_found() {
     ])
     .await;
     cloud
-        .add_permission("f", "lade-api", crate::arn::API_GATEWAY_PRINCIPAL, "arn:aws:execute-api:us-east-1:1:a1/*")
+        .add_permission(
+            "f",
+            "lade-api",
+            crate::arn::API_GATEWAY_PRINCIPAL,
+            "arn:aws:execute-api:us-east-1:1:a1/*",
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -666,7 +671,10 @@ async fn a_statement_added_concurrently_is_read_again_and_kept() {
         policy("lade", source),
     ])
     .await;
-    cloud.add_permission("f", "lade", crate::arn::API_GATEWAY_PRINCIPAL, source).await.unwrap();
+    cloud
+        .add_permission("f", "lade", crate::arn::API_GATEWAY_PRINCIPAL, source)
+        .await
+        .unwrap();
     assert_eq!(
         seen(&script),
         [

@@ -192,7 +192,10 @@ mod tests {
                 .with(Service::Iam, 4)
                 .with(Service::ApiGateway, 3)
         );
-        assert_eq!(limits.to_string(), "8,lambda=5,iam=4,apigateway=3,eventbridge=4");
+        assert_eq!(
+            limits.to_string(),
+            "8,lambda=5,iam=4,apigateway=3,eventbridge=4"
+        );
     }
 
     #[test]

@@ -15,20 +15,22 @@
 //!
 //! **Ownership.** A rule is lade's when its tags say so: `lade:project`, `lade:stage`,
 //! and `lade:function`, the function it invokes (its target is not proof: anyone may
-//! point a rule at a function). Rules are found by name prefix on the default bus and
-//! on every bus the manifest names.
+//! point a rule at a function). Rules are found by name prefix on the default bus, on
+//! every bus the manifest names, and on every bus a rule statement of lade's names.
 //!
 //! **Permissions.** Each rule has its own statement, `lade-rule-<rule name>` (at most
 //! 74 characters, within Lambda's 100), scoped by `SourceArn` to that rule's ARN, for
 //! the principal `events.amazonaws.com`. It is added before the rule is put, so that
-//! the rule's first event finds it; a function that is deleted takes its resource
-//! policy with it, so only a kept function's statements are removed.
+//! the rule's first event finds it, and removed after the rule, so that a rule on a bus
+//! the manifest no longer names is still found through its statement's `SourceArn`
+//! (`live`). A function that is deleted takes its resource policy with it, so only a
+//! kept function's statements are removed.
 
 use super::{DiffCx, Fingerprint, Kind, PlanCx, fingerprint};
 use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Output, Ref};
 use crate::model::{
-    Function as DesiredFunction, Live, LiveRule, ResourceKind, Rule as DesiredRule,
-    RuleSettings, TAG_FUNCTION,
+    Function as DesiredFunction, Live, LiveRule, ResourceKind, Rule as DesiredRule, RuleSettings,
+    TAG_FUNCTION,
 };
 use crate::plan::address::{Address, Object};
 use crate::plan::graph::{Need, Phase, StepSpec};
@@ -210,8 +212,8 @@ impl Kind for Rule {
             let fn_arn = function_arn(cx.live, function);
             let needs_permission = change.action == Action::Create
                 || change.fields.iter().any(|f| f.field == Field::SourceArn);
-            let needs_rule =
-                change.action == Action::Create || change.fields.iter().any(|f| f.field != Field::SourceArn);
+            let needs_rule = change.action == Action::Create
+                || change.fields.iter().any(|f| f.field != Field::SourceArn);
             let bus = live.map_or(wanted.bus.as_str(), |l| l.bus.as_str());
             if needs_permission {
                 let spec = StepSpec::new(
@@ -291,7 +293,13 @@ impl Kind for Rule {
                     );
                     let kept = cx.desired.functions.values().any(|f| &f.name == function);
                     if kept && live_statement(cx.live, function, rule).is_some() {
-                        specs.push(remove_permission(function, rule));
+                        // After the rule: its statement is how the next plan finds a
+                        // rule on a bus the manifest no longer names.
+                        specs.push(
+                            remove_permission(function, rule)
+                                .needs([Need::Gone(change.address.clone())])
+                                .why("a rule's permission goes after the rule, since it records the rule's bus"),
+                        );
                     }
                 }
                 Address::RulePermission { function, rule } => {
@@ -394,11 +402,19 @@ fn pair_change(live: &Live, function: &DesiredFunction, pair: Pair) -> Option<Ch
 }
 
 /// How a rule's settings differ (every setting, for a new rule).
-fn settings_fields(wanted: &RuleSettings, live: Option<&RuleSettings>, bus: &str) -> Vec<FieldChange> {
+fn settings_fields(
+    wanted: &RuleSettings,
+    live: Option<&RuleSettings>,
+    bus: &str,
+) -> Vec<FieldChange> {
     type Setting = fn(&RuleSettings) -> Option<FieldValue>;
     let rows: [(Field, Setting); 5] = [
-        (Field::Schedule, |s| s.schedule.clone().map(FieldValue::Text)),
-        (Field::Pattern, |s| s.pattern.clone().map(FieldValue::Document)),
+        (Field::Schedule, |s| {
+            s.schedule.clone().map(FieldValue::Text)
+        }),
+        (Field::Pattern, |s| {
+            s.pattern.clone().map(FieldValue::Document)
+        }),
         (Field::Input, |s| s.input.clone().map(FieldValue::Document)),
         (Field::Description, |s| {
             (!s.description.is_empty()).then(|| FieldValue::Text(s.description.clone()))

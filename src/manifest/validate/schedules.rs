@@ -116,10 +116,13 @@ impl Validator<'_, '_> {
             pattern: None,
             input: input.map(|i| i.value.clone()),
             description,
-            enabled: long.and_then(|l| l.enabled.as_ref()).is_none_or(|e| e.value),
+            enabled: long
+                .and_then(|l| l.enabled.as_ref())
+                .is_none_or(|e| e.value),
         };
         let identity = format!("schedule {}", expression.value.trim());
-        (expression_ok && input_ok).then(|| ("default".to_string(), settings, identity, expression.loc))
+        (expression_ok && input_ok)
+            .then(|| ("default".to_string(), settings, identity, expression.loc))
     }
 
     fn pattern(
@@ -153,7 +156,10 @@ impl Validator<'_, '_> {
                 self.r
                     .error(
                         pattern.loc,
-                        format!("the event pattern in {owner} must be a mapping, not {}", json_kind(other)),
+                        format!(
+                            "the event pattern in {owner} must be a mapping, not {}",
+                            json_kind(other)
+                        ),
                     )
                     .help("e.g. `pattern: {source: [shop.orders], detail-type: [OrderPlaced]}`");
                 false
@@ -282,15 +288,22 @@ fn is_bus_name(name: &str) -> bool {
 /// Checks a schedule expression as EventBridge does: `Err((message, help))`.
 pub fn check_expression(expression: &str) -> Result<(), (String, String)> {
     let expression = expression.trim();
-    if let Some(body) = expression.strip_prefix("rate(").and_then(|b| b.strip_suffix(')')) {
+    if let Some(body) = expression
+        .strip_prefix("rate(")
+        .and_then(|b| b.strip_suffix(')'))
+    {
         return check_rate(body);
     }
-    if let Some(body) = expression.strip_prefix("cron(").and_then(|b| b.strip_suffix(')')) {
+    if let Some(body) = expression
+        .strip_prefix("cron(")
+        .and_then(|b| b.strip_suffix(')'))
+    {
         return check_cron(body);
     }
     Err((
         "a schedule is `rate(…)` or `cron(…)`".into(),
-        "e.g. `rate(5 minutes)`, `rate(1 hour)` or `cron(0 3 * * ? *)` (03:00 UTC every day)".into(),
+        "e.g. `rate(5 minutes)`, `rate(1 hour)` or `cron(0 3 * * ? *)` (03:00 UTC every day)"
+            .into(),
     ))
 }
 
@@ -305,10 +318,7 @@ fn check_rate(body: &str) -> Result<(), (String, String)> {
         .ok()
         .filter(|n| *n > 0 && !value.starts_with('0'))
     else {
-        return Err((
-            format!("`{value}` is not a positive whole number"),
-            help,
-        ));
+        return Err((format!("`{value}` is not a positive whole number"), help));
     };
     let (singular, plural) = match unit {
         "minute" | "minutes" => ("minute", "minutes"),
@@ -347,14 +357,34 @@ struct CronField {
 }
 
 const CRON_FIELDS: [CronField; 6] = [
-    CronField { name: "minutes", min: 0, max: 59, names: &[], special: "" },
-    CronField { name: "hours", min: 0, max: 23, names: &[], special: "" },
-    CronField { name: "day of month", min: 1, max: 31, names: &[], special: "?LW" },
+    CronField {
+        name: "minutes",
+        min: 0,
+        max: 59,
+        names: &[],
+        special: "",
+    },
+    CronField {
+        name: "hours",
+        min: 0,
+        max: 23,
+        names: &[],
+        special: "",
+    },
+    CronField {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+        special: "?LW",
+    },
     CronField {
         name: "month",
         min: 1,
         max: 12,
-        names: &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+        names: &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
         special: "",
     },
     CronField {
@@ -364,7 +394,13 @@ const CRON_FIELDS: [CronField; 6] = [
         names: &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
         special: "?L#",
     },
-    CronField { name: "year", min: 1970, max: 2199, names: &[], special: "" },
+    CronField {
+        name: "year",
+        min: 1970,
+        max: 2199,
+        names: &[],
+        special: "",
+    },
 ];
 
 fn check_cron(body: &str) -> Result<(), (String, String)> {
@@ -388,11 +424,22 @@ fn check_cron(body: &str) -> Result<(), (String, String)> {
                     if field.names.is_empty() {
                         String::new()
                     } else {
-                        format!(" or {}–{}", field.names[0], field.names[field.names.len() - 1])
+                        format!(
+                            " or {}–{}",
+                            field.names[0],
+                            field.names[field.names.len() - 1]
+                        )
                     },
                     match field.special {
                         "" => String::new(),
-                        special => format!(", and {}", special.chars().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" ")),
+                        special => format!(
+                            ", and {}",
+                            special
+                                .chars()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
                     }
                 ),
             ));
@@ -405,7 +452,14 @@ fn check_cron(body: &str) -> Result<(), (String, String)> {
             "one of day of month and day of week must be `?`".into(),
             format!(
                 "EventBridge takes one of the two: e.g. `cron({} {} {day_of_month} {} ? {})` (the third field) or `cron({} {} ? {} {day_of_week} {})` (the fifth)",
-                fields[0], fields[1], fields[3], fields[5], fields[0], fields[1], fields[3], fields[5]
+                fields[0],
+                fields[1],
+                fields[3],
+                fields[5],
+                fields[0],
+                fields[1],
+                fields[3],
+                fields[5]
             ),
         )),
         (true, true) => Err((
@@ -441,7 +495,9 @@ fn cron_field_ok(value: &str, field: &CronField) -> bool {
         if range == "*" {
             return true;
         }
-        if field.special.contains('L') && (range == "L" || range.strip_suffix('L').is_some_and(number)) {
+        if field.special.contains('L')
+            && (range == "L" || range.strip_suffix('L').is_some_and(number))
+        {
             return true;
         }
         if field.special.contains('W') && range.strip_suffix('W').is_some_and(number) {
@@ -465,10 +521,26 @@ mod tests {
 
     #[test]
     fn rates_take_a_singular_unit_for_one_and_a_plural_otherwise() {
-        for good in ["rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(12 hours)", "rate(1 day)", "rate(7 days)"] {
+        for good in [
+            "rate(1 minute)",
+            "rate(5 minutes)",
+            "rate(1 hour)",
+            "rate(12 hours)",
+            "rate(1 day)",
+            "rate(7 days)",
+        ] {
             assert_eq!(check_expression(good), Ok(()), "{good}");
         }
-        for bad in ["rate(1 minutes)", "rate(5 minute)", "rate(0 minutes)", "rate(5 weeks)", "rate(minutes)", "rate(-1 day)", "rate(1.5 hours)", "every 5 minutes"] {
+        for bad in [
+            "rate(1 minutes)",
+            "rate(5 minute)",
+            "rate(0 minutes)",
+            "rate(5 weeks)",
+            "rate(minutes)",
+            "rate(-1 day)",
+            "rate(1.5 hours)",
+            "every 5 minutes",
+        ] {
             assert!(check_expression(bad).is_err(), "{bad}");
         }
     }

@@ -36,9 +36,8 @@ impl EventBridgeOp {
     /// The function whose invokers the step changes.
     pub fn changes_function(&self) -> &str {
         match self {
-            EventBridgeOp::PutRule { function, .. } | EventBridgeOp::DeleteRule { function, .. } => {
-                function
-            }
+            EventBridgeOp::PutRule { function, .. }
+            | EventBridgeOp::DeleteRule { function, .. } => function,
         }
     }
 

@@ -31,14 +31,20 @@ pub(super) fn commands(op: &EventBridgeOp) -> Vec<Command> {
             if let Some(pattern) = &settings.pattern {
                 put = put.arg("event-pattern", compact(pattern));
             }
-            put = put
-                .arg_if("description", &settings.description)
-                .arg("state", if settings.enabled { "ENABLED" } else { "DISABLED" });
+            put = put.arg_if("description", &settings.description).arg(
+                "state",
+                if settings.enabled {
+                    "ENABLED"
+                } else {
+                    "DISABLED"
+                },
+            );
             let tags: Vec<String> = tags
                 .iter()
                 .map(|(k, v)| format!("Key={k},Value={v}"))
                 .collect();
-            let mut target = json!({"Id": crate::model::RULE_TARGET_ID, "Arn": value(function_arn)});
+            let mut target =
+                json!({"Id": crate::model::RULE_TARGET_ID, "Arn": value(function_arn)});
             if let Some(input) = &settings.input {
                 target["Input"] = Value::String(compact(input));
             }
