@@ -177,7 +177,7 @@ async fn read_rules_on_other_buses(
         .flatten()
         .filter(|p| p.sid.starts_with(crate::kinds::rule::STATEMENT_PREFIX))
         .filter_map(|p| p.source_arn.as_deref())
-        .filter_map(|arn| crate::arn::Arn::parse(arn))
+        .filter_map(crate::arn::Arn::parse)
         .filter_map(|arn| {
             let path = arn.resource.strip_prefix("rule/")?;
             path.rsplit_once('/').map(|(bus, _)| bus.to_string())

@@ -19,7 +19,7 @@ impl Context<'_> {
                 let rule = NewRule {
                     name: rule.clone(),
                     bus: bus.clone(),
-                    settings: settings.clone(),
+                    settings: settings.as_ref().clone(),
                     tags: tags.clone(),
                     function_arn: self.resolve(function_arn).await?,
                 };

@@ -244,7 +244,7 @@ impl Kind for Rule {
                         function: function.clone(),
                         rule: rule.clone(),
                         bus: bus.to_string(),
-                        settings: wanted.settings.clone(),
+                        settings: Box::new(wanted.settings.clone()),
                         function_arn: fn_arn,
                         tags,
                     }),

@@ -20,7 +20,8 @@ pub enum EventBridgeOp {
         function: String,
         rule: String,
         bus: String,
-        settings: RuleSettings,
+        /// Boxed: a rule's settings (pattern, input) are the largest part of any op.
+        settings: Box<RuleSettings>,
         function_arn: Ref,
         /// Every tag, lade's own included.
         tags: BTreeMap<String, String>,

@@ -43,6 +43,7 @@ pub(super) fn commands(op: &EventBridgeOp) -> Vec<Command> {
                 .iter()
                 .map(|(k, v)| format!("Key={k},Value={v}"))
                 .collect();
+
             let mut target =
                 json!({"Id": crate::model::RULE_TARGET_ID, "Arn": value(function_arn)});
             if let Some(input) = &settings.input {
@@ -52,8 +53,8 @@ pub(super) fn commands(op: &EventBridgeOp) -> Vec<Command> {
                 put.note("PutRule is an upsert: it creates the rule or sets all of it"),
                 Command::new("events", "tag-resource")
                     .arg("resource-arn", format!("<arn of rule {rule}>"))
-                    .arg("tags", tags.join(" "))
-                    .note("PutRule tags a rule only when it creates it"),
+                    .args("tags", tags)
+                    .note("PutRule tags a rule only when it creates it; the rule's ARN is `RuleArn` in put-rule's output"),
                 Command::new("events", "put-targets")
                     .arg("rule", rule)
                     .arg("event-bus-name", bus)
