@@ -2452,6 +2452,37 @@ async fn removing_a_function_deletes_its_rules_first_and_leaves_others_rules_alo
     assert_eq!(names, ["shop-dev-theirs"]);
 }
 
+#[tokio::test]
+async fn a_function_renamed_keeps_its_rules_named_after_its_key() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_rules(vec![schedule("shop-dev-work-00000001", "rate(1 hour)")]);
+    Engine::new(&cloud, &desired).converge().await;
+    // A new physical name replaces the function; the rule's name comes from the key,
+    // so the new function's rule has the old one's name: the old goes first.
+    desired.functions.get_mut("work").unwrap().name = "shop-dev-labour".into();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let delete = position(
+        &plan,
+        |op| matches!(op, Op::EventBridge(EventBridgeOp::DeleteRule { function, .. }) if function == "shop-dev-work"),
+    );
+    let put = position(
+        &plan,
+        |op| matches!(op, Op::EventBridge(EventBridgeOp::PutRule { function, .. }) if function == "shop-dev-labour"),
+    );
+    assert!(depends(&plan, put, delete), "{}", render::plan_text(&plan));
+    Engine::new(&cloud, &desired).converge().await;
+    let rules: Vec<(String, Option<String>)> =
+        rules_in(&cloud).into_iter().map(|r| (r.1, r.3)).collect();
+    assert_eq!(
+        rules,
+        [(
+            "shop-dev-work-00000001".into(),
+            Some("arn:aws:lambda:us-east-1:123456789012:function:shop-dev-labour".into())
+        )]
+    );
+    assert!(Engine::new(&cloud, &desired).plan().await.is_empty());
+}
+
 /// Someone else deletes `name` and makes a function of their own under it, untagged,
 /// with the same configuration but other code (so that only a consistent read of its
 /// tags can tell it from lade's).

@@ -253,7 +253,23 @@ impl Kind for Rule {
                     Need::Exists(Address::Function(function.clone())),
                     Need::Ready(permission_address(function, rule)),
                 ])
-                .why("a rule's target is its function, which its permission lets the rule invoke");
+                // The same name held by a rule of another function (one replaced
+                // under a new physical name, or a key moved): deleted first, or the
+                // delete would take the new rule.
+                .needs(
+                    cx.live
+                        .rules
+                        .iter()
+                        .filter(|(other, _)| *other != function)
+                        .flat_map(|(other, rules)| {
+                            rules
+                                .iter()
+                                .filter(|r| &r.name == rule && r.bus == bus)
+                                .map(|r| Need::Gone(address(other, &r.name)))
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .why("a rule's target is its function, which its permission lets the rule invoke; a rule of the same name on another function goes first");
                 specs.push(if change.action == Action::Create {
                     spec.creates(change.address.clone())
                 } else {
