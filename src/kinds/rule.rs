@@ -238,6 +238,26 @@ impl Kind for Rule {
             if needs_rule {
                 let mut tags = cx.desired.scope.ownership_tags();
                 tags.insert(TAG_FUNCTION.to_string(), wanted_fn.name.clone());
+                // The same name held by a rule of another function (one replaced
+                // under a new physical name, or a key moved): deleted first, or the
+                // delete would take the new rule.
+                let gone: Vec<Need> = cx
+                    .live
+                    .rules
+                    .iter()
+                    .filter(|(other, _)| *other != function)
+                    .flat_map(|(other, rules)| {
+                        rules
+                            .iter()
+                            .filter(|r| &r.name == rule && r.bus == bus)
+                            .map(|r| Need::Gone(address(other, &r.name)))
+                    })
+                    .collect();
+                let why = if gone.is_empty() {
+                    "a rule's target is its function, which its permission lets the rule invoke"
+                } else {
+                    "a rule's target is its function, which its permission lets the rule invoke; the rule of the same name on another function goes first"
+                };
                 let spec = StepSpec::new(
                     Phase::Triggers,
                     Op::EventBridge(EventBridgeOp::PutRule {
@@ -253,23 +273,8 @@ impl Kind for Rule {
                     Need::Exists(Address::Function(function.clone())),
                     Need::Ready(permission_address(function, rule)),
                 ])
-                // The same name held by a rule of another function (one replaced
-                // under a new physical name, or a key moved): deleted first, or the
-                // delete would take the new rule.
-                .needs(
-                    cx.live
-                        .rules
-                        .iter()
-                        .filter(|(other, _)| *other != function)
-                        .flat_map(|(other, rules)| {
-                            rules
-                                .iter()
-                                .filter(|r| &r.name == rule && r.bus == bus)
-                                .map(|r| Need::Gone(address(other, &r.name)))
-                        })
-                        .collect::<Vec<_>>(),
-                )
-                .why("a rule's target is its function, which its permission lets the rule invoke; a rule of the same name on another function goes first");
+                .needs(gone)
+                .why(why);
                 specs.push(if change.action == Action::Create {
                     spec.creates(change.address.clone())
                 } else {
