@@ -396,3 +396,54 @@ async fn the_worker_example_with_its_nightly_schedule_applies_replans_clean_and_
             .is_empty()
     );
 }
+
+/// `PutRule` overwrites whatever rule holds the name: the adapter refuses a rule under
+/// lade's name that this project, stage and function do not own, and leaves it as it
+/// was.
+#[tokio::test]
+async fn a_rule_under_lades_name_that_is_not_lades_is_not_overwritten() {
+    use lade::cloud::{CloudError, EventBridgeApi, NewRule};
+    let moto = moto();
+    let sdk = sdk(moto).await;
+    let name = format!("{}-dev-work-0a1b2c3d", support::unique("schedfoe"));
+    sdk.events
+        .put_rule()
+        .name(&name)
+        .schedule_expression("rate(1 day)")
+        .tags(
+            aws_sdk_eventbridge::types::Tag::builder()
+                .key("owner")
+                .value("someone")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cloud = lade::aws::AwsCloud::new(&moto.sdk_config().await);
+    let rule = NewRule {
+        name: name.clone(),
+        bus: "default".into(),
+        settings: lade::model::RuleSettings {
+            schedule: Some("rate(5 minutes)".into()),
+            pattern: None,
+            input: None,
+            description: String::new(),
+            enabled: true,
+        },
+        tags: BTreeMap::from([
+            ("lade:project".to_string(), "shop".to_string()),
+            ("lade:stage".to_string(), "dev".to_string()),
+            ("lade:function".to_string(), "shop-dev-work".to_string()),
+        ]),
+        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-work".into(),
+    };
+    let result = cloud.put_rule(&rule).await;
+    assert!(
+        matches!(&result, Err(CloudError::NotOwned { name: n, .. }) if *n == name),
+        "{result:?}"
+    );
+    let rules = sdk.rules(&name).await;
+    assert_eq!(rules[&name].schedule.as_deref(), Some("rate(1 day)"));
+    assert!(rules[&name].targets.is_empty());
+}
