@@ -106,6 +106,9 @@ impl Partition {
 /// `amazonaws.com` form in every partition for it (China included).
 pub const API_GATEWAY_PRINCIPAL: &str = "apigateway.amazonaws.com";
 
+/// The service principal EventBridge invokes Lambda functions as (every partition).
+pub const EVENTS_PRINCIPAL: &str = "events.amazonaws.com";
+
 /// The trust principal a role gets when the manifest names none.
 pub const LAMBDA_PRINCIPAL: &str = "lambda.amazonaws.com";
 
@@ -125,6 +128,22 @@ pub fn source_arn(function_arn: &str, api_id: &str) -> Option<String> {
     let arn = Arn::parse(function_arn)?;
     Some(format!(
         "arn:{}:execute-api:{}:{}:{api_id}/*",
+        arn.partition, arn.region, arn.account
+    ))
+}
+
+/// The ARN of an EventBridge rule in the function's partition, region and account:
+/// `rule/<name>` on the default bus, `rule/<bus>/<name>` on another (as `PutRule`
+/// returns it).
+pub fn rule_arn(function_arn: &str, bus: &str, name: &str) -> Option<String> {
+    let arn = Arn::parse(function_arn)?;
+    let path = if bus == "default" {
+        name.to_string()
+    } else {
+        format!("{bus}/{name}")
+    };
+    Some(format!(
+        "arn:{}:events:{}:{}:rule/{path}",
         arn.partition, arn.region, arn.account
     ))
 }

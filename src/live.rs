@@ -34,7 +34,11 @@
 //!
 //! Then the **triggers**: one `ListEventSourceMappings` for the account (100 mappings
 //! a page) when lade owns any function, keeping the mappings on owned functions. (A
-//! mapping outlives its function, so destroy reads them too.)
+//! mapping outlives its function, so destroy reads them too.) With the three branches
+//! above, the **rules**: per bus (the default one and each the manifest names) one
+//! `ListRules` by the name prefix `<project>-<stage>-`, and per rule listed a
+//! `ListTagsForResource` and a `ListTargetsByRule`; after the permissions, one more
+//! `ListRules` per bus that only a rule statement of lade's names.
 //!
 //! Alongside them the **function URLs**: one `GetFunctionUrlConfig` per owned function
 //! whose manifest has `url:` or that carries the `lade:url` tag. Lambda has no
@@ -66,8 +70,8 @@
 //! A no-op plan of N functions behind N routes with R roles and P inline policies
 //! therefore makes N `GetPolicy`, one `GetResources` (tagging), ⌈F/50⌉ `ListFunctions`
 //! at most (F functions in the account), ⌈M/100⌉ `ListEventSourceMappings` (M mappings
-//! in the account), `ListRoles` + R·(3 + P) IAM reads, and four API Gateway reads: no
-//! `GetFunction`.
+//! in the account), one `ListRules` (and two reads per rule), `ListRoles` + R·(3 + P)
+//! IAM reads, and four API Gateway reads: no `GetFunction`.
 //!
 //! Every read goes through [`Gates`]: at most `limits.total()` in flight, and at most
 //! `limits.service(s)` for each service (the tagging API counts only against the total).
@@ -146,6 +150,7 @@ pub async fn read_with(
         &wanted_roles,
         &wanted_functions,
         &wanted_urls,
+        &desired.rule_buses(),
         &gates,
     )
     .await?;
@@ -153,6 +158,10 @@ pub async fn read_with(
     confirm_drift(cloud, desired, &mut live, &gates).await?;
 
     let targets = permission_targets(desired, &live);
+    let targets = targets
+        .into_iter()
+        .chain(rule_permission_targets(desired, &live));
+    let targets: BTreeSet<String> = targets.collect();
     live.permissions = stream::iter(targets)
         .map(|name| {
             let gates = &gates;
@@ -166,7 +175,44 @@ pub async fn read_with(
         .buffer_unordered(gates.width(Service::Lambda))
         .try_collect()
         .await?;
+    read_rules_on_other_buses(cloud, desired, &mut live, &gates).await?;
     Ok(live)
+}
+
+/// The rules on buses the manifest no longer names: a rule's bus is in the
+/// `SourceArn` of its permission (`…:rule/<bus>/<name>`), which lade adds before the
+/// rule and removes only after it, so every bus that may still hold a rule of lade's
+/// is found there. One `ListRules` per such bus; none when there is none.
+async fn read_rules_on_other_buses(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    live: &mut Live,
+    gates: &Gates,
+) -> Result<(), CloudError> {
+    let known = desired.rule_buses();
+    let buses: BTreeSet<String> = live
+        .permissions
+        .values()
+        .flatten()
+        .filter(|p| p.sid.starts_with(crate::kinds::rule::STATEMENT_PREFIX))
+        .filter_map(|p| p.source_arn.as_deref())
+        .filter_map(crate::arn::Arn::parse)
+        .filter_map(|arn| {
+            let path = arn.resource.strip_prefix("rule/")?;
+            path.rsplit_once('/').map(|(bus, _)| bus.to_string())
+        })
+        .filter(|bus| !known.contains(bus))
+        .collect();
+    if buses.is_empty() {
+        return Ok(());
+    }
+    let found = read_rules(cloud, &desired.scope, &buses, gates).await?;
+    for (function, rules) in found {
+        let all = live.rules.entry(function).or_default();
+        all.extend(rules);
+        all.sort_by(|a, b| (&a.bus, &a.name).cmp(&(&b.bus, &b.name)));
+    }
+    Ok(())
 }
 
 /// The event-source mappings of the owned functions, by function name: one
@@ -236,6 +282,7 @@ pub async fn read_names(
     scope: &Scope,
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
+    buses: &BTreeSet<String>,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(&Limits::default());
     read_scope(
@@ -244,9 +291,20 @@ pub async fn read_names(
         wanted_roles,
         wanted_functions,
         &BTreeSet::new(),
+        buses,
         &gates,
     )
     .await
+}
+
+/// The owned functions whose resource policy can hold a rule's statement: every one,
+/// when the manifest or the account has a rule.
+fn rule_permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
+    let wanted = desired.functions.values().any(|f| !f.rules.is_empty());
+    if !wanted && live.rules.is_empty() {
+        return BTreeSet::new();
+    }
+    live.functions.keys().cloned().collect()
 }
 
 /// What `lade outputs` and the outputs after an apply show: the owned REST API (four
@@ -298,12 +356,19 @@ async fn read_scope(
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
     wanted_urls: &BTreeSet<String>,
+    buses: &BTreeSet<String>,
     gates: &Gates,
 ) -> Result<Live, CloudError> {
-    let ((roles, foreign_roles), (functions, confirmed, foreign_functions), (api, extra_apis)) = futures::try_join!(
+    let (
+        (roles, foreign_roles),
+        (functions, confirmed, foreign_functions),
+        (api, extra_apis),
+        rules,
+    ) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
         read_api(cloud, scope, gates),
+        read_rules(cloud, scope, buses, gates),
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
     foreign.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -321,9 +386,46 @@ async fn read_scope(
         permissions: BTreeMap::new(),
         event_sources,
         function_urls,
+        rules,
         confirmed,
         missing: BTreeSet::new(),
     })
+}
+
+/// The EventBridge rules lade owns, by the function each invokes: per bus (the
+/// default one and each the manifest names) one `ListRules` by name prefix
+/// (`<project>-<stage>-`), and for each rule listed a `ListTagsForResource` and a
+/// `ListTargetsByRule`. A rule is lade's when its tags name this project and stage and
+/// a function (`lade:function`); its name or target proves nothing.
+async fn read_rules(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    buses: &BTreeSet<String>,
+    gates: &Gates,
+) -> Result<BTreeMap<String, Vec<crate::model::LiveRule>>, CloudError> {
+    let prefix = scope.rule_prefix();
+    let listed: Vec<_> = stream::iter(buses)
+        .map(|bus| {
+            let prefix = &prefix;
+            async move {
+                gates
+                    .run(Some(Service::EventBridge), cloud.list_rules(bus, prefix))
+                    .await
+            }
+        })
+        .buffer_unordered(gates.width(Service::EventBridge))
+        .try_collect::<Vec<_>>()
+        .await?;
+    let mut owned: BTreeMap<String, Vec<crate::model::LiveRule>> = BTreeMap::new();
+    for (rule, tags) in listed.into_iter().flatten() {
+        if scope.owns_tags(&tags) && tags.contains_key(crate::model::TAG_FUNCTION) {
+            owned.entry(rule.function.clone()).or_default().push(rule);
+        }
+    }
+    for rules in owned.values_mut() {
+        rules.sort_by(|a, b| (&a.bus, &a.name).cmp(&(&b.bus, &b.name)));
+    }
+    Ok(owned)
 }
 
 /// The owned roles, and the wanted role names someone else holds.

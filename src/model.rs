@@ -53,6 +53,14 @@ impl Scope {
     }
 
     /// The ownership tags every taggable resource carries.
+    /// The prefix of every rule name lade gives in this project and stage:
+    /// `<project>-<stage>-`, cut to leave room for a key and a hash in EventBridge's
+    /// 64 characters.
+    pub fn rule_prefix(&self) -> String {
+        let prefix = format!("{}-{}-", self.project, self.stage);
+        prefix.chars().take(RULE_STEM).collect()
+    }
+
     pub fn ownership_tags(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
             (TAG_PROJECT.to_string(), self.project.clone()),
@@ -90,6 +98,18 @@ impl Desired {
     /// The physical names of the functions the manifest wants.
     pub fn function_names(&self) -> BTreeSet<String> {
         self.functions.values().map(|f| f.name.clone()).collect()
+    }
+
+    /// The event buses lade looks for its rules on: `default`, and every bus a
+    /// trigger names.
+    pub fn rule_buses(&self) -> BTreeSet<String> {
+        std::iter::once("default".to_string())
+            .chain(
+                self.functions
+                    .values()
+                    .flat_map(|f| f.rules.iter().map(|r| r.bus.clone())),
+            )
+            .collect()
     }
 
     /// The physical names of the roles the manifest defines.
@@ -202,6 +222,8 @@ pub struct Function {
     pub architecture: Architecture,
     /// User tags; the ownership tags are added on top and may not be set here.
     pub tags: BTreeMap<String, String>,
+    /// The EventBridge rules that invoke it (`events:` `schedule` and `eventbridge`).
+    pub rules: Vec<Rule>,
     /// The queues and streams that invoke it (`events:`), each an event-source
     /// mapping, in manifest order; no source twice.
     pub event_sources: Vec<EventSource>,
@@ -460,6 +482,68 @@ pub struct LiveFunctionUrl {
     pub settings: UrlSettings,
 }
 
+/// The tag that names, on an EventBridge rule, the physical name of the function it
+/// invokes.
+pub const TAG_FUNCTION: &str = "lade:function";
+
+/// The longest stem of a rule name, before `-` and 8 hex digits: EventBridge takes
+/// 64 characters.
+pub const RULE_STEM: usize = 55;
+
+/// An EventBridge rule that invokes a function: a schedule or an event pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// The rule's physical name: `<function name>-<8 hex digits>`, the digits a hash of
+    /// the trigger's identity (its expression, or its bus and pattern), so that
+    /// reordering the manifest's `events:` renames nothing.
+    pub name: String,
+    /// The event bus (`default` for schedules).
+    pub bus: String,
+    pub settings: RuleSettings,
+}
+
+/// A rule's settings, as the manifest wants them and as EventBridge reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSettings {
+    /// `rate(…)` or `cron(…)` (`ScheduleExpression`), for a schedule.
+    pub schedule: Option<String>,
+    /// The event pattern (`EventPattern`), a JSON object, for a pattern.
+    pub pattern: Option<Value>,
+    /// The constant event the function receives (the target's `Input`); `None` passes
+    /// the matched event (or EventBridge's scheduled event) as it is.
+    pub input: Option<Value>,
+    pub description: String,
+    /// `State`: `ENABLED` or `DISABLED`.
+    pub enabled: bool,
+}
+
+impl RuleSettings {
+    /// The rule as people read it: its expression, or `events on <bus>`.
+    pub fn what(&self, bus: &str) -> String {
+        match &self.schedule {
+            Some(expression) => expression.clone(),
+            None => format!("events on {bus}"),
+        }
+    }
+}
+
+/// An EventBridge rule lade owns (tagged with the project, the stage and its function),
+/// as EventBridge reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveRule {
+    pub name: String,
+    pub arn: String,
+    pub bus: String,
+    /// The physical name of the function it invokes (its `lade:function` tag).
+    pub function: String,
+    pub settings: RuleSettings,
+    /// The ARN lade's target (id [`RULE_TARGET_ID`]) invokes, if the rule has it.
+    pub target: Option<String>,
+}
+
+/// The id of the one target lade puts on each of its rules.
+pub const RULE_TARGET_ID: &str = "lade";
+
 /// An event-source mapping on a function lade owns, as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveEventSource {
@@ -644,6 +728,8 @@ pub struct Live {
     /// The function URLs of owned functions, by function name (read only where the
     /// manifest asks for one or the function's `lade:url` tag says it has one).
     pub function_urls: BTreeMap<String, LiveFunctionUrl>,
+    /// The EventBridge rules lade owns, by the name of the function each invokes.
+    pub rules: BTreeMap<String, Vec<LiveRule>>,
     /// The owned functions whose ownership was read consistently (`GetFunction`),
     /// not only from the lagging tagging index: see `live::confirm_owned`.
     pub confirmed: BTreeSet<String>,
@@ -801,6 +887,8 @@ pub enum ResourceKind {
     /// A function's URL, and the public permissions of one without auth.
     #[serde(rename = "url")]
     FunctionUrl,
+    /// An EventBridge rule (a schedule or an event pattern) that invokes a function.
+    Rule,
 }
 
 impl ResourceKind {
@@ -814,6 +902,7 @@ impl ResourceKind {
             ResourceKind::Deployment => "deployment",
             ResourceKind::Trigger => "trigger",
             ResourceKind::FunctionUrl => "url",
+            ResourceKind::Rule => "rule",
         }
     }
 }

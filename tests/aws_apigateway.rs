@@ -485,8 +485,14 @@ async fn a_permission_is_one_statement_however_often_it_is_added() {
 
     // Moto 5.2 adds a second statement with the same ID where AWS answers
     // ResourceConflictException; the adapter reads the policy first either way.
-    cloud.add_permission(&name, &sid, source).await.unwrap();
-    cloud.add_permission(&name, &sid, source).await.unwrap();
+    cloud
+        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, source)
+        .await
+        .unwrap();
+    cloud
+        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, source)
+        .await
+        .unwrap();
     let expected = |source: &str| Permission {
         sid: sid.clone(),
         principal: "apigateway.amazonaws.com".to_owned(),
@@ -500,7 +506,10 @@ async fn a_permission_is_one_statement_however_often_it_is_added() {
 
     // The same statement ID for another API replaces the statement.
     let other = "arn:aws:execute-api:us-east-1:123456789012:def456/*/*/*";
-    cloud.add_permission(&name, &sid, other).await.unwrap();
+    cloud
+        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, other)
+        .await
+        .unwrap();
     assert_eq!(
         cloud.get_function_permissions(&name).await.unwrap(),
         vec![expected(other)]
@@ -521,6 +530,7 @@ async fn permissions_of_a_missing_function() {
         .add_permission(
             &name,
             "lade",
+            lade::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:123456789012:x/*",
         )
         .await;

@@ -7,7 +7,7 @@ use lade::apply;
 use lade::cloud::memory::MemoryCloud;
 use lade::diff::{FieldValue, Ref};
 use lade::model::*;
-use lade::plan::{self, IamOp, LambdaOp, Op, Plan, PlanError, RestApiOp};
+use lade::plan::{self, EventBridgeOp, IamOp, LambdaOp, Op, Plan, PlanError, RestApiOp};
 use lade::{live, render};
 use serde_json::json;
 
@@ -1503,6 +1503,8 @@ async fn a_no_op_plan_reads_each_function_once_and_gets_none() {
         ("ListFunctions", 1),
         // The account's triggers, in one page: kept for the owned functions.
         ("ListEventSourceMappings", 1),
+        // The project's rules on the default bus, by name prefix: none here.
+        ("ListRules", 1),
         ("ListRoles", 1),
         ("GetRestApis", 1),
         ("GetApiResources", 1),
@@ -1574,9 +1576,15 @@ async fn listing_stops_at_the_page_with_the_last_wanted_function() {
         project: "empty".into(),
         stage: "dev".into(),
     };
-    live::read_names(&cloud, &other, &BTreeSet::new(), &BTreeSet::new())
-        .await
-        .unwrap();
+    live::read_names(
+        &cloud,
+        &other,
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+    )
+    .await
+    .unwrap();
     assert!(!counted(&cloud).contains_key("ListFunctions"));
 }
 
@@ -2193,6 +2201,281 @@ async fn a_mapping_lade_does_not_want_on_its_function_is_removed_and_others_are_
     let left: Vec<String> = cloud.snapshot().event_sources.into_keys().collect();
     assert!(left.contains(&"not-ours".to_string()), "{left:?}");
     assert!(!left.contains(&"by-hand".to_string()), "{left:?}");
+}
+
+// ---- rules (schedules and EventBridge patterns) ----
+
+fn schedule(name: &str, expression: &str) -> Rule {
+    Rule {
+        name: name.into(),
+        bus: "default".into(),
+        settings: RuleSettings {
+            schedule: Some(expression.into()),
+            pattern: None,
+            input: None,
+            description: String::new(),
+            enabled: true,
+        },
+    }
+}
+
+fn orders(name: &str) -> Rule {
+    Rule {
+        name: name.into(),
+        bus: "orders".into(),
+        settings: RuleSettings {
+            schedule: None,
+            pattern: Some(json!({"source": ["shop.orders"]})),
+            input: Some(json!({"from": "orders"})),
+            description: "Orders".into(),
+            enabled: true,
+        },
+    }
+}
+
+/// `desired()` with the `work` function invoked by `rules`.
+fn with_rules(rules: Vec<Rule>) -> Desired {
+    let mut desired = desired();
+    desired.functions.get_mut("work").unwrap().rules = rules;
+    desired
+}
+
+/// The rules in the account: (bus, name, schedule, target).
+fn rules_in(cloud: &MemoryCloud) -> Vec<(String, String, Option<String>, Option<String>)> {
+    cloud
+        .snapshot()
+        .rules
+        .into_values()
+        .map(|(r, _)| (r.bus, r.name, r.settings.schedule, r.target))
+        .collect()
+}
+
+/// lade's rule statements on the function: (sid, principal, source ARN).
+fn rule_statements(cloud: &MemoryCloud, function: &str) -> Vec<(String, String, Option<String>)> {
+    cloud
+        .snapshot()
+        .permissions
+        .get(function)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.sid.starts_with("lade-rule-"))
+        .map(|p| (p.sid.clone(), p.principal.clone(), p.source_arn.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rule_waits_for_its_function_and_its_permission_and_converges() {
+    let cloud = MemoryCloud::new();
+    let desired = with_rules(vec![
+        schedule("shop-dev-work-00000001", "rate(5 minutes)"),
+        orders("shop-dev-work-00000002"),
+    ]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let put = position(
+        &plan,
+        |op| matches!(op, Op::EventBridge(EventBridgeOp::PutRule { rule, .. }) if rule == "shop-dev-work-00000001"),
+    );
+    let permission = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::AddRulePermission { rule, .. }) if rule == "shop-dev-work-00000001"),
+    );
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::CreateFunction { name, .. }) if name == "shop-dev-work"),
+    );
+    let text = render::plan_text(&plan);
+    assert!(depends(&plan, put, function), "{text}");
+    assert!(depends(&plan, put, permission), "{text}");
+    assert!(depends(&plan, permission, function), "{text}");
+    Engine::new(&cloud, &desired).converge().await;
+
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-work".to_string();
+    assert_eq!(
+        rules_in(&cloud),
+        [
+            (
+                "default".into(),
+                "shop-dev-work-00000001".into(),
+                Some("rate(5 minutes)".into()),
+                Some(arn.clone())
+            ),
+            (
+                "orders".into(),
+                "shop-dev-work-00000002".into(),
+                None,
+                Some(arn)
+            ),
+        ]
+    );
+    // Each statement lets one rule, by its ARN, invoke the function.
+    assert_eq!(
+        rule_statements(&cloud, "shop-dev-work"),
+        [
+            (
+                "lade-rule-shop-dev-work-00000001".into(),
+                "events.amazonaws.com".into(),
+                Some("arn:aws:events:us-east-1:123456789012:rule/shop-dev-work-00000001".into())
+            ),
+            (
+                "lade-rule-shop-dev-work-00000002".into(),
+                "events.amazonaws.com".into(),
+                Some(
+                    "arn:aws:events:us-east-1:123456789012:rule/orders/shop-dev-work-00000002"
+                        .into()
+                )
+            ),
+        ]
+    );
+    let tags = cloud.snapshot().rules.into_values().next().unwrap().1;
+    assert_eq!(tags["lade:project"], "shop");
+    assert_eq!(tags["lade:function"], "shop-dev-work");
+    let again = Engine::new(&cloud, &desired).plan().await;
+    assert!(again.is_empty(), "{}", render::plan_text(&again));
+    // A no-op apply changes nothing.
+    cloud.clear_calls();
+    Engine::new(&cloud, &desired).converge().await;
+    assert!(cloud.mutations().is_empty(), "{:?}", cloud.mutations());
+}
+
+#[tokio::test]
+async fn a_new_expression_updates_the_rule_in_place_and_reordering_changes_nothing() {
+    let cloud = MemoryCloud::new();
+    let nightly = schedule("shop-dev-work-00000001", "cron(0 3 * * ? *)");
+    let often = schedule("shop-dev-work-00000002", "rate(5 minutes)");
+    Engine::new(&cloud, &with_rules(vec![nightly.clone(), often.clone()]))
+        .converge()
+        .await;
+
+    // The manifest lists them the other way round: the same rules.
+    let swapped = with_rules(vec![often.clone(), nightly.clone()]);
+    assert!(Engine::new(&cloud, &swapped).plan().await.is_empty());
+
+    // A new expression hashes to a new name, but the live rule is updated under its own.
+    let changed = with_rules(vec![
+        schedule("shop-dev-work-00000003", "cron(30 4 * * ? *)"),
+        often.clone(),
+    ]);
+    let plan = Engine::new(&cloud, &changed).plan().await;
+    assert_eq!(ops(&plan), ["PutRule"], "{}", render::plan_text(&plan));
+    assert!(matches!(
+        &plan.steps[0].op,
+        Op::EventBridge(EventBridgeOp::PutRule { rule, .. }) if rule == "shop-dev-work-00000001"
+    ));
+    let change = &plan.changes[0];
+    assert_eq!(change.action, lade::diff::Action::Update);
+    assert_eq!(
+        change.fields[0].new,
+        Some(FieldValue::Text("cron(30 4 * * ? *)".into()))
+    );
+    Engine::new(&cloud, &changed).converge().await;
+    assert!(Engine::new(&cloud, &changed).plan().await.is_empty());
+    let schedules: Vec<Option<String>> = rules_in(&cloud).into_iter().map(|r| r.2).collect();
+    assert_eq!(
+        schedules,
+        [
+            Some("cron(30 4 * * ? *)".into()),
+            Some("rate(5 minutes)".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn removing_a_rule_deletes_exactly_it_and_its_permission() {
+    let cloud = MemoryCloud::new();
+    let first = schedule("shop-dev-work-00000001", "rate(1 hour)");
+    let middle = orders("shop-dev-work-00000002");
+    let last = schedule("shop-dev-work-00000003", "rate(1 day)");
+    Engine::new(
+        &cloud,
+        &with_rules(vec![first.clone(), middle, last.clone()]),
+    )
+    .converge()
+    .await;
+    let desired = with_rules(vec![first, last]);
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    assert_eq!(ops(&plan), ["DeleteRule", "RemovePermission"]);
+    Engine::new(&cloud, &desired).converge().await;
+    let names: Vec<String> = rules_in(&cloud).into_iter().map(|r| r.1).collect();
+    assert_eq!(names, ["shop-dev-work-00000001", "shop-dev-work-00000003"]);
+    assert_eq!(rule_statements(&cloud, "shop-dev-work").len(), 2);
+}
+
+#[tokio::test]
+async fn removing_a_function_deletes_its_rules_first_and_leaves_others_rules_alone() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_rules(vec![schedule("shop-dev-work-00000001", "rate(1 hour)")]);
+    Engine::new(&cloud, &desired).converge().await;
+    // A rule under lade's prefix that is not lade's: other tags.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let (mut theirs, _) = account.rules.values().next().unwrap().clone();
+        theirs.name = "shop-dev-theirs".into();
+        account.rules.insert(
+            "default/shop-dev-theirs".into(),
+            (
+                theirs,
+                BTreeMap::from([("owner".to_string(), "them".to_string())]),
+            ),
+        );
+    }
+    assert!(Engine::new(&cloud, &desired).plan().await.is_empty());
+
+    desired.functions.remove("work");
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let rule = position(&plan, |op| {
+        matches!(op, Op::EventBridge(EventBridgeOp::DeleteRule { .. }))
+    });
+    let function = position(
+        &plan,
+        |op| matches!(op, Op::Lambda(LambdaOp::DeleteFunction { name }) if name == "shop-dev-work"),
+    );
+    assert!(
+        depends(&plan, function, rule),
+        "{}",
+        render::plan_text(&plan)
+    );
+    // The function takes its resource policy with it.
+    assert!(
+        !ops(&plan).contains(&"RemovePermission"),
+        "{:?}",
+        ops(&plan)
+    );
+    Engine::new(&cloud, &desired).converge().await;
+    let names: Vec<String> = rules_in(&cloud).into_iter().map(|r| r.1).collect();
+    assert_eq!(names, ["shop-dev-theirs"]);
+}
+
+#[tokio::test]
+async fn a_function_renamed_keeps_its_rules_named_after_its_key() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_rules(vec![schedule("shop-dev-work-00000001", "rate(1 hour)")]);
+    Engine::new(&cloud, &desired).converge().await;
+    // A new physical name replaces the function; the rule's name comes from the key,
+    // so the new function's rule has the old one's name: the old goes first.
+    desired.functions.get_mut("work").unwrap().name = "shop-dev-labour".into();
+    let plan = Engine::new(&cloud, &desired).plan().await;
+    let delete = position(
+        &plan,
+        |op| matches!(op, Op::EventBridge(EventBridgeOp::DeleteRule { function, .. }) if function == "shop-dev-work"),
+    );
+    let put = position(
+        &plan,
+        |op| matches!(op, Op::EventBridge(EventBridgeOp::PutRule { function, .. }) if function == "shop-dev-labour"),
+    );
+    assert!(depends(&plan, put, delete), "{}", render::plan_text(&plan));
+    Engine::new(&cloud, &desired).converge().await;
+    let rules: Vec<(String, Option<String>)> =
+        rules_in(&cloud).into_iter().map(|r| (r.1, r.3)).collect();
+    assert_eq!(
+        rules,
+        [(
+            "shop-dev-work-00000001".into(),
+            Some("arn:aws:lambda:us-east-1:123456789012:function:shop-dev-labour".into())
+        )]
+    );
+    assert!(Engine::new(&cloud, &desired).plan().await.is_empty());
 }
 
 /// Someone else deletes `name` and makes a function of their own under it, untagged,

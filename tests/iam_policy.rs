@@ -22,6 +22,8 @@ type Needs = &'static [(&'static str, &'static str)];
 const LADE_ROLE: &str = "arn:aws:iam::123456789012:role/lade/shop/dev/shop-dev-api";
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list";
 const MAPPING: &str = "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u1";
+const RULE: &str = "arn:aws:events:us-east-1:123456789012:rule/shop-dev-nightly-0a1b2c3d";
+const BUS_RULE: &str = "arn:aws:events:us-east-1:123456789012:rule/orders/shop-dev-orders-0a1b2c3d";
 const RESTAPIS: &str = "arn:aws:apigateway:us-east-1::/restapis";
 const API: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3";
 const RESOURCES: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/resources";
@@ -251,6 +253,68 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "function_urls.rs",
         "AddPermission",
         &[("lambda:AddPermission", FUNCTION)],
+    ),
+    // EventBridge: rules on the default bus and on others, named `<project>-…`.
+    ("events.rs", "ListRules", &[("events:ListRules", "*")]),
+    (
+        "events.rs",
+        "ListTagsForResource",
+        &[
+            ("events:ListTagsForResource", RULE),
+            ("events:ListTagsForResource", BUS_RULE),
+        ],
+    ),
+    (
+        "events.rs",
+        "ListTargetsByRule",
+        &[
+            ("events:ListTargetsByRule", RULE),
+            ("events:ListTargetsByRule", BUS_RULE),
+        ],
+    ),
+    (
+        "events.rs",
+        "DescribeRule",
+        &[
+            ("events:DescribeRule", RULE),
+            ("events:DescribeRule", BUS_RULE),
+        ],
+    ),
+    // Tags in the request are authorized as a tagging call on the new rule.
+    (
+        "events.rs",
+        "PutRule",
+        &[
+            ("events:PutRule", RULE),
+            ("events:TagResource", RULE),
+            ("events:PutRule", BUS_RULE),
+        ],
+    ),
+    (
+        "events.rs",
+        "TagResource",
+        &[
+            ("events:TagResource", RULE),
+            ("events:TagResource", BUS_RULE),
+        ],
+    ),
+    (
+        "events.rs",
+        "PutTargets",
+        &[("events:PutTargets", RULE), ("events:PutTargets", BUS_RULE)],
+    ),
+    (
+        "events.rs",
+        "RemoveTargets",
+        &[
+            ("events:RemoveTargets", RULE),
+            ("events:RemoveTargets", BUS_RULE),
+        ],
+    ),
+    (
+        "events.rs",
+        "DeleteRule",
+        &[("events:DeleteRule", RULE), ("events:DeleteRule", BUS_RULE)],
     ),
     // API Gateway (REST): IAM authorizes the HTTP method on the resource path.
     (
@@ -633,6 +697,8 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
         // Neither names a mapping: one does not exist yet, the other lists them all.
         "lambda:ListEventSourceMappings",
         "lambda:CreateEventSourceMapping",
+        // Lists rules by name prefix: EventBridge authorizes it on no rule.
+        "events:ListRules",
     ]
     .into_iter()
     .collect();
@@ -664,6 +730,8 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
                     "arn:aws:apigateway:us-east-1::/restapis",
                     "arn:aws:apigateway:us-east-1::/tags/",
                 ]),
+                // The project's rules, on the default bus or another.
+                "events" => scoped_to(&["arn:aws:events:us-east-1:123456789012:rule/"]),
                 other => panic!("{}: unexpected service `{other}`", statement.sid),
             }
             if !anywhere.contains(action.as_str()) {
@@ -712,11 +780,11 @@ fn pass_role_is_only_for_lade_roles_and_only_to_lambda() {
     assert!(!allowing(&policy, "iam:PassRole", LADE_ROLE).is_empty());
 }
 
-/// `AddPermission` only ever names API Gateway, or the public (`*`) for a function
-/// URL without auth, as the principal, so the policy lets the deployer open a function
-/// to nothing else (`lambda:Principal`).
+/// `AddPermission` only ever names API Gateway, EventBridge, or the public (`*`) for a
+/// function URL without auth, as the principal, so the policy lets the deployer open a
+/// function to nothing else (`lambda:Principal`).
 #[test]
-fn add_permission_is_only_for_api_gateway_and_public_urls() {
+fn add_permission_is_only_for_api_gateway_eventbridge_and_public_urls() {
     let policy = policy();
     let adding: Vec<&Statement> = policy
         .iter()
@@ -737,26 +805,39 @@ fn add_permission_is_only_for_api_gateway_and_public_urls() {
     assert_eq!(
         principals,
         [
-            serde_json::json!("apigateway.amazonaws.com"),
+            serde_json::json!(["apigateway.amazonaws.com", "events.amazonaws.com"]),
             serde_json::json!("*")
         ]
     );
-    // The only principals lade's adapter sends are those.
+    // The adapter sends the principal its caller names, and the only callers (apply's
+    // Lambda steps) name API Gateway and EventBridge; a function URL's public
+    // statements name `*`.
     let sources = adapter_sources();
-    let mut sent: Vec<String> = Vec::new();
-    for file in ["lambda.rs", "function_urls.rs"] {
-        let source = &sources[file];
-        sent.extend(source.match_indices(".principal(").map(|(at, _)| {
-            let rest = &source[at + ".principal(".len()..];
-            rest[..rest.find(')').unwrap()].to_string()
-        }));
-    }
-    assert_eq!(sent, ["API_GATEWAY", "\"*\""]);
-    assert!(
-        sources["lambda.rs"]
-            .contains("const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;")
+    assert!(sources["lambda.rs"].contains(".principal(principal)"));
+    let public: Vec<&str> = sources["function_urls.rs"]
+        .match_indices(".principal(")
+        .map(|(at, _)| {
+            let rest = &sources["function_urls.rs"][at + ".principal(".len()..];
+            &rest[..rest.find(')').unwrap()]
+        })
+        .collect();
+    assert_eq!(public, ["\"*\""]);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/apply/lambda.rs");
+    let apply = std::fs::read_to_string(path).unwrap();
+    let principals: Vec<&str> = apply
+        .match_indices(".add_permission(")
+        .map(|(at, _)| {
+            let args = &apply[at + ".add_permission(".len()..];
+            let args = &args[..args.find(')').unwrap()];
+            args.split(',').nth(2).unwrap().trim()
+        })
+        .collect();
+    assert_eq!(
+        principals,
+        ["arn::API_GATEWAY_PRINCIPAL", "arn::EVENTS_PRINCIPAL"]
     );
     assert_eq!(lade::arn::API_GATEWAY_PRINCIPAL, "apigateway.amazonaws.com");
+    assert_eq!(lade::arn::EVENTS_PRINCIPAL, "events.amazonaws.com");
 }
 
 /// Every ARN pins the region and the account where the service's ARNs hold them (IAM
@@ -777,14 +858,18 @@ fn the_documents_pin_region_and_account_where_aws_allows() {
                             || resource == "arn:aws:iam::aws:policy/*"
                     }
                     Some("apigateway") => resource.starts_with("arn:aws:apigateway:REGION::"),
+                    Some("events") => {
+                        resource.starts_with("arn:aws:events:REGION:ACCOUNT_ID:rule/")
+                            && resource.contains("PROJECT-")
+                    }
                     _ => resource == "*",
                 };
                 assert!(pinned, "{file} {sid}: `{resource}` is not pinned");
             }
             let actions = strings(&statement["Action"]);
-            let regional = actions
-                .iter()
-                .any(|a| a == "lambda:ListFunctions" || a == "tag:GetResources");
+            let regional = actions.iter().any(|a| {
+                a == "lambda:ListFunctions" || a == "tag:GetResources" || a == "events:ListRules"
+            });
             if regional {
                 assert_eq!(
                     statement["Condition"]["StringEquals"]["aws:RequestedRegion"], "REGION",

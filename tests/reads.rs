@@ -117,6 +117,8 @@ fn a_no_op_plan_reads_each_routed_function_once() {
         (key("tagging", "GetResources"), 1),
         // the account's triggers (one page),
         (key("lambda", "ListEventSourceMappings"), 1),
+        // the project's rules on the default bus (by name prefix; none here),
+        (key("eventbridge", "ListRules"), 1),
         // the role (`GetRole` for its permissions boundary, which `ListRoles` leaves
         // out on AWS) and its policies,
         (key("iam", "ListRoles"), 1),
@@ -130,9 +132,9 @@ fn a_no_op_plan_reads_each_routed_function_once() {
         (key("apigateway", "GetDeployments"), 1),
     ]);
     assert_eq!(requests(&stats), expected);
-    assert_eq!(stats["total"]["requests"], 16);
+    assert_eq!(stats["total"]["requests"], 17);
     assert_eq!(stats["total"]["retries"], 0);
-    assert_eq!(stats["total"]["attempts"], 16);
+    assert_eq!(stats["total"]["attempts"], 17);
 }
 
 /// `GetResources` (API Gateway's, 5 calls every 2 s per account) is not read again

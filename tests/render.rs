@@ -594,3 +594,104 @@ async fn a_code_change_names_its_files() {
     let text = render::plan_text(&plan);
     assert!(text.contains("which files changed is unknown"), "{text}");
 }
+
+// ---- schedules and EventBridge patterns ----
+
+/// `desired()` with `work` invoked every five minutes, nightly with an input, and by a
+/// pattern on the `orders` bus.
+fn with_rules() -> Desired {
+    let mut desired = desired();
+    let settings = |schedule: Option<&str>| RuleSettings {
+        schedule: schedule.map(str::to_string),
+        pattern: None,
+        input: None,
+        description: String::new(),
+        enabled: true,
+    };
+    desired.functions.get_mut("work").unwrap().rules = vec![
+        Rule {
+            name: "shop-dev-work-0a1b2c3d".into(),
+            bus: "default".into(),
+            settings: settings(Some("rate(5 minutes)")),
+        },
+        Rule {
+            name: "shop-dev-work-1a2b3c4d".into(),
+            bus: "default".into(),
+            settings: RuleSettings {
+                input: Some(json!({"job": "nightly"})),
+                description: "Nightly clean-up".into(),
+                ..settings(Some("cron(0 3 * * ? *)"))
+            },
+        },
+        Rule {
+            name: "shop-dev-work-2a3b4c5d".into(),
+            bus: "orders".into(),
+            settings: RuleSettings {
+                pattern: Some(json!({"source": ["shop.orders"], "detail-type": ["OrderPlaced"]})),
+                ..settings(None)
+            },
+        },
+    ];
+    desired
+}
+
+/// A cold plan with rules in every renderer, and its JSON read back as the same plan.
+#[tokio::test]
+async fn rules_in_every_renderer() {
+    let cloud = MemoryCloud::new();
+    let desired = with_rules();
+    let plan = fixed(plan_for(&cloud, &desired, &artifacts(&desired)).await);
+    let text = render::plan_text(&plan);
+    assert!(text.contains("shop-dev-work ← cron(0 3 * * ? *)"), "{text}");
+    let explain = explain::plan(&plan);
+    for expected in [
+        "aws events put-rule",
+        "--name shop-dev-work-1a2b3c4d",
+        "--schedule-expression 'cron(0 3 * * ? *)'",
+        "--description 'Nightly clean-up'",
+        "--event-bus-name orders",
+        "--event-pattern '{\"source\":[\"shop.orders\"],\"detail-type\":[\"OrderPlaced\"]}'",
+        "aws events put-targets",
+        "\\\"job\\\":\\\"nightly\\\"",
+        "aws lambda add-permission",
+        "--statement-id lade-rule-shop-dev-work-1a2b3c4d",
+        "--principal events.amazonaws.com",
+        "rule/orders/shop-dev-work-2a3b4c5d",
+    ] {
+        assert!(
+            explain.contains(expected),
+            "missing {expected:?} in:\n{explain}"
+        );
+    }
+    let json = render::plan_json(&plan);
+    let read: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(read, plan);
+    let rules: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.op.service() == lade::cloud::Service::EventBridge)
+        .collect();
+    assert_eq!(rules.len(), 3);
+    insta::assert_snapshot!(
+        "rules_text_markdown_explain",
+        [text, markdown::plan(&plan), explain].concat()
+    );
+}
+
+/// A changed expression and a removed pattern, as text.
+#[tokio::test]
+async fn a_changed_and_a_removed_rule_as_text() {
+    let cloud = MemoryCloud::new();
+    let mut desired = with_rules();
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let rules = &mut desired.functions.get_mut("work").unwrap().rules;
+    rules[1].name = "shop-dev-work-9f8e7d6c".into();
+    rules[1].settings.schedule = Some("cron(30 4 * * ? *)".into());
+    rules.pop();
+    let plan = fixed(plan_for(&cloud, &desired, &artifacts).await);
+    let text = render::plan_text(&plan);
+    assert!(text.contains("cron(0 3 * * ? *)"), "{text}");
+    assert!(text.contains("cron(30 4 * * ? *)"), "{text}");
+    insta::assert_snapshot!("rules_changed_text", text);
+}

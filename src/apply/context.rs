@@ -29,6 +29,7 @@ impl Context<'_> {
             Op::Iam(op) => self.iam(op).await,
             Op::Lambda(op) => self.lambda(op).await,
             Op::ApiGateway(op) => self.api_gateway(op).await,
+            Op::EventBridge(op) => self.event_bridge(op).await,
         }
     }
 

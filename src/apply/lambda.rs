@@ -80,9 +80,28 @@ impl Context<'_> {
                 let source =
                     arn::source_arn(&arn, &api).ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
                 cloud
-                    .add_permission(function, statement_id, &source)
+                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source)
                     .await?
             }
+            LambdaOp::AddRulePermission {
+                function,
+                statement_id,
+                function_arn,
+                rule,
+                bus,
+            } => {
+                let arn = self.resolve(function_arn).await?;
+                let source = arn::rule_arn(&arn, bus, rule)
+                    .ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
+                cloud
+                    .add_permission(function, statement_id, arn::EVENTS_PRINCIPAL, &source)
+                    .await?
+            }
+            LambdaOp::RemoveRulePermission {
+                function,
+                statement_id,
+                ..
+            } => cloud.remove_permission(function, statement_id).await?,
             LambdaOp::RemovePermission {
                 function,
                 statement_id,

@@ -34,6 +34,7 @@ use tokio::sync::watch;
 mod apigateway;
 mod context;
 mod error;
+mod events;
 mod iam;
 mod lambda;
 

@@ -328,6 +328,7 @@ impl LambdaApi for AwsCloud {
         &self,
         name: &str,
         statement_id: &str,
+        principal: &str,
         source_arn: &str,
     ) -> Result<(), CloudError> {
         let waiting_for = format!("function {name} to accept permission {statement_id}");
@@ -339,7 +340,7 @@ impl LambdaApi for AwsCloud {
             let existing = self.get_function_permissions(name).await?;
             let mine: Vec<_> = existing.iter().filter(|p| p.sid == statement_id).collect();
             if let Some(found) = mine.first() {
-                let same = found.principal == API_GATEWAY
+                let same = found.principal == principal
                     && found.action == INVOKE
                     && found.source_arn.as_deref() == Some(source_arn);
                 if same && mine.len() == 1 {
@@ -369,7 +370,7 @@ impl LambdaApi for AwsCloud {
                         .function_name(name)
                         .statement_id(statement_id)
                         .action(INVOKE)
-                        .principal(API_GATEWAY)
+                        .principal(principal)
                         .source_arn(source_arn)
                         .customize()
                         .config_override(
@@ -559,7 +560,6 @@ pub(super) async fn retry_when_busy<T>(
 // ---- helpers: the resource policy ----
 
 /// The principal and action of every statement lade adds.
-const API_GATEWAY: &str = crate::arn::API_GATEWAY_PRINCIPAL;
 const INVOKE: &str = "lambda:InvokeFunction";
 
 /// The statements of a resource policy document, as Lambda returns it (a JSON string).

@@ -1,9 +1,10 @@
 //! The AWS adapter: the only code in lade that touches the AWS SDK.
 //!
 //! [`AwsCloud`] implements [`Cloud`](crate::cloud::Cloud) over IAM, Lambda, API Gateway
-//! (REST) and the Resource Groups Tagging API: each service's trait directly, in the
-//! file named after the service (`iam.rs`, `lambda.rs` with the tagging API,
-//! `apigateway.rs`, and `account.rs` for STS). It owns:
+//! (REST), EventBridge and the Resource Groups Tagging API: each service's trait
+//! directly, in the file named after the service (`iam.rs`, `lambda.rs` with the
+//! tagging API, `apigateway.rs`, `event_sources.rs`, `events.rs`, and `account.rs` for
+//! STS). It owns:
 //!
 //! - building clients from `aws-config` (credential chain, profiles, `AWS_REGION`,
 //!   `AWS_ENDPOINT_URL`), with the SDK's standard retry (backoff and jitter) for
@@ -41,6 +42,7 @@ mod apigateway;
 mod document;
 mod error;
 mod event_sources;
+mod events;
 mod function_urls;
 mod iam;
 mod lambda;
@@ -190,6 +192,7 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct AwsCloud {
     apigateway: aws_sdk_apigateway::Client,
+    events: aws_sdk_eventbridge::Client,
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
@@ -219,6 +222,11 @@ impl AwsCloud {
         AwsCloud {
             apigateway: aws_sdk_apigateway::Client::from_conf(
                 aws_sdk_apigateway::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            events: aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::config::Builder::from(config)
                     .interceptor(counter.clone())
                     .build(),
             ),

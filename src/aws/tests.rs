@@ -239,7 +239,12 @@ async fn add_permission_waits_out_a_function_briefly_not_found() {
     ])
     .await;
     cloud
-        .add_permission("f", "lade-api", "arn:aws:execute-api:us-east-1:1:a1/*")
+        .add_permission(
+            "f",
+            "lade-api",
+            crate::arn::API_GATEWAY_PRINCIPAL,
+            "arn:aws:execute-api:us-east-1:1:a1/*",
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -652,6 +657,7 @@ async fn a_statement_for_another_source_is_replaced() {
         .add_permission(
             "f",
             "lade",
+            crate::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:123456789012:new/*",
         )
         .await
@@ -688,7 +694,10 @@ async fn a_statement_added_concurrently_is_read_again_and_kept() {
         policy("lade", source),
     ])
     .await;
-    cloud.add_permission("f", "lade", source).await.unwrap();
+    cloud
+        .add_permission("f", "lade", crate::arn::API_GATEWAY_PRINCIPAL, source)
+        .await
+        .unwrap();
     assert_eq!(
         seen(&script),
         [
@@ -717,6 +726,7 @@ async fn a_permission_waits_for_an_update_in_progress() {
         .add_permission(
             "f",
             "lade",
+            crate::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:123456789012:abc/*",
         )
         .await

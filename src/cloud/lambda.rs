@@ -109,6 +109,7 @@ pub trait LambdaApi: Send + Sync {
         &self,
         function: &str,
         statement_id: &str,
+        principal: &str,
         source_arn: &str,
     ) -> Result<(), CloudError>;
     async fn remove_permission(&self, function: &str, statement_id: &str)

@@ -13,7 +13,8 @@
 //! service's default and the quota it comes from are its row in the table of services
 //! ([`Service::info`]): ten for Lambda (15 requests per second), four for IAM (a global
 //! control plane that throttles writes at a few per second) and two for API Gateway
-//! (10 requests per second in all, `CreateDeployment` 1 per 5 seconds).
+//! (10 requests per second in all, `CreateDeployment` 1 per 5 seconds), four for
+//! EventBridge (50 requests per second, but lade puts only a few rules).
 //!
 //! The overall default is the sum of the services' own, so that by default only the
 //! per-service bounds bind. What throttling remains is absorbed by the SDK's retries
@@ -101,7 +102,7 @@ impl Limits {
     }
 }
 
-/// As `--parallelism` takes it: `16,lambda=10,iam=4,apigateway=2`.
+/// As `--parallelism` takes it: `20,lambda=10,iam=4,apigateway=2,eventbridge=4`.
 impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.overall)?;
@@ -174,7 +175,8 @@ mod tests {
         assert_eq!(limits.service(Service::Lambda), 10);
         assert_eq!(limits.service(Service::Iam), 4);
         assert_eq!(limits.service(Service::ApiGateway), 2);
-        assert_eq!(limits.total(), 16);
+        assert_eq!(limits.service(Service::EventBridge), 4);
+        assert_eq!(limits.total(), 20);
         let small = Limits::overall(3);
         assert_eq!(small.service(Service::Lambda), 3);
         assert_eq!(small.service(Service::ApiGateway), 2);
@@ -190,14 +192,17 @@ mod tests {
                 .with(Service::Iam, 4)
                 .with(Service::ApiGateway, 3)
         );
-        assert_eq!(limits.to_string(), "8,lambda=5,iam=4,apigateway=3");
+        assert_eq!(
+            limits.to_string(),
+            "8,lambda=5,iam=4,apigateway=3,eventbridge=4"
+        );
     }
 
     #[test]
     fn bad_settings_say_what_is_expected() {
         assert_eq!(
             "s3=2".parse::<Setting>().unwrap_err(),
-            "unknown service `s3`: expected lambda, iam or apigateway"
+            "unknown service `s3`: expected lambda, iam, apigateway or eventbridge"
         );
         assert!(
             "lambda=x"

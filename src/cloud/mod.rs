@@ -11,6 +11,8 @@
 //!   queues and streams that invoke functions;
 //! - [`FunctionUrlApi`] (`function_urls.rs`): function URLs and their public
 //!   statements.
+//! - [`EventBridgeApi`] (`events.rs`): EventBridge rules, the schedules and event
+//!   patterns that invoke functions.
 //!
 //! The real implementation, `aws::AwsCloud`, is the only code that touches the SDK: it
 //! owns clients, error classification, retries and waiters. Tests of the engine use an
@@ -31,6 +33,7 @@ use crate::model::{ResourceKind, Scope, TAG_PROJECT, TAG_STAGE};
 pub mod account;
 pub mod apigateway;
 pub mod event_sources;
+pub mod events;
 pub mod function_urls;
 pub mod iam;
 pub mod lambda;
@@ -41,6 +44,7 @@ pub mod service;
 pub use account::AccountApi;
 pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
 pub use event_sources::{EventSourceApi, NewEventSource};
+pub use events::{EventBridgeApi, NewRule};
 pub use function_urls::FunctionUrlApi;
 pub use iam::{IamApi, NewRole, RoleSummary};
 pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
@@ -50,12 +54,19 @@ pub use service::{PerService, Rate, Rates, Service};
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.
 pub trait Cloud:
-    AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + FunctionUrlApi
+    AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + FunctionUrlApi + EventBridgeApi
 {
 }
 
 impl<T> Cloud for T where
-    T: AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + FunctionUrlApi + ?Sized
+    T: AccountApi
+        + IamApi
+        + LambdaApi
+        + RestApiApi
+        + EventSourceApi
+        + FunctionUrlApi
+        + EventBridgeApi
+        + ?Sized
 {
 }
 

@@ -21,6 +21,7 @@ pub enum Service {
     Iam,
     Lambda,
     ApiGateway,
+    EventBridge,
 }
 
 /// What lade knows about one service: one row of [`Service::info`].
@@ -154,7 +155,12 @@ const API_GATEWAY_OPERATIONS: &[(&str, Rate)] = &[
 
 impl Service {
     /// Every service, in the order lade names them (`--parallelism`, its messages).
-    pub const ALL: [Service; 3] = [Service::Lambda, Service::Iam, Service::ApiGateway];
+    pub const ALL: [Service; 4] = [
+        Service::Lambda,
+        Service::Iam,
+        Service::ApiGateway,
+        Service::EventBridge,
+    ];
 
     /// The table: everything lade knows about each service.
     pub const fn info(self) -> Info {
@@ -207,6 +213,24 @@ impl Service {
                     shared: Some(Rate::per_second(10).burst(40)),
                     each_operation: None,
                     operations: API_GATEWAY_OPERATIONS,
+                },
+            },
+            Service::EventBridge => Info {
+                name: "eventbridge",
+                aliases: &["events"],
+                default_limit: 4,
+                quota: "EventBridge's control-plane calls (all but `PutEvents`) are throttled \
+                        at 50 requests per second per account and Region. Source: \
+                        \"Amazon EventBridge quotas\", the throttle quotas for API \
+                        requests. Four in flight: lade puts a few rules, and \
+                        leaves the rest of the quota to the account's other clients.",
+                // "Throttle limit for API requests (other than PutEvents): 50 per second".
+                // AWS does not say whether the operations share it: one shared bucket is
+                // the safe reading. No burst is published: one second's worth.
+                rates: Rates {
+                    shared: Some(Rate::per_second(50)),
+                    each_operation: None,
+                    operations: &[],
                 },
             },
         }
@@ -341,6 +365,10 @@ mod tests {
         );
         assert_eq!(apigateway.operation("PutMethod"), None);
         assert_eq!(Service::Iam.info().rates, Rates::NONE);
+        let events = Service::EventBridge.info().rates;
+        assert_eq!(events.shared, Some(Rate::per_second(50)));
+        assert_eq!(events.operation("PutRule"), None);
+        assert_eq!(Service::named("events"), Some(Service::EventBridge));
     }
 
     #[test]

@@ -214,6 +214,7 @@ async fn prepare(
                 &desired.scope,
                 &desired.role_names(),
                 &desired.function_names(),
+                &desired.rule_buses(),
             )
             .await?;
             let plan = super::build_owned(&cloud, &desired, &mut live, common, |live| {

@@ -107,6 +107,11 @@ pub enum Field {
     MaxAge,
     /// The public statements of a URL without auth, by statement id.
     PublicStatements,
+    // EventBridge rules (also Description, Enabled, Target and SourceArn)
+    Schedule,
+    Pattern,
+    Input,
+    Bus,
 }
 
 impl Field {
@@ -170,6 +175,10 @@ impl std::fmt::Display for Field {
             Field::AllowCredentials => f.write_str("CORS allow credentials"),
             Field::MaxAge => f.write_str("CORS max age (s)"),
             Field::PublicStatements => f.write_str("public statements"),
+            Field::Schedule => f.write_str("schedule"),
+            Field::Pattern => f.write_str("event pattern"),
+            Field::Input => f.write_str("input"),
+            Field::Bus => f.write_str("event bus"),
         }
     }
 }

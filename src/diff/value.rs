@@ -209,7 +209,7 @@ impl FieldValue {
             | Field::PublicStatements => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
-            Field::Filter => FieldValue::Document(value),
+            Field::Filter | Field::Pattern | Field::Input => FieldValue::Document(value),
             Field::Memory
             | Field::Timeout
             | Field::BatchSize
@@ -242,6 +242,8 @@ impl FieldValue {
             | Field::OnFailure
             | Field::UrlAuth
             | Field::InvokeMode
+            | Field::Schedule
+            | Field::Bus
             | Field::PermissionsBoundary => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }

@@ -24,6 +24,7 @@ pub mod function;
 pub mod function_url;
 pub mod rest_api;
 pub mod role;
+pub mod rule;
 pub mod trigger;
 
 /// What a kind's diff reads.
@@ -80,6 +81,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &rest_api::RestApi,
     &trigger::Trigger,
     &function_url::FunctionUrl,
+    &rule::Rule,
 ];
 
 /// The fingerprint of a live object.

@@ -88,6 +88,23 @@ fn everything() -> Live {
                 },
             },
         )]),
+        rules: BTreeMap::from([(
+            "shop-dev-list".into(),
+            vec![LiveRule {
+                name: "shop-dev-list-0a1b2c3d".into(),
+                arn: "arn:aws:events:us-east-1:123456789012:rule/shop-dev-list-0a1b2c3d".into(),
+                bus: "default".into(),
+                function: "shop-dev-list".into(),
+                settings: RuleSettings {
+                    schedule: Some("rate(5 minutes)".into()),
+                    pattern: None,
+                    input: None,
+                    description: String::new(),
+                    enabled: true,
+                },
+                target: Some("arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list".into()),
+            }],
+        )]),
         confirmed: Default::default(),
         missing: Default::default(),
     }

@@ -366,6 +366,82 @@ pub(crate) struct RawEvent {
     pub dynamodb: Option<RawStream>,
     /// A Kinesis data stream.
     pub kinesis: Option<RawStream>,
+    /// A schedule: `rate(5 minutes)` or `cron(0 3 * * ? *)`, or a mapping with
+    /// `expression` and options. An EventBridge rule on the default bus.
+    pub schedule: Option<RawSchedule>,
+    /// Events on an EventBridge bus that match a pattern.
+    pub eventbridge: Option<RawEventBridge>,
+}
+
+/// A schedule trigger: its expression, or the long form with options.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged, rename = "ScheduleEvent")]
+pub(crate) enum RawSchedule {
+    /// `rate(<n> minute|minutes|hour|hours|day|days)` or `cron(<6 fields>)`.
+    Short(Sp<String>),
+    Long(RawScheduleLong),
+}
+
+/// The long form of a schedule trigger.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "ScheduleEventOptions")]
+pub(crate) struct RawScheduleLong {
+    /// `rate(<n> minute|minutes|hour|hours|day|days)` or `cron(<6 fields>)`, in UTC.
+    pub expression: Sp<String>,
+    /// The event the function receives, a mapping (the target's constant `Input`).
+    /// Default: EventBridge's scheduled event.
+    pub input: Option<Sp<serde_json::Value>>,
+    /// Whether the schedule runs. Default true.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub enabled: Option<Sp<bool>>,
+    /// The rule's description, at most 512 characters.
+    pub description: Option<Sp<String>>,
+}
+
+/// An EventBridge trigger: the events on a bus that match a pattern.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "EventBridgeEvent")]
+pub(crate) struct RawEventBridge {
+    /// The event pattern, a non-empty mapping, e.g.
+    /// `{source: [shop.orders], detail-type: [OrderPlaced]}`.
+    pub pattern: Sp<serde_json::Value>,
+    /// The event bus's name. Default `default`.
+    pub bus: Option<Sp<String>>,
+    /// The event the function receives instead of the matched one, a mapping.
+    pub input: Option<Sp<serde_json::Value>>,
+    /// Whether the rule is enabled. Default true.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::flag")]
+    pub enabled: Option<Sp<bool>>,
+    /// The rule's description, at most 512 characters.
+    pub description: Option<Sp<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawSchedule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSchedule;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a schedule expression or a mapping with `expression`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<RawSchedule, D::Error> {
+                match take_shape() {
+                    Some(Shape::Map) => RawScheduleLong::deserialize(d).map(RawSchedule::Long),
+                    Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
+                        serde::de::Unexpected::Seq,
+                        &self,
+                    )),
+                    _ => Sp::deserialize(d).map(RawSchedule::Short),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V)
+    }
 }
 
 /// An SQS trigger: the queue's ARN, or the long form with options.

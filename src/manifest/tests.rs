@@ -400,6 +400,7 @@ fn function(key: &str, name: &str, path: PathBuf, role: RoleRef) -> Function {
         description: String::new(),
         architecture: Architecture::X86_64,
         tags: BTreeMap::new(),
+        rules: Vec::new(),
         event_sources: Vec::new(),
         url: None,
     }
@@ -550,6 +551,7 @@ api:
             description: "Lists items".into(),
             architecture: Architecture::Arm64,
             tags: BTreeMap::from([("team".into(), "search".into())]),
+            rules: Vec::new(),
             event_sources: Vec::new(),
             url: None,
         }

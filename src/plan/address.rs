@@ -52,6 +52,10 @@ pub enum Address {
     /// The public statements a function URL without auth needs in its function's
     /// resource policy, by the function's name.
     PublicUrl(String),
+    /// An EventBridge rule (by its physical name) with its target, the function.
+    Rule { function: String, rule: String },
+    /// The statement in a function's resource policy that lets one rule invoke it.
+    RulePermission { function: String, rule: String },
 }
 
 impl Address {
@@ -70,6 +74,7 @@ impl Address {
             Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
             Address::FunctionUrl(_) | Address::PublicUrl(_) => ResourceKind::FunctionUrl,
+            Address::Rule { .. } | Address::RulePermission { .. } => ResourceKind::Rule,
         }
     }
 
@@ -100,6 +105,8 @@ impl Address {
                 Some(function) => Address::PublicUrl(function.to_string()),
                 None => Address::FunctionUrl(name.to_string()),
             },
+            // Rules came after changes carried their address.
+            ResourceKind::Rule => return None,
         })
     }
 
@@ -124,6 +131,10 @@ impl Address {
             // statements (so that nothing is public for a moment without lade's say).
             Address::FunctionUrl(function) => Some(Address::Function(function.clone())),
             Address::PublicUrl(function) => Some(Address::FunctionUrl(function.clone())),
+            // A function is deleted after the rules that invoke it.
+            Address::Rule { function, .. } | Address::RulePermission { function, .. } => {
+                Some(Address::Function(function.clone()))
+            }
             Address::Role(_)
             | Address::Function(_)
             | Address::RestApi
@@ -155,6 +166,7 @@ impl Address {
             | Address::StaleEventSource { .. }
             | Address::FunctionUrl(_)
             | Address::PublicUrl(_) => false,
+            Address::Rule { .. } | Address::RulePermission { .. } => false,
         }
     }
 }
@@ -193,6 +205,12 @@ impl fmt::Display for Address {
             Address::PublicUrl(function) => {
                 write!(f, "the public access to the URL of function {function}")
             }
+            Address::Rule { function, rule } => {
+                write!(f, "EventBridge rule {rule} of function {function}")
+            }
+            Address::RulePermission { function, rule } => {
+                write!(f, "rule {rule}'s permission on function {function}")
+            }
         }
     }
 }
@@ -221,6 +239,8 @@ pub enum Object {
     Triggers(String),
     /// A function's URL config.
     FunctionUrl(String),
+    /// The EventBridge rules that invoke a function, with their targets.
+    Rules(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -236,6 +256,7 @@ impl fmt::Display for Object {
             Object::ResourcePolicy(function) => write!(f, "resource policy of function {function}"),
             Object::Triggers(function) => write!(f, "triggers of function {function}"),
             Object::FunctionUrl(function) => write!(f, "URL of function {function}"),
+            Object::Rules(function) => write!(f, "rules of function {function}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -260,10 +281,11 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 6] = [
+        let prefixes: [(&str, Make); 7] = [
             ("resource policy of function ", Object::ResourcePolicy),
             ("URL of function ", Object::FunctionUrl),
             ("triggers of function ", Object::Triggers),
+            ("rules of function ", Object::Rules),
             ("REST API ", Object::RestApi),
             ("function ", Object::Function),
             ("role ", Object::Role),
@@ -301,6 +323,7 @@ mod tests {
             Object::ResourcePolicy("shop-dev-list".into()),
             Object::Triggers("shop-dev-worker".into()),
             Object::FunctionUrl("shop-dev-web".into()),
+            Object::Rules("shop-dev-worker".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -325,6 +348,7 @@ mod tests {
             ResourceKind::Deployment,
             ResourceKind::Trigger,
             ResourceKind::FunctionUrl,
+            ResourceKind::Rule,
         ] {
             let object = Object::NotOwned {
                 kind,

@@ -50,8 +50,8 @@ use crate::model::{Artifact, Desired, Foreign, Live, Scope};
 
 pub use crate::cloud::Service;
 pub use op::{
-    CodeRef, FunctionSettings, IamOp, LambdaOp, Op, PlannedApi, PlannedMethod, PlannedRole,
-    RestApiOp,
+    CodeRef, EventBridgeOp, FunctionSettings, IamOp, LambdaOp, Op, PlannedApi, PlannedMethod,
+    PlannedRole, RestApiOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -123,6 +123,7 @@ impl Plan {
             .iter()
             .filter_map(|step| match &step.op {
                 Op::Lambda(op) => op.changes_function().map(str::to_owned),
+                Op::EventBridge(op) => Some(op.changes_function().to_owned()),
                 Op::Iam(_) | Op::ApiGateway(_) => None,
             })
             .collect()

@@ -1,4 +1,5 @@
-"""Two workers: one drains an SQS queue, one follows a DynamoDB table's stream.
+"""Two workers: one drains an SQS queue (and runs a nightly job), one follows a
+DynamoDB table's stream.
 
 Adapted from the AWS SAM sample "aws_sam_py_sqs_receiver" and the Lambda developer
 guide's DynamoDB Streams tutorial.
@@ -9,7 +10,11 @@ import json
 
 def receive(event, context):
     """Print each message's body. A message whose body is not JSON is reported as
-    failed, so that SQS hands only it back (`report_batch_item_failures: true`)."""
+    failed, so that SQS hands only it back (`report_batch_item_failures: true`).
+    The nightly schedule sends `{"job": "nightly"}` instead of a batch of records."""
+    if event.get("job") == "nightly":
+        print("nightly clean-up")
+        return {"job": "nightly"}
     failures = []
     for record in event.get("Records", []):
         try:

@@ -231,6 +231,7 @@ impl LambdaApi for MemoryCloud {
         &self,
         function: &str,
         statement_id: &str,
+        principal: &str,
         source_arn: &str,
     ) -> Result<(), CloudError> {
         self.record(LambdaCall::AddPermission);
@@ -244,7 +245,7 @@ impl LambdaApi for MemoryCloud {
         statements.retain(|p| p.sid != statement_id);
         statements.push(Permission {
             sid: statement_id.to_string(),
-            principal: "apigateway.amazonaws.com".into(),
+            principal: principal.to_string(),
             action: "lambda:InvokeFunction".into(),
             source_arn: Some(source_arn.to_string()),
         });

@@ -15,9 +15,12 @@
 mod account;
 mod apigateway;
 mod event_sources;
+mod events;
 mod function_urls;
 mod iam;
 mod lambda;
+
+pub use events::rule_arn;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -27,7 +30,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::CloudError;
-use crate::model::{LiveApi, LiveEventSource, LiveFunction, LiveRole, Permission};
+use crate::model::{LiveApi, LiveEventSource, LiveFunction, LiveRole, LiveRule, Permission};
 
 /// The account ID the double puts in ARNs.
 pub const ACCOUNT: &str = "123456789012";
@@ -45,6 +48,8 @@ pub struct Account {
     pub event_sources: BTreeMap<String, LiveEventSource>,
     /// Function URLs by function name.
     pub function_urls: BTreeMap<String, crate::model::LiveFunctionUrl>,
+    /// EventBridge rules with their tags, by `<bus>/<name>`.
+    pub rules: BTreeMap<String, (LiveRule, BTreeMap<String, String>)>,
     /// The account's own managed policies, by ARN. AWS managed policies
     /// (`arn:…:iam::aws:policy/…`) all exist in the double.
     pub policies: BTreeSet<String>,

@@ -41,6 +41,8 @@ impl Validator<'_, '_> {
                 event.value.sqs.as_ref().map(|_| "sqs"),
                 event.value.dynamodb.as_ref().map(|_| "dynamodb"),
                 event.value.kinesis.as_ref().map(|_| "kinesis"),
+                event.value.schedule.as_ref().map(|_| "schedule"),
+                event.value.eventbridge.as_ref().map(|_| "eventbridge"),
             ];
             let given: Vec<&str> = kinds.into_iter().flatten().collect();
             if given.len() != 1 {
@@ -55,7 +57,11 @@ impl Validator<'_, '_> {
                 };
                 self.r
                     .error(event.loc, message)
-                    .help("each item of `events:` has exactly one key: `sqs`, `dynamodb` or `kinesis`; write one item per trigger");
+                    .help("each item of `events:` has exactly one key: `sqs`, `dynamodb`, `kinesis`, `schedule` or `eventbridge`; write one item per trigger");
+                continue;
+            }
+            if event.value.schedule.is_some() || event.value.eventbridge.is_some() {
+                // An EventBridge rule: see `schedules`.
                 continue;
             }
             let source = if let Some(sqs) = &event.value.sqs {

@@ -107,6 +107,12 @@ impl Validator<'_, '_> {
         };
         let event_sources = self.event_sources(&owner, raw.events.as_deref().unwrap_or_default());
         let url = self.url(&owner, raw.url.as_ref());
+        let rules = self.rules(
+            scope,
+            &key.value,
+            &owner,
+            raw.events.as_deref().unwrap_or_default(),
+        );
         Some(Function {
             key: key_ok.then(|| key.value.clone())?,
             name,
@@ -127,6 +133,7 @@ impl Validator<'_, '_> {
                 .unwrap_or_default(),
             architecture,
             tags,
+            rules,
             event_sources,
             url,
         })

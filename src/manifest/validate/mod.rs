@@ -22,6 +22,7 @@
 //! | [`events`]       | a function's `events:` (queues and streams), and the role      |
 //! |                  | permissions they need                                          |
 //! | [`url`]          | a function's `url:` (its function URL, with CORS)              |
+//! | [`schedules`]    | a function's `events:` schedules and EventBridge patterns      |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
@@ -52,6 +53,7 @@ mod function;
 mod limits;
 mod names;
 mod role;
+mod schedules;
 mod source;
 mod url;
 

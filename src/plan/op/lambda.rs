@@ -74,6 +74,20 @@ pub enum LambdaOp {
         function: String,
         statement_id: String,
     },
+    /// The statement that lets one EventBridge rule invoke the function, scoped to the
+    /// rule's ARN.
+    AddRulePermission {
+        function: String,
+        statement_id: String,
+        function_arn: Ref,
+        rule: String,
+        bus: String,
+    },
+    RemoveRulePermission {
+        function: String,
+        statement_id: String,
+        rule: String,
+    },
     CreateEventSourceMapping {
         function: String,
         kind: SourceKind,
@@ -137,6 +151,8 @@ impl LambdaOp {
             // someone else now holds would invoke theirs.
             LambdaOp::AddPermission { function, .. }
             | LambdaOp::RemovePermission { function, .. }
+            | LambdaOp::AddRulePermission { function, .. }
+            | LambdaOp::RemoveRulePermission { function, .. }
             | LambdaOp::CreateEventSourceMapping { function, .. }
             | LambdaOp::UpdateEventSourceMapping { function, .. }
             | LambdaOp::DeleteEventSourceMapping { function, .. }
@@ -159,6 +175,8 @@ impl LambdaOp {
             LambdaOp::DeleteFunction { .. } => "DeleteFunction",
             LambdaOp::AddPermission { .. } => "AddPermission",
             LambdaOp::RemovePermission { .. } => "RemovePermission",
+            LambdaOp::AddRulePermission { .. } => "AddPermission",
+            LambdaOp::RemoveRulePermission { .. } => "RemovePermission",
             LambdaOp::CreateEventSourceMapping { .. } => "CreateEventSourceMapping",
             LambdaOp::UpdateEventSourceMapping { .. } => "UpdateEventSourceMapping",
             LambdaOp::DeleteEventSourceMapping { .. } => "DeleteEventSourceMapping",
@@ -186,6 +204,12 @@ impl LambdaOp {
             }
             LambdaOp::RemovePermission { function, .. } => {
                 format!("remove the API's permission to invoke function {function}")
+            }
+            LambdaOp::AddRulePermission { function, rule, .. } => {
+                format!("let rule {rule} invoke function {function}")
+            }
+            LambdaOp::RemoveRulePermission { function, rule, .. } => {
+                format!("remove rule {rule}'s permission to invoke function {function}")
             }
             LambdaOp::CreateEventSourceMapping {
                 function, source, ..
@@ -232,13 +256,15 @@ impl LambdaOp {
             | LambdaOp::RemovePermission { .. }
             | LambdaOp::DeleteEventSourceMapping { .. }
             | LambdaOp::DeleteFunctionUrlConfig { .. }
-            | LambdaOp::RemoveUrlPermission { .. } => true,
+            | LambdaOp::RemoveUrlPermission { .. }
+            | LambdaOp::RemoveRulePermission { .. } => true,
             LambdaOp::CreateFunction { .. }
             | LambdaOp::UpdateFunctionConfiguration { .. }
             | LambdaOp::UpdateFunctionCode { .. }
             | LambdaOp::TagFunction { .. }
             | LambdaOp::UntagFunction { .. }
             | LambdaOp::AddPermission { .. }
+            | LambdaOp::AddRulePermission { .. }
             | LambdaOp::CreateEventSourceMapping { .. }
             | LambdaOp::UpdateEventSourceMapping { .. }
             | LambdaOp::CreateFunctionUrlConfig { .. }

@@ -1,5 +1,5 @@
 //! The operations a plan's steps perform, one sub-enum per AWS service: [`IamOp`],
-//! [`LambdaOp`], [`RestApiOp`]. Each is named after the API call it makes and owns its
+//! [`LambdaOp`], [`RestApiOp`], [`EventBridgeOp`]. Each is named after the API call it makes and owns its
 //! description for people; a new service is a new file here and one variant of [`Op`].
 //!
 //! These are the plan's own records, serialized into saved plans: they never hold the
@@ -8,10 +8,12 @@
 //! …}`), the service implied by the operation's name, as in every plan since format 1.
 
 mod apigateway;
+mod events;
 mod iam;
 mod lambda;
 
 pub use apigateway::{PlannedApi, PlannedMethod, RestApiOp};
+pub use events::EventBridgeOp;
 pub use iam::{IamOp, PlannedRole};
 pub use lambda::{CodeRef, FunctionSettings, LambdaOp};
 
@@ -25,6 +27,7 @@ pub enum Op {
     Iam(IamOp),
     Lambda(LambdaOp),
     ApiGateway(RestApiOp),
+    EventBridge(EventBridgeOp),
 }
 
 impl Op {
@@ -34,6 +37,7 @@ impl Op {
             Op::Iam(_) => Service::Iam,
             Op::Lambda(_) => Service::Lambda,
             Op::ApiGateway(_) => Service::ApiGateway,
+            Op::EventBridge(_) => Service::EventBridge,
         }
     }
 
@@ -43,6 +47,7 @@ impl Op {
             Op::Iam(op) => op.api_call(),
             Op::Lambda(op) => op.api_call(),
             Op::ApiGateway(op) => op.api_call(),
+            Op::EventBridge(op) => op.api_call(),
         }
     }
 
@@ -52,6 +57,7 @@ impl Op {
             Op::Iam(op) => op.describe(),
             Op::Lambda(op) => op.describe(),
             Op::ApiGateway(op) => op.describe(),
+            Op::EventBridge(op) => op.describe(),
         }
     }
 
@@ -61,6 +67,7 @@ impl Op {
             Op::Iam(op) => op.is_delete(),
             Op::Lambda(op) => op.is_delete(),
             Op::ApiGateway(op) => op.is_delete(),
+            Op::EventBridge(op) => op.is_delete(),
         }
     }
 
@@ -69,7 +76,7 @@ impl Op {
     /// `apply`'s module docs). Only pruning an old REST API deployment is.
     pub fn is_best_effort(&self) -> bool {
         match self {
-            Op::Iam(_) | Op::Lambda(_) => false,
+            Op::Iam(_) | Op::Lambda(_) | Op::EventBridge(_) => false,
             Op::ApiGateway(op) => op.is_best_effort(),
         }
     }
@@ -93,12 +100,19 @@ impl From<RestApiOp> for Op {
     }
 }
 
+impl From<EventBridgeOp> for Op {
+    fn from(op: EventBridgeOp) -> Op {
+        Op::EventBridge(op)
+    }
+}
+
 impl Serialize for Op {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Op::Iam(op) => op.serialize(serializer),
             Op::Lambda(op) => op.serialize(serializer),
             Op::ApiGateway(op) => op.serialize(serializer),
+            Op::EventBridge(op) => op.serialize(serializer),
         }
     }
 }
@@ -114,6 +128,7 @@ impl<'de> Deserialize<'de> for Op {
             IamOp::deserialize(&value).map(Op::Iam),
             LambdaOp::deserialize(&value).map(Op::Lambda),
             RestApiOp::deserialize(&value).map(Op::ApiGateway),
+            EventBridgeOp::deserialize(&value).map(Op::EventBridge),
         ];
         let mut errors = Vec::new();
         for attempt in attempts {

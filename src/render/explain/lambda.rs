@@ -15,6 +15,7 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
             function_arn, api, ..
         } => vec![function_arn, api],
         LambdaOp::CreateFunctionUrlConfig { function_arn, .. } => vec![function_arn],
+        LambdaOp::AddRulePermission { function_arn, .. } => vec![function_arn],
         LambdaOp::UpdateFunctionUrlConfig { .. }
         | LambdaOp::DeleteFunctionUrlConfig { .. }
         | LambdaOp::AddUrlPermission { .. }
@@ -24,10 +25,23 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
         | LambdaOp::UntagFunction { .. }
         | LambdaOp::DeleteFunction { .. }
         | LambdaOp::RemovePermission { .. }
+        | LambdaOp::RemoveRulePermission { .. }
         | LambdaOp::CreateEventSourceMapping { .. }
         | LambdaOp::UpdateEventSourceMapping { .. }
         | LambdaOp::DeleteEventSourceMapping { .. } => Vec::new(),
     }
+}
+
+/// The ARN a rule's permission is scoped to, with placeholders for what is not known.
+fn rule_source_arn(function_arn: &Ref, bus: &str, rule: &str) -> String {
+    match function_arn {
+        Ref::Known(arn) => crate::arn::rule_arn(arn, bus, rule),
+        Ref::After(_) => None,
+    }
+    .unwrap_or_else(|| match bus {
+        "default" => format!("arn:aws:events:<region>:<account>:rule/{rule}"),
+        bus => format!("arn:aws:events:<region>:<account>:rule/{bus}/{rule}"),
+    })
 }
 
 /// The commands that do what `op` does.
@@ -133,7 +147,27 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
                 .arg("source-arn", source_arn(function_arn, api))
                 .note("without this the API answers 500: it may not invoke the function"),
         ],
-        LambdaOp::RemovePermission {
+        LambdaOp::AddRulePermission {
+            function,
+            statement_id,
+            function_arn,
+            rule,
+            bus,
+        } => vec![
+            Command::new("lambda", "add-permission")
+                .arg("function-name", function)
+                .arg("statement-id", statement_id)
+                .arg("action", "lambda:InvokeFunction")
+                .arg("principal", crate::arn::EVENTS_PRINCIPAL)
+                .arg("source-arn", rule_source_arn(function_arn, bus, rule))
+                .note("lets this rule, and no other, invoke the function"),
+        ],
+        LambdaOp::RemoveRulePermission {
+            function,
+            statement_id,
+            ..
+        }
+        | LambdaOp::RemovePermission {
             function,
             statement_id,
         } => vec![

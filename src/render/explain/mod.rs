@@ -11,6 +11,7 @@
 //! Each service's commands are in its own file (`iam.rs`, `lambda.rs`, `apigateway.rs`).
 
 mod apigateway;
+mod events;
 mod iam;
 mod lambda;
 
@@ -291,6 +292,7 @@ fn refs(op: &Op) -> Vec<&Ref> {
         Op::Iam(op) => iam::refs(op),
         Op::Lambda(op) => lambda::refs(op),
         Op::ApiGateway(op) => apigateway::refs(op),
+        Op::EventBridge(op) => events::refs(op),
     }
 }
 
@@ -555,6 +557,7 @@ fn commands(op: &Op) -> Vec<Command> {
         Op::Iam(op) => iam::commands(op),
         Op::Lambda(op) => lambda::commands(op),
         Op::ApiGateway(op) => apigateway::commands(op),
+        Op::EventBridge(op) => events::commands(op),
     }
 }
 
