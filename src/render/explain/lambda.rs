@@ -53,61 +53,12 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             architecture: arch,
             code,
             tags,
-        } => {
-            let record = Record::of(settings);
-            let mut create = Command::new("lambda", "create-function")
-                .arg("function-name", name)
-                .arg("runtime", &settings.runtime)
-                .arg("handler", &settings.handler)
-                .arg("role", value(&settings.role))
-                .arg("memory-size", settings.memory.to_string())
-                .arg("timeout", settings.timeout.to_string())
-                .arg("architectures", architecture(*arch))
-                .arg("zip-file", zip_file(code))
-                .arg_if("description", &settings.description);
-            if !settings.environment.is_empty() {
-                create = create.arg("environment", environment(settings));
-            }
-            let mut all = tags.clone();
-            all.extend(record.tags());
-            let create = record.tags_option(create, &all).note(zip_note(code));
-            let mut commands = record.compute.into_iter().collect::<Vec<_>>();
-            commands.extend([
-                create,
-                wait(
-                    "function-active-v2",
-                    name,
-                    "lade waits until the function is Active before the next step on it",
-                ),
-            ]);
-            commands
-        }
+        } => create_function(name, settings, *arch, code, tags),
         LambdaOp::UpdateFunctionConfiguration {
             name,
             arn,
             settings,
-        } => {
-            let record = Record::of(settings);
-            let tag = Command::new("lambda", "tag-resource").arg("resource", arn);
-            let tag = record.tags_option(tag, &record.tags()).note(
-                "lade records what it set, so that a change made outside lade shows as drift",
-            );
-            let mut commands = vec![
-                Command::new("lambda", "update-function-configuration")
-                    .arg("function-name", name)
-                    .arg("runtime", &settings.runtime)
-                    .arg("handler", &settings.handler)
-                    .arg("role", value(&settings.role))
-                    .arg("memory-size", settings.memory.to_string())
-                    .arg("timeout", settings.timeout.to_string())
-                    .arg("description", &settings.description)
-                    .arg("environment", environment(settings)),
-                wait("function-updated-v2", name, ONE_UPDATE),
-            ];
-            commands.extend(record.compute);
-            commands.push(tag);
-            commands
-        }
+        } => update_configuration(name, arn, settings),
         LambdaOp::UpdateFunctionCode {
             name,
             code,
@@ -139,13 +90,14 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             function_arn,
             api,
         } => vec![
-            Command::new("lambda", "add-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement_id)
-                .arg("action", "lambda:InvokeFunction")
-                .arg("principal", "apigateway.amazonaws.com")
-                .arg("source-arn", source_arn(function_arn, api))
-                .note("without this the API answers 500: it may not invoke the function"),
+            add_permission(
+                function,
+                statement_id,
+                INVOKE,
+                crate::arn::API_GATEWAY_PRINCIPAL,
+            )
+            .arg("source-arn", source_arn(function_arn, api))
+            .note("without this the API answers 500: it may not invoke the function"),
         ],
         LambdaOp::AddRulePermission {
             function,
@@ -154,11 +106,7 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             rule,
             bus,
         } => vec![
-            Command::new("lambda", "add-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement_id)
-                .arg("action", "lambda:InvokeFunction")
-                .arg("principal", crate::arn::EVENTS_PRINCIPAL)
+            add_permission(function, statement_id, INVOKE, crate::arn::EVENTS_PRINCIPAL)
                 .arg("source-arn", rule_source_arn(function_arn, bus, rule))
                 .note("lets this rule, and no other, invoke the function"),
         ],
@@ -170,26 +118,13 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
         | LambdaOp::RemovePermission {
             function,
             statement_id,
-        } => vec![
-            Command::new("lambda", "remove-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement_id),
-        ],
+        } => vec![remove_permission(function, statement_id)],
         LambdaOp::CreateEventSourceMapping {
             function,
             kind,
             source,
             settings,
-        } => {
-            let mut create = Command::new("lambda", "create-event-source-mapping")
-                .arg("function-name", function)
-                .arg("event-source-arn", source);
-            create = mapping_settings(create, *kind, settings, true);
-            vec![create.note(
-                "Lambda now polls the source and invokes the function with batches of \
-                 records; it checks the role's permissions first",
-            )]
-        }
+        } => vec![create_mapping(function, *kind, source, settings)],
         LambdaOp::UpdateEventSourceMapping {
             uuid,
             kind,
@@ -206,18 +141,7 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             function,
             function_arn,
             settings,
-        } => vec![
-            Command::new("lambda", "tag-resource")
-                .arg("resource", value(function_arn))
-                .arg("tags", format!("{}=1", crate::kinds::function_url::TAG_URL))
-                .note("the mark that tells later plans to read the function's URL"),
-            url_settings(
-                Command::new("lambda", "create-function-url-config").arg("function-name", function),
-                settings,
-                false,
-            )
-            .note("prints the URL, https://<id>.lambda-url.<region>.on.aws/"),
-        ],
+        } => create_url(function, function_arn, settings),
         LambdaOp::UpdateFunctionUrlConfig { function, settings } => vec![url_settings(
             Command::new("lambda", "update-function-url-config").arg("function-name", function),
             settings,
@@ -226,41 +150,155 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
         LambdaOp::DeleteFunctionUrlConfig {
             function,
             function_arn,
-        } => vec![
-            Command::new("lambda", "delete-function-url-config").arg("function-name", function),
-            Command::new("lambda", "untag-resource")
-                .arg("resource", function_arn)
-                .args(
-                    "tag-keys",
-                    [crate::kinds::function_url::TAG_URL.to_string()],
-                ),
-        ],
+        } => delete_url(function, function_arn),
         LambdaOp::AddUrlPermission {
             function,
             statement,
-        } => {
-            let add = Command::new("lambda", "add-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement.sid())
-                .arg("action", statement.action())
-                .arg("principal", "*");
-            vec![match statement {
-                crate::model::PublicStatement::InvokeFunctionUrl => add
-                    .arg("function-url-auth-type", "NONE")
-                    .note("a URL without auth answers 403 until its resource policy lets the public call it"),
-                crate::model::PublicStatement::InvokeFunction => add
-                    .flag("invoked-via-function-url")
-                    .note("URLs made since October 2025 also need lambda:InvokeFunction, here only through the URL"),
-            }]
-        }
+        } => vec![public_url_statement(function, *statement)],
         LambdaOp::RemoveUrlPermission {
             function,
             statement,
-        } => vec![
-            Command::new("lambda", "remove-permission")
-                .arg("function-name", function)
-                .arg("statement-id", statement.sid()),
-        ],
+        } => vec![remove_permission(function, statement.sid())],
+    }
+}
+
+/// The configuration options `create-function` and `update-function-configuration`
+/// share, after the function's name.
+fn configuration(command: Command, settings: &FunctionSettings) -> Command {
+    command
+        .arg("runtime", &settings.runtime)
+        .arg("handler", &settings.handler)
+        .arg("role", value(&settings.role))
+        .arg("memory-size", settings.memory.to_string())
+        .arg("timeout", settings.timeout.to_string())
+}
+
+fn create_function(
+    name: &str,
+    settings: &FunctionSettings,
+    arch: Architecture,
+    code: &CodeRef,
+    tags: &BTreeMap<String, String>,
+) -> Vec<Command> {
+    let record = Record::of(settings);
+    let mut create = configuration(
+        Command::new("lambda", "create-function").arg("function-name", name),
+        settings,
+    )
+    .arg("architectures", architecture(arch))
+    .arg("zip-file", zip_file(code))
+    .arg_if("description", &settings.description);
+    if !settings.environment.is_empty() {
+        create = create.arg("environment", environment(settings));
+    }
+    let mut all = tags.clone();
+    all.extend(record.tags());
+    let create = record.tags_option(create, &all).note(zip_note(code));
+    let mut commands = record.compute.into_iter().collect::<Vec<_>>();
+    commands.extend([
+        create,
+        wait(
+            "function-active-v2",
+            name,
+            "lade waits until the function is Active before the next step on it",
+        ),
+    ]);
+    commands
+}
+
+fn update_configuration(name: &str, arn: &str, settings: &FunctionSettings) -> Vec<Command> {
+    let record = Record::of(settings);
+    let tag = Command::new("lambda", "tag-resource").arg("resource", arn);
+    let tag = record
+        .tags_option(tag, &record.tags())
+        .note("lade records what it set, so that a change made outside lade shows as drift");
+    let mut commands = vec![
+        configuration(
+            Command::new("lambda", "update-function-configuration").arg("function-name", name),
+            settings,
+        )
+        .arg("description", &settings.description)
+        .arg("environment", environment(settings)),
+        wait("function-updated-v2", name, ONE_UPDATE),
+    ];
+    commands.extend(record.compute);
+    commands.push(tag);
+    commands
+}
+
+/// `aws lambda add-permission` for `principal`, before its source condition.
+fn add_permission(function: &str, statement_id: &str, action: &str, principal: &str) -> Command {
+    Command::new("lambda", "add-permission")
+        .arg("function-name", function)
+        .arg("statement-id", statement_id)
+        .arg("action", action)
+        .arg("principal", principal)
+}
+
+fn remove_permission(function: &str, statement_id: &str) -> Command {
+    Command::new("lambda", "remove-permission")
+        .arg("function-name", function)
+        .arg("statement-id", statement_id)
+}
+
+/// The action every invoke permission but a function URL's first one grants.
+const INVOKE: &str = "lambda:InvokeFunction";
+
+fn create_mapping(
+    function: &str,
+    kind: crate::model::SourceKind,
+    source: &str,
+    settings: &crate::model::SourceSettings,
+) -> Command {
+    let create = Command::new("lambda", "create-event-source-mapping")
+        .arg("function-name", function)
+        .arg("event-source-arn", source);
+    mapping_settings(create, kind, settings, true).note(
+        "Lambda now polls the source and invokes the function with batches of records; it \
+         checks the role's permissions first",
+    )
+}
+
+fn create_url(
+    function: &str,
+    function_arn: &Ref,
+    settings: &crate::model::UrlSettings,
+) -> Vec<Command> {
+    vec![
+        Command::new("lambda", "tag-resource")
+            .arg("resource", value(function_arn))
+            .arg("tags", format!("{}=1", crate::kinds::function_url::TAG_URL))
+            .note("the mark that tells later plans to read the function's URL"),
+        url_settings(
+            Command::new("lambda", "create-function-url-config").arg("function-name", function),
+            settings,
+            false,
+        )
+        .note("prints the URL, https://<id>.lambda-url.<region>.on.aws/"),
+    ]
+}
+
+fn delete_url(function: &str, function_arn: &str) -> Vec<Command> {
+    vec![
+        Command::new("lambda", "delete-function-url-config").arg("function-name", function),
+        Command::new("lambda", "untag-resource")
+            .arg("resource", function_arn)
+            .args(
+                "tag-keys",
+                [crate::kinds::function_url::TAG_URL.to_string()],
+            ),
+    ]
+}
+
+fn public_url_statement(function: &str, statement: crate::model::PublicStatement) -> Command {
+    let add = add_permission(function, statement.sid(), statement.action(), "*");
+    match statement {
+        crate::model::PublicStatement::InvokeFunctionUrl => add
+            .arg("function-url-auth-type", "NONE")
+            .note("a URL without auth answers 403 until its resource policy lets the public call it"),
+        crate::model::PublicStatement::InvokeFunction => add
+            .flag("invoked-via-function-url")
+            .note("URLs made since October 2025 also need lambda:InvokeFunction, here only through the URL"),
     }
 }
 
