@@ -22,30 +22,8 @@ impl Context<'_> {
                 code,
                 tags,
             } => {
-                let config = self.config(name, settings).await?;
-                let mut tags = tags.clone();
-                tags.extend(applied_record(&config, settings));
-                let zip = self.artifact(code)?.bytes.clone();
-                let request = crate::limits::base64_len(zip.len() as u64)
-                    + crate::limits::create_request_overhead(name, &config, &tags);
-                if request >= crate::limits::CODE_REQUEST_BYTES {
-                    return Err(ApplyError::OverLimit {
-                        function: name.clone(),
-                        reason: format!(
-                            "its CreateFunction request would be {request} bytes with the package in base64; Lambda takes less than {}",
-                            crate::limits::CODE_REQUEST_BYTES
-                        ),
-                    });
-                }
-                let function = NewFunction {
-                    name: name.clone(),
-                    config,
-                    architecture: *architecture,
-                    zip,
-                    tags,
-                };
-                let arn = cloud.create_function(&function).await?;
-                self.learn(Output::FunctionArn(name.clone()), arn);
+                self.create_function(name, settings, *architecture, code, tags)
+                    .await?
             }
             LambdaOp::UpdateFunctionConfiguration {
                 name,
@@ -183,6 +161,43 @@ impl Context<'_> {
             });
         }
         Ok(self.cloud.delete_function(name).await?)
+    }
+
+    /// `CreateFunction` with the record of what lade applied in its tags, once the
+    /// request is known to fit Lambda's size; learns the function's ARN.
+    async fn create_function(
+        &self,
+        name: &str,
+        settings: &FunctionSettings,
+        architecture: crate::model::Architecture,
+        code: &crate::plan::CodeRef,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), ApplyError> {
+        let config = self.config(name, settings).await?;
+        let mut tags = tags.clone();
+        tags.extend(applied_record(&config, settings));
+        let zip = self.artifact(code)?.bytes.clone();
+        let request = crate::limits::base64_len(zip.len() as u64)
+            + crate::limits::create_request_overhead(name, &config, &tags);
+        if request >= crate::limits::CODE_REQUEST_BYTES {
+            return Err(ApplyError::OverLimit {
+                function: name.to_owned(),
+                reason: format!(
+                    "its CreateFunction request would be {request} bytes with the package in base64; Lambda takes less than {}",
+                    crate::limits::CODE_REQUEST_BYTES
+                ),
+            });
+        }
+        let function = NewFunction {
+            name: name.to_owned(),
+            config,
+            architecture,
+            zip,
+            tags,
+        };
+        let arn = self.cloud.create_function(&function).await?;
+        self.learn(Output::FunctionArn(name.to_owned()), arn);
+        Ok(())
     }
 
     /// The configuration `UpdateFunctionConfiguration` sets, with references and
