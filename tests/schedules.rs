@@ -11,6 +11,8 @@
 //! - moto never invokes the target, so that the permission lets the rule invoke the
 //!   function is shown by its principal and `SourceArn`, not by an invocation.
 
+#[path = "support/sources.rs"]
+mod sources;
 mod support;
 
 use std::collections::BTreeMap;
@@ -309,59 +311,8 @@ async fn the_worker_example_with_its_nightly_schedule_applies_replans_clean_and_
     let config = moto.sdk_config().await;
 
     // The queue and the table's stream the example reads, made as its comment says.
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("{}-jobs", project.name))
-        .send()
-        .await
-        .unwrap();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url.queue_url().unwrap())
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue =
-        attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        StreamSpecification, StreamViewType,
-    };
-    let table = aws_sdk_dynamodb::Client::new(&config)
-        .create_table()
-        .table_name(format!("{}-orders", project.name))
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let stream = table
-        .table_description()
-        .and_then(|t| t.latest_stream_arn())
-        .unwrap()
-        .to_string();
+    let queue = sources::queue(&config, &format!("{}-jobs", project.name)).await;
+    let stream = sources::table_stream(&config, &format!("{}-orders", project.name)).await;
     project.edit(|yaml| {
         yaml.replace(
             "queue: arn:aws:sqs:us-east-1:123456789012:jobs",

@@ -12,6 +12,8 @@
 //! - moto answers a mapping from a queue that does not exist with
 //!   `ResourceNotFoundException`, AWS with `InvalidParameterValueException`.
 
+#[path = "support/sources.rs"]
+mod sources;
 mod support;
 
 use std::collections::BTreeMap;
@@ -43,82 +45,9 @@ async fn sdk(moto: &Moto) -> Sdk {
 /// A queue, a table with a stream and a Kinesis stream, named after `prefix`.
 async fn sources(moto: &Moto, prefix: &str) -> Sources {
     let config = moto.sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("{prefix}-jobs"))
-        .send()
-        .await
-        .unwrap();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url.queue_url().unwrap())
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue =
-        attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        StreamSpecification, StreamViewType,
-    };
-    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let table = dynamodb
-        .create_table()
-        .table_name(format!("{prefix}-orders"))
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let stream = table
-        .table_description()
-        .and_then(|t| t.latest_stream_arn())
-        .unwrap()
-        .to_string();
-
-    let kinesis = aws_sdk_kinesis::Client::new(&config);
-    let name = format!("{prefix}-clicks");
-    kinesis
-        .create_stream()
-        .stream_name(&name)
-        .shard_count(1)
-        .send()
-        .await
-        .unwrap();
-    let described = kinesis
-        .describe_stream_summary()
-        .stream_name(&name)
-        .send()
-        .await
-        .unwrap();
-    let kinesis = described
-        .stream_description_summary()
-        .unwrap()
-        .stream_arn()
-        .to_string();
+    let queue = sources::queue(&config, &format!("{prefix}-jobs")).await;
+    let stream = sources::table_stream(&config, &format!("{prefix}-orders")).await;
+    let kinesis = sources::kinesis_stream(&config, &format!("{prefix}-clicks")).await;
     Sources {
         queue,
         stream,
