@@ -20,7 +20,6 @@ use aws_sdk_lambda::operation::add_permission::AddPermissionError;
 use aws_sdk_lambda::types::{Cors as SdkCors, FunctionUrlAuthType, InvokeMode as SdkInvokeMode};
 
 use super::AwsCloud;
-use super::error::AwsError;
 use super::lambda::retry_when_busy;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
@@ -83,10 +82,12 @@ impl FunctionUrlApi for AwsCloud {
                 Err(error) if error.is(CONFLICT) && error.message.contains("exist") => {
                     Ok(Attempt::Done(None))
                 }
-                other => busy(self, function, other).await.map(|a| match a {
-                    Attempt::Done(()) => Attempt::Done(None),
-                    Attempt::Again(why) => Attempt::Again(why),
-                }),
+                other => retry_when_busy(self, function, other)
+                    .await
+                    .map(|a| match a {
+                        Attempt::Done(()) => Attempt::Done(None),
+                        Attempt::Again(why) => Attempt::Again(why),
+                    }),
             }
         })
         .await?;
@@ -122,10 +123,12 @@ impl FunctionUrlApi for AwsCloud {
                 .await;
             match sent {
                 Ok(output) => Ok(Attempt::Done(output.function_url().to_string())),
-                other => busy(self, function, other).await.map(|a| match a {
-                    Attempt::Done(()) => Attempt::Again("no answer".into()),
-                    Attempt::Again(why) => Attempt::Again(why),
-                }),
+                other => retry_when_busy(self, function, other)
+                    .await
+                    .map(|a| match a {
+                        Attempt::Done(()) => Attempt::Again("no answer".into()),
+                        Attempt::Again(why) => Attempt::Again(why),
+                    }),
             }
         })
         .await
@@ -144,7 +147,7 @@ impl FunctionUrlApi for AwsCloud {
                 .await;
             match sent {
                 Err(error) if error.is(NOT_FOUND) => Ok(Attempt::Done(())),
-                other => busy(self, function, other).await,
+                other => retry_when_busy(self, function, other).await,
             }
         })
         .await
@@ -194,19 +197,11 @@ impl FunctionUrlApi for AwsCloud {
                 Err(error) if error.is(CONFLICT) && error.message.contains("already exists") => {
                     Ok(Attempt::Again(error.to_string()))
                 }
-                other => busy(self, function, other).await,
+                other => retry_when_busy(self, function, other).await,
             }
         })
         .await
     }
-}
-
-async fn busy<T>(
-    aws: &AwsCloud,
-    function: &str,
-    result: Result<T, AwsError>,
-) -> Result<Attempt<()>, CloudError> {
-    retry_when_busy(aws, function, result).await
 }
 
 fn sdk_auth(auth: UrlAuth) -> FunctionUrlAuthType {
