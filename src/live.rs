@@ -318,11 +318,16 @@ pub async fn read_outputs(
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(limits);
     let mut live = if api {
-        let (api, extra_apis) = read_api(cloud, &desired.scope, &gates).await?;
+        let ((api, extra_apis), (http_api, extra_http_apis)) = futures::try_join!(
+            read_api(cloud, &desired.scope, &gates),
+            read_http_api(cloud, &desired.scope, &gates),
+        )?;
         Live {
             region: cloud.region(),
             api,
             extra_apis,
+            http_api,
+            extra_http_apis,
             ..Live::default()
         }
     } else {
@@ -363,11 +368,13 @@ async fn read_scope(
         (roles, foreign_roles),
         (functions, confirmed, foreign_functions),
         (api, extra_apis),
+        (http_api, extra_http_apis),
         rules,
     ) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
         read_api(cloud, scope, gates),
+        read_http_api(cloud, scope, gates),
         read_rules(cloud, scope, buses, gates),
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
@@ -383,6 +390,8 @@ async fn read_scope(
         foreign,
         api,
         extra_apis,
+        http_api,
+        extra_http_apis,
         permissions: BTreeMap::new(),
         event_sources,
         function_urls,
@@ -775,7 +784,12 @@ async fn missing_arns(
 /// matters: every owned function when the manifest or the account has an API (see the
 /// module docs), none otherwise.
 fn permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
-    if desired.api.is_none() && live.api.is_none() && live.extra_apis.is_empty() {
+    if desired.api.is_none()
+        && live.api.is_none()
+        && live.extra_apis.is_empty()
+        && live.http_api.is_none()
+        && live.extra_http_apis.is_empty()
+    {
         // Without an API, only functions with a URL (wanted, live or marked) can hold
         // lade's statements: the public ones of a URL without auth.
         return live
@@ -833,6 +847,48 @@ async fn read_api(
             &b.id,
         ))
     });
+    let mut apis = read.into_iter();
+    let kept = apis.next();
+    Ok((kept, apis.map(|api| api.id).collect()))
+}
+
+/// Reads the owned HTTP APIs (API Gateway v2): one `GetApis` (paginated), and for each
+/// owned API one `GetRoutes`, `GetIntegrations`, `GetAuthorizers` and `GetStages`. As
+/// for REST APIs, more than one owned API is left by an interrupted `CreateApi`: the
+/// one with the most routes is kept and the others are reported for deletion.
+async fn read_http_api(
+    cloud: &dyn Cloud,
+    scope: &Scope,
+    gates: &Gates,
+) -> Result<(Option<crate::model::LiveHttpApi>, Vec<String>), CloudError> {
+    let v2 = Some(Service::ApiGatewayV2);
+    let apis = gates
+        .run(v2, cloud.find_http_apis(&scope.ownership_tags()))
+        .await?;
+    let mut read: Vec<crate::model::LiveHttpApi> = stream::iter(apis)
+        .map(|mut api| async move {
+            let (routes, integrations, authorizers, stages) = futures::try_join!(
+                gates.run(v2, cloud.get_http_routes(&api.id)),
+                gates.run(v2, cloud.get_http_integrations(&api.id)),
+                gates.run(v2, cloud.get_http_authorizers(&api.id)),
+                gates.run(v2, cloud.get_http_stages(&api.id)),
+            )?;
+            api.routes = routes.into_iter().map(|r| (r.key.clone(), r)).collect();
+            api.integrations = integrations
+                .into_iter()
+                .map(|i| (i.id.clone(), i))
+                .collect();
+            api.authorizers = authorizers
+                .into_iter()
+                .map(|a| (a.name.clone(), a))
+                .collect();
+            api.stages = stages.into_iter().map(|s| (s.name.clone(), s)).collect();
+            Ok::<_, CloudError>(api)
+        })
+        .buffer_unordered(gates.width(Service::ApiGatewayV2))
+        .try_collect()
+        .await?;
+    read.sort_by(|a, b| (b.routes.len(), &a.id).cmp(&(a.routes.len(), &b.id)));
     let mut apis = read.into_iter();
     let kept = apis.next();
     Ok((kept, apis.map(|api| api.id).collect()))

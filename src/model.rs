@@ -721,6 +721,10 @@ pub struct Live {
     /// IDs of further owned REST APIs: left over by an apply interrupted after
     /// `CreateRestApi` succeeded but before its answer arrived. They are deleted.
     pub extra_apis: Vec<String>,
+    /// The owned HTTP API (API Gateway v2), if there is one.
+    pub http_api: Option<LiveHttpApi>,
+    /// IDs of further owned HTTP APIs (an interrupted `CreateApi`). They are deleted.
+    pub extra_http_apis: Vec<String>,
     /// Each owned function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
     /// The event-source mappings that invoke owned functions, by function name.
@@ -911,4 +915,157 @@ impl std::fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// An HTTP API (API Gateway v2) lade owns, as API Gateway reports it: its settings
+/// (`GetApis`), and its routes, integrations, authorizers and stages (one listing
+/// each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveHttpApi {
+    pub id: String,
+    pub settings: HttpApiSettings,
+    pub tags: BTreeMap<String, String>,
+    /// By route key (`GET /items/{id}`, `$default`).
+    pub routes: BTreeMap<String, LiveHttpRoute>,
+    /// By integration ID.
+    pub integrations: BTreeMap<String, LiveHttpIntegration>,
+    /// By name (lade names each after its key in `authorizers:`).
+    pub authorizers: BTreeMap<String, LiveHttpAuthorizer>,
+    /// By stage name.
+    pub stages: BTreeMap<String, LiveHttpStage>,
+}
+
+impl LiveHttpApi {
+    /// The integration that calls `uri` as lade makes them (`AWS_PROXY`, payload 2.0).
+    pub fn integration_for(&self, uri: &str) -> Option<&LiveHttpIntegration> {
+        self.integrations.values().find(|i| i.is_lades(uri))
+    }
+}
+
+/// An HTTP API's own settings, as lade sets them (`CreateApi`, `UpdateApi`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpApiSettings {
+    /// Physical name, as the REST API's: `<project>-<stage>` unless `name:` is set.
+    pub name: String,
+    pub description: String,
+    /// Its `CorsConfiguration`; `None` for none.
+    pub cors: Option<Cors>,
+}
+
+/// How a route of an HTTP API is authorized.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HttpRouteAuth {
+    /// `NONE`, `AWS_IAM`, `JWT` or `CUSTOM` (a Lambda authorizer).
+    pub kind: String,
+    /// The authorizer's ID, for `JWT` and `CUSTOM`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_id: Option<String>,
+    /// `AuthorizationScopes`, for `JWT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+}
+
+/// A route of an HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveHttpRoute {
+    pub id: String,
+    /// `GET /items/{id}`, `ANY /{proxy+}` or `$default`.
+    pub key: String,
+    /// `integrations/<ID>`, if the route has a target.
+    pub target: Option<String>,
+    pub auth: HttpRouteAuth,
+}
+
+/// What the target of a route sending to integration `id` reads.
+pub fn http_route_target(integration_id: &str) -> String {
+    format!("integrations/{integration_id}")
+}
+
+/// An integration of an HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveHttpIntegration {
+    pub id: String,
+    /// `AWS_PROXY` for a Lambda proxy integration.
+    pub kind: String,
+    /// For Lambda: the function's ARN.
+    pub uri: String,
+    /// `2.0` as lade makes them.
+    pub payload_format: String,
+}
+
+/// The payload format version of lade's Lambda integrations and authorizers.
+pub const HTTP_PAYLOAD_FORMAT: &str = "2.0";
+
+impl LiveHttpIntegration {
+    /// Whether it is a Lambda proxy integration of `uri` at payload 2.0, as lade makes it.
+    pub fn is_lades(&self, uri: &str) -> bool {
+        self.kind == "AWS_PROXY" && self.uri == uri && self.payload_format == HTTP_PAYLOAD_FORMAT
+    }
+}
+
+/// An authorizer of an HTTP API as lade sets it (and as API Gateway reports it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HttpAuthorizerSettings {
+    /// `JWT`: tokens issued by `issuer` for one of `audience`.
+    Jwt {
+        identity_source: Vec<String>,
+        issuer: String,
+        audience: Vec<String>,
+    },
+    /// `REQUEST`: a Lambda function, payload 2.0, with simple responses.
+    Lambda {
+        identity_source: Vec<String>,
+        /// The authorizer URI: `arn:…:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations`.
+        uri: String,
+        /// Seconds a result is cached; 0 disables caching.
+        ttl: i32,
+        payload_format: String,
+        simple_responses: bool,
+    },
+}
+
+impl HttpAuthorizerSettings {
+    /// API Gateway's `AuthorizerType`.
+    pub fn api_type(&self) -> &'static str {
+        match self {
+            HttpAuthorizerSettings::Jwt { .. } => "JWT",
+            HttpAuthorizerSettings::Lambda { .. } => "REQUEST",
+        }
+    }
+
+    /// The route `AuthorizationType` that uses this authorizer.
+    pub fn route_auth_kind(&self) -> &'static str {
+        match self {
+            HttpAuthorizerSettings::Jwt { .. } => "JWT",
+            HttpAuthorizerSettings::Lambda { .. } => "CUSTOM",
+        }
+    }
+
+    pub fn identity_source(&self) -> &[String] {
+        match self {
+            HttpAuthorizerSettings::Jwt {
+                identity_source, ..
+            }
+            | HttpAuthorizerSettings::Lambda {
+                identity_source, ..
+            } => identity_source,
+        }
+    }
+}
+
+/// An authorizer of an HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveHttpAuthorizer {
+    pub id: String,
+    pub name: String,
+    pub settings: HttpAuthorizerSettings,
+}
+
+/// A stage of an HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveHttpStage {
+    pub name: String,
+    /// Whether every change to the API is deployed to the stage at once.
+    pub auto_deploy: bool,
 }

@@ -1,7 +1,7 @@
 //! The AWS adapter: the only code in lade that touches the AWS SDK.
 //!
 //! [`AwsCloud`] implements [`Cloud`](crate::cloud::Cloud) over IAM, Lambda, API Gateway
-//! (REST), EventBridge and the Resource Groups Tagging API: each service's trait
+//! (REST, and v2 for HTTP APIs: `http_api.rs`), EventBridge and the Resource Groups Tagging API: each service's trait
 //! directly, in the file named after the service (`iam.rs`, `lambda.rs` with the
 //! tagging API, `apigateway.rs`, `event_sources.rs`, `events.rs`, and `account.rs` for
 //! STS). It owns:
@@ -44,6 +44,7 @@ mod error;
 mod event_sources;
 mod events;
 mod function_urls;
+mod http_api;
 mod iam;
 mod lambda;
 mod once;
@@ -192,6 +193,7 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct AwsCloud {
     apigateway: aws_sdk_apigateway::Client,
+    apigatewayv2: aws_sdk_apigatewayv2::Client,
     events: aws_sdk_eventbridge::Client,
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
@@ -222,6 +224,11 @@ impl AwsCloud {
         AwsCloud {
             apigateway: aws_sdk_apigateway::Client::from_conf(
                 aws_sdk_apigateway::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            apigatewayv2: aws_sdk_apigatewayv2::Client::from_conf(
+                aws_sdk_apigatewayv2::config::Builder::from(config)
                     .interceptor(counter.clone())
                     .build(),
             ),

@@ -11,6 +11,8 @@
 //!   queues and streams that invoke functions;
 //! - [`FunctionUrlApi`] (`function_urls.rs`): function URLs and their public
 //!   statements.
+//! - [`HttpApiApi`] (`http_api.rs`): HTTP APIs (API Gateway v2), their routes,
+//!   integrations, authorizers and stage;
 //! - [`EventBridgeApi`] (`events.rs`): EventBridge rules, the schedules and event
 //!   patterns that invoke functions.
 //!
@@ -35,6 +37,7 @@ pub mod apigateway;
 pub mod event_sources;
 pub mod events;
 pub mod function_urls;
+pub mod http_api;
 pub mod iam;
 pub mod lambda;
 pub mod limits;
@@ -46,6 +49,7 @@ pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
 pub use event_sources::{EventSourceApi, NewEventSource};
 pub use events::{EventBridgeApi, NewRule};
 pub use function_urls::FunctionUrlApi;
+pub use http_api::{CreatedHttpApi, HttpApiApi, HttpRouteSpec};
 pub use iam::{IamApi, NewRole, RoleSummary};
 pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
@@ -54,7 +58,14 @@ pub use service::{PerService, Rate, Rates, Service};
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.
 pub trait Cloud:
-    AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + FunctionUrlApi + EventBridgeApi
+    AccountApi
+    + IamApi
+    + LambdaApi
+    + RestApiApi
+    + EventSourceApi
+    + FunctionUrlApi
+    + EventBridgeApi
+    + HttpApiApi
 {
 }
 
@@ -66,6 +77,7 @@ impl<T> Cloud for T where
         + EventSourceApi
         + FunctionUrlApi
         + EventBridgeApi
+        + HttpApiApi
         + ?Sized
 {
 }

@@ -22,6 +22,8 @@ pub enum Service {
     Lambda,
     ApiGateway,
     EventBridge,
+    /// API Gateway v2: HTTP APIs.
+    ApiGatewayV2,
 }
 
 /// What lade knows about one service: one row of [`Service::info`].
@@ -155,10 +157,11 @@ const API_GATEWAY_OPERATIONS: &[(&str, Rate)] = &[
 
 impl Service {
     /// Every service, in the order lade names them (`--parallelism`, its messages).
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
         Service::Lambda,
         Service::Iam,
         Service::ApiGateway,
+        Service::ApiGatewayV2,
         Service::EventBridge,
     ];
 
@@ -213,6 +216,25 @@ impl Service {
                     shared: Some(Rate::per_second(10).burst(40)),
                     each_operation: None,
                     operations: API_GATEWAY_OPERATIONS,
+                },
+            },
+            Service::ApiGatewayV2 => Info {
+                name: "apigatewayv2",
+                aliases: &["http-api"],
+                default_limit: 2,
+                quota: "API Gateway's management calls, HTTP APIs' (API Gateway v2) included, \
+                        share 10 requests per second (burst 40) per account; no v2 operation \
+                        lade calls has a fixed quota of its own (the table's v2 entries are \
+                        VPC links). Source: \"Amazon API Gateway quotas\", the table for \
+                        creating, deploying and managing an API. Two in flight.",
+                // "Total operations: 10 requests per second, burst 40" covers every
+                // management call. lade paces v1 and v2 in buckets of their own, so a
+                // plan that changes both (a switch between `rest` and `http`) can reach
+                // twice that for a moment; throttling is retried with a long deadline.
+                rates: Rates {
+                    shared: Some(Rate::per_second(10).burst(40)),
+                    each_operation: None,
+                    operations: &[],
                 },
             },
             Service::EventBridge => Info {

@@ -17,6 +17,7 @@ mod apigateway;
 mod event_sources;
 mod events;
 mod function_urls;
+mod http_api;
 mod iam;
 mod lambda;
 
@@ -42,6 +43,9 @@ pub struct Account {
     pub functions: BTreeMap<String, LiveFunction>,
     /// REST APIs by ID, with their resources, stage and deployments.
     pub apis: BTreeMap<String, LiveApi>,
+    /// HTTP APIs (API Gateway v2) by ID, with their routes, integrations,
+    /// authorizers and stages.
+    pub http_apis: BTreeMap<String, crate::model::LiveHttpApi>,
     /// Each function's resource-policy statements, by function name.
     pub permissions: BTreeMap<String, Vec<Permission>>,
     /// Event-source mappings by id.
