@@ -132,6 +132,16 @@ pub fn source_arn(function_arn: &str, api_id: &str) -> Option<String> {
     ))
 }
 
+/// The `execute-api` ARN that scopes a Lambda authorizer's permission to the one
+/// authorizer of one API: `…:API_ID/authorizers/AUTHORIZER_ID`.
+pub fn authorizer_source_arn(function_arn: &str, api_id: &str, authorizer_id: &str) -> Option<String> {
+    let arn = Arn::parse(function_arn)?;
+    Some(format!(
+        "arn:{}:execute-api:{}:{}:{api_id}/authorizers/{authorizer_id}",
+        arn.partition, arn.region, arn.account
+    ))
+}
+
 /// The ARN of an EventBridge rule in the function's partition, region and account:
 /// `rule/<name>` on the default bus, `rule/<bus>/<name>` on another (as `PutRule`
 /// returns it).
@@ -153,6 +163,18 @@ pub fn rule_arn(function_arn: &str, bus: &str, name: &str) -> Option<String> {
 pub fn invoke_url(api_id: &str, region: &str, stage: &str) -> String {
     let suffix = Partition::of_region(region).dns_suffix();
     format!("https://{api_id}.execute-api.{region}.{suffix}/{stage}")
+}
+
+/// The invoke URL of an HTTP API's stage: `https://ID.execute-api.REGION.SUFFIX` for
+/// the `$default` stage, with `/STAGE` appended for a named one.
+pub fn http_invoke_url(api_id: &str, region: &str, stage: &str) -> String {
+    let suffix = Partition::of_region(region).dns_suffix();
+    let base = format!("https://{api_id}.execute-api.{region}.{suffix}");
+    if stage == "$default" || stage.is_empty() {
+        base
+    } else {
+        format!("{base}/{stage}")
+    }
 }
 
 /// The function name an integration URI points to, for people; the URI itself when it
@@ -189,6 +211,22 @@ mod tests {
 
     /// Regression (issue "One home per resource kind"): the invoke URL hard-coded
     /// `amazonaws.com`, which does not resolve in China.
+    #[test]
+    fn http_invoke_urls_have_no_path_for_the_default_stage() {
+        assert_eq!(
+            http_invoke_url("abc123", "us-east-1", "$default"),
+            "https://abc123.execute-api.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            http_invoke_url("abc123", "cn-north-1", "v1"),
+            "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/v1"
+        );
+        assert_eq!(
+            authorizer_source_arn(FN, "abc123", "auth9").as_deref(),
+            Some("arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/authorizers/auth9")
+        );
+    }
+
     #[test]
     fn invoke_urls_use_the_partition_dns_suffix() {
         assert_eq!(

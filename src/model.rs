@@ -893,6 +893,9 @@ pub enum ResourceKind {
     FunctionUrl,
     /// An EventBridge rule (a schedule or an event pattern) that invokes a function.
     Rule,
+    /// An HTTP API (API Gateway v2) and its parts: integrations, routes, authorizers,
+    /// stage and invoke permissions.
+    HttpApi,
 }
 
 impl ResourceKind {
@@ -907,6 +910,7 @@ impl ResourceKind {
             ResourceKind::Trigger => "trigger",
             ResourceKind::FunctionUrl => "url",
             ResourceKind::Rule => "rule",
+            ResourceKind::HttpApi => "http_api",
         }
     }
 }

@@ -30,6 +30,7 @@ impl Context<'_> {
             Op::Lambda(op) => self.lambda(op).await,
             Op::ApiGateway(op) => self.api_gateway(op).await,
             Op::EventBridge(op) => self.event_bridge(op).await,
+            Op::HttpApi(op) => self.http_api(op).await,
         }
     }
 
@@ -77,6 +78,37 @@ impl Context<'_> {
                 let id = Box::pin(self.resolve(&Ref::After(Output::ApiId))).await?;
                 let region = self.cloud.region().unwrap_or_default();
                 Some(arn::invoke_url(&id, &region, &self.plan.scope.stage))
+            }
+            Output::HttpApiId => {
+                let tags = self.plan.scope.ownership_tags();
+                let apis = self.cloud.find_http_apis(&tags).await?;
+                (apis.len() == 1).then(|| apis[0].id.clone())
+            }
+            Output::HttpApiUrl(stage) => {
+                let id = Box::pin(self.resolve(&Ref::After(Output::HttpApiId))).await?;
+                let region = self.cloud.region().unwrap_or_default();
+                Some(arn::http_invoke_url(&id, &region, stage))
+            }
+            // After an interrupted apply, read back by what the step made it for.
+            Output::HttpIntegrationId(function) => {
+                let api = Box::pin(self.resolve(&Ref::After(Output::HttpApiId))).await?;
+                let arn = Box::pin(self.resolve(&Ref::After(Output::FunctionArn(
+                    function.clone(),
+                ))))
+                .await?;
+                let integrations = self.cloud.get_http_integrations(&api).await?;
+                integrations
+                    .into_iter()
+                    .find(|i| i.is_lades(&arn))
+                    .map(|i| i.id)
+            }
+            Output::HttpAuthorizerId(name) => {
+                let api = Box::pin(self.resolve(&Ref::After(Output::HttpApiId))).await?;
+                let authorizers = self.cloud.get_http_authorizers(&api).await?;
+                authorizers
+                    .into_iter()
+                    .find(|a| &a.name == name)
+                    .map(|a| a.id)
             }
             Output::ResourceId(_) => None,
             Output::FunctionUrl(name) => self.cloud.get_function_url(name).await?.map(|u| u.url),

@@ -61,6 +61,21 @@ impl Context<'_> {
                     .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source)
                     .await?
             }
+            LambdaOp::AddAuthorizerPermission {
+                function,
+                statement_id,
+                function_arn,
+                api,
+                authorizer,
+            } => {
+                let (api, arn) = (self.resolve(api).await?, self.resolve(function_arn).await?);
+                let authorizer = self.resolve(authorizer).await?;
+                let source = arn::authorizer_source_arn(&arn, &api, &authorizer)
+                    .ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
+                cloud
+                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source)
+                    .await?
+            }
             LambdaOp::AddRulePermission {
                 function,
                 statement_id,

@@ -35,6 +35,7 @@ mod apigateway;
 mod context;
 mod error;
 mod events;
+mod http_api;
 mod iam;
 mod lambda;
 

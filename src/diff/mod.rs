@@ -112,6 +112,15 @@ pub enum Field {
     Pattern,
     Input,
     Bus,
+    // HTTP APIs: routes' authorizers, authorizers, stages (also Name, Target,
+    // Authorization, SourceArn and the CORS fields)
+    Authorizer,
+    Scopes,
+    Issuer,
+    Audience,
+    IdentitySource,
+    ResultTtl,
+    AutoDeploy,
 }
 
 impl Field {
@@ -179,6 +188,13 @@ impl std::fmt::Display for Field {
             Field::Pattern => f.write_str("event pattern"),
             Field::Input => f.write_str("input"),
             Field::Bus => f.write_str("event bus"),
+            Field::Authorizer => f.write_str("authorizer"),
+            Field::Scopes => f.write_str("authorization scopes"),
+            Field::Issuer => f.write_str("issuer"),
+            Field::Audience => f.write_str("audience"),
+            Field::IdentitySource => f.write_str("identity source"),
+            Field::ResultTtl => f.write_str("result TTL (s)"),
+            Field::AutoDeploy => f.write_str("auto-deploy"),
         }
     }
 }
@@ -282,6 +298,14 @@ pub enum Output {
     ApiUrl,
     /// The function URL of the function with this name.
     FunctionUrl(String),
+    /// The ID of the HTTP API this plan creates.
+    HttpApiId,
+    /// The ID of the HTTP API's integration with the function of this name.
+    HttpIntegrationId(String),
+    /// The ID of the HTTP API's authorizer with this key.
+    HttpAuthorizerId(String),
+    /// The invoke URL of the HTTP API's stage of this name.
+    HttpApiUrl(String),
 }
 
 impl Ref {

@@ -206,7 +206,10 @@ impl FieldValue {
             | Field::AllowMethods
             | Field::AllowHeaders
             | Field::ExposeHeaders
-            | Field::PublicStatements => FieldValue::List(
+            | Field::PublicStatements
+            | Field::Scopes
+            | Field::Audience
+            | Field::IdentitySource => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
             Field::Filter | Field::Pattern | Field::Input => FieldValue::Document(value),
@@ -216,14 +219,16 @@ impl FieldValue {
             | Field::BatchingWindow
             | Field::MaxConcurrency
             | Field::MaxRetries
-            | Field::MaxAge => {
+            | Field::MaxAge
+            | Field::ResultTtl => {
                 FieldValue::Number(value.as_i64().ok_or_else(|| expected("a whole number"))?)
             }
             Field::ApiKeyRequired
             | Field::ReportBatchItemFailures
             | Field::Enabled
             | Field::BisectOnError
-            | Field::AllowCredentials => {
+            | Field::AllowCredentials
+            | Field::AutoDeploy => {
                 FieldValue::Flag(value.as_bool().ok_or_else(|| expected("true or false"))?)
             }
             Field::Handler
@@ -233,6 +238,8 @@ impl FieldValue {
             | Field::Architecture
             | Field::Record
             | Field::Name
+            | Field::Authorizer
+            | Field::Issuer
             | Field::Endpoint
             | Field::Target
             | Field::Authorization

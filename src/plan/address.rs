@@ -56,6 +56,22 @@ pub enum Address {
     Rule { function: String, rule: String },
     /// The statement in a function's resource policy that lets one rule invoke it.
     RulePermission { function: String, rule: String },
+    /// The project's HTTP API (API Gateway v2) for this stage.
+    HttpApi,
+    /// A further HTTP API with lade's tags, left by an interrupted apply, by ID.
+    DuplicateHttpApi(String),
+    /// The HTTP API's integration with a function (one per function), by its name.
+    HttpIntegration(String),
+    /// A route of the HTTP API, by its key (`GET /items/{id}`, `$default`).
+    HttpRoute(String),
+    /// An authorizer of the HTTP API, by its key in `authorizers:`.
+    HttpAuthorizer(String),
+    /// A stage of the HTTP API, by name.
+    HttpStage(String),
+    /// The HTTP API's invoke statement in a function's resource policy.
+    HttpPermission(String),
+    /// The statement that lets the HTTP API call a function as an authorizer.
+    AuthorizerPermission { function: String, authorizer: String },
 }
 
 impl Address {
@@ -75,6 +91,14 @@ impl Address {
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
             Address::FunctionUrl(_) | Address::PublicUrl(_) => ResourceKind::FunctionUrl,
             Address::Rule { .. } | Address::RulePermission { .. } => ResourceKind::Rule,
+            Address::HttpApi
+            | Address::DuplicateHttpApi(_)
+            | Address::HttpIntegration(_)
+            | Address::HttpRoute(_)
+            | Address::HttpAuthorizer(_)
+            | Address::HttpStage(_)
+            | Address::HttpPermission(_)
+            | Address::AuthorizerPermission { .. } => ResourceKind::HttpApi,
         }
     }
 
@@ -105,8 +129,8 @@ impl Address {
                 Some(function) => Address::PublicUrl(function.to_string()),
                 None => Address::FunctionUrl(name.to_string()),
             },
-            // Rules came after changes carried their address.
-            ResourceKind::Rule => return None,
+            // Rules and HTTP APIs came after changes carried their address.
+            ResourceKind::Rule | ResourceKind::HttpApi => return None,
         })
     }
 
@@ -135,13 +159,22 @@ impl Address {
             Address::Rule { function, .. } | Address::RulePermission { function, .. } => {
                 Some(Address::Function(function.clone()))
             }
+            // The parts of an HTTP API go with it.
+            Address::HttpIntegration(_)
+            | Address::HttpRoute(_)
+            | Address::HttpAuthorizer(_)
+            | Address::HttpStage(_) => Some(Address::HttpApi),
             Address::Role(_)
             | Address::Function(_)
             | Address::RestApi
             | Address::DuplicateApi(_)
             | Address::Permission(_)
             | Address::Deployment
-            | Address::OldDeployment(_) => None,
+            | Address::OldDeployment(_)
+            | Address::HttpApi
+            | Address::DuplicateHttpApi(_)
+            | Address::HttpPermission(_)
+            | Address::AuthorizerPermission { .. } => None,
         }
     }
 
@@ -167,6 +200,16 @@ impl Address {
             | Address::FunctionUrl(_)
             | Address::PublicUrl(_) => false,
             Address::Rule { .. } | Address::RulePermission { .. } => false,
+            // An HTTP API's stage deploys itself (auto-deploy): nothing waits for a
+            // deployment.
+            Address::HttpApi
+            | Address::DuplicateHttpApi(_)
+            | Address::HttpIntegration(_)
+            | Address::HttpRoute(_)
+            | Address::HttpAuthorizer(_)
+            | Address::HttpStage(_)
+            | Address::HttpPermission(_)
+            | Address::AuthorizerPermission { .. } => false,
         }
     }
 }
@@ -211,6 +254,21 @@ impl fmt::Display for Address {
             Address::RulePermission { function, rule } => {
                 write!(f, "rule {rule}'s permission on function {function}")
             }
+            Address::HttpApi => f.write_str("the HTTP API"),
+            Address::DuplicateHttpApi(id) => write!(f, "duplicate HTTP API {id}"),
+            Address::HttpIntegration(function) => {
+                write!(f, "the HTTP API's integration with function {function}")
+            }
+            Address::HttpRoute(key) => write!(f, "HTTP route {key}"),
+            Address::HttpAuthorizer(key) => write!(f, "HTTP API authorizer {key}"),
+            Address::HttpStage(stage) => write!(f, "HTTP API stage {stage}"),
+            Address::HttpPermission(function) => {
+                write!(f, "the HTTP API's permission on function {function}")
+            }
+            Address::AuthorizerPermission {
+                function,
+                authorizer,
+            } => write!(f, "authorizer {authorizer}'s permission on function {function}"),
         }
     }
 }
@@ -241,6 +299,8 @@ pub enum Object {
     FunctionUrl(String),
     /// The EventBridge rules that invoke a function, with their targets.
     Rules(String),
+    /// An HTTP API with its routes, integrations, authorizers and stages, by ID.
+    HttpApi(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -257,6 +317,7 @@ impl fmt::Display for Object {
             Object::Triggers(function) => write!(f, "triggers of function {function}"),
             Object::FunctionUrl(function) => write!(f, "URL of function {function}"),
             Object::Rules(function) => write!(f, "rules of function {function}"),
+            Object::HttpApi(id) => write!(f, "HTTP API {id}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -281,7 +342,8 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 7] = [
+        let prefixes: [(&str, Make); 8] = [
+            ("HTTP API ", Object::HttpApi),
             ("resource policy of function ", Object::ResourcePolicy),
             ("URL of function ", Object::FunctionUrl),
             ("triggers of function ", Object::Triggers),
@@ -324,6 +386,7 @@ mod tests {
             Object::Triggers("shop-dev-worker".into()),
             Object::FunctionUrl("shop-dev-web".into()),
             Object::Rules("shop-dev-worker".into()),
+            Object::HttpApi("h1j2k3".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -349,6 +412,7 @@ mod tests {
             ResourceKind::Trigger,
             ResourceKind::FunctionUrl,
             ResourceKind::Rule,
+            ResourceKind::HttpApi,
         ] {
             let object = Object::NotOwned {
                 kind,

@@ -50,8 +50,8 @@ use crate::model::{Artifact, Desired, Foreign, Live, Scope};
 
 pub use crate::cloud::Service;
 pub use op::{
-    CodeRef, EventBridgeOp, FunctionSettings, IamOp, LambdaOp, Op, PlannedApi, PlannedMethod,
-    PlannedRole, RestApiOp,
+    CodeRef, EventBridgeOp, FunctionSettings, HttpApiOp, IamOp, LambdaOp, Op, PlannedApi,
+    PlannedAuthorizer, PlannedMethod, PlannedRole, PlannedRoute, PlannedRouteAuth, RestApiOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -124,7 +124,7 @@ impl Plan {
             .filter_map(|step| match &step.op {
                 Op::Lambda(op) => op.changes_function().map(str::to_owned),
                 Op::EventBridge(op) => Some(op.changes_function().to_owned()),
-                Op::Iam(_) | Op::ApiGateway(_) => None,
+                Op::Iam(_) | Op::ApiGateway(_) | Op::HttpApi(_) => None,
             })
             .collect()
     }

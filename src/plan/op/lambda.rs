@@ -74,6 +74,15 @@ pub enum LambdaOp {
         function: String,
         statement_id: String,
     },
+    /// The statement that lets an API's authorizer call the function, scoped to the
+    /// authorizer's ARN (`…:execute-api:REGION:ACCOUNT:API_ID/authorizers/ID`).
+    AddAuthorizerPermission {
+        function: String,
+        statement_id: String,
+        function_arn: Ref,
+        api: Ref,
+        authorizer: Ref,
+    },
     /// The statement that lets one EventBridge rule invoke the function, scoped to the
     /// rule's ARN.
     AddRulePermission {
@@ -150,6 +159,7 @@ impl LambdaOp {
             // What invokes a function changes it too: a queue mapped to a function
             // someone else now holds would invoke theirs.
             LambdaOp::AddPermission { function, .. }
+            | LambdaOp::AddAuthorizerPermission { function, .. }
             | LambdaOp::RemovePermission { function, .. }
             | LambdaOp::AddRulePermission { function, .. }
             | LambdaOp::RemoveRulePermission { function, .. }
@@ -174,6 +184,7 @@ impl LambdaOp {
             LambdaOp::UntagFunction { .. } => "UntagResource",
             LambdaOp::DeleteFunction { .. } => "DeleteFunction",
             LambdaOp::AddPermission { .. } => "AddPermission",
+            LambdaOp::AddAuthorizerPermission { .. } => "AddPermission",
             LambdaOp::RemovePermission { .. } => "RemovePermission",
             LambdaOp::AddRulePermission { .. } => "AddPermission",
             LambdaOp::RemoveRulePermission { .. } => "RemovePermission",
@@ -204,6 +215,9 @@ impl LambdaOp {
             }
             LambdaOp::RemovePermission { function, .. } => {
                 format!("remove the API's permission to invoke function {function}")
+            }
+            LambdaOp::AddAuthorizerPermission { function, .. } => {
+                format!("allow the API's authorizer to invoke function {function}")
             }
             LambdaOp::AddRulePermission { function, rule, .. } => {
                 format!("let rule {rule} invoke function {function}")
@@ -264,6 +278,7 @@ impl LambdaOp {
             | LambdaOp::TagFunction { .. }
             | LambdaOp::UntagFunction { .. }
             | LambdaOp::AddPermission { .. }
+            | LambdaOp::AddAuthorizerPermission { .. }
             | LambdaOp::AddRulePermission { .. }
             | LambdaOp::CreateEventSourceMapping { .. }
             | LambdaOp::UpdateEventSourceMapping { .. }

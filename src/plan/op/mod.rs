@@ -1,5 +1,5 @@
 //! The operations a plan's steps perform, one sub-enum per AWS service: [`IamOp`],
-//! [`LambdaOp`], [`RestApiOp`], [`EventBridgeOp`]. Each is named after the API call it makes and owns its
+//! [`LambdaOp`], [`RestApiOp`], [`EventBridgeOp`], [`HttpApiOp`]. Each is named after the API call it makes and owns its
 //! description for people; a new service is a new file here and one variant of [`Op`].
 //!
 //! These are the plan's own records, serialized into saved plans: they never hold the
@@ -9,11 +9,13 @@
 
 mod apigateway;
 mod events;
+mod http_api;
 mod iam;
 mod lambda;
 
 pub use apigateway::{PlannedApi, PlannedMethod, RestApiOp};
 pub use events::EventBridgeOp;
+pub use http_api::{HttpApiOp, PlannedAuthorizer, PlannedRoute, PlannedRouteAuth};
 pub use iam::{IamOp, PlannedRole};
 pub use lambda::{CodeRef, FunctionSettings, LambdaOp};
 
@@ -28,6 +30,7 @@ pub enum Op {
     Lambda(LambdaOp),
     ApiGateway(RestApiOp),
     EventBridge(EventBridgeOp),
+    HttpApi(HttpApiOp),
 }
 
 impl Op {
@@ -38,6 +41,7 @@ impl Op {
             Op::Lambda(_) => Service::Lambda,
             Op::ApiGateway(_) => Service::ApiGateway,
             Op::EventBridge(_) => Service::EventBridge,
+            Op::HttpApi(_) => Service::ApiGatewayV2,
         }
     }
 
@@ -48,6 +52,7 @@ impl Op {
             Op::Lambda(op) => op.api_call(),
             Op::ApiGateway(op) => op.api_call(),
             Op::EventBridge(op) => op.api_call(),
+            Op::HttpApi(op) => op.api_call(),
         }
     }
 
@@ -58,6 +63,7 @@ impl Op {
             Op::Lambda(op) => op.describe(),
             Op::ApiGateway(op) => op.describe(),
             Op::EventBridge(op) => op.describe(),
+            Op::HttpApi(op) => op.describe(),
         }
     }
 
@@ -68,6 +74,7 @@ impl Op {
             Op::Lambda(op) => op.is_delete(),
             Op::ApiGateway(op) => op.is_delete(),
             Op::EventBridge(op) => op.is_delete(),
+            Op::HttpApi(op) => op.is_delete(),
         }
     }
 
@@ -76,7 +83,7 @@ impl Op {
     /// `apply`'s module docs). Only pruning an old REST API deployment is.
     pub fn is_best_effort(&self) -> bool {
         match self {
-            Op::Iam(_) | Op::Lambda(_) | Op::EventBridge(_) => false,
+            Op::Iam(_) | Op::Lambda(_) | Op::EventBridge(_) | Op::HttpApi(_) => false,
             Op::ApiGateway(op) => op.is_best_effort(),
         }
     }
@@ -106,6 +113,12 @@ impl From<EventBridgeOp> for Op {
     }
 }
 
+impl From<HttpApiOp> for Op {
+    fn from(op: HttpApiOp) -> Op {
+        Op::HttpApi(op)
+    }
+}
+
 impl Serialize for Op {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -113,6 +126,7 @@ impl Serialize for Op {
             Op::Lambda(op) => op.serialize(serializer),
             Op::ApiGateway(op) => op.serialize(serializer),
             Op::EventBridge(op) => op.serialize(serializer),
+            Op::HttpApi(op) => op.serialize(serializer),
         }
     }
 }
@@ -129,6 +143,7 @@ impl<'de> Deserialize<'de> for Op {
             LambdaOp::deserialize(&value).map(Op::Lambda),
             RestApiOp::deserialize(&value).map(Op::ApiGateway),
             EventBridgeOp::deserialize(&value).map(Op::EventBridge),
+            HttpApiOp::deserialize(&value).map(Op::HttpApi),
         ];
         let mut errors = Vec::new();
         for attempt in attempts {

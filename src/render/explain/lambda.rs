@@ -14,6 +14,12 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
         LambdaOp::AddPermission {
             function_arn, api, ..
         } => vec![function_arn, api],
+        LambdaOp::AddAuthorizerPermission {
+            function_arn,
+            api,
+            authorizer,
+            ..
+        } => vec![function_arn, api, authorizer],
         LambdaOp::CreateFunctionUrlConfig { function_arn, .. } => vec![function_arn],
         LambdaOp::AddRulePermission { function_arn, .. } => vec![function_arn],
         LambdaOp::UpdateFunctionUrlConfig { .. }
@@ -41,6 +47,19 @@ fn rule_source_arn(function_arn: &Ref, bus: &str, rule: &str) -> String {
     .unwrap_or_else(|| match bus {
         "default" => format!("arn:aws:events:<region>:<account>:rule/{rule}"),
         bus => format!("arn:aws:events:<region>:<account>:rule/{bus}/{rule}"),
+    })
+}
+
+/// The ARN an authorizer's permission is scoped to, with placeholders for what is not
+/// known.
+fn authorizer_source_arn(function_arn: &Ref, api: &Ref, authorizer: &Ref) -> String {
+    let (api, authorizer) = (value(api), value(authorizer));
+    match function_arn {
+        Ref::Known(arn) => crate::arn::authorizer_source_arn(arn, &api, &authorizer),
+        Ref::After(_) => None,
+    }
+    .unwrap_or_else(|| {
+        format!("arn:aws:execute-api:<region>:<account>:{api}/authorizers/{authorizer}")
     })
 }
 
@@ -98,6 +117,25 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
             )
             .arg("source-arn", source_arn(function_arn, api))
             .note("without this the API answers 500: it may not invoke the function"),
+        ],
+        LambdaOp::AddAuthorizerPermission {
+            function,
+            statement_id,
+            function_arn,
+            api,
+            authorizer,
+        } => vec![
+            add_permission(
+                function,
+                statement_id,
+                INVOKE,
+                crate::arn::API_GATEWAY_PRINCIPAL,
+            )
+            .arg(
+                "source-arn",
+                authorizer_source_arn(function_arn, api, authorizer),
+            )
+            .note("lets this authorizer, and nothing else of the API, call the function"),
         ],
         LambdaOp::AddRulePermission {
             function,

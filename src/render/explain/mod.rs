@@ -12,6 +12,7 @@
 
 mod apigateway;
 mod events;
+mod http_api;
 mod iam;
 mod lambda;
 
@@ -23,7 +24,9 @@ use serde_json::{Value, json};
 use crate::diff::env::PlannedValue;
 use crate::diff::{Output, Ref};
 use crate::model::{ApiSettings, Architecture};
-use crate::plan::{CodeRef, FunctionSettings, IamOp, LambdaOp, Op, Plan, RestApiOp, Step};
+use crate::plan::{
+    CodeRef, FunctionSettings, HttpApiOp, IamOp, LambdaOp, Op, Plan, RestApiOp, Step,
+};
 
 /// Where `lade package` writes the zips, and where the `fileb://` paths point, unless
 /// `--out` says otherwise. Under `.lade/`, which packaging always leaves out, so a zip
@@ -238,6 +241,17 @@ fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
         (Op::ApiGateway(RestApiOp::CreateResource { path, .. }), Output::ResourceId(wanted)) => {
             path == wanted
         }
+        (Op::HttpApi(HttpApiOp::CreateHttpApi { .. }), Output::HttpApiId | Output::HttpApiUrl(_)) => {
+            true
+        }
+        (
+            Op::HttpApi(HttpApiOp::CreateHttpIntegration { function, .. }),
+            Output::HttpIntegrationId(wanted),
+        ) => function == wanted,
+        (
+            Op::HttpApi(HttpApiOp::CreateHttpAuthorizer { name, .. }),
+            Output::HttpAuthorizerId(wanted),
+        ) => name == wanted,
         _ => false,
     });
     let field = match output {
@@ -251,6 +265,13 @@ fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
             plan.scope.stage
         ),
         Output::FunctionUrl(_) => "`FunctionUrl` in the output of".to_string(),
+        Output::HttpApiId => "`ApiId` in the output of".to_string(),
+        Output::HttpIntegrationId(_) => "`IntegrationId` in the output of".to_string(),
+        Output::HttpAuthorizerId(_) => "`AuthorizerId` in the output of".to_string(),
+        Output::HttpApiUrl(stage) => format!(
+            "{}, from",
+            crate::arn::http_invoke_url("<api-id>", "<region>", stage)
+        ),
     };
     match producer {
         Some(step) => (Some(step.id), format!("{field} step {}", step.id + 1)),
@@ -275,6 +296,10 @@ pub fn placeholder(output: &Output) -> String {
         Output::ResourceId(path) => format!("<resource-id:{path}>"),
         Output::ApiUrl => "<api-url>".into(),
         Output::FunctionUrl(name) => format!("<url of function {name}>"),
+        Output::HttpApiId => "<http-api-id>".into(),
+        Output::HttpIntegrationId(name) => format!("<integration-id:{name}>"),
+        Output::HttpAuthorizerId(name) => format!("<authorizer-id:{name}>"),
+        Output::HttpApiUrl(_) => "<http-api-url>".into(),
     }
 }
 
@@ -293,6 +318,7 @@ fn refs(op: &Op) -> Vec<&Ref> {
         Op::Lambda(op) => lambda::refs(op),
         Op::ApiGateway(op) => apigateway::refs(op),
         Op::EventBridge(op) => events::refs(op),
+        Op::HttpApi(op) => http_api::refs(op),
     }
 }
 
@@ -558,6 +584,7 @@ fn commands(op: &Op) -> Vec<Command> {
         Op::Lambda(op) => lambda::commands(op),
         Op::ApiGateway(op) => apigateway::commands(op),
         Op::EventBridge(op) => events::commands(op),
+        Op::HttpApi(op) => http_api::commands(op),
     }
 }
 
