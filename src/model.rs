@@ -627,6 +627,57 @@ pub enum CrossRef {
 pub struct Api {
     pub settings: ApiSettings,
     pub routes: Vec<Route>,
+    /// `api.type`.
+    pub protocol: ApiProtocol,
+    /// Resolved: `api.stage`, else the lade stage for REST, `$default` for HTTP.
+    pub stage: String,
+    pub cors: Option<Cors>,
+    /// By key.
+    pub authorizers: BTreeMap<String, Authorizer>,
+}
+
+/// Which kind of API Gateway API (`api.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiProtocol {
+    #[default]
+    Rest,
+    Http,
+}
+
+/// An authorizer of `authorizers:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    pub kind: AuthorizerKind,
+}
+
+/// What an authorizer checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizerKind {
+    /// HTTP only.
+    Jwt {
+        issuer: String,
+        audience: Vec<String>,
+        identity_source: Vec<String>,
+    },
+    /// REST only.
+    Cognito {
+        user_pools: Vec<String>,
+        identity_source: Vec<String>,
+    },
+    Lambda {
+        function: String,
+        payload: LambdaPayload,
+        identity_source: Vec<String>,
+        ttl: u32,
+    },
+}
+
+/// A REST Lambda authorizer's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaPayload {
+    Token,
+    Request,
 }
 
 /// The REST API's own settings, as lade sets them.
@@ -669,6 +720,21 @@ pub struct Route {
     pub function: String,
     pub authorization: Authorization,
     pub api_key_required: bool,
+    /// A key of `authorizers:`.
+    pub authorizer: Option<String>,
+    /// Only with jwt/cognito authorizers.
+    pub scopes: Vec<String>,
+}
+
+impl Route {
+    /// `GET /items`, or `$default`.
+    pub fn key(&self) -> String {
+        if self.method == "$default" {
+            "$default".to_string()
+        } else {
+            format!("{} {}", self.method, self.path)
+        }
+    }
 }
 
 /// How callers of a route authenticate.

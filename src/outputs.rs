@@ -12,7 +12,7 @@ use crate::model::Live;
 /// The outputs of one project and stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outputs {
-    /// The REST API, if one is deployed.
+    /// The REST API or HTTP API, if one is deployed.
     pub api: Option<ApiOutputs>,
     /// The function URLs, by function name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -76,6 +76,36 @@ pub fn collect(live: &Live, stage: &str, region: &str) -> Outputs {
             deployed: api.stage.is_some(),
             routes,
         }
+    });
+    // An HTTP API: its invoke URL has no stage path for `$default`.
+    let api = api.or_else(|| {
+        let http = live.http_api.as_ref()?;
+        let stage = http
+            .stages
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "$default".to_string());
+        let url = crate::arn::http_invoke_url(&http.id, region, &stage);
+        let routes = http
+            .routes
+            .keys()
+            .map(|key| {
+                let (method, path) = key.split_once(' ').unwrap_or((key.as_str(), ""));
+                RouteOutput {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    url: format!("{url}{}", if path == "/" { "" } else { path }),
+                }
+            })
+            .collect();
+        Some(ApiOutputs {
+            id: http.id.clone(),
+            url,
+            deployed: !http.stages.is_empty(),
+            stage,
+            routes,
+        })
     });
     let function_urls = live
         .function_urls

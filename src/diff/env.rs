@@ -58,6 +58,16 @@ pub fn resolve(desired: &Desired, live: &Live, value: &EnvValue) -> Vec<Ref> {
                     None => Ref::After(Output::RoleArn(name.to_string())),
                 }
             }
+            Part::Ref(CrossRef::ApiUrl) if crate::kinds::http_api::wanted(desired).is_some() => {
+                let stage = crate::kinds::http_api::wanted(desired)
+                    .map_or("$default".to_string(), |a| a.stage.clone());
+                match (&live.http_api, &live.region) {
+                    (Some(api), Some(region)) => Ref::Known(crate::arn::http_invoke_url(
+                        &api.id, region, &stage,
+                    )),
+                    _ => Ref::After(Output::HttpApiUrl(stage)),
+                }
+            }
             Part::Ref(CrossRef::ApiUrl) => match (&live.api, &live.region) {
                 (Some(api), Some(region)) => {
                     Ref::Known(invoke_url(&api.id, region, &desired.scope.stage))

@@ -22,6 +22,7 @@ use crate::plan::graph::StepSpec;
 
 pub mod function;
 pub mod function_url;
+pub mod http_api;
 pub mod rest_api;
 pub mod role;
 pub mod rule;
@@ -79,6 +80,7 @@ pub const KINDS: &[&dyn Kind] = &[
     &role::Role,
     &function::Function,
     &rest_api::RestApi,
+    &http_api::HttpApi,
     &trigger::Trigger,
     &function_url::FunctionUrl,
     &rule::Rule,

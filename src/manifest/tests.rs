@@ -581,6 +581,8 @@ api:
                     function: "list-items".into(),
                     authorization: Authorization::None,
                     api_key_required: false,
+                    authorizer: None,
+                    scopes: Vec::new(),
                 },
                 Route {
                     method: "GET".into(),
@@ -588,6 +590,8 @@ api:
                     function: "list-items".into(),
                     authorization: Authorization::AwsIam,
                     api_key_required: true,
+                    authorizer: None,
+                    scopes: Vec::new(),
                 },
                 Route {
                     method: "ANY".into(),
@@ -595,8 +599,14 @@ api:
                     function: "packaged".into(),
                     authorization: Authorization::None,
                     api_key_required: false,
+                    authorizer: None,
+                    scopes: Vec::new(),
                 },
             ],
+            protocol: crate::model::ApiProtocol::Rest,
+            stage: "dev".into(),
+            cors: None,
+            authorizers: Default::default(),
         })
     );
 }
@@ -687,6 +697,8 @@ fn the_hello_example_loads() {
             function: "hello".into(),
             authorization: Authorization::None,
             api_key_required: false,
+            authorizer: None,
+            scopes: Vec::new(),
         }]
     );
 }

@@ -140,6 +140,7 @@ impl Kind for Function {
                     }
                     Ref::After(Output::RoleArn(name)) => Some(Need::Exists(Address::Role(name))),
                     Ref::After(Output::ApiUrl) => Some(Need::Exists(Address::RestApi)),
+                    Ref::After(Output::HttpApiUrl(_)) => Some(Need::Exists(Address::HttpApi)),
                     Ref::After(Output::FunctionUrl(name)) => {
                         Some(Need::Exists(Address::FunctionUrl(name)))
                     }

@@ -34,6 +34,14 @@ pub fn function_arn(desired: &Desired, live: &Live, function_key: &str) -> Ref {
     }
 }
 
+/// The manifest's API, when it is a REST API.
+pub fn wanted(desired: &Desired) -> Option<&crate::model::Api> {
+    desired
+        .api
+        .as_ref()
+        .filter(|api| api.protocol == crate::model::ApiProtocol::Rest)
+}
+
 /// The API's ID: known when it is live, learnt from `CreateRestApi` otherwise.
 fn api_ref(live: &Live) -> Ref {
     match &live.api {
@@ -62,7 +70,7 @@ impl Kind for RestApi {
                 ..Change::new(Address::DuplicateApi(id.clone()), id, Action::Delete)
             });
         }
-        let Some(api) = &desired.api else {
+        let Some(api) = wanted(desired) else {
             if let Some(existing) = &live.api {
                 changes.push(super::deleted(Address::RestApi, &existing.settings.name));
             }
@@ -91,7 +99,7 @@ impl Kind for RestApi {
     }
 
     fn steps(&self, cx: &PlanCx) -> Vec<StepSpec> {
-        let Some(api) = &cx.desired.api else {
+        let Some(api) = wanted(cx.desired) else {
             return Vec::new();
         };
         let mut specs = Vec::new();
@@ -145,6 +153,10 @@ impl Kind for RestApi {
                     Address::DuplicateApi(id) => id.clone(),
                     _ => return None,
                 };
+                // An HTTP API that the manifest now wants in its place is made first.
+                let successor = (change.address == Address::RestApi
+                    && crate::kinds::http_api::wanted(cx.desired).is_some())
+                .then_some(Address::HttpApi);
                 let spec = StepSpec::new(
                     Phase::ApiCleanup,
                     Op::ApiGateway(RestApiOp::DeleteRestApi {
@@ -152,11 +164,12 @@ impl Kind for RestApi {
                         name: change.name.clone(),
                     }),
                 )
-                .deletes(change.address.clone());
+                .deletes(change.address.clone())
+                .replaced_by(successor);
                 Some(spec)
             })
             .collect();
-        if let Some(api) = &cx.desired.api {
+        if let Some(api) = wanted(cx.desired) {
             specs.extend(routes::deletes(cx, &api.routes));
         }
         specs.extend(permissions::deletes(cx));
@@ -181,7 +194,7 @@ impl Kind for RestApi {
 
 /// The API's own settings, when they differ (all of them, for a new API).
 fn settings_change(desired: &Desired, live: &Live) -> Option<Change> {
-    let settings = &desired.api.as_ref()?.settings;
+    let settings = &wanted(desired)?.settings;
     let existing = live.api.as_ref();
     let mut api_fields = Vec::new();
     let old = existing.map(|a| &a.settings);
@@ -219,10 +232,12 @@ fn settings_change(desired: &Desired, live: &Live) -> Option<Change> {
             });
         }
     }
-    let action = if existing.is_some() {
-        Action::Update
-    } else {
-        Action::Create
+    let action = match (existing, &live.http_api) {
+        (Some(_), _) => Action::Update,
+        (None, Some(http)) => Action::Replace {
+            of: format!("{} (HTTP API {})", http.settings.name, http.id),
+        },
+        (None, None) => Action::Create,
     };
     (!api_fields.is_empty()).then(|| Change {
         fields: api_fields,

@@ -23,7 +23,7 @@ pub fn statement_id(scope: &Scope) -> String {
 /// Which functions each owned function's permission should let the API invoke:
 /// function name → the wanted source ARN (`None` when it is known only after apply).
 pub fn wanted_permissions(desired: &Desired, live: &Live) -> BTreeMap<String, Ref> {
-    let Some(api) = &desired.api else {
+    let Some(api) = super::wanted(desired) else {
         return BTreeMap::new();
     };
     let api_id = live.api.as_ref().map(|a| a.id.as_str());

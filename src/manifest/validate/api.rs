@@ -80,6 +80,8 @@ impl Validator<'_, '_> {
                     Some(raw::Authorization::None) | None => Authorization::None,
                 },
                 api_key_required: api_key_required.unwrap_or(false),
+                authorizer: None,
+                scopes: Vec::new(),
             });
         }
         for media_type in api.binary_media_types.iter().flatten() {
@@ -119,6 +121,11 @@ impl Validator<'_, '_> {
                     .collect(),
             },
             routes,
+            // Provisional until the lead's `api.type`/`stage`/`cors`/`authorizers` land.
+            protocol: crate::model::ApiProtocol::Rest,
+            stage: scope.stage.clone(),
+            cors: None,
+            authorizers: Default::default(),
         }
     }
 
