@@ -176,7 +176,8 @@ mod tests {
         assert_eq!(limits.service(Service::Iam), 4);
         assert_eq!(limits.service(Service::ApiGateway), 2);
         assert_eq!(limits.service(Service::EventBridge), 4);
-        assert_eq!(limits.total(), 20);
+        assert_eq!(limits.service(Service::ApiGatewayV2), 2);
+        assert_eq!(limits.total(), 22);
         let small = Limits::overall(3);
         assert_eq!(small.service(Service::Lambda), 3);
         assert_eq!(small.service(Service::ApiGateway), 2);
@@ -194,7 +195,7 @@ mod tests {
         );
         assert_eq!(
             limits.to_string(),
-            "8,lambda=5,iam=4,apigateway=3,eventbridge=4"
+            "8,lambda=5,iam=4,apigateway=3,apigatewayv2=2,eventbridge=4"
         );
     }
 
@@ -202,7 +203,7 @@ mod tests {
     fn bad_settings_say_what_is_expected() {
         assert_eq!(
             "s3=2".parse::<Setting>().unwrap_err(),
-            "unknown service `s3`: expected lambda, iam, apigateway or eventbridge"
+            "unknown service `s3`: expected lambda, iam, apigateway, apigatewayv2 or eventbridge"
         );
         assert!(
             "lambda=x"

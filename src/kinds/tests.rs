@@ -65,6 +65,20 @@ fn everything() -> Live {
         foreign: Vec::new(),
         api: Some(api),
         extra_apis: Vec::new(),
+        http_api: Some(crate::model::LiveHttpApi {
+            id: "h1j2k3".into(),
+            settings: crate::model::HttpApiSettings {
+                name: "shop-dev".into(),
+                description: String::new(),
+                cors: None,
+            },
+            tags: BTreeMap::new(),
+            routes: BTreeMap::new(),
+            integrations: BTreeMap::new(),
+            authorizers: BTreeMap::new(),
+            stages: BTreeMap::new(),
+        }),
+        extra_http_apis: Vec::new(),
         permissions: BTreeMap::new(),
         event_sources: BTreeMap::from([(
             "shop-dev-list".into(),

@@ -604,7 +604,7 @@ api:
                 },
             ],
             protocol: crate::model::ApiProtocol::Rest,
-            stage: "dev".into(),
+            stage: "qa".into(),
             cors: None,
             authorizers: Default::default(),
         })
