@@ -434,6 +434,10 @@ fn with_api(mut desired: Desired, routes: Vec<Route>) -> Desired {
             binary_media_types: BTreeSet::new(),
         },
         routes,
+        protocol: ApiProtocol::Rest,
+        stage: "dev".into(),
+        cors: None,
+        authorizers: Default::default(),
     });
     desired
 }

@@ -335,6 +335,10 @@ fn build_model(
             },
         },
         routes: routes(&spec.routes, &present),
+        protocol: ApiProtocol::Rest,
+        stage: "dev".into(),
+        cors: None,
+        authorizers: Default::default(),
     });
     Model {
         desired: desired_of(roles, built, api),
