@@ -134,7 +134,11 @@ pub fn source_arn(function_arn: &str, api_id: &str) -> Option<String> {
 
 /// The `execute-api` ARN that scopes a Lambda authorizer's permission to the one
 /// authorizer of one API: `…:API_ID/authorizers/AUTHORIZER_ID`.
-pub fn authorizer_source_arn(function_arn: &str, api_id: &str, authorizer_id: &str) -> Option<String> {
+pub fn authorizer_source_arn(
+    function_arn: &str,
+    api_id: &str,
+    authorizer_id: &str,
+) -> Option<String> {
     let arn = Arn::parse(function_arn)?;
     Some(format!(
         "arn:{}:execute-api:{}:{}:{api_id}/authorizers/{authorizer_id}",

@@ -144,6 +144,10 @@ pub async fn read_with(
         .filter(|f| f.url.is_some())
         .map(|f| f.name.clone())
         .collect();
+    let wants_authorizers = desired
+        .api
+        .as_ref()
+        .is_some_and(|api| !api.authorizers.is_empty());
     let mut live = read_scope(
         cloud,
         &desired.scope,
@@ -151,6 +155,7 @@ pub async fn read_with(
         &wanted_functions,
         &wanted_urls,
         &desired.rule_buses(),
+        wants_authorizers,
         &gates,
     )
     .await?;
@@ -292,6 +297,7 @@ pub async fn read_names(
         wanted_functions,
         &BTreeSet::new(),
         buses,
+        false,
         &gates,
     )
     .await
@@ -320,7 +326,7 @@ pub async fn read_outputs(
     let mut live = if api {
         let ((api, extra_apis), (http_api, extra_http_apis)) = futures::try_join!(
             read_api(cloud, &desired.scope, &gates),
-            read_http_api(cloud, &desired.scope, &gates),
+            read_http_api(cloud, &desired.scope, false, &gates),
         )?;
         Live {
             region: cloud.region(),
@@ -362,6 +368,7 @@ async fn read_scope(
     wanted_functions: &BTreeSet<String>,
     wanted_urls: &BTreeSet<String>,
     buses: &BTreeSet<String>,
+    wants_authorizers: bool,
     gates: &Gates,
 ) -> Result<Live, CloudError> {
     let (
@@ -374,7 +381,7 @@ async fn read_scope(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
         read_api(cloud, scope, gates),
-        read_http_api(cloud, scope, gates),
+        read_http_api(cloud, scope, wants_authorizers, gates),
         read_rules(cloud, scope, buses, gates),
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
@@ -853,12 +860,16 @@ async fn read_api(
 }
 
 /// Reads the owned HTTP APIs (API Gateway v2): one `GetApis` (paginated), and for each
-/// owned API one `GetRoutes`, `GetIntegrations`, `GetAuthorizers` and `GetStages`. As
-/// for REST APIs, more than one owned API is left by an interrupted `CreateApi`: the
-/// one with the most routes is kept and the others are reported for deletion.
+/// owned API one `GetRoutes`, `GetIntegrations` and `GetStages`, then `GetAuthorizers`
+/// when the manifest has authorizers or a live route uses one (an API without either
+/// has none lade would change; one left unused by an interrupted apply goes with the
+/// API, or is found once the manifest names an authorizer again). As for REST APIs,
+/// more than one owned API is left by an interrupted `CreateApi`: the one with the most
+/// routes is kept and the others are reported for deletion.
 async fn read_http_api(
     cloud: &dyn Cloud,
     scope: &Scope,
+    wants_authorizers: bool,
     gates: &Gates,
 ) -> Result<(Option<crate::model::LiveHttpApi>, Vec<String>), CloudError> {
     let v2 = Some(Service::ApiGatewayV2);
@@ -867,12 +878,17 @@ async fn read_http_api(
         .await?;
     let mut read: Vec<crate::model::LiveHttpApi> = stream::iter(apis)
         .map(|mut api| async move {
-            let (routes, integrations, authorizers, stages) = futures::try_join!(
+            let (routes, integrations, stages) = futures::try_join!(
                 gates.run(v2, cloud.get_http_routes(&api.id)),
                 gates.run(v2, cloud.get_http_integrations(&api.id)),
-                gates.run(v2, cloud.get_http_authorizers(&api.id)),
                 gates.run(v2, cloud.get_http_stages(&api.id)),
             )?;
+            let authorizers =
+                if wants_authorizers || routes.iter().any(|r| r.auth.authorizer_id.is_some()) {
+                    gates.run(v2, cloud.get_http_authorizers(&api.id)).await?
+                } else {
+                    Vec::new()
+                };
             api.routes = routes.into_iter().map(|r| (r.key.clone(), r)).collect();
             api.integrations = integrations
                 .into_iter()

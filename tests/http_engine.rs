@@ -123,16 +123,24 @@ async fn cold_apply_builds_the_http_api_and_converges() {
     let plan = converge(&cloud, &desired, &artifacts).await;
 
     let api_step = position(&plan, |op| op.api_call() == "CreateApi");
-    let route_step = position(&plan, |op| {
-        matches!(op, Op::HttpApi(HttpApiOp::CreateHttpRoute { route, .. }) if route.key == "POST /items")
-    });
-    let jwt_step = position(&plan, |op| {
-        matches!(op, Op::HttpApi(HttpApiOp::CreateHttpAuthorizer { name, .. }) if name == "users")
-    });
+    let route_step = position(
+        &plan,
+        |op| matches!(op, Op::HttpApi(HttpApiOp::CreateHttpRoute { route, .. }) if route.key == "POST /items"),
+    );
+    let jwt_step = position(
+        &plan,
+        |op| matches!(op, Op::HttpApi(HttpApiOp::CreateHttpAuthorizer { name, .. }) if name == "users"),
+    );
     assert!(depends(&plan, route_step, api_step));
-    assert!(depends(&plan, route_step, jwt_step), "a route waits for its authorizer");
     assert!(
-        !plan.steps.iter().any(|s| s.op.api_call() == "CreateDeployment"),
+        depends(&plan, route_step, jwt_step),
+        "a route waits for its authorizer"
+    );
+    assert!(
+        !plan
+            .steps
+            .iter()
+            .any(|s| s.op.api_call() == "CreateDeployment"),
         "auto-deploy: no deployment"
     );
 
@@ -143,7 +151,13 @@ async fn cold_apply_builds_the_http_api_and_converges() {
     let keys: Vec<&str> = api.routes.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["$default", "ANY /admin/{proxy+}", "GET /items", "GET /items/{id}", "POST /items"]
+        [
+            "$default",
+            "ANY /admin/{proxy+}",
+            "GET /items",
+            "GET /items/{id}",
+            "POST /items"
+        ]
     );
     // One integration per function, Lambda proxy at payload 2.0.
     assert_eq!(api.integrations.len(), 4);
@@ -162,7 +176,10 @@ async fn cold_apply_builds_the_http_api_and_converges() {
     let users = &api.authorizers["users"];
     assert_eq!(users.settings.route_auth_kind(), "JWT");
     assert_eq!(api.routes["POST /items"].auth.kind, "JWT");
-    assert_eq!(api.routes["POST /items"].auth.authorizer_id.as_ref(), Some(&users.id));
+    assert_eq!(
+        api.routes["POST /items"].auth.authorizer_id.as_ref(),
+        Some(&users.id)
+    );
     assert_eq!(api.routes["POST /items"].auth.scopes, ["items/write"]);
     let custom = &api.authorizers["custom"];
     assert_eq!(api.routes["ANY /admin/{proxy+}"].auth.kind, "CUSTOM");
@@ -174,7 +191,10 @@ async fn cold_apply_builds_the_http_api_and_converges() {
             uri,
             ..
         } => {
-            assert_eq!((*ttl, payload_format.as_str(), *simple_responses), (300, "2.0", true));
+            assert_eq!(
+                (*ttl, payload_format.as_str(), *simple_responses),
+                (300, "2.0", true)
+            );
             assert!(uri.contains(&account.functions["shop-dev-auth"].arn));
         }
         other => panic!("not a Lambda authorizer: {other:?}"),
@@ -182,7 +202,12 @@ async fn cold_apply_builds_the_http_api_and_converges() {
     assert_eq!(api.routes["GET /items"].auth.kind, "NONE");
     assert!(api.stages["$default"].auto_deploy);
     // Scoped permissions: the API's for each routed function, the authorizer's own.
-    for function in ["shop-dev-list", "shop-dev-get", "shop-dev-admin", "shop-dev-fallback"] {
+    for function in [
+        "shop-dev-list",
+        "shop-dev-get",
+        "shop-dev-admin",
+        "shop-dev-fallback",
+    ] {
         let statements = &account.permissions[function];
         assert_eq!(statements.len(), 1, "{function}");
         assert_eq!(statements[0].sid, "lade-http-shop-dev");
@@ -207,7 +232,11 @@ async fn cold_apply_builds_the_http_api_and_converges() {
 
     cloud.clear_calls();
     let again = plan_for(&cloud, &desired, &artifacts).await;
-    assert!(again.is_empty(), "second plan is not empty: {:?}", again.changes);
+    assert!(
+        again.is_empty(),
+        "second plan is not empty: {:?}",
+        again.changes
+    );
     assert_eq!(cloud.mutations(), Vec::<String>::new());
 }
 
@@ -268,7 +297,10 @@ async fn an_authorization_change_updates_that_route_only() {
     let plan = plan_for(&cloud, &desired, &artifacts).await;
     assert_eq!(calls(&plan), ["UpdateRoute"]);
     converge(&cloud, &desired, &artifacts).await;
-    assert_eq!(the_http_api(&cloud).routes["GET /items"].auth.scopes, ["items/read"]);
+    assert_eq!(
+        the_http_api(&cloud).routes["GET /items"].auth.scopes,
+        ["items/read"]
+    );
 }
 
 #[tokio::test]
@@ -278,7 +310,12 @@ async fn rest_to_http_is_a_replacement_that_converges() {
     desired.api.as_mut().unwrap().protocol = ApiProtocol::Rest;
     desired.api.as_mut().unwrap().stage = "dev".into();
     desired.api.as_mut().unwrap().authorizers.clear();
-    desired.api.as_mut().unwrap().routes.retain(|r| r.method != "$default");
+    desired
+        .api
+        .as_mut()
+        .unwrap()
+        .routes
+        .retain(|r| r.method != "$default");
     for route in &mut desired.api.as_mut().unwrap().routes {
         route.authorizer = None;
         route.scopes.clear();
@@ -294,10 +331,17 @@ async fn rest_to_http_is_a_replacement_that_converges() {
         .iter()
         .find(|c| c.address == Address::HttpApi)
         .unwrap();
-    assert!(matches!(&http.action, Action::Replace { of } if of.contains("REST API")), "{:?}", http.action);
+    assert!(
+        matches!(&http.action, Action::Replace { of } if of.contains("REST API")),
+        "{:?}",
+        http.action
+    );
     let create = position(&plan, |op| op.api_call() == "CreateApi");
     let delete = position(&plan, |op| op.api_call() == "DeleteRestApi");
-    assert!(depends(&plan, delete, create), "the new API is made before the old one goes");
+    assert!(
+        depends(&plan, delete, create),
+        "the new API is made before the old one goes"
+    );
     converge(&cloud, &desired, &artifacts).await;
     let account = cloud.snapshot();
     assert!(account.apis.is_empty(), "the REST API is gone");

@@ -92,10 +92,9 @@ impl Context<'_> {
             // After an interrupted apply, read back by what the step made it for.
             Output::HttpIntegrationId(function) => {
                 let api = Box::pin(self.resolve(&Ref::After(Output::HttpApiId))).await?;
-                let arn = Box::pin(self.resolve(&Ref::After(Output::FunctionArn(
-                    function.clone(),
-                ))))
-                .await?;
+                let arn =
+                    Box::pin(self.resolve(&Ref::After(Output::FunctionArn(function.clone()))))
+                        .await?;
                 let integrations = self.cloud.get_http_integrations(&api).await?;
                 integrations
                     .into_iter()

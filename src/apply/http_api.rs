@@ -33,7 +33,11 @@ impl Context<'_> {
                 api_id,
                 integration_id,
                 ..
-            } => cloud.delete_http_integration(api_id, integration_id).await?,
+            } => {
+                cloud
+                    .delete_http_integration(api_id, integration_id)
+                    .await?
+            }
             HttpApiOp::CreateHttpRoute { api, route } => {
                 let api = self.resolve(api).await?;
                 let spec = self.route_spec(route).await?;

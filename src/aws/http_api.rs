@@ -20,8 +20,8 @@ use aws_sdk_apigatewayv2::types::{
 use super::AwsCloud;
 use crate::cloud::{CloudError, CreatedHttpApi, HttpApiApi, HttpRouteSpec};
 use crate::model::{
-    Cors, HTTP_PAYLOAD_FORMAT, HttpApiSettings, HttpAuthorizerSettings, HttpRouteAuth,
-    LiveHttpApi, LiveHttpAuthorizer, LiveHttpIntegration, LiveHttpRoute, LiveHttpStage,
+    Cors, HTTP_PAYLOAD_FORMAT, HttpApiSettings, HttpAuthorizerSettings, HttpRouteAuth, LiveHttpApi,
+    LiveHttpAuthorizer, LiveHttpIntegration, LiveHttpRoute, LiveHttpStage,
 };
 
 const NOT_FOUND: &str = "NotFoundException";
@@ -194,10 +194,7 @@ impl HttpApiApi for AwsCloud {
             .iter()
             .map(|i| LiveHttpIntegration {
                 id: i.integration_id().unwrap_or_default().to_string(),
-                kind: i
-                    .integration_type()
-                    .map_or("", |t| t.as_str())
-                    .to_string(),
+                kind: i.integration_type().map_or("", |t| t.as_str()).to_string(),
                 uri: i.integration_uri().unwrap_or_default().to_string(),
                 payload_format: i.payload_format_version().unwrap_or_default().to_string(),
             })
@@ -538,7 +535,9 @@ impl HttpApiApi for AwsCloud {
         match created {
             Ok(_) => Ok(()),
             // A stage of that name exists: an attempt whose answer was lost made it.
-            Err(error) if error.is("ConflictException") => self.update_http_stage(api_id, stage).await,
+            Err(error) if error.is("ConflictException") => {
+                self.update_http_stage(api_id, stage).await
+            }
             Err(error) => Err(error.into()),
         }
     }

@@ -67,8 +67,11 @@ pub trait HttpApiApi: Send + Sync {
     ) -> Result<CreatedHttpApi, CloudError>;
     /// Sets the API's name, description and CORS configuration (`UpdateApi`; a CORS
     /// configuration removed is `DeleteCorsConfiguration`).
-    async fn update_http_api(&self, api_id: &str, settings: &HttpApiSettings)
-    -> Result<(), CloudError>;
+    async fn update_http_api(
+        &self,
+        api_id: &str,
+        settings: &HttpApiSettings,
+    ) -> Result<(), CloudError>;
     /// Deletes the API with its routes, integrations, authorizers and stages. An API
     /// already gone counts as success.
     async fn delete_http_api(&self, api_id: &str) -> Result<(), CloudError>;

@@ -62,9 +62,9 @@ pub fn resolve(desired: &Desired, live: &Live, value: &EnvValue) -> Vec<Ref> {
                 let stage = crate::kinds::http_api::wanted(desired)
                     .map_or("$default".to_string(), |a| a.stage.clone());
                 match (&live.http_api, &live.region) {
-                    (Some(api), Some(region)) => Ref::Known(crate::arn::http_invoke_url(
-                        &api.id, region, &stage,
-                    )),
+                    (Some(api), Some(region)) => {
+                        Ref::Known(crate::arn::http_invoke_url(&api.id, region, &stage))
+                    }
                     _ => Ref::After(Output::HttpApiUrl(stage)),
                 }
             }

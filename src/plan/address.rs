@@ -71,7 +71,10 @@ pub enum Address {
     /// The HTTP API's invoke statement in a function's resource policy.
     HttpPermission(String),
     /// The statement that lets the HTTP API call a function as an authorizer.
-    AuthorizerPermission { function: String, authorizer: String },
+    AuthorizerPermission {
+        function: String,
+        authorizer: String,
+    },
 }
 
 impl Address {
@@ -268,7 +271,10 @@ impl fmt::Display for Address {
             Address::AuthorizerPermission {
                 function,
                 authorizer,
-            } => write!(f, "authorizer {authorizer}'s permission on function {function}"),
+            } => write!(
+                f,
+                "authorizer {authorizer}'s permission on function {function}"
+            ),
         }
     }
 }

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use super::{MemoryCloud, Operation, no_such};
 use crate::cloud::{CloudError, CreatedHttpApi, HttpApiApi, HttpRouteSpec};
 use crate::model::{
-    HTTP_PAYLOAD_FORMAT, HttpApiSettings, HttpAuthorizerSettings, LiveHttpApi,
-    LiveHttpAuthorizer, LiveHttpIntegration, LiveHttpRoute, LiveHttpStage, http_route_target,
+    HTTP_PAYLOAD_FORMAT, HttpApiSettings, HttpAuthorizerSettings, LiveHttpApi, LiveHttpAuthorizer,
+    LiveHttpIntegration, LiveHttpRoute, LiveHttpStage, http_route_target,
 };
 
 /// The API Gateway v2 operations the double records.
@@ -233,7 +233,11 @@ impl HttpApiApi for MemoryCloud {
         self.record(HttpCall::DeleteIntegration);
         let result = self.with_http_api(api_id, |api, _| {
             let target = http_route_target(integration_id);
-            if api.routes.values().any(|r| r.target.as_ref() == Some(&target)) {
+            if api
+                .routes
+                .values()
+                .any(|r| r.target.as_ref() == Some(&target))
+            {
                 return Err(CloudError::Refused {
                     operation: "DeleteIntegration".into(),
                     message: format!("integration {integration_id} is a route's target"),

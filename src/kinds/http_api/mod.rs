@@ -192,10 +192,22 @@ impl Kind for HttpApi {
 pub fn cors_values(cors: Option<&Cors>) -> Vec<(Field, Option<FieldValue>)> {
     let list = |l: &Vec<String>| (!l.is_empty()).then(|| FieldValue::List(l.clone()));
     vec![
-        (Field::AllowOrigins, cors.and_then(|c| list(&c.allow_origins))),
-        (Field::AllowMethods, cors.and_then(|c| list(&c.allow_methods))),
-        (Field::AllowHeaders, cors.and_then(|c| list(&c.allow_headers))),
-        (Field::ExposeHeaders, cors.and_then(|c| list(&c.expose_headers))),
+        (
+            Field::AllowOrigins,
+            cors.and_then(|c| list(&c.allow_origins)),
+        ),
+        (
+            Field::AllowMethods,
+            cors.and_then(|c| list(&c.allow_methods)),
+        ),
+        (
+            Field::AllowHeaders,
+            cors.and_then(|c| list(&c.allow_headers)),
+        ),
+        (
+            Field::ExposeHeaders,
+            cors.and_then(|c| list(&c.expose_headers)),
+        ),
         (
             Field::AllowCredentials,
             cors.filter(|c| c.allow_credentials)

@@ -55,7 +55,10 @@ fn integration_ref(desired: &Desired, live: &Live, function_key: &str) -> Ref {
     let arn = function_arn(desired, live, function_key);
     match live_integration(live.http_api.as_ref(), &arn) {
         Some(i) => Ref::Known(i.id.clone()),
-        None => Ref::After(Output::HttpIntegrationId(function_name(desired, function_key))),
+        None => Ref::After(Output::HttpIntegrationId(function_name(
+            desired,
+            function_key,
+        ))),
     }
 }
 
@@ -95,7 +98,11 @@ fn wanted_authorizer(
     }
 }
 
-fn planned_authorizer(desired: &Desired, live: &Live, kind: &AuthorizerKind) -> Option<PlannedAuthorizer> {
+fn planned_authorizer(
+    desired: &Desired,
+    live: &Live,
+    kind: &AuthorizerKind,
+) -> Option<PlannedAuthorizer> {
     match kind {
         AuthorizerKind::Jwt {
             issuer,
@@ -150,7 +157,9 @@ fn authorizer_values(
             (Field::Audience, None),
             (
                 Field::Target,
-                Some(FieldValue::Text(function.unwrap_or_else(|| arn_function(uri.trim_end_matches("/invocations"))))),
+                Some(FieldValue::Text(function.unwrap_or_else(|| {
+                    arn_function(uri.trim_end_matches("/invocations"))
+                }))),
             ),
             (Field::ResultTtl, Some(FieldValue::Number((*ttl).into()))),
         ],
@@ -201,7 +210,11 @@ pub fn changes(desired: &Desired, live: &Live, api: &Api) -> Vec<Change> {
                     old: None,
                     new: Some(FieldValue::Text(name.clone())),
                 }],
-                ..Change::new(Address::HttpIntegration(name.clone()), &name, Action::Create)
+                ..Change::new(
+                    Address::HttpIntegration(name.clone()),
+                    &name,
+                    Action::Create,
+                )
             }),
         }
     }
@@ -305,7 +318,11 @@ pub fn changes(desired: &Desired, live: &Live, api: &Api) -> Vec<Change> {
             fields.push(FieldChange {
                 field: Field::Target,
                 old: existing.map(|_| {
-                    FieldValue::Text(live_function.as_deref().map_or("(none)".into(), arn_function))
+                    FieldValue::Text(
+                        live_function
+                            .as_deref()
+                            .map_or("(none)".into(), arn_function),
+                    )
                 }),
                 new: Some(FieldValue::Text(function.clone())),
             });
@@ -358,7 +375,11 @@ pub fn changes(desired: &Desired, live: &Live, api: &Api) -> Vec<Change> {
     }
     for key in live_api.iter().flat_map(|a| a.routes.keys()) {
         if !wanted_keys.contains(key) {
-            changes.push(Change::new(Address::HttpRoute(key.clone()), key, Action::Delete));
+            changes.push(Change::new(
+                Address::HttpRoute(key.clone()),
+                key,
+                Action::Delete,
+            ));
         }
     }
 
@@ -384,7 +405,11 @@ pub fn changes(desired: &Desired, live: &Live, api: &Api) -> Vec<Change> {
     }
     for name in live_api.iter().flat_map(|a| a.stages.keys()) {
         if *name != api.stage {
-            changes.push(Change::new(Address::HttpStage(name.clone()), name, Action::Delete));
+            changes.push(Change::new(
+                Address::HttpStage(name.clone()),
+                name,
+                Action::Delete,
+            ));
         }
     }
     changes
@@ -421,7 +446,10 @@ pub fn steps(cx: &PlanCx, api: &Api, id: &Ref) -> Vec<StepSpec> {
                         }),
                     )
                     .creates(change.address.clone())
-                    .needs([on_api.clone(), Need::Exists(Address::Function(function.clone()))])
+                    .needs([
+                        on_api.clone(),
+                        Need::Exists(Address::Function(function.clone())),
+                    ])
                     .why("an integration needs the API, and the ARN of the function it calls"),
                 );
             }

@@ -108,8 +108,8 @@ pub fn changes(desired: &Desired, live: &Live, api: Option<&Api>) -> Vec<Change>
             .filter(|p| p.sid == w.sid)
             .collect();
         let current = mine.first().and_then(|p| p.source_arn.clone());
-        let matches =
-            mine.len() == 1 && matches!(&w.source, Ref::Known(arn) if current.as_ref() == Some(arn));
+        let matches = mine.len() == 1
+            && matches!(&w.source, Ref::Known(arn) if current.as_ref() == Some(arn));
         if !matches {
             let action = if current.is_some() {
                 Action::Update
@@ -126,8 +126,11 @@ pub fn changes(desired: &Desired, live: &Live, api: Option<&Api>) -> Vec<Change>
             });
         }
     }
-    let kept: std::collections::BTreeSet<&str> =
-        desired.functions.values().map(|f| f.name.as_str()).collect();
+    let kept: std::collections::BTreeSet<&str> = desired
+        .functions
+        .values()
+        .map(|f| f.name.as_str())
+        .collect();
     let route_sid = statement_id(&desired.scope);
     let prefix = authorizer_prefix(&desired.scope);
     for (function, statements) in &live.permissions {

@@ -64,7 +64,10 @@ fn cors(cors: &Cors) -> String {
 /// The route's target and authorization options.
 fn route_options(command: Command, route: &PlannedRoute) -> Command {
     let mut command = command
-        .arg("target", format!("integrations/{}", value(&route.integration)))
+        .arg(
+            "target",
+            format!("integrations/{}", value(&route.integration)),
+        )
         .arg("authorization-type", &route.auth.kind);
     if let Some((_, id)) = &route.auth.authorizer {
         command = command.arg("authorizer-id", value(id));

@@ -241,9 +241,10 @@ fn origin(plan: &Plan, output: &Output) -> (Option<usize>, String) {
         (Op::ApiGateway(RestApiOp::CreateResource { path, .. }), Output::ResourceId(wanted)) => {
             path == wanted
         }
-        (Op::HttpApi(HttpApiOp::CreateHttpApi { .. }), Output::HttpApiId | Output::HttpApiUrl(_)) => {
-            true
-        }
+        (
+            Op::HttpApi(HttpApiOp::CreateHttpApi { .. }),
+            Output::HttpApiId | Output::HttpApiUrl(_),
+        ) => true,
         (
             Op::HttpApi(HttpApiOp::CreateHttpIntegration { function, .. }),
             Output::HttpIntegrationId(wanted),
