@@ -34,6 +34,10 @@ const INTEGRATION: &str =
 const STAGE: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/dev";
 const DEPLOYMENTS: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/deployments";
 const DEPLOYMENT: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/deployments/d1";
+const HTTP_APIS: &str = "arn:aws:apigateway:us-east-1::/apis";
+const HTTP_API: &str = "arn:aws:apigateway:us-east-1::/apis/h1j2k3";
+const HTTP_API_TAGS: &str =
+    "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fh1j2k3";
 const API_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fa1b2c3";
 
 /// Every operation lade's adapter sends, by the file that sends it, with what IAM
@@ -400,6 +404,154 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "DeleteDeployment",
         &[("apigateway:DELETE", DEPLOYMENT)],
     ),
+    // API Gateway v2 (HTTP APIs): as for REST, the HTTP method on the resource path.
+    ("http_api.rs", "GetApis", &[("apigateway:GET", HTTP_APIS)]),
+    (
+        "http_api.rs",
+        "GetRoutes",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/routes",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "GetIntegrations",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/integrations",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "GetAuthorizers",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/authorizers",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "GetStages",
+        &[(
+            "apigateway:GET",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/stages",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "CreateApi",
+        &[
+            ("apigateway:POST", HTTP_APIS),
+            ("apigateway:PUT", HTTP_API_TAGS),
+        ],
+    ),
+    (
+        "http_api.rs",
+        "UpdateApi",
+        &[("apigateway:PATCH", HTTP_API)],
+    ),
+    (
+        "http_api.rs",
+        "DeleteCorsConfiguration",
+        &[(
+            "apigateway:DELETE",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/cors",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "DeleteApi",
+        &[("apigateway:DELETE", HTTP_API)],
+    ),
+    (
+        "http_api.rs",
+        "CreateIntegration",
+        &[(
+            "apigateway:POST",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/integrations",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "DeleteIntegration",
+        &[(
+            "apigateway:DELETE",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/integrations/i1",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "CreateRoute",
+        &[(
+            "apigateway:POST",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/routes",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "UpdateRoute",
+        &[(
+            "apigateway:PATCH",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/routes/r1",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "DeleteRoute",
+        &[(
+            "apigateway:DELETE",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/routes/r1",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "CreateAuthorizer",
+        &[(
+            "apigateway:POST",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/authorizers",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "UpdateAuthorizer",
+        &[(
+            "apigateway:PATCH",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/authorizers/a1",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "DeleteAuthorizer",
+        &[(
+            "apigateway:DELETE",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/authorizers/a1",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "CreateStage",
+        &[(
+            "apigateway:POST",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/stages",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "UpdateStage",
+        &[(
+            "apigateway:PATCH",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/stages/$default",
+        )],
+    ),
+    (
+        "http_api.rs",
+        "DeleteStage",
+        &[(
+            "apigateway:DELETE",
+            "arn:aws:apigateway:us-east-1::/apis/h1j2k3/stages/$default",
+        )],
+    ),
 ];
 
 /// The SDK waiters lade uses, and the operation each one polls.
@@ -728,6 +880,7 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
                 "lambda" => scoped_to(&["arn:aws:lambda:us-east-1:123456789012:function:"]),
                 "apigateway" => scoped_to(&[
                     "arn:aws:apigateway:us-east-1::/restapis",
+                    "arn:aws:apigateway:us-east-1::/apis",
                     "arn:aws:apigateway:us-east-1::/tags/",
                 ]),
                 // The project's rules, on the default bus or another.
@@ -834,7 +987,11 @@ fn add_permission_is_only_for_api_gateway_eventbridge_and_public_urls() {
         .collect();
     assert_eq!(
         principals,
-        ["arn::API_GATEWAY_PRINCIPAL", "arn::EVENTS_PRINCIPAL"]
+        [
+            "arn::API_GATEWAY_PRINCIPAL",
+            "arn::API_GATEWAY_PRINCIPAL",
+            "arn::EVENTS_PRINCIPAL"
+        ]
     );
     assert_eq!(lade::arn::API_GATEWAY_PRINCIPAL, "apigateway.amazonaws.com");
     assert_eq!(lade::arn::EVENTS_PRINCIPAL, "events.amazonaws.com");

@@ -28,16 +28,14 @@ const NOT_FOUND: &str = "NotFoundException";
 /// The largest page API Gateway v2 lists.
 const PAGE: &str = "500";
 
-/// Collects every page of a `NextToken` listing: `$call` is the operation's name,
-/// `$request` the builder without the token, `$items` the output's list.
+/// Collects every page of a `NextToken` listing: `$page` sends one page's request for
+/// a token, `$items` names the output's list.
 macro_rules! all_pages {
-    ($self:ident, $call:literal, $request:expr, $items:ident) => {{
+    ($page:expr, $items:ident) => {{
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = $self
-                .call($call, || $request.set_next_token(token.clone()).send())
-                .await?;
+            let page = ($page)(token.clone()).await?;
             items.extend(page.$items().iter().cloned());
             match page.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_string()),
@@ -132,9 +130,13 @@ impl HttpApiApi for AwsCloud {
         tags: &BTreeMap<String, String>,
     ) -> Result<Vec<LiveHttpApi>, CloudError> {
         let apis = all_pages!(
-            self,
-            "GetApis",
-            self.apigatewayv2.get_apis().max_results(PAGE),
+            |token: Option<String>| self.call("GetApis", move || {
+                self.apigatewayv2
+                    .get_apis()
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            }),
             items
         );
         Ok(apis
@@ -166,12 +168,14 @@ impl HttpApiApi for AwsCloud {
 
     async fn get_http_routes(&self, api_id: &str) -> Result<Vec<LiveHttpRoute>, CloudError> {
         let routes = all_pages!(
-            self,
-            "GetRoutes",
-            self.apigatewayv2
-                .get_routes()
-                .api_id(api_id)
-                .max_results(PAGE),
+            |token: Option<String>| self.call("GetRoutes", move || {
+                self.apigatewayv2
+                    .get_routes()
+                    .api_id(api_id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            }),
             items
         );
         Ok(routes.iter().map(route_of).collect())
@@ -182,12 +186,14 @@ impl HttpApiApi for AwsCloud {
         api_id: &str,
     ) -> Result<Vec<LiveHttpIntegration>, CloudError> {
         let integrations = all_pages!(
-            self,
-            "GetIntegrations",
-            self.apigatewayv2
-                .get_integrations()
-                .api_id(api_id)
-                .max_results(PAGE),
+            |token: Option<String>| self.call("GetIntegrations", move || {
+                self.apigatewayv2
+                    .get_integrations()
+                    .api_id(api_id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            }),
             items
         );
         Ok(integrations
@@ -206,12 +212,14 @@ impl HttpApiApi for AwsCloud {
         api_id: &str,
     ) -> Result<Vec<LiveHttpAuthorizer>, CloudError> {
         let authorizers = all_pages!(
-            self,
-            "GetAuthorizers",
-            self.apigatewayv2
-                .get_authorizers()
-                .api_id(api_id)
-                .max_results(PAGE),
+            |token: Option<String>| self.call("GetAuthorizers", move || {
+                self.apigatewayv2
+                    .get_authorizers()
+                    .api_id(api_id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            }),
             items
         );
         Ok(authorizers.iter().map(authorizer_of).collect())
@@ -219,12 +227,14 @@ impl HttpApiApi for AwsCloud {
 
     async fn get_http_stages(&self, api_id: &str) -> Result<Vec<LiveHttpStage>, CloudError> {
         let stages = all_pages!(
-            self,
-            "GetStages",
-            self.apigatewayv2
-                .get_stages()
-                .api_id(api_id)
-                .max_results(PAGE),
+            |token: Option<String>| self.call("GetStages", move || {
+                self.apigatewayv2
+                    .get_stages()
+                    .api_id(api_id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            }),
             items
         );
         Ok(stages
