@@ -1514,6 +1514,8 @@ async fn a_no_op_plan_reads_each_function_once_and_gets_none() {
         ("GetApiResources", 1),
         ("GetStages", 1),
         ("GetDeployments", 1),
+        // The project's HTTP APIs (API Gateway v2): none here.
+        ("GetApis", 1),
     ]
     .into_iter()
     .map(|(op, n)| (op.to_string(), n))

@@ -130,11 +130,13 @@ fn a_no_op_plan_reads_each_routed_function_once() {
         (key("apigateway", "GetResources"), 1),
         (key("apigateway", "GetStages"), 1),
         (key("apigateway", "GetDeployments"), 1),
+        // and the project's HTTP APIs (none here).
+        (key("apigatewayv2", "GetApis"), 1),
     ]);
     assert_eq!(requests(&stats), expected);
-    assert_eq!(stats["total"]["requests"], 17);
+    assert_eq!(stats["total"]["requests"], 18);
     assert_eq!(stats["total"]["retries"], 0);
-    assert_eq!(stats["total"]["attempts"], 17);
+    assert_eq!(stats["total"]["attempts"], 18);
 }
 
 /// `GetResources` (API Gateway's, 5 calls every 2 s per account) is not read again
