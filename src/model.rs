@@ -622,11 +622,168 @@ pub enum CrossRef {
     FunctionUrl(String),
 }
 
-/// The `api:` section: one REST API per project and stage.
+/// The `api:` section: one API per project and stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
     pub settings: ApiSettings,
     pub routes: Vec<Route>,
+    /// A REST API (v1) or an HTTP API (v2): `api.type`.
+    pub protocol: ApiProtocol,
+    /// The API Gateway stage name: `api.stage`, else the lade stage for a REST API and
+    /// `$default` for an HTTP API.
+    pub stage: String,
+    /// `api.cors`, when it sets anything.
+    pub cors: Option<Cors>,
+    /// `api.authorizers`, by key.
+    pub authorizers: BTreeMap<String, Authorizer>,
+}
+
+impl Api {
+    /// A REST API with `routes` on stage `stage`, and no CORS or authorizers.
+    pub fn rest(settings: ApiSettings, routes: Vec<Route>, stage: impl Into<String>) -> Api {
+        Api {
+            settings,
+            routes,
+            protocol: ApiProtocol::Rest,
+            stage: stage.into(),
+            cors: None,
+            authorizers: BTreeMap::new(),
+        }
+    }
+}
+
+/// Which of API Gateway's two APIs: `api.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiProtocol {
+    /// A REST API (API Gateway v1).
+    #[default]
+    Rest,
+    /// An HTTP API (API Gateway v2).
+    Http,
+}
+
+impl ApiProtocol {
+    /// The manifest's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiProtocol::Rest => "rest",
+            ApiProtocol::Http => "http",
+        }
+    }
+}
+
+/// The HTTP API stage served at the API's root, with no stage in the path.
+pub const DEFAULT_HTTP_STAGE: &str = "$default";
+
+/// The catch-all route key of an HTTP API.
+pub const DEFAULT_ROUTE: &str = "$default";
+
+/// An authorizer of `api.authorizers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Authorizer {
+    /// An HTTP API's JWT authorizer.
+    Jwt {
+        issuer: String,
+        audience: Vec<String>,
+        /// In the HTTP-API notation (`$request.header.Authorization`).
+        identity_source: Vec<String>,
+    },
+    /// A REST API's Cognito user-pool authorizer.
+    Cognito {
+        /// User pool ARNs.
+        user_pools: Vec<String>,
+        /// In the HTTP-API notation; see [`rest_identity_source`].
+        identity_source: Vec<String>,
+    },
+    /// A Lambda authorizer: a function of this manifest.
+    Lambda {
+        /// The function's key.
+        function: String,
+        payload: LambdaPayload,
+        /// In the HTTP-API notation; see [`rest_identity_source`].
+        identity_source: Vec<String>,
+        /// Seconds API Gateway caches the result; 0 disables the cache.
+        ttl: u32,
+    },
+}
+
+impl Authorizer {
+    /// The manifest's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Authorizer::Jwt { .. } => "jwt",
+            Authorizer::Cognito { .. } => "cognito",
+            Authorizer::Lambda { .. } => "lambda",
+        }
+    }
+
+    /// Where the credential is, in the HTTP-API notation.
+    pub fn identity_source(&self) -> &[String] {
+        match self {
+            Authorizer::Jwt {
+                identity_source, ..
+            }
+            | Authorizer::Cognito {
+                identity_source, ..
+            }
+            | Authorizer::Lambda {
+                identity_source, ..
+            } => identity_source,
+        }
+    }
+
+    /// Whether routes may ask it for OAuth scopes (JWT and Cognito authorizers).
+    pub fn takes_scopes(&self) -> bool {
+        !matches!(self, Authorizer::Lambda { .. })
+    }
+}
+
+/// What a Lambda authorizer receives: REST's `TOKEN` (the credential alone) or
+/// `REQUEST` (the request's headers, query and context). HTTP APIs always send the
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LambdaPayload {
+    #[default]
+    Token,
+    Request,
+}
+
+impl LambdaPayload {
+    /// API Gateway's spelling for a REST authorizer's type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LambdaPayload::Token => "TOKEN",
+            LambdaPayload::Request => "REQUEST",
+        }
+    }
+}
+
+/// The default identity source, in the HTTP-API notation.
+pub const DEFAULT_IDENTITY_SOURCE: &str = "$request.header.Authorization";
+
+/// An identity source in REST's notation: `$request.header.Authorization` becomes
+/// `method.request.header.Authorization` (and `$request.querystring.`,
+/// `$context.`, `$stageVariables.` likewise); several are joined with `, `, as REST
+/// APIs take them in one string.
+pub fn rest_identity_source(sources: &[String]) -> String {
+    sources
+        .iter()
+        .map(|source| {
+            if let Some(rest) = source.strip_prefix("$request.") {
+                format!("method.request.{rest}")
+            } else if let Some(rest) = source.strip_prefix("$context.") {
+                format!("context.{rest}")
+            } else if let Some(rest) = source.strip_prefix("$stageVariables.") {
+                format!("stageVariables.{rest}")
+            } else {
+                source.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The REST API's own settings, as lade sets them.
@@ -661,14 +818,36 @@ impl Endpoint {
 /// One HTTP route: `METHOD /path` → function key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY.
+    /// GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY; or `$default` for an HTTP
+    /// API's catch-all route ([`DEFAULT_ROUTE`]).
     pub method: String,
-    /// `/`-rooted, e.g. `/items/{id}` or `/admin/{proxy+}`.
+    /// `/`-rooted, e.g. `/items/{id}` or `/admin/{proxy+}`; empty for `$default`.
     pub path: String,
     /// The function key the route invokes.
     pub function: String,
     pub authorization: Authorization,
     pub api_key_required: bool,
+    /// The key of the authorizer (in `api.authorizers`) that guards the route.
+    pub authorizer: Option<String>,
+    /// OAuth scopes a token must carry (JWT and Cognito authorizers).
+    pub scopes: Vec<String>,
+}
+
+impl Route {
+    /// The route key as the manifest and API Gateway v2 write it: `GET /items`, or
+    /// `$default`.
+    pub fn key(&self) -> String {
+        if self.is_default() {
+            DEFAULT_ROUTE.to_owned()
+        } else {
+            format!("{} {}", self.method, self.path)
+        }
+    }
+
+    /// Whether this is an HTTP API's catch-all route.
+    pub fn is_default(&self) -> bool {
+        self.method == DEFAULT_ROUTE
+    }
 }
 
 /// How callers of a route authenticate.

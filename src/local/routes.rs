@@ -91,6 +91,8 @@ mod tests {
                 function: function.to_string(),
                 authorization: Authorization::None,
                 api_key_required: false,
+                authorizer: None,
+                scopes: Vec::new(),
             })
             .collect()
     }

@@ -290,6 +290,8 @@ mod tests {
                 function: "slow".into(),
                 authorization: Authorization::None,
                 api_key_required: false,
+                authorizer: None,
+                scopes: Vec::new(),
             }],
             handlers: BTreeMap::from([("slow".to_string(), handler)]),
             api: ApiContext {

@@ -332,6 +332,8 @@ mod tests {
             function: "f".into(),
             authorization: Default::default(),
             api_key_required: false,
+            authorizer: None,
+            scopes: Vec::new(),
         };
         let paths = wanted_paths(&[route("/items/{id}"), route("/admin/{proxy+}"), route("/")]);
         let paths: Vec<&str> = paths.iter().map(String::as_str).collect();

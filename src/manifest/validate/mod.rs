@@ -22,6 +22,7 @@
 //! | [`events`]       | a function's `events:` (queues and streams), and the role      |
 //! |                  | permissions they need                                          |
 //! | [`url`]          | a function's `url:` (its function URL, with CORS)              |
+//! | [`cors`]         | `cors:` of a function URL or an API                            |
 //! | [`schedules`]    | a function's `events:` schedules and EventBridge patterns      |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
@@ -45,6 +46,7 @@ use super::rules;
 use super::vars::Resolved;
 
 mod api;
+mod cors;
 mod cycles;
 mod defaults;
 mod environment;
