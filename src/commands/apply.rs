@@ -72,6 +72,11 @@ pub async fn run(
         }
     }
     if plan.is_empty() {
+        // As Terraform prints its outputs on "0 added, 0 changed": a no-op apply in CI
+        // is still where the job reads the API's URL from.
+        if matches!(mode, Mode::Apply(_)) {
+            print_outputs(&desired, &cloud, &limits, &interrupt, run, ui, command).await?;
+        }
         return Ok(Exit::Success);
     }
     if !run.yes && !confirm(&plan, verb, &interrupt).await? {
@@ -129,27 +134,45 @@ pub async fn run(
             outcome.failed.len()
         );
     }
-    let has_urls = desired.functions.values().any(|f| f.url.is_some());
-    if matches!(mode, Mode::Apply(_)) && (desired.api.is_some() || has_urls) {
-        // Only the API and the function URLs: all that the outputs need.
-        let read = live::read_outputs(&cloud, &desired, &limits, desired.api.is_some());
-        let Some(live) = until_interrupted(&interrupt, read).await else {
-            bail!(
-                "interrupted while reading the outputs; the {command} is complete, and \
-                 `lade outputs` prints them"
-            );
-        };
-        let live = live?;
-        let region = cloud.region().unwrap_or_default();
-        let outputs = outputs::collect(&live, &desired.scope.stage, &region);
-        if run.json {
-            let line = serde_json::json!({"event": "outputs", "outputs": outputs});
-            println!("{line}");
-        } else {
-            ui.say(&format!("\n{}", outputs::text(&outputs)));
-        }
+    if matches!(mode, Mode::Apply(_)) {
+        print_outputs(&desired, &cloud, &limits, &interrupt, run, ui, command).await?;
     }
     Ok(Exit::Success)
+}
+
+/// Reads and prints the outputs (the API's URL, its routes, the function URLs), when
+/// the manifest has any: as text, or as one `outputs` JSON event line with `--json`.
+async fn print_outputs(
+    desired: &Desired,
+    cloud: &AwsCloud,
+    limits: &crate::cloud::Limits,
+    interrupt: &Interrupt,
+    run: &Run,
+    ui: &Ui,
+    command: &str,
+) -> anyhow::Result<()> {
+    let has_urls = desired.functions.values().any(|f| f.url.is_some());
+    if desired.api.is_none() && !has_urls {
+        return Ok(());
+    }
+    // Only the API and the function URLs: all that the outputs need.
+    let read = live::read_outputs(cloud, desired, limits, desired.api.is_some());
+    let Some(live) = until_interrupted(interrupt, read).await else {
+        bail!(
+            "interrupted while reading the outputs; the {command} is complete, and \
+             `lade outputs` prints them"
+        );
+    };
+    let live = live?;
+    let region = cloud.region().unwrap_or_default();
+    let outputs = outputs::collect(&live, &desired.scope.stage, &region);
+    if run.json {
+        let line = serde_json::json!({"event": "outputs", "outputs": outputs});
+        println!("{line}");
+    } else {
+        ui.say(&format!("\n{}", outputs::text(&outputs)));
+    }
+    Ok(())
 }
 
 /// `lade destroy --explain`: the destroy plan as a lesson; nothing is deleted.
