@@ -37,6 +37,11 @@ pub struct Cli {
     pub command: Command,
     #[command(flatten)]
     pub output: Output,
+    /// Whether `-f`/`--file` was given on the command line, rather than defaulted:
+    /// `lade apply PLAN` reads the manifest the plan records unless it was. Set by
+    /// `commands::main`, not by a flag.
+    #[arg(skip)]
+    pub file_given: bool,
 }
 
 /// How lade talks: colour, detail and quiet. Global: they go before or after the
@@ -192,12 +197,16 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         lade apply\n  \
         lade apply --yes --stage prod\n  \
-        lade apply plan.json               apply a saved plan, or nothing if it is stale")]
+        lade apply plan.json               apply a saved plan, or nothing if it is stale\n\n\
+        A saved plan is applied without asking (it was the review, as with `terraform apply \
+        PLANFILE`), from any directory: it records its manifest, relative to the plan file \
+        (tried first) and absolute; -f overrides.")]
     Apply {
         #[command(flatten)]
         common: Common,
-        /// A plan saved with `lade plan --out`: apply exactly it, or refuse if anything
-        /// it was made from has changed since.
+        /// A plan saved with `lade plan --out`: apply exactly it, without asking, or
+        /// refuse if anything it was made from (the manifest, the sources, the account)
+        /// has changed since.
         #[arg(value_name = "PLAN")]
         saved: Option<PathBuf>,
         #[command(flatten)]

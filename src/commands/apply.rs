@@ -43,8 +43,11 @@ pub async fn run(
         Mode::Destroy => Verb::Destroy,
     };
     let command = verb.command();
+    // A saved plan is not confirmed again: it was the review, as with `terraform apply
+    // PLANFILE`. Any other apply or destroy asks, unless --yes.
+    let ask = !run.yes && !matches!(mode, Mode::Apply(Some(_)));
     // Refuse before touching AWS: nobody can answer the question.
-    if !run.yes && !super::interactive() {
+    if ask && !super::interactive() {
         bail!(
             "refusing to {command} without confirmation: stdin is not a terminal. \
              Pass --yes to {command} non-interactively (for example in CI)."
@@ -79,7 +82,7 @@ pub async fn run(
         }
         return Ok(Exit::Success);
     }
-    if !run.yes && !confirm(&plan, verb, &interrupt).await? {
+    if ask && !confirm(&plan, verb, &interrupt).await? {
         bail!("{command} cancelled; nothing was changed");
     }
     // A Ctrl-C that came after the answer but before the first step.
@@ -224,7 +227,7 @@ async fn prepare(
             let secrets = diff::env::secrets(&desired, &live);
             let inputs = Inputs { artifacts, secrets };
             if let Some(path) = saved {
-                check_saved(&plan, path, &desired, &live, &inputs)?;
+                check_saved(&plan, path, &common.file, &desired, &live, &inputs)?;
             }
             (inputs, plan)
         }
@@ -260,7 +263,7 @@ async fn until_interrupted<T>(interrupt: &Interrupt, work: impl Future<Output = 
 }
 
 /// Reads a plan saved with `lade plan --out`.
-fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
+pub(super) fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read the saved plan {}", path.display()))?;
     let version: serde_json::Value = serde_json::from_str(&text).with_context(|| {
@@ -289,10 +292,11 @@ fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
 }
 
 /// Refuses a saved plan that is for another project or stage, or that no longer
-/// matches the account, the sources or the sensitive values.
+/// matches the account, the manifest, the sources or the sensitive values.
 fn check_saved(
     plan: &plan::Plan,
     path: &Path,
+    manifest: &Path,
     desired: &crate::model::Desired,
     live: &crate::model::Live,
     inputs: &Inputs,
@@ -307,7 +311,8 @@ fn check_saved(
             desired.scope.stage
         );
     }
-    let reasons = plan::fingerprint::stale(plan, live, inputs);
+    let mut reasons = plan::fingerprint::stale(plan, live, inputs);
+    reasons.extend(super::saved::changed(plan, manifest)?);
     if !reasons.is_empty() {
         bail!(
             "plan is stale: nothing was changed. Since {} was made:\n  - {}\nRun `lade plan` again.",
