@@ -143,6 +143,7 @@ pub fn run(cli: Cli) -> ExitCode {
             key,
             local,
             data,
+            data_file,
             event,
         } => with_runtime(invoke::run(
             &common,
@@ -150,6 +151,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 key,
                 local,
                 data,
+                data_file,
                 event,
             },
             &ui,
