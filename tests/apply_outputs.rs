@@ -38,10 +38,12 @@ async fn a_no_op_apply_still_prints_the_outputs() {
     let id = apis
         .items()
         .iter()
-        .find(|api| api.name() == Some(project.physical("api").as_str()) || {
-            api.tags()
-                .and_then(|t| t.get("lade:project"))
-                .is_some_and(|p| *p == project.name)
+        .find(|api| {
+            api.name() == Some(project.physical("api").as_str()) || {
+                api.tags()
+                    .and_then(|t| t.get("lade:project"))
+                    .is_some_and(|p| *p == project.name)
+            }
         })
         .and_then(|api| api.id())
         .expect("the API exists")

@@ -193,7 +193,11 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
     ),
     ("lambda.rs", "GetPolicy", &[("lambda:GetPolicy", FUNCTION)]),
     // `lade invoke KEY`, the smoke test after an apply.
-    ("lambda.rs", "Invoke", &[("lambda:InvokeFunction", FUNCTION)]),
+    (
+        "lambda.rs",
+        "Invoke",
+        &[("lambda:InvokeFunction", FUNCTION)],
+    ),
     (
         "lambda.rs",
         "AddPermission",

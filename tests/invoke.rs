@@ -53,7 +53,10 @@ fn without_docker(moto: &Moto) {
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.0 201") || answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(
+        answer.starts_with("HTTP/1.0 201") || answer.starts_with("HTTP/1.1 201"),
+        "{answer}"
+    );
     assert!(answer.contains(r#""use_docker": false"#), "{answer}");
 }
 
@@ -95,7 +98,11 @@ async fn invoke_calls_the_deployed_function_and_refuses_what_is_not_lades() {
     assert!(text(&bad).contains("bad --data"), "{}", text(&bad));
     let typo = lade(&["invoke", "helo"]);
     assert_eq!(typo.status.code(), Some(1));
-    assert!(text(&typo).contains("did you mean `hello`"), "{}", text(&typo));
+    assert!(
+        text(&typo).contains("did you mean `hello`"),
+        "{}",
+        text(&typo)
+    );
 
     // A function under the manifest's name that is not lade's is not invoked.
     let theirs = project.physical("theirs");

@@ -241,10 +241,7 @@ async fn a_saved_plan_applies_from_another_directory_without_f_or_yes() {
             .output()
             .unwrap()
     };
-    let applied = run_from(
-        elsewhere.path(),
-        &["apply", plan_file.to_str().unwrap()],
-    );
+    let applied = run_from(elsewhere.path(), &["apply", plan_file.to_str().unwrap()]);
     assert!(applied.status.success(), "{}", text(&applied));
     assert!(
         text(&applied).contains("Apply complete: 2 added"),
@@ -277,7 +274,11 @@ async fn a_saved_plan_applies_from_another_directory_without_f_or_yes() {
     let next = project.path().join("plans/next.json");
     let refused = run_from(elsewhere.path(), &["apply", next.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
-    assert!(text(&refused).contains("plan is stale"), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("plan is stale"),
+        "{}",
+        text(&refused)
+    );
     assert!(
         text(&refused).contains("lade.yaml changed"),
         "{}",

@@ -80,6 +80,10 @@ fn say_is_bold_at_a_terminal_unless_no_color_is_set() {
         String::from_utf8_lossy(&coloured)
     );
     let plain = at_a_terminal(Some("1")).expect("python is there");
-    assert!(!plain.contains(&ESC), "{:?}", String::from_utf8_lossy(&plain));
+    assert!(
+        !plain.contains(&ESC),
+        "{:?}",
+        String::from_utf8_lossy(&plain)
+    );
     assert!(String::from_utf8_lossy(&plain).contains("==> building"));
 }

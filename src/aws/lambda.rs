@@ -427,11 +427,9 @@ impl LambdaApi for AwsCloud {
                     // The function may have run even when its answer was lost, and a
                     // blind retry would run it again: only throttling, which Lambda
                     // answers before running anything, is retried.
-                    .config_override(
-                        aws_sdk_lambda::config::Builder::default().retry_classifier(
-                            NoBlindRetry::<aws_sdk_lambda::operation::invoke::InvokeError>::new(),
-                        ),
-                    )
+                    .config_override(aws_sdk_lambda::config::Builder::default().retry_classifier(
+                        NoBlindRetry::<aws_sdk_lambda::operation::invoke::InvokeError>::new(),
+                    ))
                     .send()
             })
             .await?;

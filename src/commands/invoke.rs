@@ -222,7 +222,10 @@ fn show(key: &str, name: &str, invocation: &Invocation) -> Shown {
     }
     let failed = invocation.function_error.as_ref().map(|kind| {
         let payload = serde_json::from_slice::<Value>(&invocation.payload).unwrap_or_default();
-        match (payload["errorType"].as_str(), payload["errorMessage"].as_str()) {
+        match (
+            payload["errorType"].as_str(),
+            payload["errorMessage"].as_str(),
+        ) {
             (Some(kind), Some(message)) => {
                 format!("function `{key}` ({name}) failed: {kind}: {message}")
             }
@@ -369,6 +372,9 @@ mod tests {
         assert!(shown.stderr.contains("log tail: (none)"));
         let odd = show("h", "n", &invocation("oops", Some("Handled"), None));
         assert_eq!(odd.stdout, "oops");
-        assert_eq!(odd.failed.as_deref(), Some("function `h` (n) failed (Handled error)"));
+        assert_eq!(
+            odd.failed.as_deref(),
+            Some("function `h` (n) failed (Handled error)")
+        );
     }
 }

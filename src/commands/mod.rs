@@ -60,14 +60,16 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::{CommandFactory as _, FromArgMatches as _};
-    let parsed = Cli::command().try_get_matches_from(args).and_then(|matches| {
-        let mut cli = Cli::from_arg_matches(&matches)?;
-        cli.file_given = matches.subcommand().is_some_and(|(_, sub)| {
-            sub.try_get_raw("file").is_ok_and(|raw| raw.is_some())
-                && sub.value_source("file") == Some(clap::parser::ValueSource::CommandLine)
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let mut cli = Cli::from_arg_matches(&matches)?;
+            cli.file_given = matches.subcommand().is_some_and(|(_, sub)| {
+                sub.try_get_raw("file").is_ok_and(|raw| raw.is_some())
+                    && sub.value_source("file") == Some(clap::parser::ValueSource::CommandLine)
+            });
+            Ok(cli)
         });
-        Ok(cli)
-    });
     match parsed {
         Ok(cli) => run(cli),
         Err(error) => {
@@ -105,11 +107,9 @@ pub fn run(cli: Cli) -> ExitCode {
         } => {
             // A saved plan knows its manifest, unless -f names one.
             let located = match &saved {
-                Some(path) if !cli.file_given => {
-                    apply::read_saved(path)
-                        .and_then(|plan| saved::locate(&plan, path))
-                        .map(|file| common.file = file)
-                }
+                Some(path) if !cli.file_given => apply::read_saved(path)
+                    .and_then(|plan| saved::locate(&plan, path))
+                    .map(|file| common.file = file),
                 _ => Ok(()),
             };
             located.and_then(|()| {
