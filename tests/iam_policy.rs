@@ -192,6 +192,12 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         &[("lambda:DeleteFunction", FUNCTION)],
     ),
     ("lambda.rs", "GetPolicy", &[("lambda:GetPolicy", FUNCTION)]),
+    // `lade invoke KEY`, the smoke test after an apply.
+    (
+        "lambda.rs",
+        "Invoke",
+        &[("lambda:InvokeFunction", FUNCTION)],
+    ),
     (
         "lambda.rs",
         "AddPermission",

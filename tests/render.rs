@@ -318,6 +318,7 @@ fn odd_plan(name: &str) -> Plan {
         artifacts: Default::default(),
         warnings: Vec::new(),
         code_files: Default::default(),
+        manifest: None,
         changes: vec![Change::new(
             Address::Function(name.into()),
             name,

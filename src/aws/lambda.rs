@@ -32,7 +32,7 @@ use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
 use crate::cloud::{
-    CloudError, FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
+    CloudError, FunctionConfig, Invocation, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
 };
 use crate::model::{Architecture, LiveFunction, Permission, ResourceKind, TAG_PROJECT, TAG_STAGE};
 
@@ -411,6 +411,44 @@ impl LambdaApi for AwsCloud {
             }
         })
         .await
+    }
+
+    async fn invoke(&self, name: &str, payload: Vec<u8>) -> Result<Invocation, CloudError> {
+        use base64::Engine as _;
+        let output = self
+            .call("Invoke", || {
+                self.lambda
+                    .invoke()
+                    .function_name(name)
+                    .invocation_type(aws_sdk_lambda::types::InvocationType::RequestResponse)
+                    .log_type(aws_sdk_lambda::types::LogType::Tail)
+                    .payload(Blob::new(payload.clone()))
+                    .customize()
+                    // The function may have run even when its answer was lost, and a
+                    // blind retry would run it again: only throttling, which Lambda
+                    // answers before running anything, is retried.
+                    .config_override(aws_sdk_lambda::config::Builder::default().retry_classifier(
+                        NoBlindRetry::<aws_sdk_lambda::operation::invoke::InvokeError>::new(),
+                    ))
+                    .send()
+            })
+            .await?;
+        let log_tail = output.log_result().map(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_else(|_| encoded.to_owned())
+        });
+        Ok(Invocation {
+            status: output.status_code(),
+            payload: output
+                .payload()
+                .map(|blob| blob.as_ref().to_vec())
+                .unwrap_or_default(),
+            function_error: output.function_error().map(str::to_owned),
+            log_tail,
+            executed_version: output.executed_version().map(str::to_owned),
+        })
     }
 }
 

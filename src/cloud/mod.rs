@@ -47,7 +47,7 @@ pub use event_sources::{EventSourceApi, NewEventSource};
 pub use events::{EventBridgeApi, NewRule};
 pub use function_urls::FunctionUrlApi;
 pub use iam::{IamApi, NewRole, RoleSummary};
-pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
+pub use lambda::{FunctionConfig, Invocation, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
 pub use service::{PerService, Rate, Rates, Service};
 

@@ -81,6 +81,30 @@ pub struct Plan {
     /// as far as lade knows (see `package::listing`). For people; apply ignores it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub code_files: BTreeMap<String, crate::package::listing::CodeFiles>,
+    /// Where the manifest the plan was made from is, and its hash: recorded by
+    /// `lade plan --out`, so that `lade apply PLAN` finds it from any directory and
+    /// refuses a manifest that changed. `None` in plans that were not saved, and in
+    /// plans saved before lade recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
+}
+
+/// Where a saved plan's manifest is, recorded when the plan is saved.
+///
+/// Both forms, because a CI pipeline often plans in one job and applies in another
+/// whose checkout is at a different absolute path, with the plan file downloaded to
+/// the same place in it: apply tries `relative` first, against the plan file's
+/// directory, then `absolute`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The manifest's path relative to the directory the plan file is in, with `/`
+    /// between components (e.g. `lade.yaml`, `../app/lade.yaml`).
+    pub relative: String,
+    /// The manifest's absolute path when the plan was saved.
+    pub absolute: String,
+    /// The base64 SHA-256 of the manifest's bytes: apply refuses the plan as stale if
+    /// the manifest it finds differs.
+    pub sha256: String,
 }
 
 /// What apply takes from the manifest again rather than from the plan: the packages,
@@ -280,6 +304,7 @@ pub fn build(
         steps,
         warnings,
         code_files: BTreeMap::new(),
+        manifest: None,
     })
 }
 
