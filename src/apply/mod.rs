@@ -35,6 +35,8 @@ mod apigateway;
 mod context;
 mod error;
 mod events;
+mod s3;
+mod sns;
 mod iam;
 mod lambda;
 

@@ -23,6 +23,7 @@
 //! |                  | permissions they need                                          |
 //! | [`url`]          | a function's `url:` (its function URL, with CORS)              |
 //! | [`schedules`]    | a function's `events:` schedules and EventBridge patterns      |
+//! | [`notifications`]| a function's `events:` S3 buckets and SNS topics               |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
@@ -52,6 +53,7 @@ mod events;
 mod function;
 mod limits;
 mod names;
+mod notifications;
 mod role;
 mod schedules;
 mod source;
