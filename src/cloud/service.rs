@@ -394,7 +394,7 @@ mod tests {
             assert_eq!(Service::named(service.name()), Some(service));
         }
         assert_eq!(Service::named("API-Gateway"), Some(Service::ApiGateway));
-        assert_eq!(Service::named("s3"), None);
+        assert_eq!(Service::named("sqs"), None);
     }
 
     #[test]

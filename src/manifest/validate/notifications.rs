@@ -6,7 +6,7 @@
 //! event types are S3's documented ones; a prefix or suffix is not empty and at most
 //! 1024 bytes (S3's longest key); a topic's ARN has SNS's shape and is not a FIFO topic
 //! (Lambda cannot subscribe to one); a filter policy is a non-empty mapping of at most
-//! 256 KB; no topic twice on one function; and no two S3 entries of one function on
+//! 5 attributes and 256 KB; no topic twice on one function; and no two S3 entries of one function on
 //! one bucket that overlap (a shared event type with prefixes and suffixes that can
 //! both match one key: S3 refuses the whole configuration, "Configurations overlap").
 //!
@@ -63,6 +63,8 @@ pub const DEFAULT_S3_EVENT: &str = "s3:ObjectCreated:*";
 
 /// The longest prefix or suffix worth filtering on: S3's longest key, in bytes.
 const MAX_KEY: usize = 1024;
+/// The most attributes (top-level keys) a filter policy may name (SNS's quota).
+const MAX_FILTER_KEYS: usize = 5;
 /// The largest filter policy SNS takes, in bytes.
 const MAX_FILTER_POLICY: usize = 256 * 1024;
 
@@ -274,6 +276,18 @@ impl Validator<'_, '_> {
                 self.r
                     .error(loc, format!("the filter policy of the sns trigger of {owner} is empty"))
                     .help("leave `filter` out for every message, or name what to match, e.g. `{severity: [critical]}`");
+                false
+            }
+            Some((Value::Object(members), loc)) if members.len() > MAX_FILTER_KEYS => {
+                self.r
+                    .error(
+                        loc,
+                        format!(
+                            "the filter policy of the sns trigger of {owner} names {} attributes; SNS allows at most {MAX_FILTER_KEYS}",
+                            members.len()
+                        ),
+                    )
+                    .help("match on fewer message attributes");
                 false
             }
             Some((Value::Object(_), loc)) => {
