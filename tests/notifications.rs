@@ -216,9 +216,10 @@ fn manifest(bucket: &str, topic: &str, prefix: &str, severity: &str, archive: bo
     format!(
         r#"project: {{project}}
 region: us-east-1
-params:
+stages:
   default:
-    bucket: {bucket}
+    params:
+      bucket: {bucket}
 roles:
   worker: {{}}
 functions:
