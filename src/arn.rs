@@ -133,7 +133,9 @@ pub fn bucket_of(bucket_arn: &str) -> Option<&str> {
 /// The account of an ARN: `arn:aws:lambda:us-east-1:123456789012:function:f` →
 /// `123456789012`.
 pub fn account_of(arn: &str) -> Option<&str> {
-    Arn::parse(arn).map(|arn| arn.account).filter(|a| !a.is_empty())
+    Arn::parse(arn)
+        .map(|arn| arn.account)
+        .filter(|a| !a.is_empty())
 }
 
 /// The function name an unqualified function ARN names:

@@ -282,7 +282,8 @@ async fn read_invokers(
             }
             continue;
         };
-        live.buckets.insert(bucket.clone(), own_entries(&bucket, &owned, found));
+        live.buckets
+            .insert(bucket.clone(), own_entries(&bucket, &owned, found));
     }
 
     let function_arns: BTreeMap<String, String> = live

@@ -243,11 +243,7 @@ functions:
 }
 
 fn ops(project: &Project) -> Vec<String> {
-    project
-        .plan_steps()
-        .into_iter()
-        .map(|(op, _)| op)
-        .collect()
+    project.plan_steps().into_iter().map(|(op, _)| op).collect()
 }
 
 #[tokio::test]
@@ -331,8 +327,7 @@ async fn s3_and_sns_triggers_deploy_replan_clean_change_remove_and_destroy_aroun
         "{s3}"
     );
     assert_eq!(
-        s3["Condition"]["StringEquals"]["AWS:SourceAccount"],
-        "123456789012",
+        s3["Condition"]["StringEquals"]["AWS:SourceAccount"], "123456789012",
         "{s3}"
     );
     let sns = statements
@@ -403,7 +398,10 @@ async fn a_bucket_or_topic_that_does_not_exist_fails_the_plan_with_a_clear_error
     let _moto = moto();
     let project = Project::new("ntfmiss");
     let bucket = format!("{}-nowhere", project.name);
-    let topic = format!("arn:aws:sns:us-east-1:123456789012:{}-nowhere", project.name);
+    let topic = format!(
+        "arn:aws:sns:us-east-1:123456789012:{}-nowhere",
+        project.name
+    );
     project.manifest(&manifest(&bucket, &topic, "incoming/", "critical", false));
     let out = project.lade(&["plan"]);
     assert_eq!(out.status.code(), Some(1));

@@ -58,7 +58,13 @@ impl Context<'_> {
                 let source =
                     arn::source_arn(&arn, &api).ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
                 cloud
-                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source, None)
+                    .add_permission(
+                        function,
+                        statement_id,
+                        arn::API_GATEWAY_PRINCIPAL,
+                        &source,
+                        None,
+                    )
                     .await?
             }
             LambdaOp::AddRulePermission {

@@ -35,10 +35,10 @@ mod apigateway;
 mod context;
 mod error;
 mod events;
-mod s3;
-mod sns;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 pub use error::ApplyError;
 

@@ -25,9 +25,7 @@ impl Context<'_> {
                     .set_subscription_filter(subscription, filter.as_ref())
                     .await?
             }
-            SnsOp::Unsubscribe { subscription, .. } => {
-                self.cloud.unsubscribe(subscription).await?
-            }
+            SnsOp::Unsubscribe { subscription, .. } => self.cloud.unsubscribe(subscription).await?,
         }
         Ok(())
     }

@@ -45,7 +45,9 @@ fn invalid(message: String) -> CloudError {
 
 /// `prefix` and `suffix` from a filter (S3 answers `Prefix`/`Suffix`; names are
 /// case-insensitive).
-fn key_filter(filter: Option<&NotificationConfigurationFilter>) -> (Option<String>, Option<String>) {
+fn key_filter(
+    filter: Option<&NotificationConfigurationFilter>,
+) -> (Option<String>, Option<String>) {
     let mut prefix = None;
     let mut suffix = None;
     for rule in filter
@@ -54,7 +56,11 @@ fn key_filter(filter: Option<&NotificationConfigurationFilter>) -> (Option<Strin
         .unwrap_or_default()
     {
         let value = rule.value().map(str::to_owned);
-        match rule.name().map(|n| n.as_str().to_ascii_lowercase()).as_deref() {
+        match rule
+            .name()
+            .map(|n| n.as_str().to_ascii_lowercase())
+            .as_deref()
+        {
             Some("prefix") => prefix = value,
             Some("suffix") => suffix = value,
             _ => {}
@@ -76,7 +82,13 @@ fn filter_json(filter: Option<&NotificationConfigurationFilter>) -> Option<Value
     Some(json!({"Key": {"FilterRules": rules}}))
 }
 
-fn entry_json(id: Option<&str>, key: &str, arn: &str, events: &[Event], filter: Option<&NotificationConfigurationFilter>) -> Value {
+fn entry_json(
+    id: Option<&str>,
+    key: &str,
+    arn: &str,
+    events: &[Event],
+    filter: Option<&NotificationConfigurationFilter>,
+) -> Value {
     let mut entry = Map::new();
     if let Some(id) = id {
         entry.insert("Id".into(), json!(id));
@@ -118,7 +130,9 @@ fn lambda_entry(entry: &LambdaNotification) -> Result<LambdaFunctionConfiguratio
     LambdaFunctionConfiguration::builder()
         .id(&entry.id)
         .lambda_function_arn(&entry.function_arn)
-        .set_events(Some(events.iter().map(|e| Event::from(e.as_str())).collect()))
+        .set_events(Some(
+            events.iter().map(|e| Event::from(e.as_str())).collect(),
+        ))
         .set_filter(filter)
         .build()
         .map_err(|e| invalid(e.to_string()))

@@ -99,7 +99,9 @@ impl SnsApi for AwsCloud {
             .await;
         match subscribed {
             Ok(output) => Ok(output.subscription_arn().unwrap_or_default().to_owned()),
-            Err(error) if error.is(INVALID_PARAMETER) && error.message.contains("already exists") => {
+            Err(error)
+                if error.is(INVALID_PARAMETER) && error.message.contains("already exists") =>
+            {
                 let existing = self
                     .topic_subscriptions(topic)
                     .await?
@@ -135,10 +137,7 @@ impl SnsApi for AwsCloud {
     async fn unsubscribe(&self, subscription: &str) -> Result<(), CloudError> {
         let done = self
             .call("Unsubscribe", || {
-                self.sns
-                    .unsubscribe()
-                    .subscription_arn(subscription)
-                    .send()
+                self.sns.unsubscribe().subscription_arn(subscription).send()
             })
             .await;
         match done {

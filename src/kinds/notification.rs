@@ -98,7 +98,10 @@ impl Pair<'_> {
 
 /// Matches one function's wanted entries on one bucket to its live ones there: by id,
 /// then in order (an in-place update). What is left is created or deleted.
-pub fn pairs<'a>(wanted: &[&'a DesiredNotification], live: &[&'a LiveNotification]) -> Vec<Pair<'a>> {
+pub fn pairs<'a>(
+    wanted: &[&'a DesiredNotification],
+    live: &[&'a LiveNotification],
+) -> Vec<Pair<'a>> {
     let mut taken = vec![false; live.len()];
     let mut matched: Vec<Option<usize>> = wanted
         .iter()
@@ -206,7 +209,10 @@ fn live_statement<'a>(
         .map(|p| (p.source_arn.as_deref(), p.source_account.as_deref()))
 }
 
-fn settings_fields(wanted: &NotificationSettings, live: Option<&NotificationSettings>) -> Vec<FieldChange> {
+fn settings_fields(
+    wanted: &NotificationSettings,
+    live: Option<&NotificationSettings>,
+) -> Vec<FieldChange> {
     type Setting = fn(&NotificationSettings) -> Option<FieldValue>;
     let rows: [(Field, Setting); 3] = [
         (Field::Events, |s| Some(FieldValue::List(s.events.clone()))),
@@ -251,7 +257,8 @@ impl Kind for Notification {
                         )
                     }),
                     (Some(wanted), Some(existing)) => {
-                        let mut fields = settings_fields(&wanted.settings, Some(&existing.settings));
+                        let mut fields =
+                            settings_fields(&wanted.settings, Some(&existing.settings));
                         if let Some(arn) = live.functions.get(&function).map(|f| &f.arn)
                             && &existing.function_arn != arn
                         {
@@ -300,7 +307,11 @@ impl Kind for Notification {
                         fields: vec![FieldChange {
                             field: Field::SourceArn,
                             old: None,
-                            new: Some(expected_arn.clone().map_or(FieldValue::KnownAfterApply, FieldValue::Text)),
+                            new: Some(
+                                expected_arn
+                                    .clone()
+                                    .map_or(FieldValue::KnownAfterApply, FieldValue::Text),
+                            ),
                         }],
                         ..Change::new(
                             permission_address(&function.name, bucket),
@@ -315,8 +326,18 @@ impl Kind for Notification {
                             changes.push(Change {
                                 fields: vec![FieldChange {
                                     field: Field::SourceArn,
-                                    old: arn.map(|a| FieldValue::Text(format!("{a} (account {})", account.unwrap_or("any")))),
-                                    new: expected_arn.map(|a| FieldValue::Text(format!("{a} (account {})", expected_account.unwrap_or("any")))),
+                                    old: arn.map(|a| {
+                                        FieldValue::Text(format!(
+                                            "{a} (account {})",
+                                            account.unwrap_or("any")
+                                        ))
+                                    }),
+                                    new: expected_arn.map(|a| {
+                                        FieldValue::Text(format!(
+                                            "{a} (account {})",
+                                            expected_account.unwrap_or("any")
+                                        ))
+                                    }),
                                 }],
                                 ..Change::new(
                                     permission_address(&function.name, bucket),
@@ -332,7 +353,10 @@ impl Kind for Notification {
                 if !statement.sid.starts_with(STATEMENT_PREFIX) {
                     continue;
                 }
-                let Some(bucket) = statement.source_arn.as_deref().and_then(crate::arn::bucket_of)
+                let Some(bucket) = statement
+                    .source_arn
+                    .as_deref()
+                    .and_then(crate::arn::bucket_of)
                 else {
                     continue;
                 };
@@ -411,7 +435,12 @@ impl Kind for Notification {
     fn fingerprints(&self, live: &Live) -> Vec<(Object, Fingerprint)> {
         live.buckets
             .iter()
-            .map(|(bucket, b)| (Object::Notifications(bucket.clone()), fingerprint(&b.notifications)))
+            .map(|(bucket, b)| {
+                (
+                    Object::Notifications(bucket.clone()),
+                    fingerprint(&b.notifications),
+                )
+            })
             .collect()
     }
 }

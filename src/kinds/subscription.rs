@@ -37,7 +37,13 @@ pub const STATEMENT_PREFIX: &str = "lade-sns-";
 
 /// The statement id of `topic`'s permission on a function.
 pub fn statement_id(topic: &str) -> String {
-    let name: String = topic.rsplit(':').next().unwrap_or(topic).chars().take(70).collect();
+    let name: String = topic
+        .rsplit(':')
+        .next()
+        .unwrap_or(topic)
+        .chars()
+        .take(70)
+        .collect();
     let digest = Sha256::digest(topic.as_bytes());
     let hash: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
     format!("{STATEMENT_PREFIX}{name}-{hash}")
@@ -79,7 +85,11 @@ fn live_statement<'a>(live: &'a Live, function: &str, topic: &str) -> Option<Opt
         .map(|p| p.source_arn.as_deref())
 }
 
-fn live_subscription<'a>(live: &'a Live, function: &str, topic: &str) -> Option<&'a LiveSubscription> {
+fn live_subscription<'a>(
+    live: &'a Live,
+    function: &str,
+    topic: &str,
+) -> Option<&'a LiveSubscription> {
     live.subscriptions
         .get(function)?
         .iter()
@@ -159,7 +169,10 @@ impl Kind for Subscription {
                 .iter()
                 .map(|s| s.topic.as_str())
                 .collect();
-            for live_sub in existing.iter().filter(|s| !wanted.contains(s.topic.as_str())) {
+            for live_sub in existing
+                .iter()
+                .filter(|s| !wanted.contains(s.topic.as_str()))
+            {
                 changes.push(Change::new(
                     address(&function.name, &live_sub.topic),
                     subscription_name(&function.name, &live_sub.topic),

@@ -248,7 +248,10 @@ impl fmt::Display for Address {
                 function,
                 bucket,
                 id,
-            } => write!(f, "notification {id} of bucket {bucket} to function {function}"),
+            } => write!(
+                f,
+                "notification {id} of bucket {bucket} to function {function}"
+            ),
             Address::NotificationPermission { function, bucket } => {
                 write!(f, "bucket {bucket}'s permission on function {function}")
             }

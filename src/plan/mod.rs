@@ -50,8 +50,8 @@ use crate::model::{Artifact, Desired, Foreign, Live, Scope};
 
 pub use crate::cloud::Service;
 pub use op::{
-    CodeRef, EventBridgeOp, FunctionSettings, IamOp, LambdaOp, Op, PlannedApi, PlannedMethod,
-    PermissionSource, PlannedNotification, PlannedRole, RestApiOp, S3Op, SnsOp,
+    CodeRef, EventBridgeOp, FunctionSettings, IamOp, LambdaOp, Op, PermissionSource, PlannedApi,
+    PlannedMethod, PlannedNotification, PlannedRole, RestApiOp, S3Op, SnsOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -122,10 +122,18 @@ impl Plan {
         self.steps
             .iter()
             .flat_map(|step| match &step.op {
-                Op::Lambda(op) => op.changes_function().map(str::to_owned).into_iter().collect::<Vec<_>>(),
+                Op::Lambda(op) => op
+                    .changes_function()
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
                 Op::EventBridge(op) => vec![op.changes_function().to_owned()],
                 Op::Sns(op) => vec![op.changes_function().to_owned()],
-                Op::S3(op) => op.changes_functions().into_iter().map(str::to_owned).collect(),
+                Op::S3(op) => op
+                    .changes_functions()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
                 Op::Iam(_) | Op::ApiGateway(_) => Vec::new(),
             })
             .collect()
@@ -217,8 +225,11 @@ fn missing(desired: &Desired, live: &Live) -> Vec<String> {
                 function.key
             ));
         }
-        let buckets: std::collections::BTreeSet<&str> =
-            function.notifications.iter().map(|n| n.bucket.as_str()).collect();
+        let buckets: std::collections::BTreeSet<&str> = function
+            .notifications
+            .iter()
+            .map(|n| n.bucket.as_str())
+            .collect();
         for bucket in buckets {
             if live.missing.contains(&format!("bucket {bucket}")) {
                 lines.push(format!(

@@ -31,9 +31,7 @@ impl Operation for SnsCall {
     fn is_read(self) -> bool {
         match self {
             SnsCall::ListSubscriptionsByTopic | SnsCall::GetSubscriptionAttributes => true,
-            SnsCall::Subscribe | SnsCall::SetSubscriptionAttributes | SnsCall::Unsubscribe => {
-                false
-            }
+            SnsCall::Subscribe | SnsCall::SetSubscriptionAttributes | SnsCall::Unsubscribe => false,
         }
     }
 }

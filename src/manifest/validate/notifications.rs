@@ -99,10 +99,9 @@ impl Validator<'_, '_> {
             if let Some(s3) = &raw.s3
                 && let Some(found) = self.s3(scope, function, owner, s3)
             {
-                if let Some((_, first)) = notifications
-                    .iter()
-                    .find(|(n, _)| n.bucket == found.0.bucket && overlap(&n.settings, &found.0.settings))
-                {
+                if let Some((_, first)) = notifications.iter().find(|(n, _)| {
+                    n.bucket == found.0.bucket && overlap(&n.settings, &found.0.settings)
+                }) {
                     self.r
                         .error(
                             found.1,
@@ -237,7 +236,10 @@ impl Validator<'_, '_> {
         };
         if value.value.is_empty() {
             self.r
-                .error(value.loc, format!("the `{what}` of the s3 trigger of {owner} is empty"))
+                .error(
+                    value.loc,
+                    format!("the `{what}` of the s3 trigger of {owner} is empty"),
+                )
                 .help(format!("leave `{what}` out to match every key"));
             return None;
         }
@@ -265,7 +267,10 @@ impl Validator<'_, '_> {
             None => true,
             Some((message, help)) => {
                 self.r
-                    .error(topic.loc, format!("`{}` in {owner}: {message}", topic.value))
+                    .error(
+                        topic.loc,
+                        format!("`{}` in {owner}: {message}", topic.value),
+                    )
                     .help(help);
                 false
             }
@@ -348,13 +353,19 @@ fn bucket_problem(name: &str) -> Option<(String, String)> {
     let rules = "a bucket name is 3 to 63 lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit";
     let len = name.len();
     if !(3..=63).contains(&len) {
-        return Some((format!("a bucket name has 3 to 63 characters, not {len}"), format!("{rules}; {example}")));
+        return Some((
+            format!("a bucket name has 3 to 63 characters, not {len}"),
+            format!("{rules}; {example}"),
+        ));
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
     {
-        return Some((format!("a bucket name may not contain `{bad}`"), format!("{rules}; {example}")));
+        return Some((
+            format!("a bucket name may not contain `{bad}`"),
+            format!("{rules}; {example}"),
+        ));
     }
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !edge(name.chars().next()) || !edge(name.chars().last()) {
@@ -364,19 +375,31 @@ fn bucket_problem(name: &str) -> Option<(String, String)> {
         ));
     }
     if name.contains("..") {
-        return Some(("a bucket name has no two `.` in a row".into(), format!("{rules}; {example}")));
+        return Some((
+            "a bucket name has no two `.` in a row".into(),
+            format!("{rules}; {example}"),
+        ));
     }
     if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
-        return Some(("a bucket name is not an IP address".into(), format!("{rules}; {example}")));
+        return Some((
+            "a bucket name is not an IP address".into(),
+            format!("{rules}; {example}"),
+        ));
     }
     for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
         if name.starts_with(prefix) {
-            return Some((format!("S3 reserves bucket names that start with `{prefix}`"), format!("{rules}; {example}")));
+            return Some((
+                format!("S3 reserves bucket names that start with `{prefix}`"),
+                format!("{rules}; {example}"),
+            ));
         }
     }
     for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
         if name.ends_with(suffix) {
-            return Some((format!("S3 reserves bucket names that end with `{suffix}`"), format!("{rules}; {example}")));
+            return Some((
+                format!("S3 reserves bucket names that end with `{suffix}`"),
+                format!("{rules}; {example}"),
+            ));
         }
     }
     None
@@ -390,7 +413,10 @@ fn topic_problem(arn: &str) -> Option<(String, String)> {
     };
     if parts.service != "sns" {
         return Some((
-            format!("this is an ARN of `{}`, but an `sns` trigger needs an SNS topic's ARN", parts.service),
+            format!(
+                "this is an ARN of `{}`, but an `sns` trigger needs an SNS topic's ARN",
+                parts.service
+            ),
             shape.into(),
         ));
     }
@@ -421,9 +447,8 @@ fn topic_problem(arn: &str) -> Option<(String, String)> {
 /// wildcard covers its kind's types) and keys that both could match (one prefix
 /// starts the other, and one suffix ends the other; no prefix or suffix matches all).
 pub fn overlap(a: &NotificationSettings, b: &NotificationSettings) -> bool {
-    let covers = |x: &str, y: &str| {
-        x == y || x.strip_suffix('*').is_some_and(|stem| y.starts_with(stem))
-    };
+    let covers =
+        |x: &str, y: &str| x == y || x.strip_suffix('*').is_some_and(|stem| y.starts_with(stem));
     let events = a
         .events
         .iter()
@@ -454,7 +479,11 @@ fn kind_of(value: &Value) -> &'static str {
 mod tests {
     use super::*;
 
-    fn settings(events: &[&str], prefix: Option<&str>, suffix: Option<&str>) -> NotificationSettings {
+    fn settings(
+        events: &[&str],
+        prefix: Option<&str>,
+        suffix: Option<&str>,
+    ) -> NotificationSettings {
         NotificationSettings {
             events: events.iter().map(|e| e.to_string()).collect(),
             prefix: prefix.map(str::to_string),
@@ -465,12 +494,27 @@ mod tests {
     #[test]
     fn overlapping_entries_are_those_s3_refuses() {
         let created = settings(&["s3:ObjectCreated:*"], Some("incoming/"), None);
-        assert!(overlap(&created, &settings(&["s3:ObjectCreated:Put"], None, Some(".jpg"))));
-        assert!(overlap(&created, &settings(&["s3:ObjectCreated:Put"], Some("incoming/raw/"), None)));
-        assert!(!overlap(&created, &settings(&["s3:ObjectRemoved:*"], Some("incoming/"), None)));
-        assert!(!overlap(&created, &settings(&["s3:ObjectCreated:*"], Some("outgoing/"), None)));
+        assert!(overlap(
+            &created,
+            &settings(&["s3:ObjectCreated:Put"], None, Some(".jpg"))
+        ));
+        assert!(overlap(
+            &created,
+            &settings(&["s3:ObjectCreated:Put"], Some("incoming/raw/"), None)
+        ));
+        assert!(!overlap(
+            &created,
+            &settings(&["s3:ObjectRemoved:*"], Some("incoming/"), None)
+        ));
+        assert!(!overlap(
+            &created,
+            &settings(&["s3:ObjectCreated:*"], Some("outgoing/"), None)
+        ));
         let jpg = settings(&["s3:ObjectCreated:*"], None, Some(".jpg"));
-        assert!(!overlap(&jpg, &settings(&["s3:ObjectCreated:*"], None, Some(".png"))));
+        assert!(!overlap(
+            &jpg,
+            &settings(&["s3:ObjectCreated:*"], None, Some(".png"))
+        ));
     }
 
     #[test]
@@ -497,7 +541,10 @@ mod tests {
 
     #[test]
     fn topic_arns_are_sns_ones_and_not_fifo() {
-        assert_eq!(topic_problem("arn:aws:sns:us-east-1:123456789012:alerts"), None);
+        assert_eq!(
+            topic_problem("arn:aws:sns:us-east-1:123456789012:alerts"),
+            None
+        );
         assert!(topic_problem("arn:aws:sns:us-east-1:123456789012:alerts.fifo").is_some());
         assert!(topic_problem("arn:aws:sqs:us-east-1:123456789012:alerts").is_some());
         assert!(topic_problem("alerts").is_some());

@@ -60,12 +60,16 @@ impl S3Op {
             S3Op::PutBucketNotifications {
                 bucket, entries, ..
             } => match entries.len() {
-                0 => format!("remove lade's notifications from bucket {bucket}, keeping the others"),
+                0 => {
+                    format!("remove lade's notifications from bucket {bucket}, keeping the others")
+                }
                 1 => format!(
                     "write lade's notification on bucket {bucket} (to function {}), keeping the others",
                     entries[0].function
                 ),
-                n => format!("write lade's {n} notifications on bucket {bucket}, keeping the others"),
+                n => {
+                    format!("write lade's {n} notifications on bucket {bucket}, keeping the others")
+                }
             },
         }
     }

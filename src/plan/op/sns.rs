@@ -60,8 +60,12 @@ impl SnsOp {
                 filter,
                 ..
             } => match filter {
-                Some(_) => format!("set the filter policy of function {function}'s subscription to {topic}"),
-                None => format!("remove the filter policy of function {function}'s subscription to {topic}"),
+                Some(_) => format!(
+                    "set the filter policy of function {function}'s subscription to {topic}"
+                ),
+                None => format!(
+                    "remove the filter policy of function {function}'s subscription to {topic}"
+                ),
             },
             SnsOp::Unsubscribe {
                 function, topic, ..

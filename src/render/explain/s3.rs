@@ -30,10 +30,13 @@ pub(super) fn merged(op: &S3Op) -> Value {
             "LambdaFunctionArn": value(&entry.function_arn),
             "Events": entry.settings.events,
         });
-        let rules: Vec<Value> = [("Prefix", &entry.settings.prefix), ("Suffix", &entry.settings.suffix)]
-            .into_iter()
-            .filter_map(|(name, v)| v.as_ref().map(|v| json!({"Name": name, "Value": v})))
-            .collect();
+        let rules: Vec<Value> = [
+            ("Prefix", &entry.settings.prefix),
+            ("Suffix", &entry.settings.suffix),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| v.as_ref().map(|v| json!({"Name": name, "Value": v})))
+        .collect();
         if !rules.is_empty() {
             json["Filter"] = json!({"Key": {"FilterRules": rules}});
         }

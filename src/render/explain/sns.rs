@@ -30,9 +30,9 @@ pub(super) fn commands(op: &SnsOp) -> Vec<Command> {
                     compact(&json!({"FilterPolicy": compact(filter)})),
                 );
             }
-            vec![subscribe
-                .flag("return-subscription-arn")
-                .note("Subscribe is idempotent: the same topic and function give the same subscription")]
+            vec![subscribe.flag("return-subscription-arn").note(
+                "Subscribe is idempotent: the same topic and function give the same subscription",
+            )]
         }
         SnsOp::SetSubscriptionFilter {
             subscription,
