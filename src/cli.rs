@@ -96,9 +96,9 @@ pub struct Common {
     #[arg(long = "var-file", value_name = "FILE", global = true)]
     pub var_files: Vec<PathBuf>,
     /// How many AWS requests or steps may be in flight: N overall, SERVICE=N for one
-    /// service (lambda, iam, apigateway, eventbridge), each N from 1 to 64.
+    /// service (lambda, iam, apigateway, eventbridge, s3, sns), each N from 1 to 64.
     /// Comma-separated and repeatable; a later one wins. Defaults follow AWS's quotas:
-    /// 20 overall, lambda=10, iam=4, apigateway=2, eventbridge=4.
+    /// 24 overall, lambda=10, iam=4, apigateway=2, eventbridge=4, s3=2, sns=2.
     #[arg(
         long,
         value_name = "N|SERVICE=N",

@@ -53,6 +53,13 @@ impl Scope {
     }
 
     /// The ownership tags every taggable resource carries.
+    /// The prefix of the id of every S3 notification entry lade writes in this project
+    /// and stage: `lade/<project>/<stage>/`. `/` is in no project or stage name, so
+    /// two stages (or projects) on one bucket never take each other's entries.
+    pub fn notification_prefix(&self) -> String {
+        format!("lade/{}/{}/", self.project, self.stage)
+    }
+
     /// The prefix of every rule name lade gives in this project and stage:
     /// `<project>-<stage>-`, cut to leave room for a key and a hash in EventBridge's
     /// 64 characters.
@@ -229,6 +236,11 @@ pub struct Function {
     pub event_sources: Vec<EventSource>,
     /// Its function URL (`url:`), a dedicated HTTPS endpoint; `None` for none.
     pub url: Option<UrlSettings>,
+    /// The S3 bucket notifications that invoke it (`events:` `s3`), in manifest order.
+    pub notifications: Vec<Notification>,
+    /// The SNS topics it subscribes to (`events:` `sns`), in manifest order; no topic
+    /// twice.
+    pub subscriptions: Vec<Subscription>,
 }
 
 impl Function {
@@ -482,6 +494,12 @@ pub struct LiveFunctionUrl {
     pub settings: UrlSettings,
 }
 
+/// The tag on a function that S3 buckets or SNS topics invoke (`s3`, `sns` or
+/// `s3 sns`): `live` reads the statements of such a function, through which it finds
+/// each bucket and topic that may hold an entry or subscription of lade's, even one
+/// the manifest no longer names.
+pub const TAG_INVOKERS: &str = "lade:invokers";
+
 /// The tag that names, on an EventBridge rule, the physical name of the function it
 /// invokes.
 pub const TAG_FUNCTION: &str = "lade:function";
@@ -543,6 +561,77 @@ pub struct LiveRule {
 
 /// The id of the one target lade puts on each of its rules.
 pub const RULE_TARGET_ID: &str = "lade";
+
+/// An S3 bucket notification that invokes a function: one entry of the bucket's
+/// `LambdaFunctionConfigurations`, with an id lade gives ([`Scope::notification_prefix`]
+/// and a hash of the entry's identity).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The entry's `Id`: `lade/<project>/<stage>/<8 hex digits>`.
+    pub id: String,
+    /// The bucket's name (the bucket is not lade's: it must exist).
+    pub bucket: String,
+    pub settings: NotificationSettings,
+}
+
+/// What an S3 notification reacts to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    /// S3 event types, e.g. `s3:ObjectCreated:*`; never empty.
+    pub events: Vec<String>,
+    /// Only keys that start with this (`FilterRules` `prefix`).
+    pub prefix: Option<String>,
+    /// Only keys that end with this (`FilterRules` `suffix`).
+    pub suffix: Option<String>,
+}
+
+/// A notification entry of lade's (its id starts with this project's and stage's
+/// prefix) on a bucket, as S3 reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveNotification {
+    pub id: String,
+    pub bucket: String,
+    /// The physical name of the function it invokes (from its ARN).
+    pub function: String,
+    /// The ARN it invokes, as S3 holds it.
+    pub function_arn: String,
+    pub settings: NotificationSettings,
+}
+
+/// A bucket the manifest or one of lade's statements names, as S3 reports its
+/// notification configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveBucket {
+    /// lade's entries (this project and stage), in the order S3 lists them.
+    pub notifications: Vec<LiveNotification>,
+    /// Everything else in the configuration, as the AWS CLI writes it
+    /// (`QueueConfigurations`, `TopicConfigurations`, others'
+    /// `LambdaFunctionConfigurations`, `EventBridgeConfiguration`): never changed by
+    /// lade, and shown by `--explain` in the configuration it writes back.
+    pub others: Value,
+}
+
+/// An SNS topic a function subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The topic's ARN (the topic is not lade's: it must exist).
+    pub topic: String,
+    /// The subscription's `FilterPolicy`, a JSON object; `None` for every message.
+    pub filter: Option<Value>,
+}
+
+/// A subscription (protocol `lambda`) of a function lade owns to a topic, as SNS
+/// reports it. Subscriptions cannot be tagged: it is lade's because its endpoint is an
+/// owned function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSubscription {
+    /// The subscription's ARN.
+    pub arn: String,
+    pub topic: String,
+    /// The physical name of the function it invokes.
+    pub function: String,
+    pub filter: Option<Value>,
+}
 
 /// An event-source mapping on a function lade owns, as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -909,6 +998,12 @@ pub struct Live {
     pub function_urls: BTreeMap<String, LiveFunctionUrl>,
     /// The EventBridge rules lade owns, by the name of the function each invokes.
     pub rules: BTreeMap<String, Vec<LiveRule>>,
+    /// The buckets the manifest names (and those lade's S3 statements name), with
+    /// their notification configurations, by bucket name; a missing bucket is absent.
+    pub buckets: BTreeMap<String, LiveBucket>,
+    /// The SNS subscriptions of owned functions, by function name, on the topics the
+    /// manifest names (and those lade's SNS statements name).
+    pub subscriptions: BTreeMap<String, Vec<LiveSubscription>>,
     /// The owned functions whose ownership was read consistently (`GetFunction`),
     /// not only from the lagging tagging index: see `live::confirm_owned`.
     pub confirmed: BTreeSet<String>,
@@ -1004,6 +1099,9 @@ pub struct Permission {
     pub action: String,
     /// The `AWS:SourceArn` condition, if any.
     pub source_arn: Option<String>,
+    /// The `AWS:SourceAccount` condition, if any (S3's statements have one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_account: Option<String>,
 }
 
 /// A role lade owns, as IAM reports it (documents already URL-decoded and parsed).
@@ -1068,6 +1166,10 @@ pub enum ResourceKind {
     FunctionUrl,
     /// An EventBridge rule (a schedule or an event pattern) that invokes a function.
     Rule,
+    /// An S3 bucket notification that invokes a function, and its permission.
+    Notification,
+    /// An SNS subscription of a function to a topic, and its permission.
+    Subscription,
 }
 
 impl ResourceKind {
@@ -1082,6 +1184,8 @@ impl ResourceKind {
             ResourceKind::Trigger => "trigger",
             ResourceKind::FunctionUrl => "url",
             ResourceKind::Rule => "rule",
+            ResourceKind::Notification => "notification",
+            ResourceKind::Subscription => "subscription",
         }
     }
 }

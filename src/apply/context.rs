@@ -30,6 +30,8 @@ impl Context<'_> {
             Op::Lambda(op) => self.lambda(op).await,
             Op::ApiGateway(op) => self.api_gateway(op).await,
             Op::EventBridge(op) => self.event_bridge(op).await,
+            Op::S3(op) => self.s3(op).await,
+            Op::Sns(op) => self.sns(op).await,
         }
     }
 

@@ -37,6 +37,8 @@ mod error;
 mod events;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 pub use error::ApplyError;
 

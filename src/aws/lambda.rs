@@ -330,6 +330,7 @@ impl LambdaApi for AwsCloud {
         statement_id: &str,
         principal: &str,
         source_arn: &str,
+        source_account: Option<&str>,
     ) -> Result<(), CloudError> {
         let waiting_for = format!("function {name} to accept permission {statement_id}");
         let started = Instant::now();
@@ -342,7 +343,8 @@ impl LambdaApi for AwsCloud {
             if let Some(found) = mine.first() {
                 let same = found.principal == principal
                     && found.action == INVOKE
-                    && found.source_arn.as_deref() == Some(source_arn);
+                    && found.source_arn.as_deref() == Some(source_arn)
+                    && found.source_account.as_deref() == source_account;
                 if same && mine.len() == 1 {
                     return Ok(Attempt::Done(()));
                 }
@@ -372,6 +374,7 @@ impl LambdaApi for AwsCloud {
                         .action(INVOKE)
                         .principal(principal)
                         .source_arn(source_arn)
+                        .set_source_account(source_account.map(str::to_owned))
                         .customize()
                         .config_override(
                             aws_sdk_lambda::config::Builder::default()
@@ -647,11 +650,22 @@ fn permission(statement: &Value) -> Permission {
             .find(|(key, _)| key.eq_ignore_ascii_case("AWS:SourceArn"))
             .map(|(_, value)| first_string(value))
     });
+    // `StringEquals` for a source account, as Lambda writes it.
+    let source_account = statement["Condition"].as_object().and_then(|conditions| {
+        conditions
+            .iter()
+            .filter(|(operator, _)| operator.eq_ignore_ascii_case("StringEquals"))
+            .filter_map(|(_, keys)| keys.as_object())
+            .flat_map(|keys| keys.iter())
+            .find(|(key, _)| key.eq_ignore_ascii_case("AWS:SourceAccount"))
+            .map(|(_, value)| first_string(value))
+    });
     Permission {
         sid: first_string(&statement["Sid"]),
         principal,
         action,
         source_arn,
+        source_account,
     }
 }
 
@@ -809,6 +823,7 @@ mod tests {
                 principal: principal.to_owned(),
                 action: action.to_owned(),
                 source_arn: source.map(str::to_owned),
+                source_account: None,
             };
         assert_eq!(
             permissions(policy).unwrap(),
@@ -840,6 +855,7 @@ mod tests {
                 principal: "arn:aws:iam::1:root".to_owned(),
                 action: "lambda:InvokeFunction".to_owned(),
                 source_arn: None,
+                source_account: None,
             }]
         );
         assert_eq!(permissions("").unwrap(), []);

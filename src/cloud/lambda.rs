@@ -120,14 +120,17 @@ pub trait LambdaApi: Send + Sync {
     ) -> Result<(), CloudError>;
     async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError>;
     async fn delete_function(&self, name: &str) -> Result<(), CloudError>;
-    /// Lets API Gateway invoke `function` from `source_arn`, as statement
-    /// `statement_id`. A statement with that id already there counts as success.
+    /// Lets `principal` invoke `function` from `source_arn` (and, when given, only
+    /// for resources of `source_account`: S3 bucket ARNs name no account), as
+    /// statement `statement_id`. A statement with that id already there, the same,
+    /// counts as success; a different one under that id is replaced.
     async fn add_permission(
         &self,
         function: &str,
         statement_id: &str,
         principal: &str,
         source_arn: &str,
+        source_account: Option<&str>,
     ) -> Result<(), CloudError>;
     async fn remove_permission(&self, function: &str, statement_id: &str)
     -> Result<(), CloudError>;

@@ -13,6 +13,9 @@
 //!   statements.
 //! - [`EventBridgeApi`] (`events.rs`): EventBridge rules, the schedules and event
 //!   patterns that invoke functions.
+//! - [`S3Api`] (`s3.rs`): the notification configurations of buckets, whose Lambda
+//!   entries invoke functions.
+//! - [`SnsApi`] (`sns.rs`): subscriptions of functions to SNS topics.
 //!
 //! The real implementation, `aws::AwsCloud`, is the only code that touches the SDK: it
 //! owns clients, error classification, retries and waiters. Tests of the engine use an
@@ -39,7 +42,9 @@ pub mod iam;
 pub mod lambda;
 pub mod limits;
 pub mod memory;
+pub mod s3;
 pub mod service;
+pub mod sns;
 
 pub use account::AccountApi;
 pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
@@ -49,12 +54,22 @@ pub use function_urls::FunctionUrlApi;
 pub use iam::{IamApi, NewRole, RoleSummary};
 pub use lambda::{FunctionConfig, Invocation, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
+pub use s3::{BucketNotifications, LambdaNotification, S3Api};
 pub use service::{PerService, Rate, Rates, Service};
+pub use sns::{SnsApi, TopicSubscription};
 
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.
 pub trait Cloud:
-    AccountApi + IamApi + LambdaApi + RestApiApi + EventSourceApi + FunctionUrlApi + EventBridgeApi
+    AccountApi
+    + IamApi
+    + LambdaApi
+    + RestApiApi
+    + EventSourceApi
+    + FunctionUrlApi
+    + EventBridgeApi
+    + S3Api
+    + SnsApi
 {
 }
 
@@ -66,6 +81,8 @@ impl<T> Cloud for T where
         + EventSourceApi
         + FunctionUrlApi
         + EventBridgeApi
+        + S3Api
+        + SnsApi
         + ?Sized
 {
 }

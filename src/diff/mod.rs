@@ -112,6 +112,12 @@ pub enum Field {
     Pattern,
     Input,
     Bus,
+    // S3 notifications
+    Events,
+    Prefix,
+    Suffix,
+    // SNS subscriptions
+    FilterPolicy,
 }
 
 impl Field {
@@ -179,6 +185,10 @@ impl std::fmt::Display for Field {
             Field::Pattern => f.write_str("event pattern"),
             Field::Input => f.write_str("input"),
             Field::Bus => f.write_str("event bus"),
+            Field::Events => f.write_str("events"),
+            Field::Prefix => f.write_str("key prefix"),
+            Field::Suffix => f.write_str("key suffix"),
+            Field::FilterPolicy => f.write_str("filter policy"),
         }
     }
 }

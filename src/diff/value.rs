@@ -206,10 +206,13 @@ impl FieldValue {
             | Field::AllowMethods
             | Field::AllowHeaders
             | Field::ExposeHeaders
-            | Field::PublicStatements => FieldValue::List(
+            | Field::PublicStatements
+            | Field::Events => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
-            Field::Filter | Field::Pattern | Field::Input => FieldValue::Document(value),
+            Field::Filter | Field::Pattern | Field::Input | Field::FilterPolicy => {
+                FieldValue::Document(value)
+            }
             Field::Memory
             | Field::Timeout
             | Field::BatchSize
@@ -244,6 +247,8 @@ impl FieldValue {
             | Field::InvokeMode
             | Field::Schedule
             | Field::Bus
+            | Field::Prefix
+            | Field::Suffix
             | Field::PermissionsBoundary => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }

@@ -22,9 +22,11 @@ use crate::plan::graph::StepSpec;
 
 pub mod function;
 pub mod function_url;
+pub mod notification;
 pub mod rest_api;
 pub mod role;
 pub mod rule;
+pub mod subscription;
 pub mod trigger;
 
 /// What a kind's diff reads.
@@ -82,6 +84,8 @@ pub const KINDS: &[&dyn Kind] = &[
     &trigger::Trigger,
     &function_url::FunctionUrl,
     &rule::Rule,
+    &notification::Notification,
+    &subscription::Subscription,
 ];
 
 /// The fingerprint of a live object.

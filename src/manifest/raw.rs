@@ -272,9 +272,11 @@ pub(crate) struct RawFunction {
     /// or saves them. Values from `${env:...}` are secret anyway.
     pub secrets: Option<Vec<Sp<String>>>,
     /// What invokes the function besides the API: a list, each item with exactly one
-    /// kind key (`sqs`, `dynamodb`, `kinesis`). Each becomes a Lambda event-source
-    /// mapping that lade owns through the function; the queue or stream itself must
-    /// exist already.
+    /// kind key (`sqs`, `dynamodb`, `kinesis`, `schedule`, `eventbridge`, `s3`, `sns`).
+    /// Queues and streams become Lambda event-source mappings, schedules and patterns
+    /// EventBridge rules, `s3` an entry in the bucket's notification configuration and
+    /// `sns` a subscription; lade owns each through the function. The queue, stream,
+    /// bucket or topic itself must exist already.
     pub events: Option<Vec<Sp<RawEvent>>>,
     /// A function URL, a dedicated HTTPS endpoint for the function: `true` for one
     /// anyone may call (`auth: none`), or a mapping with `auth`, `cors` and
@@ -373,6 +375,69 @@ pub(crate) struct RawEvent {
     pub schedule: Option<RawSchedule>,
     /// Events on an EventBridge bus that match a pattern.
     pub eventbridge: Option<RawEventBridge>,
+    /// Object events of an existing S3 bucket (an entry in its notification
+    /// configuration; the bucket's other entries are left as they are).
+    pub s3: Option<RawS3>,
+    /// An existing SNS topic: its ARN, or a mapping with `topic` and `filter`.
+    pub sns: Option<RawSns>,
+}
+
+/// An S3 trigger: a bucket's object events, optionally only for some keys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "S3Event")]
+pub(crate) struct RawS3 {
+    /// The bucket's name (not its ARN), e.g. `uploads-bucket`.
+    pub bucket: Sp<String>,
+    /// S3 event types, e.g. `[s3:ObjectCreated:*, s3:ObjectRemoved:Delete]`. Default
+    /// `[s3:ObjectCreated:*]`.
+    pub events: Option<Sp<Vec<Sp<String>>>>,
+    /// Only objects whose key starts with this, e.g. `incoming/`.
+    pub prefix: Option<Sp<String>>,
+    /// Only objects whose key ends with this, e.g. `.jpg`.
+    pub suffix: Option<Sp<String>>,
+}
+
+/// An SNS trigger: the topic's ARN, or the long form with a filter policy.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged, rename = "SnsEvent")]
+pub(crate) enum RawSns {
+    /// The topic's ARN, e.g. `arn:aws:sns:us-east-1:123456789012:alerts`.
+    Short(Sp<String>),
+    Long(RawSnsLong),
+}
+
+/// The long form of an SNS trigger.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "SnsEventOptions")]
+pub(crate) struct RawSnsLong {
+    /// The topic's ARN, e.g. `arn:aws:sns:us-east-1:123456789012:alerts`.
+    pub topic: Sp<String>,
+    /// The subscription's filter policy (`FilterPolicy`), a mapping, e.g.
+    /// `{severity: [critical]}`: only matching messages invoke the function.
+    pub filter: Option<Sp<serde_json::Value>>,
+}
+
+impl<'de> Deserialize<'de> for RawSns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSns;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a topic ARN or a mapping with `topic`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawSns, D::Error> {
+                match take_shape() {
+                    Some(Shape::Map) => RawSnsLong::deserialize(d).map(RawSns::Long),
+                    Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
+                        serde::de::Unexpected::Seq,
+                        &self,
+                    )),
+                    _ => Sp::deserialize(d).map(RawSns::Short),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V)
+    }
 }
 
 /// A schedule trigger: its expression, or the long form with options.

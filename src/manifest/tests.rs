@@ -403,6 +403,8 @@ fn function(key: &str, name: &str, path: PathBuf, role: RoleRef) -> Function {
         rules: Vec::new(),
         event_sources: Vec::new(),
         url: None,
+        notifications: Vec::new(),
+        subscriptions: Vec::new(),
     }
 }
 
@@ -554,6 +556,8 @@ api:
             rules: Vec::new(),
             event_sources: Vec::new(),
             url: None,
+            notifications: Vec::new(),
+            subscriptions: Vec::new(),
         }
     );
     let packaged = &desired.functions["packaged"];

@@ -56,6 +56,19 @@ pub enum Address {
     Rule { function: String, rule: String },
     /// The statement in a function's resource policy that lets one rule invoke it.
     RulePermission { function: String, rule: String },
+    /// An entry (by its id) of a bucket's notification configuration that invokes a
+    /// function.
+    Notification {
+        function: String,
+        bucket: String,
+        id: String,
+    },
+    /// The statement that lets one bucket's notifications invoke a function.
+    NotificationPermission { function: String, bucket: String },
+    /// A function's subscription to an SNS topic (by the topic's ARN).
+    Subscription { function: String, topic: String },
+    /// The statement that lets one topic invoke a function.
+    SubscriptionPermission { function: String, topic: String },
 }
 
 impl Address {
@@ -75,6 +88,12 @@ impl Address {
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
             Address::FunctionUrl(_) | Address::PublicUrl(_) => ResourceKind::FunctionUrl,
             Address::Rule { .. } | Address::RulePermission { .. } => ResourceKind::Rule,
+            Address::Notification { .. } | Address::NotificationPermission { .. } => {
+                ResourceKind::Notification
+            }
+            Address::Subscription { .. } | Address::SubscriptionPermission { .. } => {
+                ResourceKind::Subscription
+            }
         }
     }
 
@@ -105,8 +124,11 @@ impl Address {
                 Some(function) => Address::PublicUrl(function.to_string()),
                 None => Address::FunctionUrl(name.to_string()),
             },
-            // Rules came after changes carried their address.
-            ResourceKind::Rule => return None,
+            // Rules, notifications and subscriptions came after changes carried their
+            // address.
+            ResourceKind::Rule | ResourceKind::Notification | ResourceKind::Subscription => {
+                return None;
+            }
         })
     }
 
@@ -133,6 +155,13 @@ impl Address {
             Address::PublicUrl(function) => Some(Address::FunctionUrl(function.clone())),
             // A function is deleted after the rules that invoke it.
             Address::Rule { function, .. } | Address::RulePermission { function, .. } => {
+                Some(Address::Function(function.clone()))
+            }
+            // And after the notifications and subscriptions that invoke it.
+            Address::Notification { function, .. }
+            | Address::NotificationPermission { function, .. }
+            | Address::Subscription { function, .. }
+            | Address::SubscriptionPermission { function, .. } => {
                 Some(Address::Function(function.clone()))
             }
             Address::Role(_)
@@ -167,6 +196,10 @@ impl Address {
             | Address::FunctionUrl(_)
             | Address::PublicUrl(_) => false,
             Address::Rule { .. } | Address::RulePermission { .. } => false,
+            Address::Notification { .. }
+            | Address::NotificationPermission { .. }
+            | Address::Subscription { .. }
+            | Address::SubscriptionPermission { .. } => false,
         }
     }
 }
@@ -211,6 +244,23 @@ impl fmt::Display for Address {
             Address::RulePermission { function, rule } => {
                 write!(f, "rule {rule}'s permission on function {function}")
             }
+            Address::Notification {
+                function,
+                bucket,
+                id,
+            } => write!(
+                f,
+                "notification {id} of bucket {bucket} to function {function}"
+            ),
+            Address::NotificationPermission { function, bucket } => {
+                write!(f, "bucket {bucket}'s permission on function {function}")
+            }
+            Address::Subscription { function, topic } => {
+                write!(f, "the subscription of function {function} to {topic}")
+            }
+            Address::SubscriptionPermission { function, topic } => {
+                write!(f, "topic {topic}'s permission on function {function}")
+            }
         }
     }
 }
@@ -241,6 +291,10 @@ pub enum Object {
     FunctionUrl(String),
     /// The EventBridge rules that invoke a function, with their targets.
     Rules(String),
+    /// lade's entries in a bucket's notification configuration, by bucket name.
+    Notifications(String),
+    /// The SNS subscriptions of a function.
+    Subscriptions(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -257,6 +311,8 @@ impl fmt::Display for Object {
             Object::Triggers(function) => write!(f, "triggers of function {function}"),
             Object::FunctionUrl(function) => write!(f, "URL of function {function}"),
             Object::Rules(function) => write!(f, "rules of function {function}"),
+            Object::Notifications(bucket) => write!(f, "notifications of bucket {bucket}"),
+            Object::Subscriptions(function) => write!(f, "subscriptions of function {function}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -281,7 +337,9 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 7] = [
+        let prefixes: [(&str, Make); 9] = [
+            ("notifications of bucket ", Object::Notifications),
+            ("subscriptions of function ", Object::Subscriptions),
             ("resource policy of function ", Object::ResourcePolicy),
             ("URL of function ", Object::FunctionUrl),
             ("triggers of function ", Object::Triggers),
@@ -324,6 +382,8 @@ mod tests {
             Object::Triggers("shop-dev-worker".into()),
             Object::FunctionUrl("shop-dev-web".into()),
             Object::Rules("shop-dev-worker".into()),
+            Object::Notifications("uploads-bucket".into()),
+            Object::Subscriptions("shop-dev-worker".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -349,6 +409,8 @@ mod tests {
             ResourceKind::Trigger,
             ResourceKind::FunctionUrl,
             ResourceKind::Rule,
+            ResourceKind::Notification,
+            ResourceKind::Subscription,
         ] {
             let object = Object::NotOwned {
                 kind,

@@ -50,8 +50,8 @@ use crate::model::{Artifact, Desired, Foreign, Live, Scope};
 
 pub use crate::cloud::Service;
 pub use op::{
-    CodeRef, EventBridgeOp, FunctionSettings, IamOp, LambdaOp, Op, PlannedApi, PlannedMethod,
-    PlannedRole, RestApiOp,
+    CodeRef, EventBridgeOp, FunctionSettings, IamOp, LambdaOp, Op, PermissionSource, PlannedApi,
+    PlannedMethod, PlannedNotification, PlannedRole, RestApiOp, S3Op, SnsOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -145,10 +145,20 @@ impl Plan {
     pub fn touched_functions(&self) -> std::collections::BTreeSet<String> {
         self.steps
             .iter()
-            .filter_map(|step| match &step.op {
-                Op::Lambda(op) => op.changes_function().map(str::to_owned),
-                Op::EventBridge(op) => Some(op.changes_function().to_owned()),
-                Op::Iam(_) | Op::ApiGateway(_) => None,
+            .flat_map(|step| match &step.op {
+                Op::Lambda(op) => op
+                    .changes_function()
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                Op::EventBridge(op) => vec![op.changes_function().to_owned()],
+                Op::Sns(op) => vec![op.changes_function().to_owned()],
+                Op::S3(op) => op
+                    .changes_functions()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                Op::Iam(_) | Op::ApiGateway(_) => Vec::new(),
             })
             .collect()
     }
@@ -238,6 +248,27 @@ fn missing(desired: &Desired, live: &Live) -> Vec<String> {
                 "functions.{}.role: role {arn} does not exist in this account",
                 function.key
             ));
+        }
+        let buckets: std::collections::BTreeSet<&str> = function
+            .notifications
+            .iter()
+            .map(|n| n.bucket.as_str())
+            .collect();
+        for bucket in buckets {
+            if live.missing.contains(&format!("bucket {bucket}")) {
+                lines.push(format!(
+                    "functions.{}.events: bucket {bucket} does not exist (lade never creates one: create it first, in the region lade deploys to)",
+                    function.key
+                ));
+            }
+        }
+        for topic in function.subscriptions.iter().map(|s| &s.topic) {
+            if live.missing.contains(topic) {
+                lines.push(format!(
+                    "functions.{}.events: topic {topic} does not exist (lade never creates one: create it first)",
+                    function.key
+                ));
+            }
         }
     }
     for role in desired.roles.values() {

@@ -236,6 +236,7 @@ impl LambdaApi for MemoryCloud {
         statement_id: &str,
         principal: &str,
         source_arn: &str,
+        source_account: Option<&str>,
     ) -> Result<(), CloudError> {
         self.record(LambdaCall::AddPermission);
         let mut account = self.account.lock().unwrap();
@@ -251,6 +252,7 @@ impl LambdaApi for MemoryCloud {
             principal: principal.to_string(),
             action: "lambda:InvokeFunction".into(),
             source_arn: Some(source_arn.to_string()),
+            source_account: source_account.map(str::to_string),
         });
         Ok(())
     }

@@ -24,6 +24,7 @@
 //! | [`url`]          | a function's `url:` (its function URL, with CORS)              |
 //! | [`cors`]         | `cors:` of a function URL or an API                            |
 //! | [`schedules`]    | a function's `events:` schedules and EventBridge patterns      |
+//! | [`notifications`]| a function's `events:` S3 buckets and SNS topics               |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
@@ -54,6 +55,7 @@ mod events;
 mod function;
 mod limits;
 mod names;
+mod notifications;
 mod role;
 mod schedules;
 mod source;

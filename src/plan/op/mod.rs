@@ -11,11 +11,15 @@ mod apigateway;
 mod events;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 pub use apigateway::{PlannedApi, PlannedMethod, RestApiOp};
 pub use events::EventBridgeOp;
 pub use iam::{IamOp, PlannedRole};
-pub use lambda::{CodeRef, FunctionSettings, LambdaOp};
+pub use lambda::{CodeRef, FunctionSettings, LambdaOp, PermissionSource};
+pub use s3::{PlannedNotification, S3Op};
+pub use sns::SnsOp;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +32,8 @@ pub enum Op {
     Lambda(LambdaOp),
     ApiGateway(RestApiOp),
     EventBridge(EventBridgeOp),
+    S3(S3Op),
+    Sns(SnsOp),
 }
 
 impl Op {
@@ -38,6 +44,8 @@ impl Op {
             Op::Lambda(_) => Service::Lambda,
             Op::ApiGateway(_) => Service::ApiGateway,
             Op::EventBridge(_) => Service::EventBridge,
+            Op::S3(_) => Service::S3,
+            Op::Sns(_) => Service::Sns,
         }
     }
 
@@ -48,6 +56,8 @@ impl Op {
             Op::Lambda(op) => op.api_call(),
             Op::ApiGateway(op) => op.api_call(),
             Op::EventBridge(op) => op.api_call(),
+            Op::S3(op) => op.api_call(),
+            Op::Sns(op) => op.api_call(),
         }
     }
 
@@ -58,6 +68,8 @@ impl Op {
             Op::Lambda(op) => op.describe(),
             Op::ApiGateway(op) => op.describe(),
             Op::EventBridge(op) => op.describe(),
+            Op::S3(op) => op.describe(),
+            Op::Sns(op) => op.describe(),
         }
     }
 
@@ -68,6 +80,8 @@ impl Op {
             Op::Lambda(op) => op.is_delete(),
             Op::ApiGateway(op) => op.is_delete(),
             Op::EventBridge(op) => op.is_delete(),
+            Op::S3(op) => op.is_delete(),
+            Op::Sns(op) => op.is_delete(),
         }
     }
 
@@ -76,7 +90,7 @@ impl Op {
     /// `apply`'s module docs). Only pruning an old REST API deployment is.
     pub fn is_best_effort(&self) -> bool {
         match self {
-            Op::Iam(_) | Op::Lambda(_) | Op::EventBridge(_) => false,
+            Op::Iam(_) | Op::Lambda(_) | Op::EventBridge(_) | Op::S3(_) | Op::Sns(_) => false,
             Op::ApiGateway(op) => op.is_best_effort(),
         }
     }
@@ -106,6 +120,18 @@ impl From<EventBridgeOp> for Op {
     }
 }
 
+impl From<S3Op> for Op {
+    fn from(op: S3Op) -> Op {
+        Op::S3(op)
+    }
+}
+
+impl From<SnsOp> for Op {
+    fn from(op: SnsOp) -> Op {
+        Op::Sns(op)
+    }
+}
+
 impl Serialize for Op {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -113,6 +139,8 @@ impl Serialize for Op {
             Op::Lambda(op) => op.serialize(serializer),
             Op::ApiGateway(op) => op.serialize(serializer),
             Op::EventBridge(op) => op.serialize(serializer),
+            Op::S3(op) => op.serialize(serializer),
+            Op::Sns(op) => op.serialize(serializer),
         }
     }
 }
@@ -129,6 +157,8 @@ impl<'de> Deserialize<'de> for Op {
             LambdaOp::deserialize(&value).map(Op::Lambda),
             RestApiOp::deserialize(&value).map(Op::ApiGateway),
             EventBridgeOp::deserialize(&value).map(Op::EventBridge),
+            S3Op::deserialize(&value).map(Op::S3),
+            SnsOp::deserialize(&value).map(Op::Sns),
         ];
         let mut errors = Vec::new();
         for attempt in attempts {

@@ -8,12 +8,15 @@
 //! This module never prints a sensitive value: the plan holds only a salted hash of
 //! one, and the command shows `<sensitive>` in its place.
 //!
-//! Each service's commands are in its own file (`iam.rs`, `lambda.rs`, `apigateway.rs`).
+//! Each service's commands are in its own file (`iam.rs`, `lambda.rs`, `apigateway.rs`,
+//! `events.rs`, `s3.rs`, `sns.rs`).
 
 mod apigateway;
 mod events;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -293,6 +296,8 @@ fn refs(op: &Op) -> Vec<&Ref> {
         Op::Lambda(op) => lambda::refs(op),
         Op::ApiGateway(op) => apigateway::refs(op),
         Op::EventBridge(op) => events::refs(op),
+        Op::S3(op) => s3::refs(op),
+        Op::Sns(op) => sns::refs(op),
     }
 }
 
@@ -558,6 +563,8 @@ fn commands(op: &Op) -> Vec<Command> {
         Op::Lambda(op) => lambda::commands(op),
         Op::ApiGateway(op) => apigateway::commands(op),
         Op::EventBridge(op) => events::commands(op),
+        Op::S3(op) => s3::commands(op),
+        Op::Sns(op) => sns::commands(op),
     }
 }
 
