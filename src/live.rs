@@ -165,7 +165,8 @@ pub async fn read_with(
     let targets = permission_targets(desired, &live);
     let targets = targets
         .into_iter()
-        .chain(rule_permission_targets(desired, &live));
+        .chain(rule_permission_targets(desired, &live))
+        .chain(invoker_permission_targets(desired, &live));
     let targets: BTreeSet<String> = targets.collect();
     live.permissions = stream::iter(targets)
         .map(|name| {
@@ -181,7 +182,227 @@ pub async fn read_with(
         .try_collect()
         .await?;
     read_rules_on_other_buses(cloud, desired, &mut live, &gates).await?;
+    read_invokers(cloud, desired, &mut live, &gates).await?;
     Ok(live)
+}
+
+/// The owned functions whose statements can name a bucket or topic that invokes
+/// them: those the manifest gives an `s3` or `sns` trigger, and those marked
+/// `lade:invokers` (which had one when lade last applied).
+fn invoker_permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
+    live.functions
+        .iter()
+        .filter(|(name, function)| {
+            function.tags.contains_key(crate::model::TAG_INVOKERS)
+                || desired.functions.values().any(|f| {
+                    &f.name == *name && (!f.notifications.is_empty() || !f.subscriptions.is_empty())
+                })
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// The S3 buckets and SNS topics that invoke owned functions, and what lade owns on
+/// them: the buckets and topics the manifest names, and those that a statement of
+/// lade's (`lade-s3-…`, `lade-sns-…`) on an owned function names, so that a bucket or
+/// topic the manifest no longer names is still cleaned up. The statements of
+/// functions marked `lade:invokers` are read here when the caller has not (destroy).
+///
+/// Per bucket one `GetBucketNotificationConfiguration`; per topic one
+/// `ListSubscriptionsByTopic` (paginated) and one `GetSubscriptionAttributes` per
+/// subscription of an owned function. A bucket or topic the manifest names that does
+/// not exist goes to [`Live::missing`] (as `bucket <name>` or the topic's ARN).
+async fn read_invokers(
+    cloud: &dyn Cloud,
+    desired: &Desired,
+    live: &mut Live,
+    gates: &Gates,
+) -> Result<(), CloudError> {
+    use crate::kinds::{notification, subscription};
+    let unread: Vec<String> = live
+        .functions
+        .iter()
+        .filter(|(name, f)| {
+            f.tags.contains_key(crate::model::TAG_INVOKERS) && !live.permissions.contains_key(*name)
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    let read: Vec<(String, Vec<crate::model::Permission>)> = stream::iter(unread)
+        .map(|name| async move {
+            let statements = gates
+                .run(Some(Service::Lambda), cloud.get_function_permissions(&name))
+                .await?;
+            Ok::<_, CloudError>((name, statements))
+        })
+        .buffer_unordered(gates.width(Service::Lambda))
+        .try_collect()
+        .await?;
+    live.permissions.extend(read);
+
+    let wanted_buckets: BTreeSet<String> = desired
+        .functions
+        .values()
+        .flat_map(|f| f.notifications.iter().map(|n| n.bucket.clone()))
+        .collect();
+    let wanted_topics: BTreeSet<String> = desired
+        .functions
+        .values()
+        .flat_map(|f| f.subscriptions.iter().map(|s| s.topic.clone()))
+        .collect();
+    let statements: Vec<&crate::model::Permission> = live
+        .permissions
+        .iter()
+        .filter(|(name, _)| live.functions.contains_key(*name))
+        .flat_map(|(_, statements)| statements)
+        .collect();
+    let buckets: BTreeSet<String> = statements
+        .iter()
+        .filter(|p| p.sid.starts_with(notification::STATEMENT_PREFIX))
+        .filter_map(|p| p.source_arn.as_deref().and_then(crate::arn::bucket_of))
+        .map(str::to_owned)
+        .chain(wanted_buckets.iter().cloned())
+        .collect();
+    let topics: BTreeSet<String> = statements
+        .iter()
+        .filter(|p| p.sid.starts_with(subscription::STATEMENT_PREFIX))
+        .filter_map(|p| p.source_arn.clone())
+        .chain(wanted_topics.iter().cloned())
+        .collect();
+
+    let owned = desired.scope.notification_prefix();
+    let read: Vec<(String, Option<crate::cloud::BucketNotifications>)> = stream::iter(buckets)
+        .map(|bucket| async move {
+            let found = gates
+                .run(Some(Service::S3), cloud.bucket_notifications(&bucket))
+                .await?;
+            Ok::<_, CloudError>((bucket, found))
+        })
+        .buffer_unordered(gates.width(Service::S3))
+        .try_collect()
+        .await?;
+    for (bucket, found) in read {
+        let Some(found) = found else {
+            if wanted_buckets.contains(&bucket) {
+                live.missing.insert(format!("bucket {bucket}"));
+            }
+            continue;
+        };
+        live.buckets
+            .insert(bucket.clone(), own_entries(&bucket, &owned, found));
+    }
+
+    let function_arns: BTreeMap<String, String> = live
+        .functions
+        .values()
+        .map(|f| (f.arn.clone(), f.name.clone()))
+        .collect();
+    let read: Vec<(String, Option<Vec<crate::cloud::TopicSubscription>>)> = stream::iter(topics)
+        .map(|topic| async move {
+            let found = gates
+                .run(Some(Service::Sns), cloud.topic_subscriptions(&topic))
+                .await?;
+            Ok::<_, CloudError>((topic, found))
+        })
+        .buffer_unordered(gates.width(Service::Sns))
+        .try_collect()
+        .await?;
+    let mut ours = Vec::new();
+    for (topic, found) in read {
+        let Some(found) = found else {
+            if wanted_topics.contains(&topic) {
+                live.missing.insert(topic);
+            }
+            continue;
+        };
+        for sub in found {
+            if sub.protocol != "lambda" || !sub.arn.starts_with("arn:") {
+                continue;
+            }
+            if let Some(function) = function_arns.get(&sub.endpoint) {
+                ours.push((topic.clone(), function.clone(), sub.arn));
+            }
+        }
+    }
+    let read: Vec<crate::model::LiveSubscription> = stream::iter(ours)
+        .map(|(topic, function, arn)| async move {
+            let filter = gates
+                .run(Some(Service::Sns), cloud.subscription_filter(&arn))
+                .await?;
+            Ok::<_, CloudError>(crate::model::LiveSubscription {
+                arn,
+                topic,
+                function,
+                filter,
+            })
+        })
+        .buffer_unordered(gates.width(Service::Sns))
+        .try_collect()
+        .await?;
+    for sub in read {
+        live.subscriptions
+            .entry(sub.function.clone())
+            .or_default()
+            .push(sub);
+    }
+    for subs in live.subscriptions.values_mut() {
+        subs.sort_by(|a, b| a.topic.cmp(&b.topic));
+    }
+    Ok(())
+}
+
+/// A bucket's configuration split into lade's entries (by id prefix) and the rest,
+/// with the others' Lambda entries in the AWS CLI's JSON form.
+fn own_entries(
+    bucket: &str,
+    owned: &str,
+    found: crate::cloud::BucketNotifications,
+) -> crate::model::LiveBucket {
+    let mut notifications = Vec::new();
+    let mut foreign = Vec::new();
+    for entry in found.lambda {
+        if entry.id.starts_with(owned) {
+            notifications.push(crate::model::LiveNotification {
+                function: crate::arn::function_of(&entry.function_arn)
+                    .unwrap_or(&entry.function_arn)
+                    .to_string(),
+                id: entry.id,
+                bucket: bucket.to_string(),
+                function_arn: entry.function_arn,
+                settings: entry.settings,
+            });
+        } else {
+            let mut rules = Vec::new();
+            if let Some(prefix) = &entry.settings.prefix {
+                rules.push(serde_json::json!({"Name": "Prefix", "Value": prefix}));
+            }
+            if let Some(suffix) = &entry.settings.suffix {
+                rules.push(serde_json::json!({"Name": "Suffix", "Value": suffix}));
+            }
+            let mut json = serde_json::json!({
+                "Id": entry.id,
+                "LambdaFunctionArn": entry.function_arn,
+                "Events": entry.settings.events,
+            });
+            if !rules.is_empty() {
+                json["Filter"] = serde_json::json!({"Key": {"FilterRules": rules}});
+            }
+            foreign.push(json);
+        }
+    }
+    let mut others = match found.others {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    if !foreign.is_empty() {
+        others.insert(
+            "LambdaFunctionConfigurations".into(),
+            serde_json::Value::Array(foreign),
+        );
+    }
+    crate::model::LiveBucket {
+        notifications,
+        others: serde_json::Value::Object(others),
+    }
 }
 
 /// The rules on buses the manifest no longer names: a rule's bus is in the
@@ -290,7 +511,7 @@ pub async fn read_names(
     buses: &BTreeSet<String>,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(&Limits::default());
-    read_scope(
+    let mut live = read_scope(
         cloud,
         scope,
         wanted_roles,
@@ -300,7 +521,20 @@ pub async fn read_names(
         false,
         &gates,
     )
-    .await
+    .await?;
+    // The buckets and topics that invoke functions marked `lade:invokers`, found
+    // through their statements (a destroy has no manifest to name them).
+    let nothing = Desired {
+        scope: scope.clone(),
+        region: None,
+        roles: BTreeMap::new(),
+        functions: BTreeMap::new(),
+        api: None,
+        uses_account: false,
+        today: crate::runtimes::today(),
+    };
+    read_invokers(cloud, &nothing, &mut live, &gates).await?;
+    Ok(live)
 }
 
 /// The owned functions whose resource policy can hold a rule's statement: every one,
@@ -403,6 +637,8 @@ async fn read_scope(
         event_sources,
         function_urls,
         rules,
+        buckets: BTreeMap::new(),
+        subscriptions: BTreeMap::new(),
         confirmed,
         missing: BTreeSet::new(),
     })

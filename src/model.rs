@@ -53,6 +53,13 @@ impl Scope {
     }
 
     /// The ownership tags every taggable resource carries.
+    /// The prefix of the id of every S3 notification entry lade writes in this project
+    /// and stage: `lade/<project>/<stage>/`. `/` is in no project or stage name, so
+    /// two stages (or projects) on one bucket never take each other's entries.
+    pub fn notification_prefix(&self) -> String {
+        format!("lade/{}/{}/", self.project, self.stage)
+    }
+
     /// The prefix of every rule name lade gives in this project and stage:
     /// `<project>-<stage>-`, cut to leave room for a key and a hash in EventBridge's
     /// 64 characters.
@@ -229,6 +236,11 @@ pub struct Function {
     pub event_sources: Vec<EventSource>,
     /// Its function URL (`url:`), a dedicated HTTPS endpoint; `None` for none.
     pub url: Option<UrlSettings>,
+    /// The S3 bucket notifications that invoke it (`events:` `s3`), in manifest order.
+    pub notifications: Vec<Notification>,
+    /// The SNS topics it subscribes to (`events:` `sns`), in manifest order; no topic
+    /// twice.
+    pub subscriptions: Vec<Subscription>,
 }
 
 impl Function {
@@ -482,6 +494,12 @@ pub struct LiveFunctionUrl {
     pub settings: UrlSettings,
 }
 
+/// The tag on a function that S3 buckets or SNS topics invoke (`s3`, `sns` or
+/// `s3 sns`): `live` reads the statements of such a function, through which it finds
+/// each bucket and topic that may hold an entry or subscription of lade's, even one
+/// the manifest no longer names.
+pub const TAG_INVOKERS: &str = "lade:invokers";
+
 /// The tag that names, on an EventBridge rule, the physical name of the function it
 /// invokes.
 pub const TAG_FUNCTION: &str = "lade:function";
@@ -543,6 +561,77 @@ pub struct LiveRule {
 
 /// The id of the one target lade puts on each of its rules.
 pub const RULE_TARGET_ID: &str = "lade";
+
+/// An S3 bucket notification that invokes a function: one entry of the bucket's
+/// `LambdaFunctionConfigurations`, with an id lade gives ([`Scope::notification_prefix`]
+/// and a hash of the entry's identity).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The entry's `Id`: `lade/<project>/<stage>/<8 hex digits>`.
+    pub id: String,
+    /// The bucket's name (the bucket is not lade's: it must exist).
+    pub bucket: String,
+    pub settings: NotificationSettings,
+}
+
+/// What an S3 notification reacts to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    /// S3 event types, e.g. `s3:ObjectCreated:*`; never empty.
+    pub events: Vec<String>,
+    /// Only keys that start with this (`FilterRules` `prefix`).
+    pub prefix: Option<String>,
+    /// Only keys that end with this (`FilterRules` `suffix`).
+    pub suffix: Option<String>,
+}
+
+/// A notification entry of lade's (its id starts with this project's and stage's
+/// prefix) on a bucket, as S3 reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveNotification {
+    pub id: String,
+    pub bucket: String,
+    /// The physical name of the function it invokes (from its ARN).
+    pub function: String,
+    /// The ARN it invokes, as S3 holds it.
+    pub function_arn: String,
+    pub settings: NotificationSettings,
+}
+
+/// A bucket the manifest or one of lade's statements names, as S3 reports its
+/// notification configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveBucket {
+    /// lade's entries (this project and stage), in the order S3 lists them.
+    pub notifications: Vec<LiveNotification>,
+    /// Everything else in the configuration, as the AWS CLI writes it
+    /// (`QueueConfigurations`, `TopicConfigurations`, others'
+    /// `LambdaFunctionConfigurations`, `EventBridgeConfiguration`): never changed by
+    /// lade, and shown by `--explain` in the configuration it writes back.
+    pub others: Value,
+}
+
+/// An SNS topic a function subscribes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The topic's ARN (the topic is not lade's: it must exist).
+    pub topic: String,
+    /// The subscription's `FilterPolicy`, a JSON object; `None` for every message.
+    pub filter: Option<Value>,
+}
+
+/// A subscription (protocol `lambda`) of a function lade owns to a topic, as SNS
+/// reports it. Subscriptions cannot be tagged: it is lade's because its endpoint is an
+/// owned function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSubscription {
+    /// The subscription's ARN.
+    pub arn: String,
+    pub topic: String,
+    /// The physical name of the function it invokes.
+    pub function: String,
+    pub filter: Option<Value>,
+}
 
 /// An event-source mapping on a function lade owns, as Lambda reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -622,62 +711,168 @@ pub enum CrossRef {
     FunctionUrl(String),
 }
 
-/// The `api:` section: one REST API per project and stage.
+/// The `api:` section: one API per project and stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
     pub settings: ApiSettings,
     pub routes: Vec<Route>,
-    /// `api.type`.
+    /// A REST API (v1) or an HTTP API (v2): `api.type`.
     pub protocol: ApiProtocol,
-    /// Resolved: `api.stage`, else the lade stage for REST, `$default` for HTTP.
+    /// The API Gateway stage name: `api.stage`, else the lade stage for a REST API and
+    /// `$default` for an HTTP API.
     pub stage: String,
+    /// `api.cors`, when it sets anything.
     pub cors: Option<Cors>,
-    /// By key.
+    /// `api.authorizers`, by key.
     pub authorizers: BTreeMap<String, Authorizer>,
 }
 
-/// Which kind of API Gateway API (`api.type`).
+impl Api {
+    /// A REST API with `routes` on stage `stage`, and no CORS or authorizers.
+    pub fn rest(settings: ApiSettings, routes: Vec<Route>, stage: impl Into<String>) -> Api {
+        Api {
+            settings,
+            routes,
+            protocol: ApiProtocol::Rest,
+            stage: stage.into(),
+            cors: None,
+            authorizers: BTreeMap::new(),
+        }
+    }
+}
+
+/// Which of API Gateway's two APIs: `api.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiProtocol {
+    /// A REST API (API Gateway v1).
     #[default]
     Rest,
+    /// An HTTP API (API Gateway v2).
     Http,
 }
 
-/// An authorizer of `authorizers:`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorizer {
-    pub kind: AuthorizerKind,
+impl ApiProtocol {
+    /// The manifest's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiProtocol::Rest => "rest",
+            ApiProtocol::Http => "http",
+        }
+    }
 }
 
-/// What an authorizer checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizerKind {
-    /// HTTP only.
+/// The HTTP API stage served at the API's root, with no stage in the path.
+pub const DEFAULT_HTTP_STAGE: &str = "$default";
+
+/// The catch-all route key of an HTTP API.
+pub const DEFAULT_ROUTE: &str = "$default";
+
+/// An authorizer of `api.authorizers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Authorizer {
+    /// An HTTP API's JWT authorizer.
     Jwt {
         issuer: String,
         audience: Vec<String>,
+        /// In the HTTP-API notation (`$request.header.Authorization`).
         identity_source: Vec<String>,
     },
-    /// REST only.
+    /// A REST API's Cognito user-pool authorizer.
     Cognito {
+        /// User pool ARNs.
         user_pools: Vec<String>,
+        /// In the HTTP-API notation; see [`rest_identity_source`].
         identity_source: Vec<String>,
     },
+    /// A Lambda authorizer: a function of this manifest.
     Lambda {
+        /// The function's key.
         function: String,
         payload: LambdaPayload,
+        /// In the HTTP-API notation; see [`rest_identity_source`].
         identity_source: Vec<String>,
+        /// Seconds API Gateway caches the result; 0 disables the cache.
         ttl: u32,
     },
 }
 
-/// A REST Lambda authorizer's input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl Authorizer {
+    /// The manifest's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Authorizer::Jwt { .. } => "jwt",
+            Authorizer::Cognito { .. } => "cognito",
+            Authorizer::Lambda { .. } => "lambda",
+        }
+    }
+
+    /// Where the credential is, in the HTTP-API notation.
+    pub fn identity_source(&self) -> &[String] {
+        match self {
+            Authorizer::Jwt {
+                identity_source, ..
+            }
+            | Authorizer::Cognito {
+                identity_source, ..
+            }
+            | Authorizer::Lambda {
+                identity_source, ..
+            } => identity_source,
+        }
+    }
+
+    /// Whether routes may ask it for OAuth scopes (JWT and Cognito authorizers).
+    pub fn takes_scopes(&self) -> bool {
+        !matches!(self, Authorizer::Lambda { .. })
+    }
+}
+
+/// What a Lambda authorizer receives: REST's `TOKEN` (the credential alone) or
+/// `REQUEST` (the request's headers, query and context). HTTP APIs always send the
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LambdaPayload {
+    #[default]
     Token,
     Request,
+}
+
+impl LambdaPayload {
+    /// API Gateway's spelling for a REST authorizer's type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LambdaPayload::Token => "TOKEN",
+            LambdaPayload::Request => "REQUEST",
+        }
+    }
+}
+
+/// The default identity source, in the HTTP-API notation.
+pub const DEFAULT_IDENTITY_SOURCE: &str = "$request.header.Authorization";
+
+/// An identity source in REST's notation: `$request.header.Authorization` becomes
+/// `method.request.header.Authorization` (and `$request.querystring.`,
+/// `$context.`, `$stageVariables.` likewise); several are joined with `, `, as REST
+/// APIs take them in one string.
+pub fn rest_identity_source(sources: &[String]) -> String {
+    sources
+        .iter()
+        .map(|source| {
+            if let Some(rest) = source.strip_prefix("$request.") {
+                format!("method.request.{rest}")
+            } else if let Some(rest) = source.strip_prefix("$context.") {
+                format!("context.{rest}")
+            } else if let Some(rest) = source.strip_prefix("$stageVariables.") {
+                format!("stageVariables.{rest}")
+            } else {
+                source.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The REST API's own settings, as lade sets them.
@@ -712,28 +907,35 @@ impl Endpoint {
 /// One HTTP route: `METHOD /path` → function key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY.
+    /// GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY; or `$default` for an HTTP
+    /// API's catch-all route ([`DEFAULT_ROUTE`]).
     pub method: String,
-    /// `/`-rooted, e.g. `/items/{id}` or `/admin/{proxy+}`.
+    /// `/`-rooted, e.g. `/items/{id}` or `/admin/{proxy+}`; empty for `$default`.
     pub path: String,
     /// The function key the route invokes.
     pub function: String,
     pub authorization: Authorization,
     pub api_key_required: bool,
-    /// A key of `authorizers:`.
+    /// The key of the authorizer (in `api.authorizers`) that guards the route.
     pub authorizer: Option<String>,
-    /// Only with jwt/cognito authorizers.
+    /// OAuth scopes a token must carry (JWT and Cognito authorizers).
     pub scopes: Vec<String>,
 }
 
 impl Route {
-    /// `GET /items`, or `$default`.
+    /// The route key as the manifest and API Gateway v2 write it: `GET /items`, or
+    /// `$default`.
     pub fn key(&self) -> String {
-        if self.method == "$default" {
-            "$default".to_string()
+        if self.is_default() {
+            DEFAULT_ROUTE.to_owned()
         } else {
             format!("{} {}", self.method, self.path)
         }
+    }
+
+    /// Whether this is an HTTP API's catch-all route.
+    pub fn is_default(&self) -> bool {
+        self.method == DEFAULT_ROUTE
     }
 }
 
@@ -800,6 +1002,12 @@ pub struct Live {
     pub function_urls: BTreeMap<String, LiveFunctionUrl>,
     /// The EventBridge rules lade owns, by the name of the function each invokes.
     pub rules: BTreeMap<String, Vec<LiveRule>>,
+    /// The buckets the manifest names (and those lade's S3 statements name), with
+    /// their notification configurations, by bucket name; a missing bucket is absent.
+    pub buckets: BTreeMap<String, LiveBucket>,
+    /// The SNS subscriptions of owned functions, by function name, on the topics the
+    /// manifest names (and those lade's SNS statements name).
+    pub subscriptions: BTreeMap<String, Vec<LiveSubscription>>,
     /// The owned functions whose ownership was read consistently (`GetFunction`),
     /// not only from the lagging tagging index: see `live::confirm_owned`.
     pub confirmed: BTreeSet<String>,
@@ -895,6 +1103,9 @@ pub struct Permission {
     pub action: String,
     /// The `AWS:SourceArn` condition, if any.
     pub source_arn: Option<String>,
+    /// The `AWS:SourceAccount` condition, if any (S3's statements have one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_account: Option<String>,
 }
 
 /// A role lade owns, as IAM reports it (documents already URL-decoded and parsed).
@@ -962,6 +1173,10 @@ pub enum ResourceKind {
     /// An HTTP API (API Gateway v2) and its parts: integrations, routes, authorizers,
     /// stage and invoke permissions.
     HttpApi,
+    /// An S3 bucket notification that invokes a function, and its permission.
+    Notification,
+    /// An SNS subscription of a function to a topic, and its permission.
+    Subscription,
 }
 
 impl ResourceKind {
@@ -977,6 +1192,8 @@ impl ResourceKind {
             ResourceKind::FunctionUrl => "url",
             ResourceKind::Rule => "rule",
             ResourceKind::HttpApi => "http_api",
+            ResourceKind::Notification => "notification",
+            ResourceKind::Subscription => "subscription",
         }
     }
 }

@@ -695,6 +695,20 @@ fn the_example_plans_on_pull_requests_and_applies_main_one_at_a_time() {
             .contains("apply")
     );
 
+    // After the apply, a smoke test invokes the deployed function (`lade invoke`),
+    // whose exit 1 on a function error fails the job.
+    let steps = apply["steps"].as_array().unwrap();
+    let applied = steps.iter().position(|s| s["id"] == "apply").unwrap();
+    let smoke = steps
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|run| run.contains("lade invoke ") && !run.contains("--local"))
+        })
+        .expect("the apply job smoke-tests the deployed function with `lade invoke`");
+    assert!(smoke > applied, "the smoke test runs after the apply");
+
     let (_, comment) = workflow_scripts(&workflow)
         .into_iter()
         .find(|(at, _)| at.starts_with("jobs.plan") && at.ends_with("with.script"))

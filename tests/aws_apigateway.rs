@@ -486,11 +486,11 @@ async fn a_permission_is_one_statement_however_often_it_is_added() {
     // Moto 5.2 adds a second statement with the same ID where AWS answers
     // ResourceConflictException; the adapter reads the policy first either way.
     cloud
-        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, source)
+        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, source, None)
         .await
         .unwrap();
     cloud
-        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, source)
+        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, source, None)
         .await
         .unwrap();
     let expected = |source: &str| Permission {
@@ -498,6 +498,7 @@ async fn a_permission_is_one_statement_however_often_it_is_added() {
         principal: "apigateway.amazonaws.com".to_owned(),
         action: "lambda:InvokeFunction".to_owned(),
         source_arn: Some(source.to_owned()),
+        source_account: None,
     };
     assert_eq!(
         cloud.get_function_permissions(&name).await.unwrap(),
@@ -507,7 +508,7 @@ async fn a_permission_is_one_statement_however_often_it_is_added() {
     // The same statement ID for another API replaces the statement.
     let other = "arn:aws:execute-api:us-east-1:123456789012:def456/*/*/*";
     cloud
-        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, other)
+        .add_permission(&name, &sid, lade::arn::API_GATEWAY_PRINCIPAL, other, None)
         .await
         .unwrap();
     assert_eq!(
@@ -532,6 +533,7 @@ async fn permissions_of_a_missing_function() {
             "lade",
             lade::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:123456789012:x/*",
+            None,
         )
         .await;
     let Err(CloudError::Service { operation, message }) = result else {

@@ -63,7 +63,7 @@ fn every_usage_error_exits_1_with_clap_s_message() {
         (&["plan", "--bogus"], "unexpected argument '--bogus'"),
         (&["plan", "--parallelism", "0"], "0 is not in 1..=64"),
         (&["plan", "--parallelism", "65"], "65 is not in 1..=64"),
-        (&["plan", "--parallelism", "s3=2"], "unknown service `s3`"),
+        (&["plan", "--parallelism", "sqs=2"], "unknown service `sqs`"),
         (&["deploy"], "unrecognized subcommand 'deploy'"),
         (&[], "Usage: lade"),
         (&["plan", "--format", "yaml"], "invalid value 'yaml'"),

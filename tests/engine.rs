@@ -426,19 +426,16 @@ async fn plan_json_round_trips() {
 // ---- the REST API ----
 
 fn with_api(mut desired: Desired, routes: Vec<Route>) -> Desired {
-    desired.api = Some(Api {
-        settings: ApiSettings {
+    desired.api = Some(Api::rest(
+        ApiSettings {
             name: "shop-dev".into(),
             description: String::new(),
             endpoint: Endpoint::Regional,
             binary_media_types: BTreeSet::new(),
         },
         routes,
-        protocol: ApiProtocol::Rest,
-        stage: "dev".into(),
-        cors: None,
-        authorizers: Default::default(),
-    });
+        "dev",
+    ));
     desired
 }
 

@@ -69,6 +69,8 @@ fn project(name: &str) -> Project {
         rules: Vec::new(),
         event_sources: Vec::new(),
         url: None,
+        notifications: Vec::new(),
+        subscriptions: Vec::new(),
     });
     let zip = python_zip("def handler(event, context):\n    return {'statusCode': 200}\n");
     let artifacts = keys
@@ -154,24 +156,20 @@ fn http_api(scope: &Scope) -> Api {
         authorizers: BTreeMap::from([
             (
                 "users".to_string(),
-                Authorizer {
-                    kind: AuthorizerKind::Jwt {
+                Authorizer::Jwt {
                         issuer: ISSUER.into(),
                         audience: vec!["my-client-id".into()],
                         identity_source: vec!["$request.header.Authorization".into()],
-                    },
-                },
+}, 
             ),
             (
                 "custom".to_string(),
-                Authorizer {
-                    kind: AuthorizerKind::Lambda {
+                Authorizer::Lambda {
                         function: "auth".into(),
                         payload: LambdaPayload::Request,
                         identity_source: vec!["$request.header.Authorization".into()],
                         ttl: 300,
-                    },
-                },
+}, 
             ),
         ]),
     }

@@ -64,24 +64,20 @@ fn with_http(mut desired: Desired) -> Desired {
         authorizers: BTreeMap::from([
             (
                 "users".to_string(),
-                Authorizer {
-                    kind: AuthorizerKind::Jwt {
+                Authorizer::Jwt {
                         issuer: ISSUER.into(),
                         audience: vec!["my-client-id".into()],
                         identity_source: vec!["$request.header.Authorization".into()],
-                    },
-                },
+}, 
             ),
             (
                 "custom".to_string(),
-                Authorizer {
-                    kind: AuthorizerKind::Lambda {
+                Authorizer::Lambda {
                         function: "auth".into(),
                         payload: LambdaPayload::Request,
                         identity_source: vec!["$request.header.Authorization".into()],
                         ttl: 300,
-                    },
-                },
+}, 
             ),
         ]),
     });

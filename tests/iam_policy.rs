@@ -21,6 +21,8 @@ type Needs = &'static [(&'static str, &'static str)];
 
 const LADE_ROLE: &str = "arn:aws:iam::123456789012:role/lade/shop/dev/shop-dev-api";
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list";
+const BUCKET: &str = "arn:aws:s3:::uploads";
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:alerts";
 const MAPPING: &str = "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:u1";
 const RULE: &str = "arn:aws:events:us-east-1:123456789012:rule/shop-dev-nightly-0a1b2c3d";
 const BUS_RULE: &str = "arn:aws:events:us-east-1:123456789012:rule/orders/shop-dev-orders-0a1b2c3d";
@@ -196,6 +198,12 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         &[("lambda:DeleteFunction", FUNCTION)],
     ),
     ("lambda.rs", "GetPolicy", &[("lambda:GetPolicy", FUNCTION)]),
+    // `lade invoke KEY`, the smoke test after an apply.
+    (
+        "lambda.rs",
+        "Invoke",
+        &[("lambda:InvokeFunction", FUNCTION)],
+    ),
     (
         "lambda.rs",
         "AddPermission",
@@ -320,6 +328,37 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "DeleteRule",
         &[("events:DeleteRule", RULE), ("events:DeleteRule", BUS_RULE)],
     ),
+    // S3: the notification configuration of a bucket the manifest names (not lade's,
+    // so any bucket of the account: S3 bucket ARNs name no account or region).
+    (
+        "s3.rs",
+        "GetBucketNotificationConfiguration",
+        &[("s3:GetBucketNotification", BUCKET)],
+    ),
+    (
+        "s3.rs",
+        "PutBucketNotificationConfiguration",
+        &[("s3:PutBucketNotification", BUCKET)],
+    ),
+    // SNS: subscriptions to a topic the manifest names; IAM authorizes each on the
+    // topic.
+    (
+        "sns.rs",
+        "ListSubscriptionsByTopic",
+        &[("sns:ListSubscriptionsByTopic", TOPIC)],
+    ),
+    (
+        "sns.rs",
+        "GetSubscriptionAttributes",
+        &[("sns:GetSubscriptionAttributes", TOPIC)],
+    ),
+    ("sns.rs", "Subscribe", &[("sns:Subscribe", TOPIC)]),
+    (
+        "sns.rs",
+        "SetSubscriptionAttributes",
+        &[("sns:SetSubscriptionAttributes", TOPIC)],
+    ),
+    ("sns.rs", "Unsubscribe", &[("sns:Unsubscribe", TOPIC)]),
     // API Gateway (REST): IAM authorizes the HTTP method on the resource path.
     (
         "apigateway.rs",
@@ -885,6 +924,10 @@ fn writes_are_scoped_to_lade_roles_functions_and_rest_apis() {
                 ]),
                 // The project's rules, on the default bus or another.
                 "events" => scoped_to(&["arn:aws:events:us-east-1:123456789012:rule/"]),
+                // Buckets and topics are not lade's: any of the account's (bucket
+                // ARNs name no account); lade changes only its own entries on them.
+                "s3" => scoped_to(&["arn:aws:s3:::"]),
+                "sns" => scoped_to(&["arn:aws:sns:us-east-1:123456789012:"]),
                 other => panic!("{}: unexpected service `{other}`", statement.sid),
             }
             if !anywhere.contains(action.as_str()) {
@@ -937,7 +980,7 @@ fn pass_role_is_only_for_lade_roles_and_only_to_lambda() {
 /// function URL without auth, as the principal, so the policy lets the deployer open a
 /// function to nothing else (`lambda:Principal`).
 #[test]
-fn add_permission_is_only_for_api_gateway_eventbridge_and_public_urls() {
+fn add_permission_is_only_for_api_gateway_eventbridge_s3_sns_and_public_urls() {
     let policy = policy();
     let adding: Vec<&Statement> = policy
         .iter()
@@ -958,7 +1001,12 @@ fn add_permission_is_only_for_api_gateway_eventbridge_and_public_urls() {
     assert_eq!(
         principals,
         [
-            serde_json::json!(["apigateway.amazonaws.com", "events.amazonaws.com"]),
+            serde_json::json!([
+                "apigateway.amazonaws.com",
+                "events.amazonaws.com",
+                "s3.amazonaws.com",
+                "sns.amazonaws.com"
+            ]),
             serde_json::json!("*")
         ]
     );
@@ -990,9 +1038,14 @@ fn add_permission_is_only_for_api_gateway_eventbridge_and_public_urls() {
         [
             "arn::API_GATEWAY_PRINCIPAL",
             "arn::API_GATEWAY_PRINCIPAL",
-            "arn::EVENTS_PRINCIPAL"
+            "arn::EVENTS_PRINCIPAL",
+            "source.principal("
         ]
     );
+    // (The scan stops at the first `)`.) A source permission names S3 or SNS, nothing
+    // else.
+    assert_eq!(lade::arn::S3_PRINCIPAL, "s3.amazonaws.com");
+    assert_eq!(lade::arn::SNS_PRINCIPAL, "sns.amazonaws.com");
     assert_eq!(lade::arn::API_GATEWAY_PRINCIPAL, "apigateway.amazonaws.com");
     assert_eq!(lade::arn::EVENTS_PRINCIPAL, "events.amazonaws.com");
 }
@@ -1015,6 +1068,8 @@ fn the_documents_pin_region_and_account_where_aws_allows() {
                             || resource == "arn:aws:iam::aws:policy/*"
                     }
                     Some("apigateway") => resource.starts_with("arn:aws:apigateway:REGION::"),
+                    Some("s3") => resource == "arn:aws:s3:::*",
+                    Some("sns") => resource.starts_with("arn:aws:sns:REGION:ACCOUNT_ID:"),
                     Some("events") => {
                         resource.starts_with("arn:aws:events:REGION:ACCOUNT_ID:rule/")
                             && resource.contains("PROJECT-")

@@ -534,6 +534,17 @@ fn a_handler_past_its_timeout_is_killed() {
 }
 
 #[test]
+fn invoke_reads_the_event_from_data_file() {
+    if !need("python3") {
+        return;
+    }
+    let local = Local::new();
+    std::fs::write(local.dir.path().join("event.json"), r#"{"from": "file"}"#).unwrap();
+    let (response, _) = local.invoke(&["echo", "--data-file", "event.json"]);
+    assert_eq!(response["event"], json!({"from": "file"}));
+}
+
+#[test]
 fn invoke_refuses_bad_input_with_a_clear_message() {
     let local = Local::new();
     let cases: &[(&[&str], &str)] = &[
@@ -558,8 +569,8 @@ fn invoke_refuses_bad_input_with_a_clear_message() {
             "function `java`: runtime `java21` cannot run locally",
         ),
         (
-            &["invoke", "echo"],
-            "invoking the deployed function in Lambda is not available yet: add --local",
+            &["invoke", "echo", "--local", "--data-file", "missing.json"],
+            "bad --data-file: could not read missing.json",
         ),
     ];
     for (args, message) in cases {

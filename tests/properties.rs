@@ -315,30 +315,29 @@ fn build_model(
         code.insert(key.to_string(), spec.code);
         built.push(f);
     }
-    let api = api.filter(|_| has_api).map(|spec| Api {
-        settings: ApiSettings {
-            name: "shop-dev".into(),
-            description: if spec.description {
-                "Items".into()
-            } else {
-                String::new()
+    let api = api.filter(|_| has_api).map(|spec| {
+        Api::rest(
+            ApiSettings {
+                name: "shop-dev".into(),
+                description: if spec.description {
+                    "Items".into()
+                } else {
+                    String::new()
+                },
+                endpoint: if spec.edge {
+                    Endpoint::Edge
+                } else {
+                    Endpoint::Regional
+                },
+                binary_media_types: if spec.binary {
+                    BTreeSet::from(["image/png".to_string()])
+                } else {
+                    BTreeSet::new()
+                },
             },
-            endpoint: if spec.edge {
-                Endpoint::Edge
-            } else {
-                Endpoint::Regional
-            },
-            binary_media_types: if spec.binary {
-                BTreeSet::from(["image/png".to_string()])
-            } else {
-                BTreeSet::new()
-            },
-        },
-        routes: routes(&spec.routes, &present),
-        protocol: ApiProtocol::Rest,
-        stage: "dev".into(),
-        cors: None,
-        authorizers: Default::default(),
+            routes(&spec.routes, &present),
+            "dev",
+        )
     });
     Model {
         desired: desired_of(roles, built, api),

@@ -45,24 +45,21 @@ fn desired() -> Desired {
         region: Some("us-east-1".into()),
         roles: roles.into_iter().map(|r| (r.key.clone(), r)).collect(),
         functions: functions.into_iter().map(|f| (f.key.clone(), f)).collect(),
-        api: Some(Api {
-            settings: ApiSettings {
+        api: Some(Api::rest(
+            ApiSettings {
                 name: "shop-dev".into(),
                 description: String::new(),
                 endpoint: Endpoint::Regional,
                 binary_media_types: BTreeSet::new(),
             },
-            routes: vec![
+            vec![
                 route("GET", "/items", "list"),
                 route("POST", "/items", "list"),
                 route("GET", "/items/{id}", "get"),
                 route("ANY", "/admin/{proxy+}", "work"),
             ],
-            protocol: ApiProtocol::Rest,
-            stage: "dev".into(),
-            cors: None,
-            authorizers: Default::default(),
-        }),
+            "dev",
+        )),
         uses_account: false,
         today: lade::runtimes::date(2026, 12, 2),
     }
@@ -321,6 +318,7 @@ fn odd_plan(name: &str) -> Plan {
         artifacts: Default::default(),
         warnings: Vec::new(),
         code_files: Default::default(),
+        manifest: None,
         changes: vec![Change::new(
             Address::Function(name.into()),
             name,

@@ -210,3 +210,109 @@ async fn a_saved_plan_is_stale_once_a_secret_changed() {
             .success()
     );
 }
+
+/// The saved-plan contract (issue 16): `lade apply PLAN` finds the manifest the plan
+/// records, from any directory and without `-f`, and does not ask again (the plan was
+/// the review, as with `terraform apply PLANFILE`), so it needs no `--yes` without a
+/// terminal; a plan whose manifest changed since is still refused.
+#[tokio::test]
+async fn a_saved_plan_applies_from_another_directory_without_f_or_yes() {
+    let lambda = aws_sdk_lambda::Client::new(&moto().sdk_config().await);
+    let project = Project::new("savdir");
+    project.manifest(MANIFEST);
+    let env = [("LADE_TEST_SECRET", CANARY)];
+    std::fs::create_dir_all(project.path().join("plans")).unwrap();
+    project.ok_with(&["plan", "--out", "plans/plan.json"], &env);
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project.path().join("plans/plan.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["manifest"]["relative"], "../lade.yaml", "{saved}");
+    assert_eq!(saved["format_version"], 1, "the field is additive");
+
+    // From another directory, with stdin not a terminal, no -f and no --yes.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan_file = project.path().join("plans/plan.json");
+    let run_from = |dir: &std::path::Path, args: &[&str]| {
+        project
+            .command(args, moto().env())
+            .current_dir(dir)
+            .envs(env)
+            .output()
+            .unwrap()
+    };
+    let applied = run_from(elsewhere.path(), &["apply", plan_file.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    assert!(
+        text(&applied).contains("Apply complete: 2 added"),
+        "{}",
+        text(&applied)
+    );
+    assert!(!text(&applied).contains("[y/N]"), "it did not ask");
+    let name = project.physical("list");
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.memory_size(), Some(128));
+
+    // Without a plan, apply still asks, so without a terminal it wants --yes.
+    let unasked = run_from(project.path(), &["apply"]);
+    assert_eq!(unasked.status.code(), Some(1));
+    assert!(
+        text(&unasked).contains("without confirmation"),
+        "{}",
+        text(&unasked)
+    );
+
+    // A plan whose manifest was edited since is stale, from anywhere: nothing changes.
+    project.edit(|t| t.replace("memory: 128", "memory: 256"));
+    project.ok_with(&["plan", "--out", "plans/next.json"], &env);
+    project.edit(|t| t.replace("memory: 256", "memory: 512"));
+    let next = project.path().join("plans/next.json");
+    let refused = run_from(elsewhere.path(), &["apply", next.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("plan is stale"),
+        "{}",
+        text(&refused)
+    );
+    assert!(
+        text(&refused).contains("lade.yaml changed"),
+        "{}",
+        text(&refused)
+    );
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.memory_size(), Some(128), "nothing was changed");
+
+    // The checkout moved (as between two CI jobs): the relative path finds it.
+    project.edit(|t| t.replace("memory: 512", "memory: 256"));
+    let moved = tempfile::tempdir().unwrap();
+    for entry in ["lade.yaml", "list/app.py", "plans/next.json"] {
+        write(
+            &moved.path().join(entry),
+            &std::fs::read_to_string(project.path().join(entry)).unwrap(),
+        );
+    }
+    // The original now differs: were the absolute path used, the plan would be stale.
+    project.edit(|t| t.replace("memory: 256", "memory: 1024"));
+    let next = moved.path().join("plans/next.json");
+    let applied = run_from(elsewhere.path(), &["apply", next.to_str().unwrap()]);
+    assert!(applied.status.success(), "{}", text(&applied));
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.memory_size(), Some(256));
+
+    project.ok_with(&["destroy", "--yes"], &env);
+}

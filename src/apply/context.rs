@@ -31,6 +31,8 @@ impl Context<'_> {
             Op::ApiGateway(op) => self.api_gateway(op).await,
             Op::EventBridge(op) => self.event_bridge(op).await,
             Op::HttpApi(op) => self.http_api(op).await,
+            Op::S3(op) => self.s3(op).await,
+            Op::Sns(op) => self.sns(op).await,
         }
     }
 

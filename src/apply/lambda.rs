@@ -58,7 +58,13 @@ impl Context<'_> {
                 let source =
                     arn::source_arn(&arn, &api).ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
                 cloud
-                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source)
+                    .add_permission(
+                        function,
+                        statement_id,
+                        arn::API_GATEWAY_PRINCIPAL,
+                        &source,
+                        None,
+                    )
                     .await?
             }
             LambdaOp::AddAuthorizerPermission {
@@ -73,7 +79,7 @@ impl Context<'_> {
                 let source = arn::authorizer_source_arn(&arn, &api, &authorizer)
                     .ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
                 cloud
-                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source)
+                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source, None)
                     .await?
             }
             LambdaOp::AddRulePermission {
@@ -87,10 +93,35 @@ impl Context<'_> {
                 let source = arn::rule_arn(&arn, bus, rule)
                     .ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
                 cloud
-                    .add_permission(function, statement_id, arn::EVENTS_PRINCIPAL, &source)
+                    .add_permission(function, statement_id, arn::EVENTS_PRINCIPAL, &source, None)
+                    .await?
+            }
+            LambdaOp::AddSourcePermission {
+                function,
+                statement_id,
+                function_arn,
+                source,
+            } => {
+                let arn = self.resolve(function_arn).await?;
+                let source_arn = source
+                    .source_arn(&arn)
+                    .ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
+                cloud
+                    .add_permission(
+                        function,
+                        statement_id,
+                        source.principal(),
+                        &source_arn,
+                        source.source_account(&arn),
+                    )
                     .await?
             }
             LambdaOp::RemoveRulePermission {
+                function,
+                statement_id,
+                ..
+            }
+            | LambdaOp::RemoveSourcePermission {
                 function,
                 statement_id,
                 ..

@@ -38,6 +38,8 @@ mod events;
 mod http_api;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 pub use error::ApplyError;
 

@@ -32,7 +32,7 @@ use super::error::AwsError;
 use super::once::NoBlindRetry;
 use super::retry::{Attempt, until_done};
 use crate::cloud::{
-    CloudError, FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
+    CloudError, FunctionConfig, Invocation, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
 };
 use crate::model::{Architecture, LiveFunction, Permission, ResourceKind, TAG_PROJECT, TAG_STAGE};
 
@@ -330,6 +330,7 @@ impl LambdaApi for AwsCloud {
         statement_id: &str,
         principal: &str,
         source_arn: &str,
+        source_account: Option<&str>,
     ) -> Result<(), CloudError> {
         let waiting_for = format!("function {name} to accept permission {statement_id}");
         let started = Instant::now();
@@ -342,7 +343,8 @@ impl LambdaApi for AwsCloud {
             if let Some(found) = mine.first() {
                 let same = found.principal == principal
                     && found.action == INVOKE
-                    && found.source_arn.as_deref() == Some(source_arn);
+                    && found.source_arn.as_deref() == Some(source_arn)
+                    && found.source_account.as_deref() == source_account;
                 if same && mine.len() == 1 {
                     return Ok(Attempt::Done(()));
                 }
@@ -372,6 +374,7 @@ impl LambdaApi for AwsCloud {
                         .action(INVOKE)
                         .principal(principal)
                         .source_arn(source_arn)
+                        .set_source_account(source_account.map(str::to_owned))
                         .customize()
                         .config_override(
                             aws_sdk_lambda::config::Builder::default()
@@ -411,6 +414,44 @@ impl LambdaApi for AwsCloud {
             }
         })
         .await
+    }
+
+    async fn invoke(&self, name: &str, payload: Vec<u8>) -> Result<Invocation, CloudError> {
+        use base64::Engine as _;
+        let output = self
+            .call("Invoke", || {
+                self.lambda
+                    .invoke()
+                    .function_name(name)
+                    .invocation_type(aws_sdk_lambda::types::InvocationType::RequestResponse)
+                    .log_type(aws_sdk_lambda::types::LogType::Tail)
+                    .payload(Blob::new(payload.clone()))
+                    .customize()
+                    // The function may have run even when its answer was lost, and a
+                    // blind retry would run it again: only throttling, which Lambda
+                    // answers before running anything, is retried.
+                    .config_override(aws_sdk_lambda::config::Builder::default().retry_classifier(
+                        NoBlindRetry::<aws_sdk_lambda::operation::invoke::InvokeError>::new(),
+                    ))
+                    .send()
+            })
+            .await?;
+        let log_tail = output.log_result().map(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_else(|_| encoded.to_owned())
+        });
+        Ok(Invocation {
+            status: output.status_code(),
+            payload: output
+                .payload()
+                .map(|blob| blob.as_ref().to_vec())
+                .unwrap_or_default(),
+            function_error: output.function_error().map(str::to_owned),
+            log_tail,
+            executed_version: output.executed_version().map(str::to_owned),
+        })
     }
 }
 
@@ -609,11 +650,22 @@ fn permission(statement: &Value) -> Permission {
             .find(|(key, _)| key.eq_ignore_ascii_case("AWS:SourceArn"))
             .map(|(_, value)| first_string(value))
     });
+    // `StringEquals` for a source account, as Lambda writes it.
+    let source_account = statement["Condition"].as_object().and_then(|conditions| {
+        conditions
+            .iter()
+            .filter(|(operator, _)| operator.eq_ignore_ascii_case("StringEquals"))
+            .filter_map(|(_, keys)| keys.as_object())
+            .flat_map(|keys| keys.iter())
+            .find(|(key, _)| key.eq_ignore_ascii_case("AWS:SourceAccount"))
+            .map(|(_, value)| first_string(value))
+    });
     Permission {
         sid: first_string(&statement["Sid"]),
         principal,
         action,
         source_arn,
+        source_account,
     }
 }
 
@@ -771,6 +823,7 @@ mod tests {
                 principal: principal.to_owned(),
                 action: action.to_owned(),
                 source_arn: source.map(str::to_owned),
+                source_account: None,
             };
         assert_eq!(
             permissions(policy).unwrap(),
@@ -802,6 +855,7 @@ mod tests {
                 principal: "arn:aws:iam::1:root".to_owned(),
                 action: "lambda:InvokeFunction".to_owned(),
                 source_arn: None,
+                source_account: None,
             }]
         );
         assert_eq!(permissions("").unwrap(), []);

@@ -50,6 +50,8 @@ mod lambda;
 mod once;
 mod pace;
 mod retry;
+mod s3;
+mod sns;
 mod stats;
 
 pub use stats::{Report as StatsReport, Row as StatsRow, Stats};
@@ -197,6 +199,8 @@ pub struct AwsCloud {
     events: aws_sdk_eventbridge::Client,
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
+    s3: aws_sdk_s3::Client,
+    sns: aws_sdk_sns::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
     sts: aws_sdk_sts::Client,
     region: Option<String>,
@@ -244,6 +248,20 @@ impl AwsCloud {
             ),
             lambda: aws_sdk_lambda::Client::from_conf(
                 aws_sdk_lambda::config::Builder::from(config)
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            // Path-style addresses when an endpoint is configured (an S3-compatible
+            // store, an emulator, a proxy): such endpoints do not resolve bucket
+            // subdomains. AWS's own endpoints get virtual-hosted addresses.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some())
+                    .interceptor(counter.clone())
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(config)
                     .interceptor(counter.clone())
                     .build(),
             ),

@@ -244,6 +244,7 @@ async fn add_permission_waits_out_a_function_briefly_not_found() {
             "lade-api",
             crate::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:1:a1/*",
+            None,
         )
         .await
         .unwrap();
@@ -659,6 +660,7 @@ async fn a_statement_for_another_source_is_replaced() {
             "lade",
             crate::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:123456789012:new/*",
+            None,
         )
         .await
         .unwrap();
@@ -695,7 +697,7 @@ async fn a_statement_added_concurrently_is_read_again_and_kept() {
     ])
     .await;
     cloud
-        .add_permission("f", "lade", crate::arn::API_GATEWAY_PRINCIPAL, source)
+        .add_permission("f", "lade", crate::arn::API_GATEWAY_PRINCIPAL, source, None)
         .await
         .unwrap();
     assert_eq!(
@@ -728,6 +730,7 @@ async fn a_permission_waits_for_an_update_in_progress() {
             "lade",
             crate::arn::API_GATEWAY_PRINCIPAL,
             "arn:aws:execute-api:us-east-1:123456789012:abc/*",
+            None,
         )
         .await
         .unwrap();

@@ -50,6 +50,23 @@ pub struct Listing {
     pub complete: bool,
 }
 
+/// What one synchronous `Invoke` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The HTTP status code: 200 for a synchronous invocation that ran, whether the
+    /// function succeeded or not (Lambda's `StatusCode`).
+    pub status: i32,
+    /// What the function returned, or its error as JSON when `function_error` is set.
+    pub payload: Vec<u8>,
+    /// Lambda's `FunctionError` (`Unhandled`, or `Handled` for some runtimes): set when
+    /// the function raised, timed out or crashed.
+    pub function_error: Option<String>,
+    /// The last 4 KB of the invocation's log, decoded from `LogResult`'s base64.
+    pub log_tail: Option<String>,
+    /// The version that ran (`$LATEST` when the function has no alias in front).
+    pub executed_version: Option<String>,
+}
+
 /// The Lambda reads and writes lade needs.
 #[async_trait]
 pub trait LambdaApi: Send + Sync {
@@ -103,15 +120,26 @@ pub trait LambdaApi: Send + Sync {
     ) -> Result<(), CloudError>;
     async fn untag_function(&self, arn: &str, keys: &[String]) -> Result<(), CloudError>;
     async fn delete_function(&self, name: &str) -> Result<(), CloudError>;
-    /// Lets API Gateway invoke `function` from `source_arn`, as statement
-    /// `statement_id`. A statement with that id already there counts as success.
+    /// Lets `principal` invoke `function` from `source_arn` (and, when given, only
+    /// for resources of `source_account`: S3 bucket ARNs name no account), as
+    /// statement `statement_id`. A statement with that id already there, the same,
+    /// counts as success; a different one under that id is replaced.
     async fn add_permission(
         &self,
         function: &str,
         statement_id: &str,
         principal: &str,
         source_arn: &str,
+        source_account: Option<&str>,
     ) -> Result<(), CloudError>;
     async fn remove_permission(&self, function: &str, statement_id: &str)
     -> Result<(), CloudError>;
+
+    // ---- the data plane ----
+
+    /// Invokes the function synchronously (`RequestResponse`) with `payload` as its
+    /// event, asking for the log tail (`LogType=Tail`). A function error is an
+    /// [`Invocation`] with `function_error` set, not an `Err`. Not retried after a sent
+    /// attempt that failed: the function may have run.
+    async fn invoke(&self, name: &str, payload: Vec<u8>) -> Result<Invocation, CloudError>;
 }

@@ -14,7 +14,9 @@
 //! ([`Service::info`]): ten for Lambda (15 requests per second), four for IAM (a global
 //! control plane that throttles writes at a few per second) and two for API Gateway
 //! (10 requests per second in all, `CreateDeployment` 1 per 5 seconds), four for
-//! EventBridge (50 requests per second, but lade puts only a few rules).
+//! EventBridge (50 requests per second, but lade puts only a few rules), two for S3
+//! (one notification configuration per bucket) and two for SNS (30 to 100 requests
+//! per second per operation).
 //!
 //! The overall default is the sum of the services' own, so that by default only the
 //! per-service bounds bind. What throttling remains is absorbed by the SDK's retries
@@ -102,7 +104,7 @@ impl Limits {
     }
 }
 
-/// As `--parallelism` takes it: `20,lambda=10,iam=4,apigateway=2,eventbridge=4`.
+/// As `--parallelism` takes it: `24,lambda=10,iam=4,apigateway=2,eventbridge=4,s3=2,sns=2`.
 impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.overall)?;
@@ -177,7 +179,9 @@ mod tests {
         assert_eq!(limits.service(Service::ApiGateway), 2);
         assert_eq!(limits.service(Service::EventBridge), 4);
         assert_eq!(limits.service(Service::ApiGatewayV2), 2);
-        assert_eq!(limits.total(), 22);
+        assert_eq!(limits.service(Service::S3), 2);
+        assert_eq!(limits.service(Service::Sns), 2);
+        assert_eq!(limits.total(), 26);
         let small = Limits::overall(3);
         assert_eq!(small.service(Service::Lambda), 3);
         assert_eq!(small.service(Service::ApiGateway), 2);
@@ -195,15 +199,15 @@ mod tests {
         );
         assert_eq!(
             limits.to_string(),
-            "8,lambda=5,iam=4,apigateway=3,apigatewayv2=2,eventbridge=4"
+            "8,lambda=5,iam=4,apigateway=3,apigatewayv2=2,eventbridge=4,s3=2,sns=2"
         );
     }
 
     #[test]
     fn bad_settings_say_what_is_expected() {
         assert_eq!(
-            "s3=2".parse::<Setting>().unwrap_err(),
-            "unknown service `s3`: expected lambda, iam, apigateway, apigatewayv2 or eventbridge"
+            "sqs=2".parse::<Setting>().unwrap_err(),
+            "unknown service `sqs`: expected lambda, iam, apigateway, apigatewayv2, eventbridge, s3 or sns"
         );
         assert!(
             "lambda=x"

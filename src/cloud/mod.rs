@@ -15,6 +15,9 @@
 //!   integrations, authorizers and stage;
 //! - [`EventBridgeApi`] (`events.rs`): EventBridge rules, the schedules and event
 //!   patterns that invoke functions.
+//! - [`S3Api`] (`s3.rs`): the notification configurations of buckets, whose Lambda
+//!   entries invoke functions.
+//! - [`SnsApi`] (`sns.rs`): subscriptions of functions to SNS topics.
 //!
 //! The real implementation, `aws::AwsCloud`, is the only code that touches the SDK: it
 //! owns clients, error classification, retries and waiters. Tests of the engine use an
@@ -42,7 +45,9 @@ pub mod iam;
 pub mod lambda;
 pub mod limits;
 pub mod memory;
+pub mod s3;
 pub mod service;
+pub mod sns;
 
 pub use account::AccountApi;
 pub use apigateway::{CreatedApi, MethodSettings, NewApi, RestApiApi};
@@ -51,9 +56,11 @@ pub use events::{EventBridgeApi, NewRule};
 pub use function_urls::FunctionUrlApi;
 pub use http_api::{CreatedHttpApi, HttpApiApi, HttpRouteSpec};
 pub use iam::{IamApi, NewRole, RoleSummary};
-pub use lambda::{FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction};
+pub use lambda::{FunctionConfig, Invocation, LIST_PAGES, LambdaApi, Listing, NewFunction};
 pub use limits::Limits;
+pub use s3::{BucketNotifications, LambdaNotification, S3Api};
 pub use service::{PerService, Rate, Rates, Service};
+pub use sns::{SnsApi, TopicSubscription};
 
 /// Everything lade reads and writes in AWS: each service's trait. See the module docs
 /// for the idempotency contract.
@@ -66,6 +73,8 @@ pub trait Cloud:
     + FunctionUrlApi
     + EventBridgeApi
     + HttpApiApi
+    + S3Api
+    + SnsApi
 {
 }
 
@@ -78,6 +87,8 @@ impl<T> Cloud for T where
         + FunctionUrlApi
         + EventBridgeApi
         + HttpApiApi
+        + S3Api
+        + SnsApi
         + ?Sized
 {
 }

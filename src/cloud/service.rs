@@ -24,6 +24,8 @@ pub enum Service {
     EventBridge,
     /// API Gateway v2: HTTP APIs.
     ApiGatewayV2,
+    S3,
+    Sns,
 }
 
 /// What lade knows about one service: one row of [`Service::info`].
@@ -155,14 +157,31 @@ const API_GATEWAY_OPERATIONS: &[(&str, Rate)] = &[
     ),
 ];
 
+/// S3's per-prefix request rates, for the two calls lade makes.
+const S3_OPERATIONS: &[(&str, Rate)] = &[
+    ("GetBucketNotificationConfiguration", Rate::per_second(5500)),
+    ("PutBucketNotificationConfiguration", Rate::per_second(3500)),
+];
+
+/// SNS's API throttling quotas for the calls lade makes.
+const SNS_OPERATIONS: &[(&str, Rate)] = &[
+    ("GetSubscriptionAttributes", Rate::per_second(100)),
+    ("ListSubscriptionsByTopic", Rate::per_second(30)),
+    ("SetSubscriptionAttributes", Rate::per_second(100)),
+    ("Subscribe", Rate::per_second(100)),
+    ("Unsubscribe", Rate::per_second(100)),
+];
+
 impl Service {
     /// Every service, in the order lade names them (`--parallelism`, its messages).
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 7] = [
         Service::Lambda,
         Service::Iam,
         Service::ApiGateway,
         Service::ApiGatewayV2,
         Service::EventBridge,
+        Service::S3,
+        Service::Sns,
     ];
 
     /// The table: everything lade knows about each service.
@@ -253,6 +272,40 @@ impl Service {
                     shared: Some(Rate::per_second(50)),
                     each_operation: None,
                     operations: &[],
+                },
+            },
+            Service::S3 => Info {
+                name: "s3",
+                aliases: &[],
+                default_limit: 2,
+                quota: "S3 allows 3,500 PUT and 5,500 GET requests per second per prefix, \
+                        and publishes no separate rate for bucket configuration; lade \
+                        reads and writes one notification configuration per bucket, one \
+                        write at a time per bucket. Source: \"Best practices design \
+                        patterns: optimizing Amazon S3 performance\". Two in flight.",
+                // Per partitioned prefix: 3,500 PUT/COPY/POST/DELETE and 5,500 GET/HEAD
+                // requests per second; a bucket's subresources share its prefix.
+                rates: Rates {
+                    shared: None,
+                    each_operation: None,
+                    operations: S3_OPERATIONS,
+                },
+            },
+            Service::Sns => Info {
+                name: "sns",
+                aliases: &[],
+                default_limit: 2,
+                quota: "SNS throttles `Subscribe`, `Unsubscribe`, `GetSubscriptionAttributes` \
+                        and `SetSubscriptionAttributes` at 100 requests per second and \
+                        `ListSubscriptionsByTopic` at 30 per account and Region (the \
+                        lowest Regions' quotas). Source: \"Amazon SNS endpoints and \
+                        quotas\", API throttling. Two in flight.",
+                // The API throttling table (per account and Region; us-east-1 allows
+                // more for some): the lowest published values.
+                rates: Rates {
+                    shared: None,
+                    each_operation: None,
+                    operations: SNS_OPERATIONS,
                 },
             },
         }
@@ -363,7 +416,7 @@ mod tests {
             assert_eq!(Service::named(service.name()), Some(service));
         }
         assert_eq!(Service::named("API-Gateway"), Some(Service::ApiGateway));
-        assert_eq!(Service::named("s3"), None);
+        assert_eq!(Service::named("sqs"), None);
     }
 
     #[test]

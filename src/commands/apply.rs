@@ -43,8 +43,11 @@ pub async fn run(
         Mode::Destroy => Verb::Destroy,
     };
     let command = verb.command();
+    // A saved plan is not confirmed again: it was the review, as with `terraform apply
+    // PLANFILE`. Any other apply or destroy asks, unless --yes.
+    let ask = !run.yes && !matches!(mode, Mode::Apply(Some(_)));
     // Refuse before touching AWS: nobody can answer the question.
-    if !run.yes && !super::interactive() {
+    if ask && !super::interactive() {
         bail!(
             "refusing to {command} without confirmation: stdin is not a terminal. \
              Pass --yes to {command} non-interactively (for example in CI)."
@@ -72,9 +75,14 @@ pub async fn run(
         }
     }
     if plan.is_empty() {
+        // As Terraform prints its outputs on "0 added, 0 changed": a no-op apply in CI
+        // is still where the job reads the API's URL from.
+        if matches!(mode, Mode::Apply(_)) {
+            print_outputs(&desired, &cloud, &limits, &interrupt, run, ui, command).await?;
+        }
         return Ok(Exit::Success);
     }
-    if !run.yes && !confirm(&plan, verb, &interrupt).await? {
+    if ask && !confirm(&plan, verb, &interrupt).await? {
         bail!("{command} cancelled; nothing was changed");
     }
     // A Ctrl-C that came after the answer but before the first step.
@@ -129,27 +137,45 @@ pub async fn run(
             outcome.failed.len()
         );
     }
-    let has_urls = desired.functions.values().any(|f| f.url.is_some());
-    if matches!(mode, Mode::Apply(_)) && (desired.api.is_some() || has_urls) {
-        // Only the API and the function URLs: all that the outputs need.
-        let read = live::read_outputs(&cloud, &desired, &limits, desired.api.is_some());
-        let Some(live) = until_interrupted(&interrupt, read).await else {
-            bail!(
-                "interrupted while reading the outputs; the {command} is complete, and \
-                 `lade outputs` prints them"
-            );
-        };
-        let live = live?;
-        let region = cloud.region().unwrap_or_default();
-        let outputs = outputs::collect(&live, &desired.scope.stage, &region);
-        if run.json {
-            let line = serde_json::json!({"event": "outputs", "outputs": outputs});
-            println!("{line}");
-        } else {
-            ui.say(&format!("\n{}", outputs::text(&outputs)));
-        }
+    if matches!(mode, Mode::Apply(_)) {
+        print_outputs(&desired, &cloud, &limits, &interrupt, run, ui, command).await?;
     }
     Ok(Exit::Success)
+}
+
+/// Reads and prints the outputs (the API's URL, its routes, the function URLs), when
+/// the manifest has any: as text, or as one `outputs` JSON event line with `--json`.
+async fn print_outputs(
+    desired: &Desired,
+    cloud: &AwsCloud,
+    limits: &crate::cloud::Limits,
+    interrupt: &Interrupt,
+    run: &Run,
+    ui: &Ui,
+    command: &str,
+) -> anyhow::Result<()> {
+    let has_urls = desired.functions.values().any(|f| f.url.is_some());
+    if desired.api.is_none() && !has_urls {
+        return Ok(());
+    }
+    // Only the API and the function URLs: all that the outputs need.
+    let read = live::read_outputs(cloud, desired, limits, desired.api.is_some());
+    let Some(live) = until_interrupted(interrupt, read).await else {
+        bail!(
+            "interrupted while reading the outputs; the {command} is complete, and \
+             `lade outputs` prints them"
+        );
+    };
+    let live = live?;
+    let region = cloud.region().unwrap_or_default();
+    let outputs = outputs::collect(&live, &desired.scope.stage, &region);
+    if run.json {
+        let line = serde_json::json!({"event": "outputs", "outputs": outputs});
+        println!("{line}");
+    } else {
+        ui.say(&format!("\n{}", outputs::text(&outputs)));
+    }
+    Ok(())
 }
 
 /// `lade destroy --explain`: the destroy plan as a lesson; nothing is deleted.
@@ -201,7 +227,7 @@ async fn prepare(
             let secrets = diff::env::secrets(&desired, &live);
             let inputs = Inputs { artifacts, secrets };
             if let Some(path) = saved {
-                check_saved(&plan, path, &desired, &live, &inputs)?;
+                check_saved(&plan, path, &common.file, &desired, &live, &inputs)?;
             }
             (inputs, plan)
         }
@@ -237,7 +263,7 @@ async fn until_interrupted<T>(interrupt: &Interrupt, work: impl Future<Output = 
 }
 
 /// Reads a plan saved with `lade plan --out`.
-fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
+pub(super) fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read the saved plan {}", path.display()))?;
     let version: serde_json::Value = serde_json::from_str(&text).with_context(|| {
@@ -266,10 +292,11 @@ fn read_saved(path: &Path) -> anyhow::Result<plan::Plan> {
 }
 
 /// Refuses a saved plan that is for another project or stage, or that no longer
-/// matches the account, the sources or the sensitive values.
+/// matches the account, the manifest, the sources or the sensitive values.
 fn check_saved(
     plan: &plan::Plan,
     path: &Path,
+    manifest: &Path,
     desired: &crate::model::Desired,
     live: &crate::model::Live,
     inputs: &Inputs,
@@ -284,7 +311,8 @@ fn check_saved(
             desired.scope.stage
         );
     }
-    let reasons = plan::fingerprint::stale(plan, live, inputs);
+    let mut reasons = plan::fingerprint::stale(plan, live, inputs);
+    reasons.extend(super::saved::changed(plan, manifest)?);
     if !reasons.is_empty() {
         bail!(
             "plan is stale: nothing was changed. Since {} was made:\n  - {}\nRun `lade plan` again.",

@@ -17,6 +17,7 @@ mod outputs;
 mod plan;
 mod progress;
 mod reporters;
+mod saved;
 mod serve;
 mod stats;
 mod ui;
@@ -58,8 +59,18 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    use clap::Parser as _;
-    match Cli::try_parse_from(args) {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let mut cli = Cli::from_arg_matches(&matches)?;
+            cli.file_given = matches.subcommand().is_some_and(|(_, sub)| {
+                sub.try_get_raw("file").is_ok_and(|raw| raw.is_some())
+                    && sub.value_source("file") == Some(clap::parser::ValueSource::CommandLine)
+            });
+            Ok(cli)
+        });
+    match parsed {
         Ok(cli) => run(cli),
         Err(error) => {
             // Help and version go to stdout; errors (with the usage) to stderr.
@@ -89,13 +100,28 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Validate { common } => validate::run(&common, &ui).map(|()| Exit::Success),
         Command::Plan { common, options } => with_runtime(plan::run(&common, &options, &ui, aws)),
-        Command::Apply { common, saved, run } => with_runtime(apply::run(
-            &common,
-            &run,
-            apply::Mode::Apply(saved),
-            &ui,
-            aws,
-        )),
+        Command::Apply {
+            mut common,
+            saved,
+            run,
+        } => {
+            // A saved plan knows its manifest, unless -f names one.
+            let located = match &saved {
+                Some(path) if !cli.file_given => apply::read_saved(path)
+                    .and_then(|plan| saved::locate(&plan, path))
+                    .map(|file| common.file = file),
+                _ => Ok(()),
+            };
+            located.and_then(|()| {
+                with_runtime(apply::run(
+                    &common,
+                    &run,
+                    apply::Mode::Apply(saved),
+                    &ui,
+                    aws,
+                ))
+            })
+        }
         Command::Graph { common, format } => with_runtime(plan::graph(&common, format, aws)),
         Command::Outputs { common, json } => {
             with_runtime(outputs::run(&common, json, aws)).map(|()| Exit::Success)
@@ -117,6 +143,7 @@ pub fn run(cli: Cli) -> ExitCode {
             key,
             local,
             data,
+            data_file,
             event,
         } => with_runtime(invoke::run(
             &common,
@@ -124,6 +151,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 key,
                 local,
                 data,
+                data_file,
                 event,
             },
             &ui,

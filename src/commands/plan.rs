@@ -41,7 +41,10 @@ pub async fn run(
         PlanFormat::Markdown => print!("{}", render::markdown::plan(&plan)),
     }
     if let Some(path) = &options.out {
-        std::fs::write(path, render::plan_json(&plan))
+        // Where the manifest is, for `lade apply PLAN` from any directory.
+        let mut saved = plan.clone();
+        saved.manifest = Some(super::saved::record(&common.file, path)?);
+        std::fs::write(path, render::plan_json(&saved))
             .with_context(|| format!("could not save the plan to {}", path.display()))?;
         if format == PlanFormat::Text {
             ui.say(&format!(

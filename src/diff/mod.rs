@@ -121,6 +121,12 @@ pub enum Field {
     IdentitySource,
     ResultTtl,
     AutoDeploy,
+    // S3 notifications
+    Events,
+    Prefix,
+    Suffix,
+    // SNS subscriptions
+    FilterPolicy,
 }
 
 impl Field {
@@ -195,6 +201,10 @@ impl std::fmt::Display for Field {
             Field::IdentitySource => f.write_str("identity source"),
             Field::ResultTtl => f.write_str("result TTL (s)"),
             Field::AutoDeploy => f.write_str("auto-deploy"),
+            Field::Events => f.write_str("events"),
+            Field::Prefix => f.write_str("key prefix"),
+            Field::Suffix => f.write_str("key suffix"),
+            Field::FilterPolicy => f.write_str("filter policy"),
         }
     }
 }

@@ -209,10 +209,13 @@ impl FieldValue {
             | Field::PublicStatements
             | Field::Scopes
             | Field::Audience
-            | Field::IdentitySource => FieldValue::List(
+            | Field::IdentitySource
+            | Field::Events => FieldValue::List(
                 serde_json::from_value(value).map_err(|_| expected("a list of names"))?,
             ),
-            Field::Filter | Field::Pattern | Field::Input => FieldValue::Document(value),
+            Field::Filter | Field::Pattern | Field::Input | Field::FilterPolicy => {
+                FieldValue::Document(value)
+            }
             Field::Memory
             | Field::Timeout
             | Field::BatchSize
@@ -251,6 +254,8 @@ impl FieldValue {
             | Field::InvokeMode
             | Field::Schedule
             | Field::Bus
+            | Field::Prefix
+            | Field::Suffix
             | Field::PermissionsBoundary => {
                 FieldValue::Text(value.as_str().ok_or_else(|| expected("text"))?.to_string())
             }

@@ -23,9 +23,11 @@ use crate::plan::graph::StepSpec;
 pub mod function;
 pub mod function_url;
 pub mod http_api;
+pub mod notification;
 pub mod rest_api;
 pub mod role;
 pub mod rule;
+pub mod subscription;
 pub mod trigger;
 
 /// What a kind's diff reads.
@@ -84,6 +86,8 @@ pub const KINDS: &[&dyn Kind] = &[
     &trigger::Trigger,
     &function_url::FunctionUrl,
     &rule::Rule,
+    &notification::Notification,
+    &subscription::Subscription,
 ];
 
 /// The fingerprint of a live object.

@@ -119,6 +119,33 @@ fn everything() -> Live {
                 target: Some("arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list".into()),
             }],
         )]),
+        buckets: BTreeMap::from([(
+            "uploads".into(),
+            LiveBucket {
+                notifications: vec![LiveNotification {
+                    id: "lade/shop/dev/0a1b2c3d".into(),
+                    bucket: "uploads".into(),
+                    function: "shop-dev-list".into(),
+                    function_arn: "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-list"
+                        .into(),
+                    settings: NotificationSettings {
+                        events: vec!["s3:ObjectCreated:*".into()],
+                        prefix: None,
+                        suffix: None,
+                    },
+                }],
+                others: json!({}),
+            },
+        )]),
+        subscriptions: BTreeMap::from([(
+            "shop-dev-list".into(),
+            vec![LiveSubscription {
+                arn: "arn:aws:sns:us-east-1:123456789012:alerts:1".into(),
+                topic: "arn:aws:sns:us-east-1:123456789012:alerts".into(),
+                function: "shop-dev-list".into(),
+                filter: None,
+            }],
+        )]),
         confirmed: Default::default(),
         missing: Default::default(),
     }

@@ -39,6 +39,9 @@ pub struct Diagnostic {
     span: Option<SourceSpan>,
     message: String,
     help: Vec<String>,
+    /// Sorted just after this place rather than at its own: the error there caused
+    /// this one (a misspelt `sourc:` makes `source` missing), and reads first.
+    after: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +124,13 @@ pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
     pub(crate) fn new(mut items: Vec<Diagnostic>) -> Self {
-        items.sort_by_key(|d| d.position().unwrap_or((0, 0)));
+        items.sort_by_key(|d| match d.after {
+            Some((line, column)) => (line, column, 1),
+            None => {
+                let (line, column) = d.position().unwrap_or((0, 0));
+                (line, column, 0)
+            }
+        });
         items.dedup();
         Diagnostics(items)
     }
@@ -197,6 +206,17 @@ impl<'a> Reporter<'a> {
 
     /// Reports a problem at `loc`, or with no place if `loc` is unknown (line 0).
     pub fn error(&mut self, loc: Loc, message: impl Into<String>) -> Help<'_> {
+        self.error_after(loc, None, message)
+    }
+
+    /// Reports a problem at `loc` that `cause` (reported too) explains, so that it is
+    /// listed right after the error at `cause` whatever their places.
+    pub fn error_after(
+        &mut self,
+        loc: Loc,
+        cause: Option<Loc>,
+        message: impl Into<String>,
+    ) -> Help<'_> {
         if loc.line > 0 && self.suppressed.contains(&(loc.line, loc.column)) {
             self.discarded.clear();
             return Help(&mut self.discarded);
@@ -217,6 +237,9 @@ impl<'a> Reporter<'a> {
             span,
             message: message.into(),
             help: Vec::new(),
+            after: cause
+                .filter(|c| c.line > 0)
+                .map(|c| (c.line, c.column.max(1))),
         });
         Help(&mut self.items.last_mut().expect("just pushed").help)
     }

@@ -291,8 +291,12 @@ pub(crate) fn drop_duplicates(root: &mut Node, r: &mut Reporter) {
 pub(crate) fn raw(root: &mut Node, r: &mut Reporter) -> Option<RawManifest> {
     // Values removed after an error, so a later "missing" does not repeat it.
     let mut removed: Vec<(Vec<Step>, String)> = Vec::new();
+    // Unknown keys reported, with a did-you-mean: their mapping's path, the key, where
+    // it is, and the key it suggests. The key is gone from the tree by the time its
+    // mapping is found to miss the key it meant.
+    let mut unknown: Vec<Misspelt> = Vec::new();
     de::collect::<RawManifest>(root, &mut |err, root, structs| {
-        report(err, root, structs, &mut removed, r);
+        report(err, root, structs, &mut removed, &mut unknown, r);
     })
 }
 
@@ -301,6 +305,7 @@ fn report(
     root: &Node,
     structs: &de::Structs,
     removed: &mut Vec<(Vec<Step>, String)>,
+    unknown: &mut Vec<Misspelt>,
     r: &mut Reporter,
 ) {
     let node = de::lookup(root, &err.path);
@@ -362,6 +367,14 @@ fn report(
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("the keys allowed here are {}", list(expected)),
             };
+            if let Some(meant) = suggest(field, expected.iter().copied()) {
+                unknown.push(Misspelt {
+                    mapping: err.path[..err.path.len().saturating_sub(1)].to_vec(),
+                    key: field.to_string(),
+                    at: loc,
+                    meant: meant.to_owned(),
+                });
+            }
             r.error(loc, format!("unknown key `{field}` {}", context(owner)))
                 .help(help);
         }
@@ -403,8 +416,25 @@ fn report(
                 if present.contains(&field) || already {
                     continue;
                 }
-                r.error(at, format!("{owner} is missing `{field}`"))
+                // An unknown key whose did-you-mean is this field (`sourc:`) is the
+                // cause: its error is listed first, and this one points back to it.
+                let misspelt = unknown
+                    .iter()
+                    .find(|u| u.mapping == err.path && u.meant == field);
+                let mut help = r
+                    .error_after(
+                        at,
+                        misspelt.map(|u| u.at),
+                        format!("{owner} is missing `{field}`"),
+                    )
                     .help(format!("add `{field}:`, {}", lowercase_first(&description)));
+                if let Some(u) = misspelt {
+                    help = help.help(format!(
+                        "or rename `{}` (line {}) to `{field}`",
+                        u.key, u.at.line
+                    ));
+                }
+                let _ = help;
             }
         }
         ErrorKind::Custom(message) => {
@@ -532,6 +562,16 @@ fn lowercase_first(s: &str) -> String {
 
 /// The required fields of the raw struct serde calls `name`, with the first sentence
 /// of each one's description, read from the generated schema: the same source.
+/// An unknown key with a did-you-mean, as reported.
+struct Misspelt {
+    /// The path of the mapping it is in.
+    mapping: Vec<Step>,
+    key: String,
+    at: Loc,
+    /// The key it suggests.
+    meant: String,
+}
+
 fn required_fields(name: &str) -> Vec<(String, String)> {
     let schema = schema();
     let def = if name == "Manifest" {

@@ -45,7 +45,8 @@ pub(crate) struct RawManifest {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9-]+$" }))]
     pub functions: Entries<RawFunction>,
-    /// The REST API in front of the functions. Validated now; deployed by a later release.
+    /// The API in front of the functions: an API Gateway REST API (`type: rest`, the
+    /// default) or HTTP API (`type: http`), its stage, CORS, authorizers and routes.
     pub api: Option<RawApi>,
     /// Per-stage parameters, used as `${param:NAME}`. The active stage's params, with the
     /// `default` entry filling in whatever the stage leaves out.
@@ -271,9 +272,11 @@ pub(crate) struct RawFunction {
     /// or saves them. Values from `${env:...}` are secret anyway.
     pub secrets: Option<Vec<Sp<String>>>,
     /// What invokes the function besides the API: a list, each item with exactly one
-    /// kind key (`sqs`, `dynamodb`, `kinesis`). Each becomes a Lambda event-source
-    /// mapping that lade owns through the function; the queue or stream itself must
-    /// exist already.
+    /// kind key (`sqs`, `dynamodb`, `kinesis`, `schedule`, `eventbridge`, `s3`, `sns`).
+    /// Queues and streams become Lambda event-source mappings, schedules and patterns
+    /// EventBridge rules, `s3` an entry in the bucket's notification configuration and
+    /// `sns` a subscription; lade owns each through the function. The queue, stream,
+    /// bucket or topic itself must exist already.
     pub events: Option<Vec<Sp<RawEvent>>>,
     /// A function URL, a dedicated HTTPS endpoint for the function: `true` for one
     /// anyone may call (`auth: none`), or a mapping with `auth`, `cors` and
@@ -307,14 +310,15 @@ pub(crate) struct RawUrlLong {
     pub invoke_mode: Option<Sp<String>>,
 }
 
-/// A function URL's CORS settings.
+/// CORS settings, of a function URL or an API.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename = "FunctionUrlCors")]
+#[serde(deny_unknown_fields, rename = "Cors")]
 pub(crate) struct RawCors {
     /// Origins allowed to call: `*`, or `scheme://host[:port]` each.
     pub allow_origins: Option<Vec<Sp<String>>>,
-    /// HTTP methods allowed, at most 6: `GET`, `PUT`, `HEAD`, `POST`, `PATCH`,
-    /// `DELETE`, or `*` (not `OPTIONS`: Lambda answers preflight requests itself).
+    /// HTTP methods allowed, or `*`. A function URL takes at most 6 of `GET`, `PUT`,
+    /// `HEAD`, `POST`, `PATCH`, `DELETE` (not `OPTIONS`: Lambda answers preflight
+    /// requests itself); an API takes any method.
     pub allow_methods: Option<Vec<Sp<String>>>,
     /// Request headers allowed.
     pub allow_headers: Option<Vec<Sp<String>>>,
@@ -371,6 +375,69 @@ pub(crate) struct RawEvent {
     pub schedule: Option<RawSchedule>,
     /// Events on an EventBridge bus that match a pattern.
     pub eventbridge: Option<RawEventBridge>,
+    /// Object events of an existing S3 bucket (an entry in its notification
+    /// configuration; the bucket's other entries are left as they are).
+    pub s3: Option<RawS3>,
+    /// An existing SNS topic: its ARN, or a mapping with `topic` and `filter`.
+    pub sns: Option<RawSns>,
+}
+
+/// An S3 trigger: a bucket's object events, optionally only for some keys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "S3Event")]
+pub(crate) struct RawS3 {
+    /// The bucket's name (not its ARN), e.g. `uploads-bucket`.
+    pub bucket: Sp<String>,
+    /// S3 event types, e.g. `[s3:ObjectCreated:*, s3:ObjectRemoved:Delete]`. Default
+    /// `[s3:ObjectCreated:*]`.
+    pub events: Option<Sp<Vec<Sp<String>>>>,
+    /// Only objects whose key starts with this, e.g. `incoming/`.
+    pub prefix: Option<Sp<String>>,
+    /// Only objects whose key ends with this, e.g. `.jpg`.
+    pub suffix: Option<Sp<String>>,
+}
+
+/// An SNS trigger: the topic's ARN, or the long form with a filter policy.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged, rename = "SnsEvent")]
+pub(crate) enum RawSns {
+    /// The topic's ARN, e.g. `arn:aws:sns:us-east-1:123456789012:alerts`.
+    Short(Sp<String>),
+    Long(RawSnsLong),
+}
+
+/// The long form of an SNS trigger.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "SnsEventOptions")]
+pub(crate) struct RawSnsLong {
+    /// The topic's ARN, e.g. `arn:aws:sns:us-east-1:123456789012:alerts`.
+    pub topic: Sp<String>,
+    /// The subscription's filter policy (`FilterPolicy`), a mapping, e.g.
+    /// `{severity: [critical]}`: only matching messages invoke the function.
+    pub filter: Option<Sp<serde_json::Value>>,
+}
+
+impl<'de> Deserialize<'de> for RawSns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSns;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a topic ARN or a mapping with `topic`")
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<RawSns, D::Error> {
+                match take_shape() {
+                    Some(Shape::Map) => RawSnsLong::deserialize(d).map(RawSns::Long),
+                    Some(Shape::Seq) => Err(serde::de::Error::invalid_type(
+                        serde::de::Unexpected::Seq,
+                        &self,
+                    )),
+                    _ => Sp::deserialize(d).map(RawSns::Short),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(BY_SHAPE, V)
+    }
 }
 
 /// A schedule trigger: its expression, or the long form with options.
@@ -562,25 +629,79 @@ pub(crate) enum RawArchitecture {
     Arm64,
 }
 
-/// A REST API (API Gateway) that routes HTTP requests to functions.
+/// An API Gateway API that routes HTTP requests to functions: a REST API (v1) or an
+/// HTTP API (v2).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Api")]
 pub(crate) struct RawApi {
+    /// `rest` (the default: an API Gateway REST API) or `http` (an HTTP API, API
+    /// Gateway v2: cheaper and faster, payload format 2.0). Changing it replaces the API.
+    #[serde(default, rename = "type")]
+    #[schemars(schema_with = "schema::api_type")]
+    pub protocol: Option<Sp<String>>,
     /// The API's name. Defaults to `<project>-<stage>`.
     pub name: Option<Sp<String>>,
     /// A description for the API.
     pub description: Option<Sp<String>>,
-    /// The endpoint type. Default `REGIONAL`.
+    /// The API Gateway stage name: letters, digits, `-` and `_` (`v1`, `Prod`). Default:
+    /// the lade stage for `rest`, `$default` (served at the API's root) for `http`.
+    #[schemars(regex(pattern = r"^(\$default|[A-Za-z0-9_-]+)$"))]
+    pub stage: Option<Sp<String>>,
+    /// The endpoint type (REST APIs only). Default `REGIONAL`.
     pub endpoint: Option<Sp<Endpoint>>,
-    /// Media types served as binary, e.g. `image/png`.
+    /// Media types served as binary, e.g. `image/png` (REST APIs only).
     pub binary_media_types: Option<Vec<Sp<String>>>,
+    /// Cross-origin resource sharing for browsers calling the API. REST: an `OPTIONS`
+    /// method (a `MOCK` integration) on every routed resource, and the headers on the
+    /// `DEFAULT_4XX`/`DEFAULT_5XX` gateway responses; HTTP: the API's own CORS
+    /// configuration. A Lambda proxy integration must still return
+    /// `Access-Control-Allow-Origin` itself.
+    pub cors: Option<Sp<RawCors>>,
+    /// Authorizers, by key; a route names one with `authorizer: <key>`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[A-Za-z0-9_-]+$" }))]
+    pub authorizers: Entries<RawAuthorizer>,
     /// Routes: `"METHOD /path"` → a function key, or a mapping with `function` and
-    /// options. Paths may hold `{param}` segments and end with `{proxy+}`.
+    /// options. Paths may hold `{param}` segments and end with `{proxy+}`. An HTTP API
+    /// may also have the catch-all route `$default`.
     #[serde(default)]
     #[schemars(extend("propertyNames" = {
-        "pattern": r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /"
+        "pattern": r"^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /|\$default$)"
     }))]
     pub routes: Entries<RawRoute>,
+}
+
+/// An authorizer: who may call the routes that name it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename = "Authorizer")]
+pub(crate) struct RawAuthorizer {
+    /// `jwt` (HTTP APIs: a JSON Web Token issuer), `cognito` (REST APIs: Cognito user
+    /// pools) or `lambda` (both: a function of this manifest decides).
+    #[serde(rename = "type")]
+    #[schemars(schema_with = "schema::authorizer_type")]
+    pub kind: Sp<String>,
+    /// `jwt`: the token issuer's URL, e.g. a Cognito user pool's
+    /// `https://cognito-idp.REGION.amazonaws.com/POOL_ID`.
+    pub issuer: Option<Sp<String>>,
+    /// `jwt`: the audiences (client ids) a token must be for.
+    pub audience: Option<Vec<Sp<String>>>,
+    /// `cognito`: the user pools' ARNs.
+    pub user_pools: Option<Vec<Sp<String>>>,
+    /// `lambda`: the key of the function (in `functions:`) that authorizes.
+    pub function: Option<Sp<String>>,
+    /// `lambda`: REST `token` (the default) or `request`; HTTP APIs always send the
+    /// request (payload format 2.0, simple responses), so `request` is the only choice.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::authorizer_payload")]
+    pub payload: Option<Sp<String>>,
+    /// Where the credential is, the HTTP-API way: `$request.header.Authorization` (the
+    /// default). REST's `method.request.header.Authorization` is accepted too. A
+    /// `lambda` authorizer with `payload: request` may list several.
+    pub identity_source: Option<OneOrMany<Sp<String>>>,
+    /// `lambda`: seconds API Gateway caches the result, 0 (no cache) to 3600. Default 300.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::count")]
+    pub ttl: Option<Sp<i64>>,
 }
 
 /// The API Gateway endpoint type.
@@ -616,8 +737,12 @@ pub(crate) enum RawRoute {
 pub(crate) struct RawRouteLong {
     /// The key of the function that serves the route.
     pub function: Sp<String>,
-    /// `NONE` (default) or `AWS_IAM`.
+    /// `NONE` (default) or `AWS_IAM`. A route with an `authorizer` leaves it out.
     pub authorization: Option<Sp<Authorization>>,
+    /// The key (in `api.authorizers`) of the authorizer that guards the route.
+    pub authorizer: Option<Sp<String>>,
+    /// OAuth scopes a token must carry (`jwt` and `cognito` authorizers only).
+    pub scopes: Option<Vec<Sp<String>>>,
     /// Whether callers must send an API key. Default false.
     #[serde(default)]
     #[schemars(schema_with = "schema::flag")]
@@ -846,6 +971,24 @@ mod schema {
     pub fn invoke_mode(generator: &mut SchemaGenerator) -> Schema {
         let modes = json_schema!({ "type": "string", "enum": ["buffered", "response_stream"] });
         or_variable(generator, modes)
+    }
+
+    pub fn api_type(generator: &mut SchemaGenerator) -> Schema {
+        or_variable(
+            generator,
+            json_schema!({ "type": "string", "enum": ["rest", "http"] }),
+        )
+    }
+
+    pub fn authorizer_type(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": ["jwt", "cognito", "lambda"] })
+    }
+
+    pub fn authorizer_payload(generator: &mut SchemaGenerator) -> Schema {
+        or_variable(
+            generator,
+            json_schema!({ "type": "string", "enum": ["token", "request"] }),
+        )
     }
 
     pub fn count(generator: &mut SchemaGenerator) -> Schema {

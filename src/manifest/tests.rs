@@ -403,6 +403,8 @@ fn function(key: &str, name: &str, path: PathBuf, role: RoleRef) -> Function {
         rules: Vec::new(),
         event_sources: Vec::new(),
         url: None,
+        notifications: Vec::new(),
+        subscriptions: Vec::new(),
     }
 }
 
@@ -554,6 +556,8 @@ api:
             rules: Vec::new(),
             event_sources: Vec::new(),
             url: None,
+            notifications: Vec::new(),
+            subscriptions: Vec::new(),
         }
     );
     let packaged = &desired.functions["packaged"];
@@ -1473,5 +1477,112 @@ roles:
     assert!(
         errors.contains("write `arn:aws:iam::aws:policy/PowerUserAccess`"),
         "{errors}"
+    );
+}
+
+#[test]
+fn an_http_api_with_cors_authorizers_and_a_default_route() {
+    let ws = Workspace::new();
+    let fns = "functions:\n  web: {source: ./src, handler: app.handler, runtime: python3.12, role: arn:aws:iam::123456789012:role/r}\n  auth: {source: ./src, handler: app.handler, runtime: python3.12, role: arn:aws:iam::123456789012:role/r}\n";
+    let text = format!(
+        "project: shop\n{fns}api:
+  type: http
+  stage: v1
+  cors:
+    allow_origins: [\"https://shop.example.com\"]
+    allow_methods: [GET, POST, OPTIONS]
+    max_age: 600
+  authorizers:
+    users:
+      type: jwt
+      issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf
+      audience: [client]
+    custom:
+      type: lambda
+      function: auth
+      identity_source: [method.request.header.X-Key, $request.querystring.key]
+      ttl: 0
+  routes:
+    GET /items: web
+    POST /items: {{function: web, authorizer: users, scopes: [items/write]}}
+    DELETE /items/{{id}}: {{function: web, authorizer: custom}}
+    $default: web
+"
+    );
+    let api = ws.load(&text, None).expect("valid").api.expect("api");
+    assert_eq!(api.protocol, crate::model::ApiProtocol::Http);
+    assert_eq!(api.stage, "v1");
+    assert_eq!(
+        api.cors.as_ref().map(|c| c.allow_methods.clone()),
+        Some(vec!["GET".into(), "POST".into(), "OPTIONS".into()])
+    );
+    assert_eq!(
+        api.authorizers["custom"],
+        crate::model::Authorizer::Lambda {
+            function: "auth".into(),
+            payload: crate::model::LambdaPayload::Request,
+            identity_source: vec![
+                "$request.header.X-Key".into(),
+                "$request.querystring.key".into()
+            ],
+            ttl: 0,
+        }
+    );
+    assert_eq!(
+        api.authorizers["users"].identity_source(),
+        ["$request.header.Authorization".to_string()]
+    );
+    let keys: Vec<String> = api.routes.iter().map(Route::key).collect();
+    assert_eq!(
+        keys,
+        [
+            "GET /items",
+            "POST /items",
+            "DELETE /items/{id}",
+            "$default"
+        ]
+    );
+    assert_eq!(api.routes[1].authorizer.as_deref(), Some("users"));
+    assert_eq!(api.routes[1].scopes, ["items/write"]);
+    assert!(api.routes[3].is_default());
+}
+
+#[test]
+fn an_api_stage_defaults_to_the_lade_stage_for_rest_and_default_for_http() {
+    let ws = Workspace::new();
+    let base = "project: shop\nfunctions:\n  web: {source: ./src, handler: app.handler, runtime: python3.12, role: arn:aws:iam::123456789012:role/r}\n";
+    let rest = ws
+        .load(
+            &format!("{base}api:\n  routes:\n    GET /: web\n"),
+            Some("qa"),
+        )
+        .expect("valid");
+    assert_eq!(rest.api.expect("api").stage, "qa");
+    let http = ws
+        .load(
+            &format!("{base}api:\n  type: http\n  routes:\n    GET /: web\n"),
+            Some("qa"),
+        )
+        .expect("valid");
+    assert_eq!(http.api.expect("api").stage, "$default");
+    let named = ws
+        .load(
+            &format!("{base}api:\n  stage: serverless_lambda_stage\n  routes:\n    GET /: web\n"),
+            None,
+        )
+        .expect("valid");
+    assert_eq!(named.api.expect("api").stage, "serverless_lambda_stage");
+}
+
+#[test]
+fn rest_identity_sources_are_written_the_rest_way() {
+    assert_eq!(
+        crate::model::rest_identity_source(&[
+            "$request.header.Authorization".into(),
+            "$request.querystring.key".into(),
+            "$context.identity.sourceIp".into(),
+            "$stageVariables.secret".into(),
+        ]),
+        "method.request.header.Authorization, method.request.querystring.key, context.identity.sourceIp, stageVariables.secret"
     );
 }

@@ -75,6 +75,19 @@ pub enum Address {
         function: String,
         authorizer: String,
     },
+    /// An entry (by its id) of a bucket's notification configuration that invokes a
+    /// function.
+    Notification {
+        function: String,
+        bucket: String,
+        id: String,
+    },
+    /// The statement that lets one bucket's notifications invoke a function.
+    NotificationPermission { function: String, bucket: String },
+    /// A function's subscription to an SNS topic (by the topic's ARN).
+    Subscription { function: String, topic: String },
+    /// The statement that lets one topic invoke a function.
+    SubscriptionPermission { function: String, topic: String },
 }
 
 impl Address {
@@ -102,6 +115,12 @@ impl Address {
             | Address::HttpStage(_)
             | Address::HttpPermission(_)
             | Address::AuthorizerPermission { .. } => ResourceKind::HttpApi,
+            Address::Notification { .. } | Address::NotificationPermission { .. } => {
+                ResourceKind::Notification
+            }
+            Address::Subscription { .. } | Address::SubscriptionPermission { .. } => {
+                ResourceKind::Subscription
+            }
         }
     }
 
@@ -132,8 +151,12 @@ impl Address {
                 Some(function) => Address::PublicUrl(function.to_string()),
                 None => Address::FunctionUrl(name.to_string()),
             },
-            // Rules and HTTP APIs came after changes carried their address.
-            ResourceKind::Rule | ResourceKind::HttpApi => return None,
+            // Rules, notifications, subscriptions and HTTP APIs came after changes
+            // carried their address.
+            ResourceKind::Rule
+            | ResourceKind::Notification
+            | ResourceKind::Subscription
+            | ResourceKind::HttpApi => return None,
         })
     }
 
@@ -167,6 +190,13 @@ impl Address {
             | Address::HttpRoute(_)
             | Address::HttpAuthorizer(_)
             | Address::HttpStage(_) => Some(Address::HttpApi),
+            // And after the notifications and subscriptions that invoke it.
+            Address::Notification { function, .. }
+            | Address::NotificationPermission { function, .. }
+            | Address::Subscription { function, .. }
+            | Address::SubscriptionPermission { function, .. } => {
+                Some(Address::Function(function.clone()))
+            }
             Address::Role(_)
             | Address::Function(_)
             | Address::RestApi
@@ -213,6 +243,10 @@ impl Address {
             | Address::HttpStage(_)
             | Address::HttpPermission(_)
             | Address::AuthorizerPermission { .. } => false,
+            Address::Notification { .. }
+            | Address::NotificationPermission { .. }
+            | Address::Subscription { .. }
+            | Address::SubscriptionPermission { .. } => false,
         }
     }
 }
@@ -275,6 +309,23 @@ impl fmt::Display for Address {
                 f,
                 "authorizer {authorizer}'s permission on function {function}"
             ),
+            Address::Notification {
+                function,
+                bucket,
+                id,
+            } => write!(
+                f,
+                "notification {id} of bucket {bucket} to function {function}"
+            ),
+            Address::NotificationPermission { function, bucket } => {
+                write!(f, "bucket {bucket}'s permission on function {function}")
+            }
+            Address::Subscription { function, topic } => {
+                write!(f, "the subscription of function {function} to {topic}")
+            }
+            Address::SubscriptionPermission { function, topic } => {
+                write!(f, "topic {topic}'s permission on function {function}")
+            }
         }
     }
 }
@@ -307,6 +358,10 @@ pub enum Object {
     Rules(String),
     /// An HTTP API with its routes, integrations, authorizers and stages, by ID.
     HttpApi(String),
+    /// lade's entries in a bucket's notification configuration, by bucket name.
+    Notifications(String),
+    /// The SNS subscriptions of a function.
+    Subscriptions(String),
     /// A resource under a name the manifest wants that lade does not own.
     NotOwned { kind: ResourceKind, name: String },
 }
@@ -324,6 +379,8 @@ impl fmt::Display for Object {
             Object::FunctionUrl(function) => write!(f, "URL of function {function}"),
             Object::Rules(function) => write!(f, "rules of function {function}"),
             Object::HttpApi(id) => write!(f, "HTTP API {id}"),
+            Object::Notifications(bucket) => write!(f, "notifications of bucket {bucket}"),
+            Object::Subscriptions(function) => write!(f, "subscriptions of function {function}"),
             Object::NotOwned { kind, name } => write!(f, "{kind} {name}{NOT_OWNED}"),
         }
     }
@@ -348,8 +405,10 @@ impl FromStr for Object {
             });
         }
         type Make = fn(String) -> Object;
-        let prefixes: [(&str, Make); 8] = [
+        let prefixes: [(&str, Make); 10] = [
             ("HTTP API ", Object::HttpApi),
+            ("notifications of bucket ", Object::Notifications),
+            ("subscriptions of function ", Object::Subscriptions),
             ("resource policy of function ", Object::ResourcePolicy),
             ("URL of function ", Object::FunctionUrl),
             ("triggers of function ", Object::Triggers),
@@ -393,6 +452,8 @@ mod tests {
             Object::FunctionUrl("shop-dev-web".into()),
             Object::Rules("shop-dev-worker".into()),
             Object::HttpApi("h1j2k3".into()),
+            Object::Notifications("uploads-bucket".into()),
+            Object::Subscriptions("shop-dev-worker".into()),
             Object::NotOwned {
                 kind: ResourceKind::Function,
                 name: "shop-dev-get".into(),
@@ -419,6 +480,8 @@ mod tests {
             ResourceKind::FunctionUrl,
             ResourceKind::Rule,
             ResourceKind::HttpApi,
+            ResourceKind::Notification,
+            ResourceKind::Subscription,
         ] {
             let object = Object::NotOwned {
                 kind,

@@ -50,8 +50,9 @@ use crate::model::{Artifact, Desired, Foreign, Live, Scope};
 
 pub use crate::cloud::Service;
 pub use op::{
-    CodeRef, EventBridgeOp, FunctionSettings, HttpApiOp, IamOp, LambdaOp, Op, PlannedApi,
-    PlannedAuthorizer, PlannedMethod, PlannedRole, PlannedRoute, PlannedRouteAuth, RestApiOp,
+    CodeRef, EventBridgeOp, FunctionSettings, HttpApiOp, IamOp, LambdaOp, Op, PermissionSource,
+    PlannedApi, PlannedAuthorizer, PlannedMethod, PlannedNotification, PlannedRole,
+    PlannedRoute, PlannedRouteAuth, RestApiOp, S3Op, SnsOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
@@ -81,6 +82,30 @@ pub struct Plan {
     /// as far as lade knows (see `package::listing`). For people; apply ignores it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub code_files: BTreeMap<String, crate::package::listing::CodeFiles>,
+    /// Where the manifest the plan was made from is, and its hash: recorded by
+    /// `lade plan --out`, so that `lade apply PLAN` finds it from any directory and
+    /// refuses a manifest that changed. `None` in plans that were not saved, and in
+    /// plans saved before lade recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
+}
+
+/// Where a saved plan's manifest is, recorded when the plan is saved.
+///
+/// Both forms, because a CI pipeline often plans in one job and applies in another
+/// whose checkout is at a different absolute path, with the plan file downloaded to
+/// the same place in it: apply tries `relative` first, against the plan file's
+/// directory, then `absolute`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The manifest's path relative to the directory the plan file is in, with `/`
+    /// between components (e.g. `lade.yaml`, `../app/lade.yaml`).
+    pub relative: String,
+    /// The manifest's absolute path when the plan was saved.
+    pub absolute: String,
+    /// The base64 SHA-256 of the manifest's bytes: apply refuses the plan as stale if
+    /// the manifest it finds differs.
+    pub sha256: String,
 }
 
 /// What apply takes from the manifest again rather than from the plan: the packages,
@@ -121,10 +146,20 @@ impl Plan {
     pub fn touched_functions(&self) -> std::collections::BTreeSet<String> {
         self.steps
             .iter()
-            .filter_map(|step| match &step.op {
-                Op::Lambda(op) => op.changes_function().map(str::to_owned),
-                Op::EventBridge(op) => Some(op.changes_function().to_owned()),
-                Op::Iam(_) | Op::ApiGateway(_) | Op::HttpApi(_) => None,
+            .flat_map(|step| match &step.op {
+                Op::Lambda(op) => op
+                    .changes_function()
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                Op::EventBridge(op) => vec![op.changes_function().to_owned()],
+                Op::Sns(op) => vec![op.changes_function().to_owned()],
+                Op::S3(op) => op
+                    .changes_functions()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                Op::Iam(_) | Op::ApiGateway(_) | Op::HttpApi(_) => Vec::new(),
             })
             .collect()
     }
@@ -215,6 +250,27 @@ fn missing(desired: &Desired, live: &Live) -> Vec<String> {
                 function.key
             ));
         }
+        let buckets: std::collections::BTreeSet<&str> = function
+            .notifications
+            .iter()
+            .map(|n| n.bucket.as_str())
+            .collect();
+        for bucket in buckets {
+            if live.missing.contains(&format!("bucket {bucket}")) {
+                lines.push(format!(
+                    "functions.{}.events: bucket {bucket} does not exist (lade never creates one: create it first, in the region lade deploys to)",
+                    function.key
+                ));
+            }
+        }
+        for topic in function.subscriptions.iter().map(|s| &s.topic) {
+            if live.missing.contains(topic) {
+                lines.push(format!(
+                    "functions.{}.events: topic {topic} does not exist (lade never creates one: create it first)",
+                    function.key
+                ));
+            }
+        }
     }
     for role in desired.roles.values() {
         for arn in role
@@ -280,6 +336,7 @@ pub fn build(
         steps,
         warnings,
         code_files: BTreeMap::new(),
+        manifest: None,
     })
 }
 

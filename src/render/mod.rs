@@ -22,6 +22,7 @@ use similar::TextDiff;
 
 use crate::apply::{Event, Outcome};
 use crate::diff::{Action, Change, Field, FieldChange, FieldValue};
+use crate::model::ResourceKind;
 use crate::package::listing::CodeFiles;
 use crate::plan::{Plan, Summary};
 
@@ -108,6 +109,18 @@ fn change_text(out: &mut String, change: &Change, files: Option<&CodeFiles>) {
             && let Some(files) = files
         {
             code_files_text(out, files);
+        }
+    }
+    // What a delete takes with it, so that a destroy's count can be set against the
+    // apply's: the route, stage, deployment and permission are counted there.
+    if change.action == Action::Delete {
+        let with = match change.kind() {
+            ResourceKind::Api => Some("its routes, stage and deployments go with it"),
+            ResourceKind::Function => Some("its invoke permissions, if any, go with it"),
+            _ => None,
+        };
+        if let Some(with) = with {
+            let _ = writeln!(out, "      ({with}: not counted apart)");
         }
     }
     out.push('\n');

@@ -48,7 +48,11 @@ pub fn moto() -> &'static Moto {
 }
 
 impl Moto {
-    fn start() -> Moto {
+    /// A moto server of the caller's own, even when `LADE_TEST_ENDPOINT` names a shared
+    /// one: for a test that changes the server's configuration (`/moto-api/config`),
+    /// which would change it for every other test on a shared server. It stops when the
+    /// test process exits.
+    pub fn start() -> Moto {
         let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
         if !server.is_file() {
             panic!(

@@ -105,6 +105,7 @@ impl FunctionUrlApi for MemoryCloud {
                 principal: "*".into(),
                 action: statement.action().into(),
                 source_arn: None,
+                source_account: None,
             });
         }
         Ok(())

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use super::{ACCOUNT, LIST_PAGE, MemoryCloud, Operation, code_sha256, no_such};
 use crate::cloud::{
-    CloudError, FunctionConfig, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
+    CloudError, FunctionConfig, Invocation, LIST_PAGES, LambdaApi, Listing, NewFunction, NotOurs,
 };
 use crate::model::{Architecture, LiveFunction, Permission, ResourceKind};
 
@@ -28,6 +28,7 @@ enum LambdaCall {
     DeleteFunction,
     AddPermission,
     RemovePermission,
+    Invoke,
 }
 
 impl Operation for LambdaCall {
@@ -44,7 +45,9 @@ impl Operation for LambdaCall {
             | LambdaCall::UntagResource
             | LambdaCall::DeleteFunction
             | LambdaCall::AddPermission
-            | LambdaCall::RemovePermission => false,
+            | LambdaCall::RemovePermission
+            // It runs the function's code, which may change anything.
+            | LambdaCall::Invoke => false,
         }
     }
 }
@@ -233,6 +236,7 @@ impl LambdaApi for MemoryCloud {
         statement_id: &str,
         principal: &str,
         source_arn: &str,
+        source_account: Option<&str>,
     ) -> Result<(), CloudError> {
         self.record(LambdaCall::AddPermission);
         let mut account = self.account.lock().unwrap();
@@ -248,6 +252,7 @@ impl LambdaApi for MemoryCloud {
             principal: principal.to_string(),
             action: "lambda:InvokeFunction".into(),
             source_arn: Some(source_arn.to_string()),
+            source_account: source_account.map(str::to_string),
         });
         Ok(())
     }
@@ -263,6 +268,18 @@ impl LambdaApi for MemoryCloud {
             statements.retain(|p| p.sid != statement_id);
         }
         Ok(())
+    }
+
+    /// The double runs no code: a function answers with the event it was given.
+    async fn invoke(&self, name: &str, payload: Vec<u8>) -> Result<Invocation, CloudError> {
+        self.record(LambdaCall::Invoke);
+        self.with_function(name, |_| Invocation {
+            status: 200,
+            payload,
+            function_error: None,
+            log_tail: None,
+            executed_version: Some("$LATEST".to_string()),
+        })
     }
 }
 

@@ -20,8 +20,12 @@ mod function_urls;
 mod http_api;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 pub use events::rule_arn;
+pub use s3::MemoryBucket;
+pub use sns::MemorySubscription;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -54,6 +58,11 @@ pub struct Account {
     pub function_urls: BTreeMap<String, crate::model::LiveFunctionUrl>,
     /// EventBridge rules with their tags, by `<bus>/<name>`.
     pub rules: BTreeMap<String, (LiveRule, BTreeMap<String, String>)>,
+    /// S3 buckets (which lade never creates) with their notification
+    /// configurations, by name.
+    pub buckets: BTreeMap<String, MemoryBucket>,
+    /// SNS topics (which lade never creates) with their subscriptions, by ARN.
+    pub topics: BTreeMap<String, Vec<MemorySubscription>>,
     /// The account's own managed policies, by ARN. AWS managed policies
     /// (`arn:…:iam::aws:policy/…`) all exist in the double.
     pub policies: BTreeSet<String>,

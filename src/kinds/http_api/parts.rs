@@ -10,7 +10,7 @@ use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Output, Ref};
 use crate::kinds::PlanCx;
 use crate::kinds::rest_api::function_arn;
 use crate::model::{
-    Api, AuthorizerKind, Desired, HTTP_PAYLOAD_FORMAT, HttpAuthorizerSettings, Live, LiveHttpApi,
+    Api, Authorizer, Desired, HTTP_PAYLOAD_FORMAT, HttpAuthorizerSettings, Live, LiveHttpApi,
     ResourceKind, Route,
 };
 use crate::plan::address::Address;
@@ -67,10 +67,10 @@ fn integration_ref(desired: &Desired, live: &Live, function_key: &str) -> Ref {
 fn wanted_authorizer(
     desired: &Desired,
     live: &Live,
-    kind: &AuthorizerKind,
+    kind: &Authorizer,
 ) -> Option<HttpAuthorizerSettings> {
     match kind {
-        AuthorizerKind::Jwt {
+        Authorizer::Jwt {
             issuer,
             audience,
             identity_source,
@@ -79,7 +79,7 @@ fn wanted_authorizer(
             issuer: issuer.clone(),
             audience: audience.clone(),
         }),
-        AuthorizerKind::Lambda {
+        Authorizer::Lambda {
             function,
             identity_source,
             ttl,
@@ -94,17 +94,17 @@ fn wanted_authorizer(
             }),
             Ref::After(_) => None,
         },
-        AuthorizerKind::Cognito { .. } => None,
+        Authorizer::Cognito { .. } => None,
     }
 }
 
 fn planned_authorizer(
     desired: &Desired,
     live: &Live,
-    kind: &AuthorizerKind,
+    kind: &Authorizer,
 ) -> Option<PlannedAuthorizer> {
     match kind {
-        AuthorizerKind::Jwt {
+        Authorizer::Jwt {
             issuer,
             audience,
             identity_source,
@@ -113,7 +113,7 @@ fn planned_authorizer(
             audience: audience.clone(),
             identity_source: identity_source.clone(),
         }),
-        AuthorizerKind::Lambda {
+        Authorizer::Lambda {
             function,
             identity_source,
             ttl,
@@ -124,7 +124,7 @@ fn planned_authorizer(
             identity_source: identity_source.clone(),
             ttl: i32::try_from(*ttl).unwrap_or(i32::MAX),
         }),
-        AuthorizerKind::Cognito { .. } => None,
+        Authorizer::Cognito { .. } => None,
     }
 }
 
@@ -176,8 +176,8 @@ fn route_auth(api: &Api, route: &Route) -> (String, Option<String>, Vec<String>)
         .and_then(|key| Some((key, api.authorizers.get(key)?)))
     {
         Some((key, authorizer)) => {
-            let kind = match authorizer.kind {
-                AuthorizerKind::Jwt { .. } => "JWT",
+            let kind = match authorizer {
+                Authorizer::Jwt { .. } => "JWT",
                 _ => "CUSTOM",
             };
             (kind.to_string(), Some(key.clone()), route.scopes.clone())
@@ -230,13 +230,13 @@ pub fn changes(desired: &Desired, live: &Live, api: &Api) -> Vec<Change> {
 
     // Authorizers, by key.
     for (key, authorizer) in &api.authorizers {
-        if matches!(authorizer.kind, AuthorizerKind::Cognito { .. }) {
+        if matches!(authorizer, Authorizer::Cognito { .. }) {
             continue;
         }
         let existing = live_api.and_then(|a| a.authorizers.get(key));
-        let wanted = wanted_authorizer(desired, live, &authorizer.kind);
-        let function = match &authorizer.kind {
-            AuthorizerKind::Lambda { function, .. } => Some(function_name(desired, function)),
+        let wanted = wanted_authorizer(desired, live, authorizer);
+        let function = match authorizer {
+            Authorizer::Lambda { function, .. } => Some(function_name(desired, function)),
             _ => None,
         };
         if wanted.is_some() && existing.map(|a| &a.settings) == wanted.as_ref() {
@@ -277,7 +277,7 @@ pub fn changes(desired: &Desired, live: &Live, api: &Api) -> Vec<Change> {
         let wanted = api
             .authorizers
             .get(name)
-            .is_some_and(|a| !matches!(a.kind, AuthorizerKind::Cognito { .. }));
+            .is_some_and(|a| !matches!(a, Authorizer::Cognito { .. }));
         if !wanted {
             changes.push(Change::new(
                 Address::HttpAuthorizer(name.clone()),
@@ -457,7 +457,7 @@ pub fn steps(cx: &PlanCx, api: &Api, id: &Ref) -> Vec<StepSpec> {
                 let Some(authorizer) = api
                     .authorizers
                     .get(key)
-                    .and_then(|a| planned_authorizer(desired, live, &a.kind))
+                    .and_then(|a| planned_authorizer(desired, live, a))
                 else {
                     continue;
                 };

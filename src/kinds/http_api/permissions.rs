@@ -12,7 +12,7 @@ use crate::arn::{authorizer_source_arn, source_arn};
 use crate::diff::{Action, Change, Field, FieldChange, FieldValue, Output, Ref};
 use crate::kinds::PlanCx;
 use crate::kinds::rest_api::function_arn;
-use crate::model::{Api, AuthorizerKind, Desired, Live, ResourceKind, Scope};
+use crate::model::{Api, Authorizer, Desired, Live, ResourceKind, Scope};
 use crate::plan::address::Address;
 use crate::plan::graph::{Need, Phase, StepSpec};
 use crate::plan::{LambdaOp, Op};
@@ -68,7 +68,7 @@ fn wanted(desired: &Desired, live: &Live, api: &Api) -> Vec<Wanted> {
         });
     }
     for (key, authorizer) in &api.authorizers {
-        let AuthorizerKind::Lambda { function: fkey, .. } = &authorizer.kind else {
+        let Authorizer::Lambda { function: fkey, .. } = authorizer else {
             continue;
         };
         let function = function_name(desired, fkey);

@@ -43,6 +43,8 @@ impl Validator<'_, '_> {
                 event.value.kinesis.as_ref().map(|_| "kinesis"),
                 event.value.schedule.as_ref().map(|_| "schedule"),
                 event.value.eventbridge.as_ref().map(|_| "eventbridge"),
+                event.value.s3.as_ref().map(|_| "s3"),
+                event.value.sns.as_ref().map(|_| "sns"),
             ];
             let given: Vec<&str> = kinds.into_iter().flatten().collect();
             if given.len() != 1 {
@@ -57,11 +59,15 @@ impl Validator<'_, '_> {
                 };
                 self.r
                     .error(event.loc, message)
-                    .help("each item of `events:` has exactly one key: `sqs`, `dynamodb`, `kinesis`, `schedule` or `eventbridge`; write one item per trigger");
+                    .help("each item of `events:` has exactly one key: `sqs`, `dynamodb`, `kinesis`, `schedule`, `eventbridge`, `s3` or `sns`; write one item per trigger");
                 continue;
             }
             if event.value.schedule.is_some() || event.value.eventbridge.is_some() {
                 // An EventBridge rule: see `schedules`.
+                continue;
+            }
+            if event.value.s3.is_some() || event.value.sns.is_some() {
+                // A bucket notification or a subscription: see `notifications`.
                 continue;
             }
             let source = if let Some(sqs) = &event.value.sqs {

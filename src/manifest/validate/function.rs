@@ -113,6 +113,25 @@ impl Validator<'_, '_> {
             &owner,
             raw.events.as_deref().unwrap_or_default(),
         );
+        let (notifications, subscriptions) = self.notifications(
+            scope,
+            &name,
+            &owner,
+            raw.events.as_deref().unwrap_or_default(),
+        );
+        // The mark that tells `live` to read this function's statements, through which
+        // it finds the buckets and topics that invoke it (see `live::read_invokers`).
+        let mut tags = tags;
+        let invokers: Vec<&str> = [
+            (!notifications.is_empty()).then_some("s3"),
+            (!subscriptions.is_empty()).then_some("sns"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !invokers.is_empty() {
+            tags.insert(crate::model::TAG_INVOKERS.to_string(), invokers.join(" "));
+        }
         Some(Function {
             key: key_ok.then(|| key.value.clone())?,
             name,
@@ -136,6 +155,8 @@ impl Validator<'_, '_> {
             rules,
             event_sources,
             url,
+            notifications,
+            subscriptions,
         })
     }
 

@@ -22,7 +22,9 @@
 //! | [`events`]       | a function's `events:` (queues and streams), and the role      |
 //! |                  | permissions they need                                          |
 //! | [`url`]          | a function's `url:` (its function URL, with CORS)              |
+//! | [`cors`]         | `cors:` of a function URL or an API                            |
 //! | [`schedules`]    | a function's `events:` schedules and EventBridge patterns      |
+//! | [`notifications`]| a function's `events:` S3 buckets and SNS topics               |
 //! | [`api`]          | `api:` and its routes                                          |
 //! | [`names`]        | keys and physical names, shared by every kind                  |
 //! | [`limits`]       | AWS's request limits, on the whole model (sizes, counts)       |
@@ -45,6 +47,7 @@ use super::rules;
 use super::vars::Resolved;
 
 mod api;
+mod cors;
 mod cycles;
 mod defaults;
 mod environment;
@@ -52,6 +55,7 @@ mod events;
 mod function;
 mod limits;
 mod names;
+mod notifications;
 mod role;
 mod schedules;
 mod source;

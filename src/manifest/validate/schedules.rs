@@ -46,7 +46,11 @@ impl Validator<'_, '_> {
         let mut seen: BTreeMap<String, Loc> = BTreeMap::new();
         for event in events {
             let raw = &event.value;
-            let others = raw.sqs.is_some() || raw.dynamodb.is_some() || raw.kinesis.is_some();
+            let others = raw.sqs.is_some()
+                || raw.dynamodb.is_some()
+                || raw.kinesis.is_some()
+                || raw.s3.is_some()
+                || raw.sns.is_some();
             if others || (raw.schedule.is_some() && raw.eventbridge.is_some()) {
                 // Reported with the other kinds in `event_sources`.
                 continue;

@@ -11,18 +11,11 @@
 use std::collections::BTreeMap;
 
 use crate::manifest::node::Loc;
-use crate::manifest::raw::{RawCors, RawUrl, Sp};
+use crate::manifest::raw::{RawUrl, Sp};
 use crate::model::{Cors, CrossRef, Function, InvokeMode, UrlAuth, UrlSettings};
 
 use super::Validator;
-
-/// The HTTP methods a function URL's CORS settings accept (and `*`). Not `OPTIONS`:
-/// Lambda answers preflight requests itself, and takes methods of at most 6
-/// characters.
-const METHODS: &[&str] = &["GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*"];
-
-/// At most this many seconds of `max_age` (Lambda's limit).
-const MAX_AGE: i64 = 86400;
+use super::cors::CorsFor;
 
 impl Validator<'_, '_> {
     pub(super) fn url(&mut self, owner: &str, raw: Option<&Sp<RawUrl>>) -> Option<UrlSettings> {
@@ -69,121 +62,12 @@ impl Validator<'_, '_> {
         let cors = long
             .cors
             .as_ref()
-            .and_then(|cors| self.cors(owner, cors))
+            .and_then(|cors| self.cors(owner, cors, CorsFor::Url))
             .and_then(Cors::non_empty);
         Some(UrlSettings {
             auth,
             cors,
             invoke_mode,
-        })
-    }
-
-    fn cors(&mut self, owner: &str, raw: &Sp<RawCors>) -> Option<Cors> {
-        let list = |items: &Option<Vec<Sp<String>>>| -> Vec<String> {
-            items
-                .iter()
-                .flatten()
-                .map(|item| item.value.clone())
-                .collect()
-        };
-        let cors = &raw.value;
-        // Lambda's limits on each list (the `Cors` shape of the API reference).
-        let lists = [
-            ("allow_origins", &cors.allow_origins, 100, 253),
-            // Each method is checked against METHODS below.
-            ("allow_methods", &cors.allow_methods, 6, usize::MAX),
-            ("allow_headers", &cors.allow_headers, 100, 1024),
-            ("expose_headers", &cors.expose_headers, 100, 1024),
-        ];
-        for (name, items, most, longest) in lists {
-            let items = items.as_deref().unwrap_or_default();
-            if let Some(extra) = items.get(most) {
-                self.r
-                    .error(
-                        extra.loc,
-                        format!(
-                            "`{name}` of {owner} has {} items; Lambda takes at most {most}",
-                            items.len()
-                        ),
-                    )
-                    .help("list fewer, or `*` where it stands for all");
-            }
-            for item in items.iter().filter(|i| i.value.len() > longest) {
-                self.r
-                    .error(
-                        item.loc,
-                        format!("an item of `{name}` of {owner} has {} characters; Lambda takes at most {longest}", item.value.len()),
-                    )
-                    .help("shorten it");
-            }
-        }
-        for origin in cors.allow_origins.iter().flatten() {
-            if origin.value != "*" && !is_origin(&origin.value) {
-                self.r
-                    .error(
-                        origin.loc,
-                        format!("`{}` in the `allow_origins` of {owner} is not an origin", origin.value),
-                    )
-                    .help("an origin is `*` or `scheme://host[:port]`, e.g. `https://example.com`, with no path");
-            }
-        }
-        for method in cors.allow_methods.iter().flatten() {
-            if !METHODS.contains(&method.value.as_str()) {
-                self.r
-                    .error(
-                        method.loc,
-                        format!(
-                            "`{}` in the `allow_methods` of {owner} is not a method a function URL's CORS takes",
-                            method.value
-                        ),
-                    )
-                    .help(format!(
-                        "write one of {}; Lambda answers preflight (OPTIONS) requests itself",
-                        METHODS.join(", ")
-                    ));
-            }
-        }
-        let credentials = cors.allow_credentials.as_ref().is_some_and(|c| c.value);
-        if credentials
-            && let Some(star) = cors
-                .allow_origins
-                .iter()
-                .flatten()
-                .find(|origin| origin.value == "*")
-        {
-            let at = cors.allow_credentials.as_ref().map_or(star.loc, |c| c.loc);
-            self.r
-                .error(
-                    at,
-                    format!("`allow_credentials: true` in {owner} cannot go with origin `*`"),
-                )
-                .help("browsers refuse credentials from a wildcard origin: list the origins that may send them");
-        }
-        let max_age = match &cors.max_age {
-            None => 0,
-            Some(age) if (0..=MAX_AGE).contains(&age.value) => {
-                i32::try_from(age.value).unwrap_or_default()
-            }
-            Some(age) => {
-                self.r
-                    .error(
-                        age.loc,
-                        format!(
-                            "`max_age` in {owner} must be between 0 and {MAX_AGE} seconds, not {}",
-                            age.value
-                        ),
-                    )
-                    .help("Lambda caches a preflight answer for at most 86400 seconds (a day)");
-                0
-            }
-        };
-        Some(Cors {
-            allow_origins: list(&cors.allow_origins),
-            allow_methods: list(&cors.allow_methods),
-            allow_headers: list(&cors.allow_headers),
-            expose_headers: list(&cors.expose_headers),
-            allow_credentials: credentials,
-            max_age,
         })
     }
 
@@ -205,52 +89,6 @@ impl Validator<'_, '_> {
                     )
                     .help(format!("add `url: true` (or its long form) to function `{key}`"));
             }
-        }
-    }
-}
-
-/// `scheme://host[:port]`: a scheme of letters, a host of letters, digits, `-`, `.` and
-/// a leading `*.`, and an optional port of digits; no path.
-fn is_origin(origin: &str) -> bool {
-    let Some((scheme, rest)) = origin.split_once("://") else {
-        return false;
-    };
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (rest, None),
-    };
-    let host = host.strip_prefix("*.").unwrap_or(host);
-    !scheme.is_empty()
-        && scheme.chars().all(|c| c.is_ascii_alphabetic())
-        && !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        && port
-            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_origin;
-
-    #[test]
-    fn origins() {
-        for good in [
-            "https://example.com",
-            "http://localhost:3000",
-            "https://*.example.com",
-        ] {
-            assert!(is_origin(good), "{good}");
-        }
-        for bad in [
-            "example.com",
-            "https://",
-            "https://example.com/path",
-            "https://a:b",
-            "://x",
-        ] {
-            assert!(!is_origin(bad), "{bad}");
         }
     }
 }

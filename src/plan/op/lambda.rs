@@ -29,6 +29,54 @@ pub struct CodeRef {
     pub size: u64,
 }
 
+/// What a source permission lets invoke a function: a bucket's notifications or a
+/// topic's messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionSource {
+    /// An S3 bucket, by name: principal `s3.amazonaws.com`, `SourceArn` the bucket's
+    /// ARN, and `SourceAccount` the function's account (a bucket ARN names no account,
+    /// and bucket names can move to another account once deleted).
+    Bucket(String),
+    /// An SNS topic, by ARN: principal `sns.amazonaws.com`, `SourceArn` the topic.
+    Topic(String),
+}
+
+impl PermissionSource {
+    /// The service principal it invokes as.
+    pub fn principal(&self) -> &'static str {
+        match self {
+            PermissionSource::Bucket(_) => crate::arn::S3_PRINCIPAL,
+            PermissionSource::Topic(_) => crate::arn::SNS_PRINCIPAL,
+        }
+    }
+
+    /// Its `SourceArn`, in the partition of `function_arn`.
+    pub fn source_arn(&self, function_arn: &str) -> Option<String> {
+        match self {
+            PermissionSource::Bucket(bucket) => crate::arn::bucket_arn(function_arn, bucket),
+            PermissionSource::Topic(topic) => Some(topic.clone()),
+        }
+    }
+
+    /// Its `SourceAccount`: the function's account for a bucket, none for a topic (its
+    /// ARN names the account).
+    pub fn source_account<'a>(&self, function_arn: &'a str) -> Option<&'a str> {
+        match self {
+            PermissionSource::Bucket(_) => crate::arn::account_of(function_arn),
+            PermissionSource::Topic(_) => None,
+        }
+    }
+
+    /// The source for people: `bucket uploads` or `topic arn:…`.
+    pub fn what(&self) -> String {
+        match self {
+            PermissionSource::Bucket(bucket) => format!("bucket {bucket}"),
+            PermissionSource::Topic(topic) => format!("topic {topic}"),
+        }
+    }
+}
+
 /// One Lambda call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -97,6 +145,18 @@ pub enum LambdaOp {
         statement_id: String,
         rule: String,
     },
+    /// The statement that lets one bucket or topic invoke the function, scoped to it.
+    AddSourcePermission {
+        function: String,
+        statement_id: String,
+        function_arn: Ref,
+        source: PermissionSource,
+    },
+    RemoveSourcePermission {
+        function: String,
+        statement_id: String,
+        source: PermissionSource,
+    },
     CreateEventSourceMapping {
         function: String,
         kind: SourceKind,
@@ -163,6 +223,8 @@ impl LambdaOp {
             | LambdaOp::RemovePermission { function, .. }
             | LambdaOp::AddRulePermission { function, .. }
             | LambdaOp::RemoveRulePermission { function, .. }
+            | LambdaOp::AddSourcePermission { function, .. }
+            | LambdaOp::RemoveSourcePermission { function, .. }
             | LambdaOp::CreateEventSourceMapping { function, .. }
             | LambdaOp::UpdateEventSourceMapping { function, .. }
             | LambdaOp::DeleteEventSourceMapping { function, .. }
@@ -188,6 +250,8 @@ impl LambdaOp {
             LambdaOp::RemovePermission { .. } => "RemovePermission",
             LambdaOp::AddRulePermission { .. } => "AddPermission",
             LambdaOp::RemoveRulePermission { .. } => "RemovePermission",
+            LambdaOp::AddSourcePermission { .. } => "AddPermission",
+            LambdaOp::RemoveSourcePermission { .. } => "RemovePermission",
             LambdaOp::CreateEventSourceMapping { .. } => "CreateEventSourceMapping",
             LambdaOp::UpdateEventSourceMapping { .. } => "UpdateEventSourceMapping",
             LambdaOp::DeleteEventSourceMapping { .. } => "DeleteEventSourceMapping",
@@ -225,6 +289,15 @@ impl LambdaOp {
             LambdaOp::RemoveRulePermission { function, rule, .. } => {
                 format!("remove rule {rule}'s permission to invoke function {function}")
             }
+            LambdaOp::AddSourcePermission {
+                function, source, ..
+            } => format!("let {} invoke function {function}", source.what()),
+            LambdaOp::RemoveSourcePermission {
+                function, source, ..
+            } => format!(
+                "remove {}'s permission to invoke function {function}",
+                source.what()
+            ),
             LambdaOp::CreateEventSourceMapping {
                 function, source, ..
             } => format!("let {source} invoke function {function}"),
@@ -271,7 +344,8 @@ impl LambdaOp {
             | LambdaOp::DeleteEventSourceMapping { .. }
             | LambdaOp::DeleteFunctionUrlConfig { .. }
             | LambdaOp::RemoveUrlPermission { .. }
-            | LambdaOp::RemoveRulePermission { .. } => true,
+            | LambdaOp::RemoveRulePermission { .. }
+            | LambdaOp::RemoveSourcePermission { .. } => true,
             LambdaOp::CreateFunction { .. }
             | LambdaOp::UpdateFunctionConfiguration { .. }
             | LambdaOp::UpdateFunctionCode { .. }
@@ -280,6 +354,7 @@ impl LambdaOp {
             | LambdaOp::AddPermission { .. }
             | LambdaOp::AddAuthorizerPermission { .. }
             | LambdaOp::AddRulePermission { .. }
+            | LambdaOp::AddSourcePermission { .. }
             | LambdaOp::CreateEventSourceMapping { .. }
             | LambdaOp::UpdateEventSourceMapping { .. }
             | LambdaOp::CreateFunctionUrlConfig { .. }

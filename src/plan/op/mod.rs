@@ -12,12 +12,16 @@ mod events;
 mod http_api;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 pub use apigateway::{PlannedApi, PlannedMethod, RestApiOp};
 pub use events::EventBridgeOp;
 pub use http_api::{HttpApiOp, PlannedAuthorizer, PlannedRoute, PlannedRouteAuth};
 pub use iam::{IamOp, PlannedRole};
-pub use lambda::{CodeRef, FunctionSettings, LambdaOp};
+pub use lambda::{CodeRef, FunctionSettings, LambdaOp, PermissionSource};
+pub use s3::{PlannedNotification, S3Op};
+pub use sns::SnsOp;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +35,8 @@ pub enum Op {
     ApiGateway(RestApiOp),
     EventBridge(EventBridgeOp),
     HttpApi(HttpApiOp),
+    S3(S3Op),
+    Sns(SnsOp),
 }
 
 impl Op {
@@ -42,6 +48,8 @@ impl Op {
             Op::ApiGateway(_) => Service::ApiGateway,
             Op::EventBridge(_) => Service::EventBridge,
             Op::HttpApi(_) => Service::ApiGatewayV2,
+            Op::S3(_) => Service::S3,
+            Op::Sns(_) => Service::Sns,
         }
     }
 
@@ -53,6 +61,8 @@ impl Op {
             Op::ApiGateway(op) => op.api_call(),
             Op::EventBridge(op) => op.api_call(),
             Op::HttpApi(op) => op.api_call(),
+            Op::S3(op) => op.api_call(),
+            Op::Sns(op) => op.api_call(),
         }
     }
 
@@ -64,6 +74,8 @@ impl Op {
             Op::ApiGateway(op) => op.describe(),
             Op::EventBridge(op) => op.describe(),
             Op::HttpApi(op) => op.describe(),
+            Op::S3(op) => op.describe(),
+            Op::Sns(op) => op.describe(),
         }
     }
 
@@ -75,6 +87,8 @@ impl Op {
             Op::ApiGateway(op) => op.is_delete(),
             Op::EventBridge(op) => op.is_delete(),
             Op::HttpApi(op) => op.is_delete(),
+            Op::S3(op) => op.is_delete(),
+            Op::Sns(op) => op.is_delete(),
         }
     }
 
@@ -83,7 +97,12 @@ impl Op {
     /// `apply`'s module docs). Only pruning an old REST API deployment is.
     pub fn is_best_effort(&self) -> bool {
         match self {
-            Op::Iam(_) | Op::Lambda(_) | Op::EventBridge(_) | Op::HttpApi(_) => false,
+            Op::Iam(_)
+            | Op::Lambda(_)
+            | Op::EventBridge(_)
+            | Op::HttpApi(_)
+            | Op::S3(_)
+            | Op::Sns(_) => false,
             Op::ApiGateway(op) => op.is_best_effort(),
         }
     }
@@ -119,6 +138,18 @@ impl From<HttpApiOp> for Op {
     }
 }
 
+impl From<S3Op> for Op {
+    fn from(op: S3Op) -> Op {
+        Op::S3(op)
+    }
+}
+
+impl From<SnsOp> for Op {
+    fn from(op: SnsOp) -> Op {
+        Op::Sns(op)
+    }
+}
+
 impl Serialize for Op {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -127,6 +158,8 @@ impl Serialize for Op {
             Op::ApiGateway(op) => op.serialize(serializer),
             Op::EventBridge(op) => op.serialize(serializer),
             Op::HttpApi(op) => op.serialize(serializer),
+            Op::S3(op) => op.serialize(serializer),
+            Op::Sns(op) => op.serialize(serializer),
         }
     }
 }
@@ -144,6 +177,8 @@ impl<'de> Deserialize<'de> for Op {
             RestApiOp::deserialize(&value).map(Op::ApiGateway),
             EventBridgeOp::deserialize(&value).map(Op::EventBridge),
             HttpApiOp::deserialize(&value).map(Op::HttpApi),
+            S3Op::deserialize(&value).map(Op::S3),
+            SnsOp::deserialize(&value).map(Op::Sns),
         ];
         let mut errors = Vec::new();
         for attempt in attempts {

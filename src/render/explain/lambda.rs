@@ -21,7 +21,8 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
             ..
         } => vec![function_arn, api, authorizer],
         LambdaOp::CreateFunctionUrlConfig { function_arn, .. } => vec![function_arn],
-        LambdaOp::AddRulePermission { function_arn, .. } => vec![function_arn],
+        LambdaOp::AddRulePermission { function_arn, .. }
+        | LambdaOp::AddSourcePermission { function_arn, .. } => vec![function_arn],
         LambdaOp::UpdateFunctionUrlConfig { .. }
         | LambdaOp::DeleteFunctionUrlConfig { .. }
         | LambdaOp::AddUrlPermission { .. }
@@ -32,6 +33,7 @@ pub(super) fn refs(op: &LambdaOp) -> Vec<&Ref> {
         | LambdaOp::DeleteFunction { .. }
         | LambdaOp::RemovePermission { .. }
         | LambdaOp::RemoveRulePermission { .. }
+        | LambdaOp::RemoveSourcePermission { .. }
         | LambdaOp::CreateEventSourceMapping { .. }
         | LambdaOp::UpdateEventSourceMapping { .. }
         | LambdaOp::DeleteEventSourceMapping { .. } => Vec::new(),
@@ -148,7 +150,42 @@ pub(super) fn commands(op: &LambdaOp) -> Vec<Command> {
                 .arg("source-arn", rule_source_arn(function_arn, bus, rule))
                 .note("lets this rule, and no other, invoke the function"),
         ],
+        LambdaOp::AddSourcePermission {
+            function,
+            statement_id,
+            function_arn,
+            source,
+        } => {
+            let arn = match function_arn {
+                Ref::Known(arn) => source.source_arn(arn),
+                Ref::After(_) => None,
+            };
+            let mut add = add_permission(function, statement_id, INVOKE, source.principal());
+            match source {
+                crate::plan::PermissionSource::Bucket(bucket) => {
+                    let account = match function_arn {
+                        Ref::Known(arn) => crate::arn::account_of(arn).map(str::to_owned),
+                        Ref::After(_) => None,
+                    };
+                    add = add
+                        .arg("source-arn", arn.unwrap_or_else(|| format!("arn:aws:s3:::{bucket}")))
+                        .arg("source-account", account.unwrap_or_else(|| "<account>".into()))
+                        .note("lets this bucket, in this account, and no other invoke the function; S3 checks it when the notification is written");
+                }
+                crate::plan::PermissionSource::Topic(topic) => {
+                    add = add
+                        .arg("source-arn", topic)
+                        .note("lets this topic, and no other, invoke the function");
+                }
+            }
+            vec![add]
+        }
         LambdaOp::RemoveRulePermission {
+            function,
+            statement_id,
+            ..
+        }
+        | LambdaOp::RemoveSourcePermission {
             function,
             statement_id,
             ..

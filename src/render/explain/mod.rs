@@ -8,13 +8,16 @@
 //! This module never prints a sensitive value: the plan holds only a salted hash of
 //! one, and the command shows `<sensitive>` in its place.
 //!
-//! Each service's commands are in its own file (`iam.rs`, `lambda.rs`, `apigateway.rs`).
+//! Each service's commands are in its own file (`iam.rs`, `lambda.rs`, `apigateway.rs`,
+//! `events.rs`, `s3.rs`, `sns.rs`).
 
 mod apigateway;
 mod events;
 mod http_api;
 mod iam;
 mod lambda;
+mod s3;
+mod sns;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -320,6 +323,8 @@ fn refs(op: &Op) -> Vec<&Ref> {
         Op::ApiGateway(op) => apigateway::refs(op),
         Op::EventBridge(op) => events::refs(op),
         Op::HttpApi(op) => http_api::refs(op),
+        Op::S3(op) => s3::refs(op),
+        Op::Sns(op) => sns::refs(op),
     }
 }
 
@@ -586,6 +591,8 @@ fn commands(op: &Op) -> Vec<Command> {
         Op::ApiGateway(op) => apigateway::commands(op),
         Op::EventBridge(op) => events::commands(op),
         Op::HttpApi(op) => http_api::commands(op),
+        Op::S3(op) => s3::commands(op),
+        Op::Sns(op) => sns::commands(op),
     }
 }
 
