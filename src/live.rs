@@ -147,6 +147,7 @@ pub async fn read_with(
     let mut live = read_scope(
         cloud,
         &desired.scope,
+        desired.api_stage(),
         &wanted_roles,
         &wanted_functions,
         &wanted_urls,
@@ -285,9 +286,11 @@ pub async fn read_names(
     buses: &BTreeSet<String>,
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(&Limits::default());
+    // Only `lade destroy` reads names: the API goes whole, whatever its stages.
     read_scope(
         cloud,
         scope,
+        &scope.stage,
         wanted_roles,
         wanted_functions,
         &BTreeSet::new(),
@@ -318,7 +321,8 @@ pub async fn read_outputs(
 ) -> Result<Live, CloudError> {
     let gates = Gates::new(limits);
     let mut live = if api {
-        let (api, extra_apis) = read_api(cloud, &desired.scope, &gates).await?;
+        let (api, extra_apis) =
+            read_api(cloud, &desired.scope, desired.api_stage(), &gates).await?;
         Live {
             region: cloud.region(),
             api,
@@ -353,6 +357,7 @@ pub async fn read_outputs(
 async fn read_scope(
     cloud: &dyn Cloud,
     scope: &Scope,
+    stage: &str,
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
     wanted_urls: &BTreeSet<String>,
@@ -367,7 +372,7 @@ async fn read_scope(
     ) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
-        read_api(cloud, scope, gates),
+        read_api(cloud, scope, stage, gates),
         read_rules(cloud, scope, buses, gates),
     )?;
     let mut foreign: Vec<Foreign> = foreign_roles.into_iter().chain(foreign_functions).collect();
@@ -795,13 +800,16 @@ fn permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
     live.functions.keys().cloned().collect()
 }
 
-/// Reads the owned REST APIs with their resources, stage and deployments. More than
+/// Reads the owned REST APIs with their resources, stages and deployments: `stage` is
+/// the one the manifest names (`api.stage`), the others are kept in `other_stages`
+/// (see [`LiveApi::previous_stages`] for those lade made). More than
 /// one owned API means an earlier apply was interrupted after `CreateRestApi`
 /// succeeded but before its answer arrived: the one with the most resources is kept
 /// and the others are reported for deletion.
 async fn read_api(
     cloud: &dyn Cloud,
     scope: &Scope,
+    stage: &str,
     gates: &Gates,
 ) -> Result<(Option<LiveApi>, Vec<String>), CloudError> {
     let api_gateway = Some(Service::ApiGateway);
@@ -817,7 +825,7 @@ async fn read_api(
             )?;
             api.resources = resources.into_iter().map(|r| (r.path.clone(), r)).collect();
             let (ours, others): (Vec<_>, Vec<_>) =
-                stages.into_iter().partition(|s| s.name == scope.stage);
+                stages.into_iter().partition(|s| s.name == stage);
             api.stage = ours.into_iter().next();
             api.other_stages = others;
             api.deployments = deployments;

@@ -34,6 +34,7 @@ const INTEGRATION: &str =
 const STAGE: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages/dev";
 const DEPLOYMENTS: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/deployments";
 const DEPLOYMENT: &str = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/deployments/d1";
+const STAGE_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fa1b2c3%2Fstages%2Fdev";
 const API_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fa1b2c3";
 
 /// Every operation lade's adapter sends, by the file that sends it, with what IAM
@@ -399,6 +400,28 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
         "apigateway.rs",
         "DeleteDeployment",
         &[("apigateway:DELETE", DEPLOYMENT)],
+    ),
+    // A stage lade creates carries the ownership tags: a tagging call on the stage.
+    (
+        "apigateway.rs",
+        "CreateStage",
+        &[
+            (
+                "apigateway:POST",
+                "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages",
+            ),
+            ("apigateway:PUT", STAGE_TAGS),
+        ],
+    ),
+    (
+        "apigateway.rs",
+        "UpdateStage",
+        &[("apigateway:PATCH", STAGE)],
+    ),
+    (
+        "apigateway.rs",
+        "DeleteStage",
+        &[("apigateway:DELETE", STAGE)],
     ),
 ];
 

@@ -43,6 +43,8 @@ pub enum Address {
     Deployment,
     /// An older deployment, by ID.
     OldDeployment(String),
+    /// A stage lade made, by name, that is no longer the manifest's `api.stage`.
+    OldStage(String),
     /// The event-source mapping from a queue or stream (by ARN) to a function.
     EventSource { function: String, source: String },
     /// A mapping on a function that the manifest does not ask for, by its id.
@@ -71,7 +73,9 @@ impl Address {
                 ResourceKind::Route
             }
             Address::Permission(_) => ResourceKind::Permission,
-            Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
+            Address::Deployment | Address::OldDeployment(_) | Address::OldStage(_) => {
+                ResourceKind::Deployment
+            }
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
             Address::FunctionUrl(_) | Address::PublicUrl(_) => ResourceKind::FunctionUrl,
             Address::Rule { .. } | Address::RulePermission { .. } => ResourceKind::Rule,
@@ -141,7 +145,8 @@ impl Address {
             | Address::DuplicateApi(_)
             | Address::Permission(_)
             | Address::Deployment
-            | Address::OldDeployment(_) => None,
+            | Address::OldDeployment(_)
+            | Address::OldStage(_) => None,
         }
     }
 
@@ -162,6 +167,7 @@ impl Address {
             | Address::DuplicateApi(_)
             | Address::Deployment
             | Address::OldDeployment(_)
+            | Address::OldStage(_)
             | Address::EventSource { .. }
             | Address::StaleEventSource { .. }
             | Address::FunctionUrl(_)
@@ -195,6 +201,7 @@ impl fmt::Display for Address {
             }
             Address::Deployment => f.write_str("the new deployment"),
             Address::OldDeployment(id) => write!(f, "deployment {id}"),
+            Address::OldStage(name) => write!(f, "stage {name}"),
             Address::EventSource { function, source } => {
                 write!(f, "the trigger of function {function} by {source}")
             }
