@@ -354,6 +354,7 @@ pub async fn read_outputs(
     Ok(live)
 }
 
+#[allow(clippy::too_many_arguments)] // scope and the API stage, the wanted names, the gates
 async fn read_scope(
     cloud: &dyn Cloud,
     scope: &Scope,
