@@ -151,6 +151,7 @@ pub async fn read_with(
     let mut live = read_scope(
         cloud,
         &desired.scope,
+        desired.api_stage(),
         &wanted_roles,
         &wanted_functions,
         &wanted_urls,
@@ -514,6 +515,7 @@ pub async fn read_names(
     let mut live = read_scope(
         cloud,
         scope,
+        &scope.stage,
         wanted_roles,
         wanted_functions,
         &BTreeSet::new(),
@@ -559,7 +561,7 @@ pub async fn read_outputs(
     let gates = Gates::new(limits);
     let mut live = if api {
         let ((api, extra_apis), (http_api, extra_http_apis)) = futures::try_join!(
-            read_api(cloud, &desired.scope, &gates),
+            read_api(cloud, &desired.scope, desired.api_stage(), &gates),
             read_http_api(cloud, &desired.scope, false, &gates),
         )?;
         Live {
@@ -595,9 +597,11 @@ pub async fn read_outputs(
     Ok(live)
 }
 
+#[allow(clippy::too_many_arguments)] // scope and the API stage, the wanted names, the gates
 async fn read_scope(
     cloud: &dyn Cloud,
     scope: &Scope,
+    stage: &str,
     wanted_roles: &BTreeSet<String>,
     wanted_functions: &BTreeSet<String>,
     wanted_urls: &BTreeSet<String>,
@@ -614,7 +618,7 @@ async fn read_scope(
     ) = futures::try_join!(
         read_roles(cloud, scope, wanted_roles, gates),
         read_functions(cloud, scope, wanted_functions, gates),
-        read_api(cloud, scope, gates),
+        read_api(cloud, scope, stage, gates),
         read_http_api(cloud, scope, wants_authorizers, gates),
         read_rules(cloud, scope, buses, gates),
     )?;
@@ -1052,13 +1056,16 @@ fn permission_targets(desired: &Desired, live: &Live) -> BTreeSet<String> {
     live.functions.keys().cloned().collect()
 }
 
-/// Reads the owned REST APIs with their resources, stage and deployments. More than
+/// Reads the owned REST APIs with their resources, stages and deployments: `stage` is
+/// the one the manifest names (`api.stage`), the others are kept in `other_stages`
+/// (see [`LiveApi::previous_stages`] for those lade made). More than
 /// one owned API means an earlier apply was interrupted after `CreateRestApi`
 /// succeeded but before its answer arrived: the one with the most resources is kept
 /// and the others are reported for deletion.
 async fn read_api(
     cloud: &dyn Cloud,
     scope: &Scope,
+    stage: &str,
     gates: &Gates,
 ) -> Result<(Option<LiveApi>, Vec<String>), CloudError> {
     let api_gateway = Some(Service::ApiGateway);
@@ -1074,7 +1081,7 @@ async fn read_api(
             )?;
             api.resources = resources.into_iter().map(|r| (r.path.clone(), r)).collect();
             let (ours, others): (Vec<_>, Vec<_>) =
-                stages.into_iter().partition(|s| s.name == scope.stage);
+                stages.into_iter().partition(|s| s.name == stage);
             api.stage = ours.into_iter().next();
             api.other_stages = others;
             api.deployments = deployments;

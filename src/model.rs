@@ -102,6 +102,13 @@ pub struct Desired {
 }
 
 impl Desired {
+    /// The API Gateway stage the API is served from: `api.stage`, else the lade stage.
+    pub fn api_stage(&self) -> &str {
+        self.api
+            .as_ref()
+            .map_or(&self.scope.stage, |api| &api.stage)
+    }
+
     /// The physical names of the functions the manifest wants.
     pub fn function_names(&self) -> BTreeSet<String> {
         self.functions.values().map(|f| f.name.clone()).collect()
@@ -1024,7 +1031,8 @@ pub struct LiveApi {
     pub tags: BTreeMap<String, String>,
     /// Every resource, by path; the root `/` included.
     pub resources: BTreeMap<String, LiveResource>,
-    /// The stage named after the lade stage, if it exists.
+    /// The stage the manifest names (`api.stage`, by default the lade stage), if it
+    /// exists.
     pub stage: Option<LiveStage>,
     /// The API's other stages, which lade never changes; pruning leaves the
     /// deployments they (or their canaries) point at alone.
@@ -1069,9 +1077,24 @@ pub struct LiveStage {
     /// The deployment the stage's canary serves, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_deployment_id: Option<String>,
+    /// The stage's tags: lade tags each stage it creates with the ownership tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl LiveApi {
+    /// The API's other stages that lade made, which it deletes once it has moved the
+    /// API to the stage the manifest names (`api.stage`): those tagged with every
+    /// ownership tag of `scope` (lade tags the stages it creates), and the stage named
+    /// after the lade stage, which lade used before `api.stage` existed and created
+    /// without tags. A stage made outside lade is never among them.
+    pub fn previous_stages<'a>(&'a self, scope: &'a Scope) -> impl Iterator<Item = &'a LiveStage> {
+        let tags = scope.ownership_tags();
+        self.other_stages.iter().filter(move |stage| {
+            stage.name == scope.stage || tags.iter().all(|(k, v)| stage.tags.get(k) == Some(v))
+        })
+    }
+
     /// The deployments a stage or a canary points at: API Gateway refuses to delete
     /// them ("Active stages pointing to this deployment must be moved or deleted").
     pub fn deployments_in_use(&self) -> BTreeSet<&str> {

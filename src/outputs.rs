@@ -198,6 +198,7 @@ mod tests {
                     name: "dev".into(),
                     deployment_id: "d".into(),
                     canary_deployment_id: None,
+                    tags: Default::default(),
                 }),
                 other_stages: Vec::new(),
                 deployments: Vec::new(),

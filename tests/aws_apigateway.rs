@@ -406,7 +406,7 @@ async fn each_deployment_moves_the_stage() {
     assert_eq!(cloud.get_deployments(&api.id).await.unwrap(), vec![]);
 
     let first = cloud
-        .create_deployment(&api.id, "dev", "first")
+        .create_deployment(&api.id, "dev", "first", None)
         .await
         .unwrap();
     assert_eq!(
@@ -415,11 +415,15 @@ async fn each_deployment_moves_the_stage() {
             name: "dev".to_owned(),
             deployment_id: first.clone(),
             canary_deployment_id: None,
+            tags: Default::default(),
         })
     );
     // `createdDate` has one-second resolution; this pause makes "newest" observable.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let second = cloud.create_deployment(&api.id, "dev", "").await.unwrap();
+    let second = cloud
+        .create_deployment(&api.id, "dev", "", None)
+        .await
+        .unwrap();
     assert_ne!(first, second);
     assert_eq!(
         cloud.get_stage(&api.id, "dev").await.unwrap(),
@@ -427,6 +431,7 @@ async fn each_deployment_moves_the_stage() {
             name: "dev".to_owned(),
             deployment_id: second.clone(),
             canary_deployment_id: None,
+            tags: Default::default(),
         })
     );
     // GetStages says the same, for every stage at once.
@@ -436,6 +441,7 @@ async fn each_deployment_moves_the_stage() {
             name: "dev".to_owned(),
             deployment_id: second.clone(),
             canary_deployment_id: None,
+            tags: Default::default(),
         }]
     );
     let deployments = cloud.get_deployments(&api.id).await.unwrap();

@@ -2679,6 +2679,7 @@ async fn pruning_leaves_deployments_that_any_stage_or_canary_serves() {
             name: "prod".into(),
             deployment_id: ids[4].clone(),
             canary_deployment_id: Some(ids[3].clone()),
+            tags: Default::default(),
         });
     }
     // (The seventh deployment routed to `get`.)
@@ -3193,4 +3194,86 @@ async fn a_url_plan_round_trips_through_json_create_update_and_delete() {
     round_trip(&Engine::new(&cloud, &desired).plan().await);
     desired = with_url(None);
     round_trip(&Engine::new(&cloud, &desired).plan().await);
+}
+
+#[tokio::test]
+async fn a_named_stage_moves_and_lade_deletes_only_the_stages_it_made() {
+    let cloud = MemoryCloud::new();
+    // First on the lade stage `dev`, as before `api.stage` existed (no tags).
+    let mut desired = with_api(desired(), vec![route("GET", "/a", "list")]);
+    let artifacts = artifacts(&desired);
+    converge(&cloud, &desired, &artifacts).await;
+    let api = the_api(&cloud);
+    assert_eq!(api.stage.as_ref().unwrap().name, "dev");
+    // A stage made outside lade, with no tags: never lade's to delete.
+    {
+        let mut account = cloud.account.lock().unwrap();
+        let live = account.apis.get_mut(&api.id).unwrap();
+        live.other_stages.push(LiveStage {
+            name: "manual".into(),
+            deployment_id: api.deployments[0].id.clone(),
+            canary_deployment_id: None,
+            tags: Default::default(),
+        });
+    }
+    let stage_names = |cloud: &MemoryCloud| -> BTreeSet<String> {
+        let api = the_api(cloud);
+        api.stage
+            .iter()
+            .chain(&api.other_stages)
+            .map(|s| s.name.clone())
+            .collect()
+    };
+
+    // `stage: v1`: a deployment on a new, tagged stage; `dev` (the lade stage) goes
+    // after it.
+    desired.api.as_mut().unwrap().stage = "v1".into();
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    let deploy = position(&plan, |op| {
+        matches!(
+            op,
+            Op::ApiGateway(RestApiOp::CreateDeployment { stage, new_stage_tags: Some(tags), .. })
+                if stage == "v1" && tags == &scope().ownership_tags()
+        )
+    });
+    let delete_dev = position(
+        &plan,
+        |op| matches!(op, Op::ApiGateway(RestApiOp::DeleteStage { stage, .. }) if stage == "dev"),
+    );
+    assert!(depends(&plan, delete_dev, deploy));
+    assert_eq!(
+        stage_names(&cloud),
+        ["manual", "v1"].map(String::from).into()
+    );
+    assert!(
+        plan_for(&cloud, &desired, &artifacts)
+            .await
+            .steps
+            .is_empty()
+    );
+    let live = live::read(&cloud, &desired).await.unwrap();
+    let outputs = lade::outputs::collect(&live, desired.api_stage(), "us-east-1");
+    let url = serde_json::to_value(&outputs).unwrap()["api"]["url"].clone();
+    assert!(url.as_str().unwrap().ends_with("/v1"), "{url}");
+
+    // `stage: v2`: v1 is known as lade's by its tags and deleted; `manual` stays.
+    desired.api.as_mut().unwrap().stage = "v2".into();
+    let plan = converge(&cloud, &desired, &artifacts).await;
+    assert_eq!(
+        plan.steps
+            .iter()
+            .filter(|s| matches!(s.op, Op::ApiGateway(RestApiOp::DeleteStage { .. })))
+            .count(),
+        1
+    );
+    assert_eq!(
+        stage_names(&cloud),
+        ["manual", "v2"].map(String::from).into()
+    );
+    assert!(
+        plan_for(&cloud, &desired, &artifacts)
+            .await
+            .steps
+            .is_empty()
+    );
 }

@@ -129,6 +129,8 @@ impl Reader {
         } else if command.starts_with("aws apigateway create-rest-api") {
             learn("<api-id>".into(), text(&answer["id"]));
             learn("<resource-id:/>".into(), text(&answer["rootResourceId"]));
+        } else if command.starts_with("aws apigateway create-deployment") {
+            learn("<deployment-id>".into(), text(&answer["id"]));
         } else if command.starts_with("aws apigateway create-resource") {
             learn(
                 format!("<resource-id:{}>", text(&answer["path"])),

@@ -40,6 +40,7 @@ const HTTP_APIS: &str = "arn:aws:apigateway:us-east-1::/apis";
 const HTTP_API: &str = "arn:aws:apigateway:us-east-1::/apis/h1j2k3";
 const HTTP_API_TAGS: &str =
     "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fh1j2k3";
+const STAGE_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fa1b2c3%2Fstages%2Fdev";
 const API_TAGS: &str = "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Fa1b2c3";
 
 /// Every operation lade's adapter sends, by the file that sends it, with what IAM
@@ -590,6 +591,27 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
             "apigateway:DELETE",
             "arn:aws:apigateway:us-east-1::/apis/h1j2k3/stages/$default",
         )],
+    // A stage lade creates carries the ownership tags: a tagging call on the stage.
+    (
+        "apigateway.rs",
+        "CreateStage",
+        &[
+            (
+                "apigateway:POST",
+                "arn:aws:apigateway:us-east-1::/restapis/a1b2c3/stages",
+            ),
+            ("apigateway:PUT", STAGE_TAGS),
+        ],
+    ),
+    (
+        "apigateway.rs",
+        "UpdateStage",
+        &[("apigateway:PATCH", STAGE)],
+    ),
+    (
+        "apigateway.rs",
+        "DeleteStage",
+        &[("apigateway:DELETE", STAGE)],
     ),
 ];
 

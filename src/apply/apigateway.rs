@@ -75,13 +75,18 @@ impl Context<'_> {
                     .put_integration(&api, &resource, http_method, &uri)
                     .await?
             }
-            RestApiOp::CreateDeployment { api, stage } => {
+            RestApiOp::CreateDeployment {
+                api,
+                stage,
+                new_stage_tags,
+            } => {
                 let api = self.resolve(api).await?;
                 let id = cloud
-                    .create_deployment(&api, stage, "deployed by lade")
+                    .create_deployment(&api, stage, "deployed by lade", new_stage_tags.as_ref())
                     .await?;
                 self.deployed.lock().expect("deployed poisoned").push(id);
             }
+            RestApiOp::DeleteStage { api_id, stage } => cloud.delete_stage(api_id, stage).await?,
             RestApiOp::DeleteDeployment {
                 api_id,
                 deployment_id,

@@ -79,7 +79,20 @@ impl Context<'_> {
             Output::ApiUrl => {
                 let id = Box::pin(self.resolve(&Ref::After(Output::ApiId))).await?;
                 let region = self.cloud.region().unwrap_or_default();
-                Some(arn::invoke_url(&id, &region, &self.plan.scope.stage))
+                // `${api.url}` waits for a new API, which the plan deploys to the
+                // manifest's stage (`api.stage`).
+                let stage =
+                    self.plan
+                        .steps
+                        .iter()
+                        .find_map(|step| match &step.op {
+                            crate::plan::Op::ApiGateway(
+                                crate::plan::RestApiOp::CreateDeployment { stage, .. },
+                            ) => Some(stage.as_str()),
+                            _ => None,
+                        })
+                        .unwrap_or(&self.plan.scope.stage);
+                Some(arn::invoke_url(&id, &region, stage))
             }
             Output::HttpApiId => {
                 let tags = self.plan.scope.ownership_tags();

@@ -159,6 +159,10 @@ impl RestApiApi for AwsCloud {
                     .canary_settings()
                     .and_then(|canary| canary.deployment_id())
                     .map(str::to_owned),
+                tags: output
+                    .tags()
+                    .map(|tags| tags.clone().into_iter().collect())
+                    .unwrap_or_default(),
             })),
             // The stage, or the whole API, does not exist.
             Err(error) if error.is(NOT_FOUND) => Ok(None),
@@ -183,6 +187,10 @@ impl RestApiApi for AwsCloud {
                         .canary_settings()
                         .and_then(|canary| canary.deployment_id())
                         .map(str::to_owned),
+                    tags: stage
+                        .tags()
+                        .map(|tags| tags.clone().into_iter().collect())
+                        .unwrap_or_default(),
                 })
                 .collect()),
             // The API does not exist.
@@ -536,27 +544,91 @@ impl RestApiApi for AwsCloud {
         api_id: &str,
         stage: &str,
         description: &str,
+        new_stage_tags: Option<&BTreeMap<String, String>>,
     ) -> Result<String, CloudError> {
         // With `stageName`, CreateDeployment creates the stage or points it at the new
-        // deployment, in one call.
+        // deployment, in one call; but a stage it creates has no tags, and
+        // CreateDeployment takes none. A stage lade creates is tagged with the
+        // ownership tags (how a later apply knows it as lade's after `api.stage`
+        // changed), so a new stage is made by CreateStage, with its tags.
         let created = self
             .call("CreateDeployment", || {
                 self.apigateway
                     .create_deployment()
                     .rest_api_id(api_id)
-                    .stage_name(stage)
+                    .set_stage_name(new_stage_tags.is_none().then(|| stage.to_owned()))
                     .set_description(non_empty(description))
                     .send()
             })
             .await
             .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
-        created
+        let id = created
             .id()
             .map(str::to_owned)
             .ok_or_else(|| CloudError::Service {
                 operation: "CreateDeployment".to_owned(),
                 message: format!("API Gateway returned no deployment ID for REST API {api_id}"),
+            })?;
+        if let Some(tags) = new_stage_tags {
+            let made = self
+                .call("CreateStage", || {
+                    self.apigateway
+                        .create_stage()
+                        .rest_api_id(api_id)
+                        .stage_name(stage)
+                        .deployment_id(&id)
+                        .set_tags(Some(tags.clone().into_iter().collect()))
+                        .send()
+                })
+                .await;
+            match made {
+                Ok(_) => {}
+                // The stage exists already (another apply, or an SDK retry after a lost
+                // answer, made it): point it at this deployment.
+                Err(error) if error.is(CONFLICT) => {
+                    self.call("UpdateStage", || {
+                        self.apigateway
+                            .update_stage()
+                            .rest_api_id(api_id)
+                            .stage_name(stage)
+                            .patch_operations(patch(
+                                Op::Replace,
+                                "/deploymentId".to_owned(),
+                                Some(&id),
+                            ))
+                            .send()
+                    })
+                    .await
+                    .map_err(|error| error.about(format!("REST API {api_id}, stage {stage}")))?;
+                }
+                Err(error) => {
+                    return Err(error
+                        .about(format!("REST API {api_id}, stage {stage}"))
+                        .into());
+                }
+            }
+        }
+        Ok(id)
+    }
+
+    async fn delete_stage(&self, api_id: &str, stage: &str) -> Result<(), CloudError> {
+        let deleted = self
+            .call("DeleteStage", || {
+                self.apigateway
+                    .delete_stage()
+                    .rest_api_id(api_id)
+                    .stage_name(stage)
+                    .send()
             })
+            .await;
+        match deleted {
+            // Gone already: deleted by another apply, or with the API.
+            Ok(_) => Ok(()),
+            Err(error) if error.is(NOT_FOUND) => Ok(()),
+            Err(error) => Err(error
+                .about(format!("REST API {api_id}, stage {stage}"))
+                .into()),
+        }
     }
 
     async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {

@@ -96,12 +96,17 @@ pub trait RestApiApi: Send + Sync {
         uri: &str,
     ) -> Result<(), CloudError>;
     /// Deploys the API's current routes and points `stage` at the new deployment,
-    /// creating the stage if needed. Returns the deployment's ID.
+    /// creating the stage if needed. Returns the deployment's ID. With
+    /// `new_stage_tags` (the plan found no such stage), the stage is created with
+    /// those tags (`CreateStage`); an existing stage is pointed at the deployment.
     async fn create_deployment(
         &self,
         api_id: &str,
         stage: &str,
         description: &str,
+        new_stage_tags: Option<&BTreeMap<String, String>>,
     ) -> Result<String, CloudError>;
+    /// Deletes the stage; a missing stage counts as success.
+    async fn delete_stage(&self, api_id: &str, stage: &str) -> Result<(), CloudError>;
     async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError>;
 }

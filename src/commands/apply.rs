@@ -168,7 +168,7 @@ async fn print_outputs(
     };
     let live = live?;
     let region = cloud.region().unwrap_or_default();
-    let outputs = outputs::collect(&live, &desired.scope.stage, &region);
+    let outputs = outputs::collect(&live, desired.api_stage(), &region);
     if run.json {
         let line = serde_json::json!({"event": "outputs", "outputs": outputs});
         println!("{line}");

@@ -12,7 +12,7 @@ pub async fn run(common: &Common, json: bool, stats: &Arc<Stats>) -> anyhow::Res
     let live = crate::live::read_outputs(&cloud, &desired, &super::limits(common), true).await?;
     let outputs = outputs::collect(
         &live,
-        &desired.scope.stage,
+        desired.api_stage(),
         &cloud.region().unwrap_or_default(),
     );
     if json {

@@ -70,7 +70,7 @@ pub fn resolve(desired: &Desired, live: &Live, value: &EnvValue) -> Vec<Ref> {
             }
             Part::Ref(CrossRef::ApiUrl) => match (&live.api, &live.region) {
                 (Some(api), Some(region)) => {
-                    Ref::Known(invoke_url(&api.id, region, &desired.scope.stage))
+                    Ref::Known(invoke_url(&api.id, region, desired.api_stage()))
                 }
                 _ => Ref::After(Output::ApiUrl),
             },

@@ -104,7 +104,7 @@ fn resolve_ref(desired: &Desired, reference: &CrossRef, deployed: &Deployed) -> 
                 Some(invoke_url(
                     &live.api.as_ref()?.id,
                     live.region.as_deref()?,
-                    &desired.scope.stage,
+                    desired.api_stage(),
                 ))
             })
             .unwrap_or_else(|| deployed.placeholder("api.url")),

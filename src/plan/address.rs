@@ -43,6 +43,8 @@ pub enum Address {
     Deployment,
     /// An older deployment, by ID.
     OldDeployment(String),
+    /// A stage lade made, by name, that is no longer the manifest's `api.stage`.
+    OldStage(String),
     /// The event-source mapping from a queue or stream (by ARN) to a function.
     EventSource { function: String, source: String },
     /// A mapping on a function that the manifest does not ask for, by its id.
@@ -103,7 +105,9 @@ impl Address {
                 ResourceKind::Route
             }
             Address::Permission(_) => ResourceKind::Permission,
-            Address::Deployment | Address::OldDeployment(_) => ResourceKind::Deployment,
+            Address::Deployment | Address::OldDeployment(_) | Address::OldStage(_) => {
+                ResourceKind::Deployment
+            }
             Address::EventSource { .. } | Address::StaleEventSource { .. } => ResourceKind::Trigger,
             Address::FunctionUrl(_) | Address::PublicUrl(_) => ResourceKind::FunctionUrl,
             Address::Rule { .. } | Address::RulePermission { .. } => ResourceKind::Rule,
@@ -208,6 +212,7 @@ impl Address {
             | Address::DuplicateHttpApi(_)
             | Address::HttpPermission(_)
             | Address::AuthorizerPermission { .. } => None,
+            | Address::OldStage(_) => None,
         }
     }
 
@@ -228,6 +233,7 @@ impl Address {
             | Address::DuplicateApi(_)
             | Address::Deployment
             | Address::OldDeployment(_)
+            | Address::OldStage(_)
             | Address::EventSource { .. }
             | Address::StaleEventSource { .. }
             | Address::FunctionUrl(_)
@@ -275,6 +281,7 @@ impl fmt::Display for Address {
             }
             Address::Deployment => f.write_str("the new deployment"),
             Address::OldDeployment(id) => write!(f, "deployment {id}"),
+            Address::OldStage(name) => write!(f, "stage {name}"),
             Address::EventSource { function, source } => {
                 write!(f, "the trigger of function {function} by {source}")
             }

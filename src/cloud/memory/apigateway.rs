@@ -28,6 +28,8 @@ enum ApiGatewayCall {
     DeleteMethod,
     PutIntegration,
     CreateDeployment,
+    CreateStage,
+    DeleteStage,
     DeleteDeployment,
 }
 
@@ -48,6 +50,8 @@ impl Operation for ApiGatewayCall {
             | ApiGatewayCall::DeleteMethod
             | ApiGatewayCall::PutIntegration
             | ApiGatewayCall::CreateDeployment
+            | ApiGatewayCall::CreateStage
+            | ApiGatewayCall::DeleteStage
             | ApiGatewayCall::DeleteDeployment => false,
         }
     }
@@ -84,11 +88,13 @@ impl RestApiApi for MemoryCloud {
     async fn get_stage(&self, api_id: &str, stage: &str) -> Result<Option<LiveStage>, CloudError> {
         self.record(ApiGatewayCall::GetStage);
         let mut account = self.account.lock().unwrap();
-        Ok(account
-            .api(api_id)?
+        let api = account.api(api_id)?;
+        Ok(api
             .stage
-            .clone()
-            .filter(|s| s.name == stage))
+            .iter()
+            .chain(&api.other_stages)
+            .find(|s| s.name == stage)
+            .cloned())
     }
 
     async fn get_stages(&self, api_id: &str) -> Result<Vec<LiveStage>, CloudError> {
@@ -271,8 +277,12 @@ impl RestApiApi for MemoryCloud {
         api_id: &str,
         stage: &str,
         _description: &str,
+        new_stage_tags: Option<&BTreeMap<String, String>>,
     ) -> Result<String, CloudError> {
         self.record(ApiGatewayCall::CreateDeployment);
+        if new_stage_tags.is_some() {
+            self.record(ApiGatewayCall::CreateStage);
+        }
         let mut account = self.account.lock().unwrap();
         let id = account.next_id("dep");
         let created = account.counter as i64;
@@ -284,17 +294,42 @@ impl RestApiApi for MemoryCloud {
                 created,
             },
         );
-        // Like CreateDeployment with a stage name: the stage moves, its canary stays.
-        let canary = api
+        // Every stage is in `stage` or `other_stages`; an existing one moves (its
+        // canary stays), a new one is made with the tags (CreateStage), or none when
+        // CreateDeployment makes it with `stageName`.
+        let existing = api
             .stage
-            .as_ref()
-            .and_then(|s| s.canary_deployment_id.clone());
-        api.stage = Some(LiveStage {
-            name: stage.to_string(),
-            deployment_id: id.clone(),
-            canary_deployment_id: canary,
-        });
+            .iter_mut()
+            .chain(api.other_stages.iter_mut())
+            .find(|s| s.name == stage);
+        match existing {
+            Some(existing) => existing.deployment_id = id.clone(),
+            None => {
+                let new = LiveStage {
+                    name: stage.to_string(),
+                    deployment_id: id.clone(),
+                    canary_deployment_id: None,
+                    tags: new_stage_tags.cloned().unwrap_or_default(),
+                };
+                if api.stage.is_none() {
+                    api.stage = Some(new);
+                } else {
+                    api.other_stages.push(new);
+                }
+            }
+        }
         Ok(id)
+    }
+
+    async fn delete_stage(&self, api_id: &str, stage: &str) -> Result<(), CloudError> {
+        self.record(ApiGatewayCall::DeleteStage);
+        let mut account = self.account.lock().unwrap();
+        let api = account.api(api_id)?;
+        if api.stage.as_ref().is_some_and(|s| s.name == stage) {
+            api.stage = None;
+        }
+        api.other_stages.retain(|s| s.name != stage);
+        Ok(())
     }
 
     async fn delete_deployment(&self, api_id: &str, deployment_id: &str) -> Result<(), CloudError> {

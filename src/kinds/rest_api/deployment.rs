@@ -47,6 +47,28 @@ pub fn deployments_to_prune(api: &LiveApi) -> Vec<&LiveDeployment> {
         .collect()
 }
 
+/// The deletion of each stage lade made before `api.stage` named another one
+/// ([`LiveApi::previous_stages`]).
+pub fn old_stage_changes(live: &Live, scope: &crate::model::Scope) -> Vec<Change> {
+    let Some(api) = &live.api else {
+        return Vec::new();
+    };
+    api.previous_stages(scope)
+        .map(|stage| Change {
+            fields: vec![FieldChange {
+                field: Field::Stage,
+                old: Some(FieldValue::text(&stage.name)),
+                new: None,
+            }],
+            ..Change::new(
+                Address::OldStage(stage.name.clone()),
+                &stage.name,
+                Action::Delete,
+            )
+        })
+        .collect()
+}
+
 /// The deployment change, when one is due: the route table or the binary media types
 /// changed, or the stage has no deployment.
 pub fn change(live: &Live, stage: &str, due: bool) -> Option<Change> {
@@ -67,22 +89,49 @@ pub fn change(live: &Live, stage: &str, due: bool) -> Option<Change> {
 
 /// `CreateDeployment` (which graph pass 5 makes wait for every change to what it
 /// publishes), then the pruning of old deployments.
-pub fn steps(cx: &PlanCx, api: &Ref) -> Vec<StepSpec> {
-    if cx.changes_of(ResourceKind::Deployment).next().is_none() {
-        return Vec::new();
+pub fn steps(cx: &PlanCx, stage: &str, api: &Ref) -> Vec<StepSpec> {
+    let deploys = cx
+        .changes_of(ResourceKind::Deployment)
+        .any(|c| c.address == Address::Deployment);
+    let mut specs = Vec::new();
+    if deploys {
+        // A stage that does not exist yet is created with the ownership tags.
+        let stage_live = cx.live.api.as_ref().is_some_and(|a| a.stage.is_some());
+        specs.push(
+            StepSpec::new(
+                Phase::Deployment,
+                Op::ApiGateway(RestApiOp::CreateDeployment {
+                    api: api.clone(),
+                    stage: stage.to_string(),
+                    new_stage_tags: (!stage_live).then(|| cx.desired.scope.ownership_tags()),
+                }),
+            )
+            .creates(Address::Deployment)
+            .why("a deployment publishes the routes as they are, so it waits for every route and permission step"),
+        );
     }
-    let mut specs = vec![
-        StepSpec::new(
-            Phase::Deployment,
-            Op::ApiGateway(RestApiOp::CreateDeployment {
-                api: api.clone(),
-                stage: cx.desired.scope.stage.clone(),
+    let Some(live_api) = &cx.live.api else {
+        return specs;
+    };
+    // The stages lade made before `api.stage` named this one go once the API is
+    // served from its new stage.
+    for old in live_api.previous_stages(&cx.desired.scope) {
+        let mut spec = StepSpec::new(
+            Phase::Prune,
+            Op::ApiGateway(RestApiOp::DeleteStage {
+                api_id: live_api.id.clone(),
+                stage: old.name.clone(),
             }),
         )
-        .creates(Address::Deployment)
-        .why("a deployment publishes the routes as they are, so it waits for every route and permission step"),
-    ];
-    if let Some(live_api) = &cx.live.api {
+        .deletes(Address::OldStage(old.name.clone()));
+        if deploys {
+            spec = spec
+                .needs([Need::Exists(Address::Deployment)])
+                .why("lade's previous stage is deleted only once the new stage serves the API");
+        }
+        specs.push(spec);
+    }
+    if deploys {
         for old in deployments_to_prune(live_api) {
             specs.push(
                 StepSpec::new(
@@ -122,6 +171,7 @@ mod tests {
                 name: "dev".into(),
                 deployment_id: id.into(),
                 canary_deployment_id: None,
+                tags: Default::default(),
             }),
             other_stages: Vec::new(),
             deployments: deployments
@@ -172,6 +222,7 @@ mod tests {
             name: "prod".into(),
             deployment_id: "b".into(),
             canary_deployment_id: Some("e".into()),
+            tags: Default::default(),
         });
         assert_eq!(pruned(&api), Vec::<&str>::new());
         assert_eq!(

@@ -92,9 +92,10 @@ impl Kind for RestApi {
         });
         changes.extend(deployment::change(
             live,
-            &desired.scope.stage,
+            &api.stage,
             routes_changed || media_changed,
         ));
+        changes.extend(deployment::old_stage_changes(live, &desired.scope));
         changes
     }
 
@@ -137,7 +138,7 @@ impl Kind for RestApi {
         let id = api_ref(cx.live);
         specs.extend(routes::steps(cx, &api.routes, &id));
         specs.extend(permissions::steps(cx, &id));
-        specs.extend(deployment::steps(cx, &id));
+        specs.extend(deployment::steps(cx, &api.stage, &id));
         specs
     }
 

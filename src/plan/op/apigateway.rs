@@ -79,6 +79,15 @@ pub enum RestApiOp {
     CreateDeployment {
         api: Ref,
         stage: String,
+        /// The stage does not exist yet: it is created with these tags (the ownership
+        /// tags), by which a later apply knows it as lade's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_stage_tags: Option<std::collections::BTreeMap<String, String>>,
+    },
+    /// A stage lade made before `api.stage` named another one.
+    DeleteStage {
+        api_id: String,
+        stage: String,
     },
     DeleteDeployment {
         api_id: String,
@@ -99,6 +108,7 @@ impl RestApiOp {
             RestApiOp::DeleteMethod { .. } => "DeleteMethod",
             RestApiOp::PutIntegration { .. } => "PutIntegration",
             RestApiOp::CreateDeployment { .. } => "CreateDeployment",
+            RestApiOp::DeleteStage { .. } => "DeleteStage",
             RestApiOp::DeleteDeployment { .. } => "DeleteDeployment",
         }
     }
@@ -137,6 +147,7 @@ impl RestApiOp {
             RestApiOp::DeleteDeployment { deployment_id, .. } => {
                 format!("delete old deployment {deployment_id}")
             }
+            RestApiOp::DeleteStage { stage, .. } => format!("delete old stage {stage}"),
         }
     }
 
@@ -146,7 +157,8 @@ impl RestApiOp {
             RestApiOp::DeleteRestApi { .. }
             | RestApiOp::DeleteResource { .. }
             | RestApiOp::DeleteMethod { .. }
-            | RestApiOp::DeleteDeployment { .. } => true,
+            | RestApiOp::DeleteDeployment { .. }
+            | RestApiOp::DeleteStage { .. } => true,
             RestApiOp::CreateRestApi { .. }
             | RestApiOp::UpdateRestApi { .. }
             | RestApiOp::CreateResource { .. }

@@ -20,7 +20,8 @@ pub(super) fn refs(op: &RestApiOp) -> Vec<&Ref> {
         | RestApiOp::DeleteRestApi { .. }
         | RestApiOp::DeleteResource { .. }
         | RestApiOp::DeleteMethod { .. }
-        | RestApiOp::DeleteDeployment { .. } => Vec::new(),
+        | RestApiOp::DeleteDeployment { .. }
+        | RestApiOp::DeleteStage { .. } => Vec::new(),
     }
 }
 
@@ -139,11 +140,42 @@ pub(super) fn commands(op: &RestApiOp) -> Vec<Command> {
                 .arg("uri", integration_uri(function_arn))
                 .note("Lambda is always invoked with POST, whatever the route's method"),
         ],
-        RestApiOp::CreateDeployment { api, stage } => vec![
+        RestApiOp::CreateDeployment {
+            api,
+            stage,
+            new_stage_tags: None,
+        } => vec![
             Command::new("apigateway", "create-deployment")
                 .arg("rest-api-id", value(api))
                 .arg("stage-name", stage)
                 .arg("description", "deployed by lade"),
+        ],
+        RestApiOp::CreateDeployment {
+            api,
+            stage,
+            new_stage_tags: Some(tags),
+        } => vec![
+            Command::new("apigateway", "create-deployment")
+                .arg("rest-api-id", value(api))
+                .arg("description", "deployed by lade")
+                .note("the new stage is created by create-stage, with lade's tags"),
+            Command::new("apigateway", "create-stage")
+                .arg("rest-api-id", value(api))
+                .arg("stage-name", stage)
+                .arg("deployment-id", "<deployment-id>")
+                .arg(
+                    "tags",
+                    tags.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+                .note("<deployment-id> is the `id` create-deployment printed"),
+        ],
+        RestApiOp::DeleteStage { api_id, stage } => vec![
+            Command::new("apigateway", "delete-stage")
+                .arg("rest-api-id", api_id)
+                .arg("stage-name", stage),
         ],
         RestApiOp::DeleteDeployment {
             api_id,
