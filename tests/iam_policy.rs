@@ -591,6 +591,7 @@ const OPERATIONS: &[(&str, &str, Needs)] = &[
             "apigateway:DELETE",
             "arn:aws:apigateway:us-east-1::/apis/h1j2k3/stages/$default",
         )],
+    ),
     // A stage lade creates carries the ownership tags: a tagging call on the stage.
     (
         "apigateway.rs",
