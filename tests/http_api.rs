@@ -157,19 +157,19 @@ fn http_api(scope: &Scope) -> Api {
             (
                 "users".to_string(),
                 Authorizer::Jwt {
-                        issuer: ISSUER.into(),
-                        audience: vec!["my-client-id".into()],
-                        identity_source: vec!["$request.header.Authorization".into()],
-}, 
+                    issuer: ISSUER.into(),
+                    audience: vec!["my-client-id".into()],
+                    identity_source: vec!["$request.header.Authorization".into()],
+                },
             ),
             (
                 "custom".to_string(),
                 Authorizer::Lambda {
-                        function: "auth".into(),
-                        payload: LambdaPayload::Request,
-                        identity_source: vec!["$request.header.Authorization".into()],
-                        ttl: 300,
-}, 
+                    function: "auth".into(),
+                    payload: LambdaPayload::Request,
+                    identity_source: vec!["$request.header.Authorization".into()],
+                    ttl: 300,
+                },
             ),
         ]),
     }

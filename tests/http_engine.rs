@@ -65,19 +65,19 @@ fn with_http(mut desired: Desired) -> Desired {
             (
                 "users".to_string(),
                 Authorizer::Jwt {
-                        issuer: ISSUER.into(),
-                        audience: vec!["my-client-id".into()],
-                        identity_source: vec!["$request.header.Authorization".into()],
-}, 
+                    issuer: ISSUER.into(),
+                    audience: vec!["my-client-id".into()],
+                    identity_source: vec!["$request.header.Authorization".into()],
+                },
             ),
             (
                 "custom".to_string(),
                 Authorizer::Lambda {
-                        function: "auth".into(),
-                        payload: LambdaPayload::Request,
-                        identity_source: vec!["$request.header.Authorization".into()],
-                        ttl: 300,
-}, 
+                    function: "auth".into(),
+                    payload: LambdaPayload::Request,
+                    identity_source: vec!["$request.header.Authorization".into()],
+                    ttl: 300,
+                },
             ),
         ]),
     });

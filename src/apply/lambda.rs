@@ -79,7 +79,13 @@ impl Context<'_> {
                 let source = arn::authorizer_source_arn(&arn, &api, &authorizer)
                     .ok_or_else(|| ApplyError::NotAnArn(arn.clone()))?;
                 cloud
-                    .add_permission(function, statement_id, arn::API_GATEWAY_PRINCIPAL, &source, None)
+                    .add_permission(
+                        function,
+                        statement_id,
+                        arn::API_GATEWAY_PRINCIPAL,
+                        &source,
+                        None,
+                    )
                     .await?
             }
             LambdaOp::AddRulePermission {

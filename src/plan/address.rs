@@ -212,7 +212,7 @@ impl Address {
             | Address::DuplicateHttpApi(_)
             | Address::HttpPermission(_)
             | Address::AuthorizerPermission { .. } => None,
-            | Address::OldStage(_) => None,
+            Address::OldStage(_) => None,
         }
     }
 

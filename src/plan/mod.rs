@@ -51,8 +51,8 @@ use crate::model::{Artifact, Desired, Foreign, Live, Scope};
 pub use crate::cloud::Service;
 pub use op::{
     CodeRef, EventBridgeOp, FunctionSettings, HttpApiOp, IamOp, LambdaOp, Op, PermissionSource,
-    PlannedApi, PlannedAuthorizer, PlannedMethod, PlannedNotification, PlannedRole,
-    PlannedRoute, PlannedRouteAuth, RestApiOp, S3Op, SnsOp,
+    PlannedApi, PlannedAuthorizer, PlannedMethod, PlannedNotification, PlannedRole, PlannedRoute,
+    PlannedRouteAuth, RestApiOp, S3Op, SnsOp,
 };
 
 /// The version of the plan's JSON form. Bumped on any incompatible change.
