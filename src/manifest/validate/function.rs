@@ -121,7 +121,6 @@ impl Validator<'_, '_> {
         );
         // The mark that tells `live` to read this function's statements, through which
         // it finds the buckets and topics that invoke it (see `live::read_invokers`).
-        let mut tags = tags;
         let invokers: Vec<&str> = [
             (!notifications.is_empty()).then_some("s3"),
             (!subscriptions.is_empty()).then_some("sns"),
