@@ -207,9 +207,7 @@ impl Sdk {
 /// subscription with a filter policy.
 fn manifest(bucket: &str, topic: &str, prefix: &str, severity: &str, archive: bool) -> String {
     let archive = if archive {
-        format!(
-            "      - s3:\n          bucket: ${{param:bucket}}\n          events: [s3:ObjectRemoved:*]\n          prefix: archive/\n"
-        )
+        "      - s3:\n          bucket: ${param:bucket}\n          events: [s3:ObjectRemoved:*]\n          prefix: archive/\n".to_string()
     } else {
         String::new()
     };
