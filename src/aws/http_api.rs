@@ -123,6 +123,37 @@ fn auth_type(auth: &HttpRouteAuth) -> AuthorizationType {
     AuthorizationType::from(auth.kind.as_str())
 }
 
+/// Sets an authorizer's type and settings on a `CreateAuthorizer` or `UpdateAuthorizer`
+/// request: the two builders are different types with the same setters.
+macro_rules! with_authorizer_settings {
+    ($request:expr, $settings:expr) => {
+        match $settings {
+            HttpAuthorizerSettings::Jwt {
+                issuer, audience, ..
+            } => $request
+                .authorizer_type(AuthorizerType::Jwt)
+                .jwt_configuration(
+                    JwtConfiguration::builder()
+                        .issuer(issuer)
+                        .set_audience(Some(audience.clone()))
+                        .build(),
+                ),
+            HttpAuthorizerSettings::Lambda {
+                uri,
+                ttl,
+                payload_format,
+                simple_responses,
+                ..
+            } => $request
+                .authorizer_type(AuthorizerType::Request)
+                .authorizer_uri(uri)
+                .authorizer_result_ttl_in_seconds(*ttl)
+                .authorizer_payload_format_version(payload_format)
+                .enable_simple_responses(*simple_responses),
+        }
+    };
+}
+
 #[async_trait]
 impl HttpApiApi for AwsCloud {
     async fn find_http_apis(
@@ -435,31 +466,7 @@ impl HttpApiApi for AwsCloud {
                     .api_id(api_id)
                     .name(name)
                     .set_identity_source(Some(settings.identity_source().to_vec()));
-                match settings {
-                    HttpAuthorizerSettings::Jwt {
-                        issuer, audience, ..
-                    } => request
-                        .authorizer_type(AuthorizerType::Jwt)
-                        .jwt_configuration(
-                            JwtConfiguration::builder()
-                                .issuer(issuer)
-                                .set_audience(Some(audience.clone()))
-                                .build(),
-                        ),
-                    HttpAuthorizerSettings::Lambda {
-                        uri,
-                        ttl,
-                        payload_format,
-                        simple_responses,
-                        ..
-                    } => request
-                        .authorizer_type(AuthorizerType::Request)
-                        .authorizer_uri(uri)
-                        .authorizer_result_ttl_in_seconds(*ttl)
-                        .authorizer_payload_format_version(payload_format)
-                        .enable_simple_responses(*simple_responses),
-                }
-                .send()
+                with_authorizer_settings!(request, settings).send()
             })
             .await?;
         Ok(created.authorizer_id().unwrap_or_default().to_string())
@@ -480,31 +487,7 @@ impl HttpApiApi for AwsCloud {
                 .authorizer_id(authorizer_id)
                 .name(name)
                 .set_identity_source(Some(settings.identity_source().to_vec()));
-            match settings {
-                HttpAuthorizerSettings::Jwt {
-                    issuer, audience, ..
-                } => request
-                    .authorizer_type(AuthorizerType::Jwt)
-                    .jwt_configuration(
-                        JwtConfiguration::builder()
-                            .issuer(issuer)
-                            .set_audience(Some(audience.clone()))
-                            .build(),
-                    ),
-                HttpAuthorizerSettings::Lambda {
-                    uri,
-                    ttl,
-                    payload_format,
-                    simple_responses,
-                    ..
-                } => request
-                    .authorizer_type(AuthorizerType::Request)
-                    .authorizer_uri(uri)
-                    .authorizer_result_ttl_in_seconds(*ttl)
-                    .authorizer_payload_format_version(payload_format)
-                    .enable_simple_responses(*simple_responses),
-            }
-            .send()
+            with_authorizer_settings!(request, settings).send()
         })
         .await?;
         Ok(())
