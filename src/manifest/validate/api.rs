@@ -333,135 +333,172 @@ impl Validator<'_, '_> {
             return None;
         }
         match kind {
-            "jwt" => {
-                let issuer = match &raw.issuer {
-                    Some(issuer) => {
-                        if !issuer.value.starts_with("https://") {
-                            self.r
-                                .error(issuer.loc, format!("the `issuer` of {what} is not an https URL"))
-                                .help("API Gateway fetches the issuer's keys over https, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf`");
-                        }
-                        issuer.value.clone()
-                    }
-                    None => {
-                        self.r
-                            .error(key.loc, format!("{what} has no `issuer`"))
-                            .help("a JWT authorizer needs the token issuer's URL, e.g. `issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf`");
-                        String::new()
-                    }
-                };
-                let audience: Vec<String> = raw
-                    .audience
-                    .iter()
-                    .flatten()
-                    .map(|a| a.value.clone())
-                    .collect();
-                if audience.is_empty() {
+            "jwt" => Some(self.jwt_authorizer(&what, key, raw, identity_source)),
+            "cognito" => Some(self.cognito_authorizer(&what, key, raw, identity_source)),
+            _ => self.lambda_authorizer(&what, key, raw, protocol, &sources),
+        }
+    }
+
+    /// A `jwt` authorizer: its issuer (an https URL) and audience.
+    fn jwt_authorizer(
+        &mut self,
+        what: &str,
+        key: &Sp<String>,
+        raw: &RawAuthorizer,
+        identity_source: Vec<String>,
+    ) -> Authorizer {
+        let issuer = match &raw.issuer {
+            Some(issuer) => {
+                if !issuer.value.starts_with("https://") {
                     self.r
-                        .error(key.loc, format!("{what} has no `audience`"))
-                        .help("list the client ids a token must be issued for, e.g. `audience: [my-client-id]`");
+                        .error(issuer.loc, format!("the `issuer` of {what} is not an https URL"))
+                        .help("API Gateway fetches the issuer's keys over https, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf`");
                 }
-                Some(Authorizer::Jwt {
-                    issuer,
-                    audience,
-                    identity_source,
-                })
+                issuer.value.clone()
             }
-            "cognito" => {
-                let pools = raw.user_pools.as_deref().unwrap_or_default();
-                if pools.is_empty() {
-                    self.r
-                        .error(key.loc, format!("{what} has no `user_pools`"))
-                        .help("list the user pools' ARNs, e.g. `user_pools: [arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf]`");
-                }
-                for pool in pools {
-                    if !is_user_pool_arn(&pool.value) {
-                        self.r
-                            .error(pool.loc, format!("`{}` in the `user_pools` of {what} is not a user pool ARN", pool.value))
-                            .help("a user pool ARN is `arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID`");
-                    }
-                }
-                Some(Authorizer::Cognito {
-                    user_pools: pools.iter().map(|p| p.value.clone()).collect(),
-                    identity_source,
-                })
+            None => {
+                self.r
+                    .error(key.loc, format!("{what} has no `issuer`"))
+                    .help("a JWT authorizer needs the token issuer's URL, e.g. `issuer: https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf`");
+                String::new()
             }
-            _ => {
-                let Some(function) = &raw.function else {
-                    self.r
-                        .error(key.loc, format!("{what} has no `function`"))
-                        .help("name the key of the function (in `functions:`) that authorizes, e.g. `function: auth`");
-                    return None;
-                };
-                if !self.declared.functions.contains(&function.value) {
-                    let mut h = self.r.error(
-                        function.loc,
+        };
+        let audience: Vec<String> = raw
+            .audience
+            .iter()
+            .flatten()
+            .map(|a| a.value.clone())
+            .collect();
+        if audience.is_empty() {
+            self.r
+                .error(key.loc, format!("{what} has no `audience`"))
+                .help("list the client ids a token must be issued for, e.g. `audience: [my-client-id]`");
+        }
+        Authorizer::Jwt {
+            issuer,
+            audience,
+            identity_source,
+        }
+    }
+
+    /// A `cognito` authorizer: its user pools' ARNs.
+    fn cognito_authorizer(
+        &mut self,
+        what: &str,
+        key: &Sp<String>,
+        raw: &RawAuthorizer,
+        identity_source: Vec<String>,
+    ) -> Authorizer {
+        let pools = raw.user_pools.as_deref().unwrap_or_default();
+        if pools.is_empty() {
+            self.r
+                .error(key.loc, format!("{what} has no `user_pools`"))
+                .help("list the user pools' ARNs, e.g. `user_pools: [arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf]`");
+        }
+        for pool in pools {
+            if !is_user_pool_arn(&pool.value) {
+                self.r
+                    .error(
+                        pool.loc,
                         format!(
-                            "{what} points to function `{}`, which is not defined in `functions:`",
-                            function.value
+                            "`{}` in the `user_pools` of {what} is not a user pool ARN",
+                            pool.value
                         ),
+                    )
+                    .help(
+                        "a user pool ARN is `arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID`",
                     );
-                    if let Some(s) = suggest(
-                        &function.value,
-                        self.declared.functions.iter().map(String::as_str),
-                    ) {
-                        h = h.help(format!("did you mean `{s}`?"));
-                    }
-                    let _ = h;
-                }
-                let payload = match (&raw.payload, protocol) {
-                    (None, ApiProtocol::Rest) => LambdaPayload::Token,
-                    (None, ApiProtocol::Http) => LambdaPayload::Request,
-                    (Some(p), _) if p.value == "request" => LambdaPayload::Request,
-                    (Some(p), ApiProtocol::Rest) if p.value == "token" => LambdaPayload::Token,
-                    (Some(p), ApiProtocol::Http) if p.value == "token" => {
-                        self.r
-                            .error(p.loc, format!("`payload: token` of {what} is for REST APIs"))
-                            .help("an HTTP API sends its Lambda authorizers the request (payload format 2.0): write `payload: request` or leave it out");
-                        LambdaPayload::Request
-                    }
-                    (Some(p), _) => {
-                        self.r
-                            .error(p.loc, format!("`payload: {}` of {what} is not a payload", p.value))
-                            .help("write `token` (the credential alone, REST only) or `request` (the request's headers, query and context)");
-                        LambdaPayload::Request
-                    }
-                };
-                if payload == LambdaPayload::Token
-                    && let [(first, _), (_, second), ..] = sources.as_slice()
-                {
-                    self.r
-                        .error(*second, format!("{what} is a `token` authorizer with more than one identity source"))
-                        .help(format!("a token authorizer reads one header, e.g. `{first}`; use `payload: request` for several"));
-                } else if payload == LambdaPayload::Token
-                    && let Some((source, at)) = sources
-                        .iter()
-                        .find(|(s, _)| !s.starts_with("$request.header."))
-                {
-                    self.r
-                        .error(*at, format!("`{source}` of {what} is not a header; a `token` authorizer reads a header"))
-                        .help("write a header, e.g. `$request.header.Authorization`, or use `payload: request`");
-                }
-                let ttl = match &raw.ttl {
-                    None => DEFAULT_TTL,
-                    Some(ttl) if (0..=MAX_TTL).contains(&ttl.value) => {
-                        u32::try_from(ttl.value).unwrap_or(DEFAULT_TTL)
-                    }
-                    Some(ttl) => {
-                        self.r
-                            .error(ttl.loc, format!("`ttl` of {what} must be between 0 and {MAX_TTL} seconds, not {}", ttl.value))
-                            .help("API Gateway caches an authorizer's answer for at most an hour; 0 turns the cache off");
-                        DEFAULT_TTL
-                    }
-                };
-                Some(Authorizer::Lambda {
-                    function: function.value.clone(),
-                    payload,
-                    identity_source,
-                    ttl,
-                })
             }
         }
+        Authorizer::Cognito {
+            user_pools: pools.iter().map(|p| p.value.clone()).collect(),
+            identity_source,
+        }
+    }
+
+    /// A `lambda` authorizer: its function, payload (with the identity sources a
+    /// `token` one may read) and result cache.
+    fn lambda_authorizer(
+        &mut self,
+        what: &str,
+        key: &Sp<String>,
+        raw: &RawAuthorizer,
+        protocol: ApiProtocol,
+        sources: &[(String, Loc)],
+    ) -> Option<Authorizer> {
+        let Some(function) = &raw.function else {
+            self.r
+                .error(key.loc, format!("{what} has no `function`"))
+                .help("name the key of the function (in `functions:`) that authorizes, e.g. `function: auth`");
+            return None;
+        };
+        if !self.declared.functions.contains(&function.value) {
+            let mut h = self.r.error(
+                function.loc,
+                format!(
+                    "{what} points to function `{}`, which is not defined in `functions:`",
+                    function.value
+                ),
+            );
+            if let Some(s) = suggest(
+                &function.value,
+                self.declared.functions.iter().map(String::as_str),
+            ) {
+                h = h.help(format!("did you mean `{s}`?"));
+            }
+            let _ = h;
+        }
+        let payload = match (&raw.payload, protocol) {
+            (None, ApiProtocol::Rest) => LambdaPayload::Token,
+            (None, ApiProtocol::Http) => LambdaPayload::Request,
+            (Some(p), _) if p.value == "request" => LambdaPayload::Request,
+            (Some(p), ApiProtocol::Rest) if p.value == "token" => LambdaPayload::Token,
+            (Some(p), ApiProtocol::Http) if p.value == "token" => {
+                self.r
+                    .error(p.loc, format!("`payload: token` of {what} is for REST APIs"))
+                    .help("an HTTP API sends its Lambda authorizers the request (payload format 2.0): write `payload: request` or leave it out");
+                LambdaPayload::Request
+            }
+            (Some(p), _) => {
+                self.r
+                    .error(p.loc, format!("`payload: {}` of {what} is not a payload", p.value))
+                    .help("write `token` (the credential alone, REST only) or `request` (the request's headers, query and context)");
+                LambdaPayload::Request
+            }
+        };
+        if payload == LambdaPayload::Token
+            && let [(first, _), (_, second), ..] = sources
+        {
+            self.r
+                .error(*second, format!("{what} is a `token` authorizer with more than one identity source"))
+                .help(format!("a token authorizer reads one header, e.g. `{first}`; use `payload: request` for several"));
+        } else if payload == LambdaPayload::Token
+            && let Some((source, at)) = sources
+                .iter()
+                .find(|(s, _)| !s.starts_with("$request.header."))
+        {
+            self.r
+                .error(*at, format!("`{source}` of {what} is not a header; a `token` authorizer reads a header"))
+                .help("write a header, e.g. `$request.header.Authorization`, or use `payload: request`");
+        }
+        let ttl = match &raw.ttl {
+            None => DEFAULT_TTL,
+            Some(ttl) if (0..=MAX_TTL).contains(&ttl.value) => {
+                u32::try_from(ttl.value).unwrap_or(DEFAULT_TTL)
+            }
+            Some(ttl) => {
+                self.r
+                    .error(ttl.loc, format!("`ttl` of {what} must be between 0 and {MAX_TTL} seconds, not {}", ttl.value))
+                    .help("API Gateway caches an authorizer's answer for at most an hour; 0 turns the cache off");
+                DEFAULT_TTL
+            }
+        };
+        Some(Authorizer::Lambda {
+            function: function.value.clone(),
+            payload,
+            identity_source: sources.iter().map(|(s, _)| s.clone()).collect(),
+            ttl,
+        })
     }
 
     /// An authorizer's identity sources in the HTTP-API notation: REST's notation
